@@ -1,0 +1,64 @@
+//! The one error type every server function returns.
+
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, phrased for the person who sees it.
+///
+/// Internal failures carry only a reference: the details go to the server
+/// log, never to the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input: names the field and why it was refused.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// A dependency (database, Docker engine) cannot be reached; says what to do.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error (reference {0}); the details are in the server log")]
+    Internal(String),
+    #[error("the request could not be completed: {0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Logs `err` with a fresh reference and returns an error showing only that reference.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        let reference = format!("{:x}", chrono::Utc::now().timestamp_micros());
+        tracing::error!(%reference, error = %err, "internal error");
+        AppError::Internal(reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_error_names_the_field_and_the_reason() {
+        let e = AppError::Validation {
+            field: "replicas".into(),
+            message: "must be between 0 and 50".into(),
+        };
+        assert_eq!(e.to_string(), "replicas: must be between 0 and 50");
+    }
+
+    #[test]
+    fn error_survives_the_trip_through_the_server_fn_encoding() {
+        let e = AppError::Unavailable("Docker engine is unreachable".into());
+        let back = AppError::de(e.ser());
+        assert_eq!(back, e);
+    }
+}

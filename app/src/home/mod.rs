@@ -1,0 +1,53 @@
+//! `/`: the overview of what Opsdeck is connected to.
+
+use crate::layout::{ErrorNotice, PageHeader};
+use crate::system::{read_system_status, Probe};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The overview: database and Docker engine state at a glance.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let status = Resource::new(|| (), |_| read_system_status());
+    view! {
+        <Title text="Overview"/>
+        <PageHeader title="Overview" subtitle="What this Opsdeck is connected to."/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Checking…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(s) => view! {
+                        <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
+                            <ProbeCard title="Database" probe=s.database test="db-status"/>
+                            <ProbeCard title="Docker engine" probe=s.docker test="docker-status"/>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProbeCard(title: &'static str, probe: Probe, test: &'static str) -> impl IntoView {
+    let (badge, class) = if probe.ok {
+        (
+            "ok",
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
+        )
+    } else {
+        (
+            "unreachable",
+            "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
+        )
+    };
+    view! {
+        <section class="rounded-md border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900" data-test=test>
+            <div class="flex items-center justify-between">
+                <h2 class="font-medium">{title}</h2>
+                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {class}")>{badge}</span>
+            </div>
+            <p class="mt-2 break-words font-mono text-sm text-slate-600 dark:text-slate-300">{probe.detail}</p>
+        </section>
+    }
+}

@@ -1,0 +1,67 @@
+//! Opsdeck's application: routes, pages, server functions and shared types.
+//!
+//! One folder per feature; server-only code sits behind the `ssr` feature.
+
+pub mod engine;
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod system;
+
+#[cfg(feature = "ssr")]
+pub mod docker;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use error::AppError;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+};
+
+/// Opsdeck's version, shown in the footer and reported by `/ready`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: stylesheet, router and the page layout.
+///
+/// Routes render with `SsrMode::Async` so that every reading page arrives as
+/// complete HTML and works without JavaScript; hydration then adds behaviour.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/opsdeck.css"/>
+        <Title formatter=|page: String| format!("{page} · Opsdeck")/>
+        <Router>
+            <layout::Layout>
+                <Routes fallback=layout::NotFound>
+                    <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
+                </Routes>
+            </layout::Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,21 @@
+//! Server-side state shared by every request and server function.
+
+use crate::docker::DockerHandle;
+use crate::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use sqlx::PgPool;
+
+/// Built once at startup by the `server` crate and handed to every request.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: PgPool,
+    pub docker: DockerHandle,
+}
+
+/// The state of the running server, from inside a server function or page.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>()
+        .ok_or_else(|| AppError::internal("AppState missing from the request context"))
+}

@@ -1,0 +1,67 @@
+//! `/live`, `/health` and `/ready`: probes for load balancers and orchestrators.
+
+use app::state::AppState;
+use app::system::ssr::database_probe;
+use app::system::Probe;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/live", get(live))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+}
+
+/// The process is up and serving HTTP.
+async fn live() -> Json<Value> {
+    Json(json!({ "status": "live" }))
+}
+
+/// `{"status":"ok"}` while the database answers; 503 otherwise.
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let db = database_probe(&state.db).await;
+    if db.ok {
+        (StatusCode::OK, Json(json!({ "status": "ok" })))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "error", "database": db.detail })),
+        )
+    }
+}
+
+/// Database and Docker states with versions, both checked now. Only a
+/// database outage makes Opsdeck unready: without Docker it still serves
+/// history, incidents and runbooks.
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let (db, docker) = tokio::join!(database_probe(&state.db), state.docker.probe());
+    let code = if db.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let status = match (db.ok, docker.ok) {
+        (true, true) => "ok",
+        (true, false) => "degraded",
+        _ => "unavailable",
+    };
+    let body = json!({
+        "status": status,
+        "version": app::VERSION,
+        "database": probe_json(&db),
+        "docker": probe_json(&docker),
+    });
+    (code, Json(body))
+}
+
+fn probe_json(p: &Probe) -> Value {
+    if p.ok {
+        json!({ "status": "ok", "version": p.detail })
+    } else {
+        json!({ "status": "error", "error": p.detail })
+    }
+}

@@ -1,0 +1,37 @@
+//! The `opsdeck` server: configuration, the embedded database, the HTTP
+//! router and the process lifecycle.
+
+pub mod config;
+pub mod embedded_pg;
+pub mod health;
+pub mod serve;
+pub mod telemetry;
+
+use app::state::AppState;
+use app::{shell, App};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+
+/// The whole HTTP surface: health probes, server functions, pages and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    Router::new()
+        .merge(health::routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

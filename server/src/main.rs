@@ -1,0 +1,88 @@
+//! `opsdeck`: the Opsdeck server and its command-line tools.
+
+use clap::{Parser, Subcommand};
+use opsdeck_server::config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "Self-hosted operations control panel"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web panel (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Start the cluster, leave it running and print its connection URL.
+    Start,
+    /// Stop the cluster.
+    Stop,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("opsdeck: invalid configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    opsdeck_server::telemetry::init(&settings);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => opsdeck_server::serve::serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::Db { action } => db(settings, action).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opsdeck: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = opsdeck_server::serve::open_database(&settings).await?;
+    db.pool.close().await;
+    if let Some(cluster) = db.cluster {
+        cluster.stop().await?;
+    }
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn db(settings: Settings, action: DbAction) -> anyhow::Result<()> {
+    use opsdeck_server::embedded_pg::EmbeddedPostgres;
+    anyhow::ensure!(
+        settings.database_url.is_none(),
+        "DATABASE_URL is set: Opsdeck uses that database, not the embedded one"
+    );
+    let cluster = EmbeddedPostgres::locate(&settings.data_dir)?;
+    match action {
+        DbAction::Start => println!("{}", cluster.start().await?.cluster.url()),
+        DbAction::Stop => {
+            let stopped = cluster.stop_if_running().await?;
+            println!("{}", if stopped { "stopped" } else { "not running" });
+        }
+    }
+    Ok(())
+}
