@@ -1,1 +1,46 @@
+//! Browser tests: the release `opsdeck` binary (with its embedded
+//! PostgreSQL) driven by Debian's headless Chromium through chromedriver.
 
+mod browser;
+mod server;
+
+pub use browser::{scenario, Browser};
+pub use server::Server;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The workspace's `target/` folder (screenshots and logs go there).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Polls `check` every 100 ms until it yields a value or `limit` passes.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Serve the web panel (the default).
     Serve,
+    /// Exit 0 when the server at OPSDECK_ADDR answers `/live` (for HEALTHCHECK).
+    Healthcheck,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
@@ -48,6 +50,7 @@ async fn main() -> std::process::ExitCode {
     opsdeck_server::telemetry::init(&settings);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => opsdeck_server::serve::serve(settings).await,
+        Command::Healthcheck => opsdeck_server::serve::healthcheck(settings.addr).await,
         Command::Migrate => migrate(settings).await,
         Command::Db { action } => db(settings, action).await,
     };

@@ -147,3 +147,16 @@ async fn unknown_path_answers_404_with_the_not_found_page(pool: PgPool) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"), "{html}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn healthcheck_command_succeeds_against_a_live_server_and_fails_without_one(pool: PgPool) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = opsdeck_server::router(state(pool, &dead_docker_host()));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    opsdeck_server::serve::healthcheck(addr).await.unwrap();
+    server.abort();
+    let _ = server.await;
+    let closed = opsdeck_server::serve::healthcheck(addr).await;
+    assert!(closed.is_err(), "nothing listens any more: {closed:?}");
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Baseline figures for Opsdeck: idle memory, home-page SSR latency and
+# throughput under load, and the wasm bundle size. Appends a dated section to
+# bench/RESULTS.md. Load goes to 127.0.0.1 only, bounded in time.
+#   bench/baseline.sh            (defaults: 50 connections, 20 s)
+#   CONNECTIONS=50 DURATION=20s bench/baseline.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+CONNECTIONS="${CONNECTIONS:-50}"
+DURATION="${DURATION:-20s}"
+scripts/ensure-deps run
+command -v wrk >/dev/null || { sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo; $sudo_ apt-get install -y -qq wrk >/dev/null; }
+cargo leptos build --release >/dev/null 2>&1
+
+data="$(mktemp -d /tmp/opsdeck-bench.XXXXXX)"
+chmod 755 "$data"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env -u DATABASE_URL OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_DATA_DIR="$data/data" OPSDECK_LOG=warn \
+  LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck >"$data/opsdeck.log" 2>&1 &
+pid=$!
+cleanup() { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
+curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$data/opsdeck.log"; exit 1; }
+
+# A few warm-up requests, then idle memory after the first pages were served.
+for _ in $(seq 1 20); do curl -fs "http://127.0.0.1:$port/" >/dev/null; done
+sleep 5
+rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+
+wrk_out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/")"
+p50=$(echo "$wrk_out" | awk '$1=="50%" {print $2}')
+p99=$(echo "$wrk_out" | awk '$1=="99%" {print $2}')
+rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
+errors=$(echo "$wrk_out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+rss_after_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+
+wasm=target/site/pkg/opsdeck.wasm
+wasm_raw=$(stat -c %s "$wasm")
+wasm_gz=$(gzip -9c "$wasm" | wc -c)
+
+{
+  echo
+  echo "## $(date -u +%Y-%m-%d) — baseline ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"); release build; embedded PostgreSQL; Docker engine reachable."
+  echo "Command: \`bench/baseline.sh\` (wrk -t2 -c$CONNECTIONS -d$DURATION --latency on \`/\`, load generator on the same 2 cores)."
+  echo
+  echo "| figure | value |"
+  echo "|---|---|"
+  echo "| idle RSS of \`opsdeck\` (after 20 warm-up requests) | $((rss_kib / 1024)) MiB |"
+  echo "| RSS after the load run | $((rss_after_kib / 1024)) MiB |"
+  echo "| \`GET /\` p50 latency at $CONNECTIONS connections | $p50 |"
+  echo "| \`GET /\` p99 latency at $CONNECTIONS connections | $p99 |"
+  echo "| \`GET /\` throughput | $rps req/s |"
+  echo "| errors | ${errors:-none} |"
+  echo "| wasm bundle (raw / gzip -9) | $((wasm_raw / 1024)) KiB / $((wasm_gz / 1024)) KiB |"
+} | tee -a bench/RESULTS.md

@@ -1,0 +1,81 @@
+use crate::{eventually, free_port, target_dir};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+/// A running release `opsdeck` with a fresh data dir and its own embedded
+/// PostgreSQL: exactly what the README's run command starts.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the binary and waits until `/ready` answers 200.
+    pub async fn start(name: &str) -> Server {
+        let bin = std::env::var_os("OPSDECK_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| target_dir().join("release/opsdeck"));
+        let site = std::env::var_os("LEPTOS_SITE_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| target_dir().join("site"));
+        assert!(
+            bin.exists() && site.join("pkg/opsdeck.wasm").exists(),
+            "{} or its site is missing: run `cargo leptos build --release` first (scripts/test does)",
+            bin.display()
+        );
+        // Under /tmp, mode 0755: as root the cluster runs as `postgres`, who must reach it.
+        let data = tempfile::Builder::new()
+            .prefix("opsdeck-e2e")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let port = free_port();
+        let logs = target_dir().join("e2e");
+        std::fs::create_dir_all(&logs).unwrap();
+        let log = std::fs::File::create(logs.join(format!("{name}.log"))).unwrap();
+        let child = Command::new(&bin)
+            .env_remove("DATABASE_URL")
+            .env("OPSDECK_ADDR", format!("127.0.0.1:{port}"))
+            .env("OPSDECK_DATA_DIR", data.path().join("data"))
+            .env("LEPTOS_SITE_ROOT", &site)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _data: data,
+        };
+        let ready = format!("{}/ready", server.base);
+        eventually("opsdeck /ready", Duration::from_secs(90), || async {
+            let r = reqwest::get(&ready).await.ok()?;
+            r.status().is_success().then_some(())
+        })
+        .await;
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    /// SIGTERM lets Opsdeck stop its embedded cluster; SIGKILL only if it hangs.
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
