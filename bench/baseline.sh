@@ -35,6 +35,10 @@ p99=$(echo "$wrk_out" | awk '$1=="99%" {print $2}')
 rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
 errors=$(echo "$wrk_out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
 rss_after_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+# One connection: the latency of a single page render, without queueing.
+single="$(wrk -t1 -c1 -d5s --latency "http://127.0.0.1:$port/")"
+single_p50=$(echo "$single" | awk '$1=="50%" {print $2}')
+single_p99=$(echo "$single" | awk '$1=="99%" {print $2}')
 
 wasm=target/site/pkg/opsdeck.wasm
 wasm_raw=$(stat -c %s "$wasm")
@@ -51,6 +55,7 @@ wasm_gz=$(gzip -9c "$wasm" | wc -c)
   echo "|---|---|"
   echo "| idle RSS of \`opsdeck\` (after 20 warm-up requests) | $((rss_kib / 1024)) MiB |"
   echo "| RSS after the load run | $((rss_after_kib / 1024)) MiB |"
+  echo "| \`GET /\` p50 / p99 latency, 1 connection (5 s) | $single_p50 / $single_p99 |"
   echo "| \`GET /\` p50 latency at $CONNECTIONS connections | $p50 |"
   echo "| \`GET /\` p99 latency at $CONNECTIONS connections | $p99 |"
   echo "| \`GET /\` throughput | $rps req/s |"
