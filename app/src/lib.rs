@@ -2,6 +2,8 @@
 //!
 //! One folder per feature; server-only code sits behind the `ssr` feature.
 
+pub mod audit;
+pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod home;

@@ -1,6 +1,7 @@
 //! The `opsdeck` server: configuration, the embedded database, the HTTP
 //! router and the process lifecycle.
 
+pub mod cli;
 pub mod config;
 pub mod embedded_pg;
 pub mod health;

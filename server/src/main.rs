@@ -22,6 +22,16 @@ enum Command {
     Healthcheck,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: opsdeck_server::cli::UserCommand,
+    },
+    /// Verify or export the audit log.
+    Audit {
+        #[command(subcommand)]
+        action: opsdeck_server::cli::AuditCommand,
+    },
     /// Manage the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
     Db {
         #[command(subcommand)]
@@ -53,6 +63,12 @@ async fn main() -> std::process::ExitCode {
         Command::Healthcheck => opsdeck_server::serve::healthcheck(settings.addr).await,
         Command::Migrate => migrate(settings).await,
         Command::Db { action } => db(settings, action).await,
+        Command::User { action } => opsdeck_server::cli::user(&settings, action).await,
+        Command::Audit { action } => match opsdeck_server::cli::audit(&settings, action).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -47,3 +47,48 @@ pub async fn get_json(state: &AppState, path: &str) -> (StatusCode, serde_json::
 pub fn dead_docker_host() -> String {
     format!("unix:///tmp/opsdeck-no-docker-{}.sock", std::process::id())
 }
+
+/// A `DATABASE_URL` for the database behind `pool` (a `#[sqlx::test]` database),
+/// built from the suite's `DATABASE_URL` so that CLI runs can reach it.
+pub async fn url_of(pool: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for database tests");
+    let (path, query) = base
+        .split_once('?')
+        .map(|(p, q)| (p, Some(q)))
+        .unwrap_or((&base, None));
+    let (server, _) = path.rsplit_once('/').unwrap();
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Runs the `opsdeck` binary against `database_url` with `stdin`; returns (exit code, stdout, stderr).
+pub fn opsdeck(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("OPSDECK_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

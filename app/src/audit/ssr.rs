@@ -1,0 +1,277 @@
+//! Writing, verifying and exporting audit events (server only).
+
+use super::chain::{event_hash, Fields, GENESIS};
+use super::{AuditEvent, Outcome};
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::TryStreamExt;
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// An event to append. Build it with [`Record::new`] and the setters.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub details: Value,
+}
+
+impl Record {
+    /// `actor` is `user:<name>`, `token:<id>`, `system` or `anonymous`;
+    /// `action` is `<feature>.<verb>` such as `user.login` or `deploy.start`.
+    pub fn new(
+        actor: impl Into<String>,
+        action: &str,
+        target: impl Into<String>,
+        outcome: Outcome,
+    ) -> Self {
+        Record {
+            actor: actor.into(),
+            action: action.to_string(),
+            target: target.into(),
+            outcome,
+            request_id: None,
+            client_addr: None,
+            details: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn client(mut self, request_id: Option<String>, client_addr: Option<String>) -> Self {
+        self.request_id = request_id;
+        self.client_addr = client_addr;
+        self
+    }
+}
+
+/// Keys whose values are never stored, whatever a caller passes.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "key",
+    "authorization",
+    "cookie",
+    "dsn",
+    "url",
+];
+
+/// Replaces the values of secret-looking keys, at any depth, with `[redacted]`.
+pub fn redact(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let lower = k.to_ascii_lowercase();
+                    if SECRET_KEYS.iter().any(|s| lower.contains(s)) {
+                        (k, Value::String("[redacted]".into()))
+                    } else {
+                        (k, redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+/// Appends `record` inside `tx`, the transaction of the change it records,
+/// so both commit or neither does. Concurrent writers queue on the chain
+/// head's row lock until this transaction ends. Returns the event id.
+#[tracing::instrument(skip_all, fields(action = %record.action))]
+pub async fn record(
+    tx: &mut Transaction<'_, Postgres>,
+    record: Record,
+) -> Result<i64, sqlx::Error> {
+    let (last_id, prev_hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT last_id, last_hash FROM audit_chain_head FOR UPDATE")
+            .fetch_one(&mut **tx)
+            .await?;
+    let id = last_id + 1;
+    // PostgreSQL keeps microseconds: hash exactly what will be stored.
+    let at = Utc::now().trunc_subsecs(6);
+    let details = redact(record.details);
+    let hash = event_hash(
+        &prev_hash,
+        &Fields {
+            id,
+            at_micros: at.timestamp_micros(),
+            actor: &record.actor,
+            action: &record.action,
+            target: &record.target,
+            outcome: record.outcome.as_str(),
+            request_id: record.request_id.as_deref(),
+            client_addr: record.client_addr.as_deref(),
+            details: &details,
+        },
+    );
+    sqlx::query(
+        "INSERT INTO audit_event (id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(&record.actor)
+    .bind(&record.action)
+    .bind(&record.target)
+    .bind(record.outcome.as_str())
+    .bind(&record.request_id)
+    .bind(&record.client_addr)
+    .bind(&details)
+    .bind(&prev_hash)
+    .bind(hash.as_slice())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_chain_head SET last_id = $1, last_hash = $2")
+        .bind(id)
+        .bind(hash.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// Records an event that accompanies no other change (a failed login, a denial).
+pub async fn record_alone(db: &PgPool, r: Record) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let id = record(&mut tx, r).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    request_id: Option<String>,
+    client_addr: Option<String>,
+    details: Value,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl Row {
+    fn recomputed_hash(&self) -> [u8; 32] {
+        event_hash(
+            &self.prev_hash,
+            &Fields {
+                id: self.id,
+                at_micros: self.at.timestamp_micros(),
+                actor: &self.actor,
+                action: &self.action,
+                target: &self.target,
+                outcome: &self.outcome,
+                request_id: self.request_id.as_deref(),
+                client_addr: self.client_addr.as_deref(),
+                details: &self.details,
+            },
+        )
+    }
+
+    fn into_event(self) -> AuditEvent {
+        AuditEvent {
+            id: self.id,
+            at: self.at,
+            outcome: Outcome::parse(&self.outcome).unwrap_or(Outcome::Failure),
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            request_id: self.request_id,
+            client_addr: self.client_addr,
+            details: self.details,
+            prev_hash: hex::encode(self.prev_hash),
+            hash: hex::encode(self.hash),
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash";
+
+/// The result of walking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact { events: i64 },
+    Broken { id: i64, reason: String },
+}
+
+/// Walks every event in id order (streamed, constant memory) and checks ids,
+/// links and hashes, then the chain head: finds an altered, removed or
+/// reordered event at its exact id.
+pub async fn verify(db: &PgPool) -> Result<ChainReport, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_event ORDER BY id");
+    let mut rows = sqlx::query_as::<_, Row>(&sql).fetch(db);
+    let (mut expected, mut prev) = (1i64, GENESIS.to_vec());
+    while let Some(row) = rows.try_next().await? {
+        if let Some(broken) = check_row(&row, expected, &prev) {
+            return Ok(broken);
+        }
+        prev = row.hash;
+        expected += 1;
+    }
+    drop(rows);
+    let (last_id, last_hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT last_id, last_hash FROM audit_chain_head")
+            .fetch_one(db)
+            .await?;
+    let events = expected - 1;
+    if last_id != events || last_hash != prev {
+        return Ok(ChainReport::Broken {
+            id: events + 1,
+            reason: format!("the chain head names event {last_id}, but the log ends at event {events}: later events were removed"),
+        });
+    }
+    Ok(ChainReport::Intact { events })
+}
+
+fn check_row(row: &Row, expected: i64, prev: &[u8]) -> Option<ChainReport> {
+    let broken = |id, reason: String| Some(ChainReport::Broken { id, reason });
+    if row.id != expected {
+        return broken(
+            expected,
+            format!(
+                "event {expected} is missing (the next one present is {})",
+                row.id
+            ),
+        );
+    }
+    if row.prev_hash != prev {
+        return broken(
+            row.id,
+            format!("its previous hash does not match event {}", row.id - 1),
+        );
+    }
+    if row.recomputed_hash().as_slice() != row.hash.as_slice() {
+        return broken(
+            row.id,
+            "its contents do not match its hash: it was altered".into(),
+        );
+    }
+    None
+}
+
+/// Events with `id` greater than `after` and `at` not before `since`, oldest
+/// first, as a stream (exports of any size in constant memory).
+pub fn stream_since<'a>(
+    db: &'a PgPool,
+    since: Option<DateTime<Utc>>,
+) -> impl futures_util::Stream<Item = Result<AuditEvent, sqlx::Error>> + 'a {
+    sqlx::query_as::<_, Row>(
+        "SELECT id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash
+         FROM audit_event WHERE $1::timestamptz IS NULL OR at >= $1 ORDER BY id",
+    )
+    .bind(since)
+    .fetch(db)
+    .map_ok(Row::into_event)
+}

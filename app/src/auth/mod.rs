@@ -1,0 +1,92 @@
+//! Identity: users, roles and what each role may do.
+
+#[cfg(feature = "ssr")]
+pub mod password;
+mod permission;
+#[cfg(feature = "ssr")]
+pub mod users;
+
+pub use permission::{Permission, Role};
+
+use crate::AppError;
+
+/// Usernames: 2–32 of `a-z 0-9 . _ -`, starting with a letter or digit
+/// (the same rule as the database constraint).
+pub fn validate_username(name: &str) -> Result<(), AppError> {
+    let ok_len = (2..=32).contains(&name.len());
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let ok_start = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if ok_len && ok_chars && ok_start {
+        Ok(())
+    } else {
+        Err(AppError::Validation {
+            field: "username".into(),
+            message: "use 2 to 32 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit".into(),
+        })
+    }
+}
+
+/// At least 12 characters and not the username (OWASP: length over rules).
+pub fn validate_password(username: &str, password: &str) -> Result<(), AppError> {
+    let invalid = |message: &str| {
+        Err(AppError::Validation {
+            field: "password".into(),
+            message: message.into(),
+        })
+    };
+    if password.chars().count() < 12 {
+        return invalid("must be at least 12 characters long");
+    }
+    if password.chars().count() > 1024 {
+        return invalid("must be at most 1024 characters long");
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return invalid("must not be the username");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_documented_rule() {
+        for good in ["alice", "ops.lead", "a1", "x_y-z"] {
+            assert!(validate_username(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "Alice",
+            "-bob",
+            "bob smith",
+            "émile",
+            &"a".repeat(33),
+        ] {
+            let e = validate_username(bad).unwrap_err();
+            assert!(
+                matches!(e, AppError::Validation { ref field, .. } if field == "username"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn short_passwords_and_the_username_are_refused() {
+        assert!(validate_password("alice", "correct horse battery").is_ok());
+        assert!(validate_password("alice", "short")
+            .unwrap_err()
+            .to_string()
+            .contains("at least 12"));
+        assert!(validate_password("alicealice12", "AliceAlice12")
+            .unwrap_err()
+            .to_string()
+            .contains("username"));
+    }
+}

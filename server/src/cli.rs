@@ -1,0 +1,216 @@
+//! The `opsdeck` subcommands that administer an installation from a shell.
+//! They use the same configuration (and embedded cluster) as the server and
+//! write the same audit events, with `system` as the actor.
+
+use crate::config::Settings;
+use crate::serve::{open_database, Database};
+use app::audit::ssr::{record, stream_since, verify, ChainReport, Record};
+use app::audit::Outcome;
+use app::auth::users::{self, NewUser};
+use app::auth::Role;
+use chrono::{DateTime, Utc};
+use clap::{Subcommand, ValueEnum};
+use futures_util::TryStreamExt;
+use secrecy::SecretString;
+use serde_json::json;
+use std::io::Write;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Shown in the UI; defaults to the username.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// viewer, responder, deployer or admin; repeat for several.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Set a new password (and clear a lockout); read from standard input.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; exit 1 naming the first broken event.
+    Verify,
+    /// Write events (oldest first) to standard output.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role `{s}`: use viewer, responder, deployer or admin"))
+}
+
+/// Runs `f` against the database, then closes it (and stops a cluster it started).
+async fn with_database<T>(
+    settings: &Settings,
+    f: impl AsyncFnOnce(&Database) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let db = open_database(settings).await?;
+    let result = f(&db).await;
+    db.pool.close().await;
+    if let Some(cluster) = db.cluster {
+        cluster.stop().await?;
+    }
+    result
+}
+
+fn read_password() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(SecretString::from(
+        line.trim_end_matches(['\n', '\r']).to_string(),
+    ))
+}
+
+pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let password = read_password()?;
+    with_database(settings, async |db| {
+        let mut tx = db.pool.begin().await?;
+        let (action, username, details) = match command {
+            UserCommand::Create {
+                username,
+                display_name,
+                roles,
+                ..
+            } => {
+                let display_name = display_name.unwrap_or_else(|| username.clone());
+                let new = NewUser {
+                    username: username.clone(),
+                    display_name,
+                    password,
+                    roles: roles.clone(),
+                };
+                users::create(&mut tx, &new).await?;
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                (
+                    "user.create",
+                    username,
+                    json!({ "roles": roles, "via": "cli" }),
+                )
+            }
+            UserCommand::ResetPassword { username, .. } => {
+                users::set_password(&mut tx, &username, password).await?;
+                ("user.reset_password", username, json!({ "via": "cli" }))
+            }
+        };
+        record(
+            &mut tx,
+            Record::new(
+                "system",
+                action,
+                format!("user:{username}"),
+                Outcome::Success,
+            )
+            .details(details),
+        )
+        .await?;
+        tx.commit().await?;
+        println!("{action}: {username}");
+        Ok(())
+    })
+    .await
+}
+
+/// `Ok(true)` when the chain is intact.
+pub async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<bool> {
+    with_database(settings, async |db| match command {
+        AuditCommand::Verify => match verify(&db.pool).await? {
+            ChainReport::Intact { events } => {
+                println!("{events} events, chain intact");
+                Ok(true)
+            }
+            ChainReport::Broken { id, reason } => {
+                println!("chain broken at event {id}: {reason}");
+                Ok(false)
+            }
+        },
+        AuditCommand::Export { format, since } => {
+            export(db, format, since).await?;
+            Ok(true)
+        }
+    })
+    .await
+}
+
+async fn export(
+    db: &Database,
+    format: ExportFormat,
+    since: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut events = std::pin::pin!(stream_since(&db.pool, since));
+    match format {
+        ExportFormat::Json => {
+            write!(out, "[")?;
+            let mut first = true;
+            while let Some(e) = events.try_next().await? {
+                write!(
+                    out,
+                    "{}{}",
+                    if first { "\n" } else { ",\n" },
+                    serde_json::to_string(&e)?
+                )?;
+                first = false;
+            }
+            writeln!(out, "\n]")?;
+        }
+        ExportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record([
+                "id",
+                "at",
+                "actor",
+                "action",
+                "target",
+                "outcome",
+                "request_id",
+                "client_addr",
+                "details",
+                "prev_hash",
+                "hash",
+            ])?;
+            while let Some(e) = events.try_next().await? {
+                csv.write_record([
+                    e.id.to_string(),
+                    e.at.to_rfc3339(),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.outcome.as_str().to_string(),
+                    e.request_id.unwrap_or_default(),
+                    e.client_addr.unwrap_or_default(),
+                    e.details.to_string(),
+                    e.prev_hash,
+                    e.hash,
+                ])?;
+            }
+            csv.flush()?;
+        }
+    }
+    Ok(())
+}
