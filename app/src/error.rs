@@ -15,6 +15,15 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0} was not found")]
     NotFound(String),
+    /// Not signed in, or the sign-in failed; says what to do.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the roles held do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A dependency (database, Docker engine) cannot be reached; says what to do.
     #[error("{0}")]
     Unavailable(String),
@@ -34,6 +43,36 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// The HTTP status this error deserves (user errors are never 500).
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Sets this error's status on the response of a server fn call. A page
+    /// rendering the same server fn keeps its own status (its resources'
+    /// errors are shown inline).
+    pub fn with_status(self) -> Self {
+        use leptos::prelude::use_context;
+        let is_server_fn_call = use_context::<axum::http::request::Parts>()
+            .is_some_and(|p| p.uri.path().starts_with("/api/"));
+        if let (true, Some(response)) = (
+            is_server_fn_call,
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            response.set_status(self.status());
+        }
+        self
+    }
+
     /// Logs `err` with a fresh reference and returns an error showing only that reference.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         let reference = format!("{:x}", chrono::Utc::now().timestamp_micros());

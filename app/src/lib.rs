@@ -9,6 +9,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod system;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod docker;
@@ -69,6 +70,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=layout::NotFound>
                     <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </layout::Layout>
         </Router>

@@ -1,5 +1,6 @@
 //! Server-side state shared by every request and server function.
 
+use crate::auth::guard::AuthConfig;
 use crate::docker::DockerHandle;
 use crate::AppError;
 use axum::extract::FromRef;
@@ -12,6 +13,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub docker: DockerHandle,
+    pub auth: AuthConfig,
 }
 
 /// The state of the running server, from inside a server function or page.

@@ -9,7 +9,8 @@ use std::time::Duration;
 pub struct Server {
     child: Child,
     pub base: String,
-    _data: tempfile::TempDir,
+    bin: PathBuf,
+    data: tempfile::TempDir,
 }
 
 impl Server {
@@ -48,7 +49,8 @@ impl Server {
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            _data: data,
+            bin,
+            data,
         };
         let ready = format!("{}/ready", server.base);
         eventually("opsdeck /ready", Duration::from_secs(90), || async {
@@ -57,6 +59,35 @@ impl Server {
         })
         .await;
         server
+    }
+
+    /// Runs an `opsdeck` subcommand against this server's data dir (it shares
+    /// the running embedded cluster), feeding `stdin`; panics on failure.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("OPSDECK_DATA_DIR", self.data.path().join("data"))
+            .env("OPSDECK_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "opsdeck {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     pub fn url(&self, path: &str) -> String {

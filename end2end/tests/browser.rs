@@ -28,6 +28,79 @@ async fn wait_until_hydrated(client: &Client) {
     .await;
 }
 
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn wait_for_path(c: &Client, path: &str) {
+    eventually(path, WAIT, || async {
+        (c.current_url().await.ok()?.path() == path).then_some(())
+    })
+    .await;
+}
+
+/// Creates the first admin through `/setup`, which signs them in.
+async fn set_up_admin(c: &Client, server: &Server) {
+    c.goto(&server.url("/")).await.unwrap();
+    wait_for_path(c, "/setup").await;
+    fill(c, "username", "root").await;
+    fill(c, "display_name", "Root Admin").await;
+    fill(c, "password", ADMIN_PASSWORD).await;
+    fill(c, "confirm", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("[data-test=setup-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+    assert_eq!(
+        wait_for_text(c, "[data-test=signed-in-as]").await,
+        "Root Admin"
+    );
+}
+
+async fn sign_in(c: &Client, server: &Server, username: &str, password: &str) {
+    c.goto(&server.url("/login")).await.unwrap();
+    fill(c, "username", username).await;
+    fill(c, "password", password).await;
+    c.find(Locator::Css("[data-test=login-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("[data-test=logout]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/login").await;
+}
+
+async fn nav_links(c: &Client) -> Vec<String> {
+    let mut texts = Vec::new();
+    for link in c
+        .find_all(Locator::Css("nav[aria-label=Main] a"))
+        .await
+        .unwrap()
+    {
+        texts.push(link.text().await.unwrap());
+    }
+    texts
+}
+
 async fn docker_version(test: &str) -> Option<String> {
     let docker = testkit::docker_or_skip(test).await?;
     docker.version().await.unwrap().version
@@ -44,6 +117,7 @@ async fn engine_page_shows_the_engine_version_and_refreshes_without_reloading() 
     };
     let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
         c.goto(&server.url("/engine")).await.unwrap();
         wait_until_hydrated(&c).await;
         assert_eq!(
@@ -92,7 +166,7 @@ async fn navigation_moves_between_pages_on_the_client() {
     };
     let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
-        c.goto(&server.url("/")).await.unwrap();
+        set_up_admin(&c, &server).await;
         wait_until_hydrated(&c).await;
         assert_eq!(wait_for_text(&c, "h1").await, "Overview");
         assert!(wait_for_text(&c, "[data-test=db-status]")
@@ -145,13 +219,110 @@ async fn navigation_moves_between_pages_on_the_client() {
 }
 
 #[tokio::test]
+async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
+    let test = "identity";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = Server::start(test).await;
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        assert_eq!(nav_links(&c).await, ["Overview", "Engine", "Users"]);
+        c.goto(&server.url("/admin/users")).await.unwrap();
+        assert!(wait_for_text(&c, "[data-test=users-table]")
+            .await
+            .contains("root"));
+
+        // A viewer made with the CLI beside the running server (same cluster).
+        server.cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "vera",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            "a viewer's long password\n",
+        );
+        sign_out(&c).await;
+        fill(&c, "username", "vera").await;
+        fill(&c, "password", "not her password").await;
+        c.find(Locator::Css("[data-test=login-submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            wait_for_text(&c, "[data-test=form-error]").await,
+            "Invalid username or password."
+        );
+
+        sign_in(&c, &server, "vera", "a viewer's long password").await;
+        assert_eq!(nav_links(&c).await, ["Overview", "Engine"]);
+        c.goto(&server.url("/admin/users")).await.unwrap();
+        assert!(wait_for_text(&c, "[data-test=error]")
+            .await
+            .contains("do not allow this"));
+        sign_out(&c).await;
+        c.goto(&server.url("/engine")).await.unwrap();
+        wait_for_path(&c, "/login").await;
+    })
+    .await;
+}
+
+/// Signs in with a plain form post (no JavaScript) and keeps the cookie.
+async fn no_js_session(server: &Server) -> reqwest::Client {
+    server.cli(
+        &[
+            "user",
+            "create",
+            "--username",
+            "nora",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "nora's long password\n",
+    );
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let form = [
+        ("username", "nora"),
+        ("password", "nora's long password"),
+        ("next", "/engine"),
+    ];
+    let reply = client
+        .post(server.url("/api/login"))
+        .header("accept", "text/html")
+        .header("origin", &server.base)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.url().path(),
+        "/engine",
+        "the form post redirects to `next`"
+    );
+    client
+}
+
+#[tokio::test]
 async fn pages_are_readable_without_javascript() {
     let test = "no_javascript";
     let Some(version) = docker_version(test).await else {
         return;
     };
     let server = Server::start(test).await;
-    let html = reqwest::get(server.url("/engine"))
+    let client = no_js_session(&server).await;
+    let html = client
+        .get(server.url("/engine"))
+        .send()
         .await
         .unwrap()
         .text()
@@ -164,7 +335,11 @@ async fn pages_are_readable_without_javascript() {
         .split_once('>')
         .map(|(_, rest)| rest.split('<').next().unwrap_or_default());
     assert_eq!(value, Some(version.as_str()));
-    let css = reqwest::get(server.url("/pkg/opsdeck.css")).await.unwrap();
+    let css = client
+        .get(server.url("/pkg/opsdeck.css"))
+        .send()
+        .await
+        .unwrap();
     assert!(css.status().is_success());
     assert!(
         css.text().await.unwrap().contains(".grid"),

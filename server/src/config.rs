@@ -24,6 +24,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `LEPTOS_SITE_ROOT`: the folder holding `pkg/` (wasm, js, css).
     pub site_root: PathBuf,
+    /// `OPSDECK_PUBLIC_URL`: the origin people use (`https://…` makes cookies Secure).
+    pub public_origin: Option<String>,
+    /// `OPSDECK_SESSION_IDLE_MINUTES` (default 60).
+    pub session_idle_minutes: u32,
+    /// `OPSDECK_SESSION_MAX_HOURS` (default 12): a session's absolute lifetime.
+    pub session_max_hours: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +74,19 @@ impl Settings {
             site_root: get("LEPTOS_SITE_ROOT")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("target/site")),
+            public_origin: parse_public_url(get("OPSDECK_PUBLIC_URL"))?,
+            session_idle_minutes: parse_bounded(
+                "OPSDECK_SESSION_IDLE_MINUTES",
+                get("OPSDECK_SESSION_IDLE_MINUTES"),
+                60,
+                1..=10_080,
+            )?,
+            session_max_hours: parse_bounded(
+                "OPSDECK_SESSION_MAX_HOURS",
+                get("OPSDECK_SESSION_MAX_HOURS"),
+                12,
+                1..=720,
+            )?,
         })
     }
 }
@@ -122,6 +141,39 @@ fn parse_log_filter(v: Option<String>) -> Result<String, ConfigError> {
         )
     })?;
     Ok(v)
+}
+
+fn parse_public_url(v: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v else { return Ok(None) };
+    let trimmed = v.trim_end_matches('/');
+    let (scheme, host) = trimmed.split_once("://").unwrap_or(("", ""));
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains('/') {
+        return Err(invalid(
+            "OPSDECK_PUBLIC_URL",
+            format!("`{v}` must be an origin such as https://ops.example.com"),
+        ));
+    }
+    Ok(Some(trimmed.to_string()))
+}
+
+fn parse_bounded(
+    var: &'static str,
+    v: Option<String>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(v) = v else { return Ok(default) };
+    match v.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(invalid(
+            var,
+            format!(
+                "`{v}` must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
 }
 
 fn parse_log_format(v: Option<String>) -> Result<LogFormat, ConfigError> {
@@ -212,6 +264,41 @@ mod tests {
         assert_eq!(
             settings(&[("OPSDECK_LOG_FORMAT", "xml")]).unwrap_err().var,
             "OPSDECK_LOG_FORMAT"
+        );
+    }
+
+    #[test]
+    fn public_url_and_session_lifetimes_are_validated() {
+        let s = settings(&[
+            ("OPSDECK_PUBLIC_URL", "https://ops.example.com/"),
+            ("OPSDECK_SESSION_IDLE_MINUTES", "30"),
+        ])
+        .unwrap();
+        assert_eq!(s.public_origin.as_deref(), Some("https://ops.example.com"));
+        assert_eq!((s.session_idle_minutes, s.session_max_hours), (30, 12));
+        assert_eq!(
+            settings(&[("OPSDECK_PUBLIC_URL", "ops.example.com")])
+                .unwrap_err()
+                .var,
+            "OPSDECK_PUBLIC_URL"
+        );
+        assert_eq!(
+            settings(&[("OPSDECK_PUBLIC_URL", "https://ops.example.com/panel")])
+                .unwrap_err()
+                .var,
+            "OPSDECK_PUBLIC_URL"
+        );
+        assert_eq!(
+            settings(&[("OPSDECK_SESSION_IDLE_MINUTES", "0")])
+                .unwrap_err()
+                .var,
+            "OPSDECK_SESSION_IDLE_MINUTES"
+        );
+        assert_eq!(
+            settings(&[("OPSDECK_SESSION_MAX_HOURS", "lots")])
+                .unwrap_err()
+                .var,
+            "OPSDECK_SESSION_MAX_HOURS"
         );
     }
 

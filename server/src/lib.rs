@@ -7,6 +7,7 @@ pub mod embedded_pg;
 pub mod health;
 pub mod serve;
 pub mod telemetry;
+pub mod web;
 
 use app::state::AppState;
 use app::{shell, App};
@@ -15,8 +16,10 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 
-/// The whole HTTP surface: health probes, server functions, pages and static files.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface: health probes, server functions, pages and static
+/// files, behind sessions, the same-origin check and request ids.
+pub fn router(state: AppState, web: web::WebConfig) -> Router {
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -32,7 +35,14 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            web::same_origin_only,
+        ))
+        .layer(web::session_layer(state.db.clone(), &web))
         .layer(CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }

@@ -53,6 +53,36 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
+pub fn auth_config(settings: &Settings) -> app::auth::guard::AuthConfig {
+    app::auth::guard::AuthConfig {
+        absolute_lifetime: chrono::Duration::hours(settings.session_max_hours.into()),
+        ..Default::default()
+    }
+}
+
+pub fn web_config(settings: &Settings) -> crate::web::WebConfig {
+    crate::web::WebConfig {
+        public_origin: settings.public_origin.clone(),
+        session_idle: Duration::from_secs(u64::from(settings.session_idle_minutes) * 60),
+    }
+}
+
+/// Deletes expired sessions every ten minutes (any process may; it is idempotent).
+fn spawn_session_sweeper(db: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) =
+                sqlx::query("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
+                    .execute(&db)
+                    .await
+            {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    })
+}
+
 /// Runs the web server until SIGINT/SIGTERM, then stops what it started.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
@@ -62,15 +92,22 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         leptos_options: leptos_options(&settings),
         db: db.pool.clone(),
         docker,
+        auth: auth_config(&settings),
     };
+    let sweeper = spawn_session_sweeper(db.pool.clone());
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .map_err(|e| anyhow::anyhow!("OPSDECK_ADDR: cannot listen on {}: {e}", settings.addr))?;
     tracing::info!(addr = %settings.addr, "Opsdeck listening on http://{}", settings.addr);
-    let served = axum::serve(listener, crate::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let app = crate::router(state, web_config(&settings));
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     monitor.abort();
+    sweeper.abort();
     db.pool.close().await;
     if let Some(cluster) = db.cluster {
         tracing::info!("stopping the embedded PostgreSQL cluster");

@@ -3,8 +3,9 @@
 
 mod common;
 
+use app::auth::Role;
 use axum::http::StatusCode;
-use common::{dead_docker_host, get, get_json, state};
+use common::{dead_docker_host, get, get_json, signed_in, state, Client};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -63,10 +64,16 @@ async fn database_outage_makes_health_and_ready_unavailable_but_pages_still_rend
     let (ready, body) = get_json(&s, "/ready").await;
     assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["database"]["status"], "error");
-    let (page, html) = get(&s, "/").await;
-    assert_eq!(page, StatusCode::OK);
-    assert!(html.contains("data-test=\"degraded-banner\""), "{html}");
-    assert!(html.contains("Database: database unreachable"), "{html}");
+    let mut client = Client::new(&s);
+    let home = client.get("/").await;
+    assert_eq!(home.location(), Some("/login?next=/"), "{}", home.status);
+    let login = client.get("/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(
+        login.body.contains("The database is unreachable"),
+        "{}",
+        login.body
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -102,6 +109,7 @@ async fn ready_reports_database_and_docker_with_versions(pool: PgPool) {
 async fn unreachable_docker_degrades_every_page_without_failing_them(pool: PgPool) {
     let s = state(pool, &dead_docker_host());
     s.docker.probe().await;
+    let mut client = signed_in(&s, "vera", &[Role::Viewer]).await;
     let (ready, body) = get_json(&s, "/ready").await;
     assert_eq!(
         ready,
@@ -111,7 +119,8 @@ async fn unreachable_docker_degrades_every_page_without_failing_them(pool: PgPoo
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["docker"]["status"], "error");
     for path in ["/", "/engine"] {
-        let (status, html) = get(&s, path).await;
+        let reply = client.get(path).await;
+        let (status, html) = (reply.status, reply.body);
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(
             html.contains("data-test=\"degraded-banner\""),
@@ -123,7 +132,9 @@ async fn unreachable_docker_degrades_every_page_without_failing_them(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn overview_is_rendered_on_the_server_with_both_dependencies(pool: PgPool) {
-    let (status, html) = get(&state(pool, &dead_docker_host()), "/").await;
+    let s = state(pool, &dead_docker_host());
+    let reply = signed_in(&s, "vera", &[Role::Viewer]).await.get("/").await;
+    let (status, html) = (reply.status, reply.body);
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<h1"), "{html}");
     assert!(html.contains("data-test=\"db-status\""), "{html}");
@@ -152,7 +163,7 @@ async fn unknown_path_answers_404_with_the_not_found_page(pool: PgPool) {
 async fn healthcheck_command_succeeds_against_a_live_server_and_fails_without_one(pool: PgPool) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = opsdeck_server::router(state(pool, &dead_docker_host()));
+    let router = opsdeck_server::router(state(pool, &dead_docker_host()), Default::default());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     opsdeck_server::serve::healthcheck(addr).await.unwrap();
     server.abort();

@@ -1,11 +1,20 @@
 //! Identity: users, roles and what each role may do.
 
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod guard;
+mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 mod permission;
+pub mod registry;
+#[cfg(feature = "ssr")]
+pub mod signin;
 #[cfg(feature = "ssr")]
 pub mod users;
 
+pub use api::CurrentUser;
+pub use pages::{LoginPage, SetupPage};
 pub use permission::{Permission, Role};
 
 use crate::AppError;

@@ -117,6 +117,46 @@ pub async fn find(db: impl PgExecutor<'_>, username: &str) -> Result<Option<User
         .map_err(AppError::internal)
 }
 
+/// The user and their password hash, for checking a sign-in.
+pub async fn find_credentials(
+    db: impl PgExecutor<'_>,
+    username: &str,
+) -> Result<Option<(User, String)>, AppError> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM app_user WHERE username = $1");
+    let row = sqlx::query(&sql)
+        .bind(username)
+        .fetch_optional(db)
+        .await
+        .map_err(AppError::internal)?;
+    row.map(|r| {
+        use sqlx::{FromRow, Row};
+        Ok((
+            User::from_row(&r).map_err(AppError::internal)?,
+            r.try_get("password_hash").map_err(AppError::internal)?,
+        ))
+    })
+    .transpose()
+}
+
+/// The user with this id, if any.
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<User>, AppError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1");
+    sqlx::query_as::<_, User>(&sql)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Every user, by username.
+pub async fn all(db: impl PgExecutor<'_>) -> Result<Vec<User>, AppError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM app_user ORDER BY username");
+    sqlx::query_as::<_, User>(&sql)
+        .fetch_all(db)
+        .await
+        .map_err(AppError::internal)
+}
+
 /// How many users exist (the first-run setup is open while this is zero).
 pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, AppError> {
     sqlx::query_scalar("SELECT count(*) FROM app_user")

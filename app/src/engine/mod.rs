@@ -28,8 +28,9 @@ pub struct EngineInfo {
 }
 
 /// Reads the engine now; a clear `Unavailable` error when it cannot be reached.
-#[server]
+#[server(endpoint = "read_engine")]
 pub async fn read_engine() -> Result<EngineInfo, AppError> {
+    let _actor = crate::auth::guard::require(crate::auth::Permission::Read).await?;
     let state = crate::state::app_state()?;
     ssr::engine_info(&state.docker).await
 }

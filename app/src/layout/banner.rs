@@ -1,4 +1,5 @@
 use crate::system::{read_system_status, SystemStatus};
+use crate::AppError;
 use leptos::prelude::*;
 
 /// A red banner on every page while the database or the Docker engine is down.
@@ -10,7 +11,7 @@ pub fn StatusBanner() -> impl IntoView {
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(s) if s.degraded() => Some(view! { <DegradedBanner status=s/> }.into_any()),
-                    Ok(_) => None,
+                    Ok(_) | Err(AppError::Unauthorized(_)) => None,
                     Err(e) => Some(view! { <Banner text=e.to_string()/> }.into_any()),
                 }
             })}

@@ -7,23 +7,39 @@ mod parts;
 pub use banner::StatusBanner;
 pub use parts::{ErrorNotice, Fact, NotFound, PageHeader};
 
+use crate::auth::api::{whoami, Logout};
+use crate::auth::{CurrentUser, Permission};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
-/// Navigation entries; only pages that exist are listed.
-const NAV: &[(&str, &str)] = &[("/", "Overview"), ("/engine", "Engine")];
+/// Navigation entries and the permission each needs; only pages that exist are listed.
+const NAV: &[(&str, &str, Permission)] = &[
+    ("/", "Overview", Permission::Read),
+    ("/engine", "Engine", Permission::Read),
+    ("/admin/users", "Users", Permission::Administer),
+];
+
+/// Pages a signed-out visitor may see.
+const PUBLIC: &[&str] = &["/login", "/setup"];
 
 /// Header with navigation, the degraded banner, the page, and the footer.
+/// Signed-out visitors of any other page are sent to `/login`.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
     view! {
         <div class="flex min-h-screen flex-col">
             <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                 <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-8 gap-y-2 px-4 py-3">
                     <a href="/" class="text-lg font-semibold tracking-tight">"Opsdeck"</a>
-                    <nav aria-label="Main" class="flex flex-wrap gap-1 text-sm">
-                        {NAV.iter().map(|(href, label)| view! { <NavLink href=*href label=*label/> }).collect_view()}
-                    </nav>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let user = me.await.ok().flatten();
+                            view! { <Gate user=user.clone()/> <Nav user=user/> }
+                        })}
+                    </Suspense>
                 </div>
             </header>
             <StatusBanner/>
@@ -33,6 +49,43 @@ pub fn Layout(children: Children) -> impl IntoView {
             </footer>
         </div>
     }
+}
+
+/// Sends a signed-out visitor of a private page to the login page: an HTTP
+/// redirect when rendered on the server, a navigation in the browser.
+#[component]
+fn Gate(user: Option<CurrentUser>) -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    if user.is_some() || PUBLIC.contains(&path.as_str()) {
+        return;
+    }
+    let target = format!("/login?next={path}");
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect(&target);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        request_animation_frame(move || navigate(&target, Default::default()));
+    }
+}
+
+#[component]
+fn Nav(user: Option<CurrentUser>) -> impl IntoView {
+    let user = user?;
+    let links = NAV
+        .iter()
+        .filter(|(_, _, p)| user.can(*p))
+        .map(|(href, label, _)| view! { <NavLink href=*href label=*label/> })
+        .collect_view();
+    Some(view! {
+        <nav aria-label="Main" class="flex flex-1 flex-wrap gap-1 text-sm">{links}</nav>
+        <form method="post" action=Logout::url() class="flex items-center gap-3 text-sm">
+            <span class="text-slate-500" data-test="signed-in-as">{user.display_name.clone()}</span>
+            <button type="submit" data-test="logout" class="rounded-md px-3 py-1.5 text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">
+                "Sign out"
+            </button>
+        </form>
+    })
 }
 
 #[component]

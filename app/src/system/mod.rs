@@ -45,8 +45,9 @@ impl SystemStatus {
 }
 
 /// Database and Docker engine status; the Docker part is the monitor's last probe.
-#[server]
+#[server(endpoint = "read_system_status")]
 pub async fn read_system_status() -> Result<SystemStatus, AppError> {
+    let _actor = crate::auth::guard::require(crate::auth::Permission::Read).await?;
     let state = crate::state::app_state()?;
     Ok(ssr::system_status(&state).await)
 }

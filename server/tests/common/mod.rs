@@ -20,12 +20,13 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         leptos_options,
         db,
         docker: DockerHandle::new(docker_host),
+        auth: Default::default(),
     }
 }
 
 /// Sends a GET through the whole router and returns status and body text.
 pub async fn get(state: &AppState, path: &str) -> (StatusCode, String) {
-    let router = opsdeck_server::router(state.clone());
+    let router = opsdeck_server::router(state.clone(), Default::default());
     let response = router
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
@@ -91,4 +92,136 @@ pub fn opsdeck(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The origin test requests claim, and the matching Host.
+pub const HOST: &str = "opsdeck.test";
+pub const ORIGIN: &str = "http://opsdeck.test";
+
+/// A cookie-keeping client of the in-process router, like a browser.
+pub struct Client {
+    router: axum::Router,
+    cookie: Option<String>,
+    client_addr: std::net::SocketAddr,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// Success as a server-fn client sees it (200, or a redirect for a browser).
+    pub fn ok(&self) -> bool {
+        self.status.is_success() || self.status.is_redirection()
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Client {
+    pub fn new(state: &AppState) -> Self {
+        Client {
+            router: opsdeck_server::router(state.clone(), Default::default()),
+            cookie: None,
+            client_addr: "127.0.0.1:40000".parse().unwrap(),
+        }
+    }
+
+    pub fn set_cookie(&mut self, cookie: &str) {
+        self.cookie = Some(cookie.to_string());
+    }
+
+    pub fn set_client_addr(&mut self, addr: &str) {
+        self.client_addr = addr.parse().unwrap();
+    }
+
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    pub async fn send(&mut self, mut req: Request<Body>) -> Reply {
+        req.headers_mut().insert("host", HOST.parse().unwrap());
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.client_addr));
+        if let Some(c) = &self.cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        if let Some(set) = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+        {
+            let pair = set.split(';').next().unwrap_or_default().to_string();
+            self.cookie = (!pair.ends_with('=')).then_some(pair);
+        }
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// A page load, as a browser asks for it.
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A same-origin form post, as Opsdeck's own pages send.
+    pub async fn post_form(&mut self, path: &str, form: &str) -> Reply {
+        let req = Request::post(path)
+            .header("origin", ORIGIN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> Reply {
+        self.post_form(
+            "/api/login",
+            &format!(
+                "username={username}&password={}",
+                password.replace(' ', "+")
+            ),
+        )
+        .await
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Creates a user holding `roles` (password [`PASSWORD`]).
+pub async fn create_user(db: &PgPool, username: &str, roles: &[app::auth::Role]) {
+    let new = app::auth::users::NewUser {
+        username: username.into(),
+        display_name: username.into(),
+        password: PASSWORD.to_string().into(),
+        roles: roles.to_vec(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    app::auth::users::create(&mut tx, &new).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A client signed in as a new user holding `roles`.
+pub async fn signed_in(state: &AppState, username: &str, roles: &[app::auth::Role]) -> Client {
+    create_user(&state.db, username, roles).await;
+    let mut client = Client::new(state);
+    let reply = client.login(username, PASSWORD).await;
+    assert!(reply.ok(), "login: {} {}", reply.status, reply.body);
+    assert!(client.cookie().is_some(), "login sets the session cookie");
+    client
 }

@@ -1,0 +1,165 @@
+//! Server functions of identity: who am I, sign in, sign out, first-run setup.
+
+use super::{Permission, Role};
+use crate::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the browser needs to know about the signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+impl CurrentUser {
+    pub fn can(&self, p: Permission) -> bool {
+        p.granted_by(&self.roles)
+    }
+}
+
+/// Only same-site paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    Ok(super::guard::current_actor().await?.map(|a| CurrentUser {
+        username: a.user.username,
+        display_name: a.user.display_name,
+        roles: a.roles,
+    }))
+}
+
+/// True while no user exists (the installation is new).
+#[server(endpoint = "setup_needed")]
+pub async fn setup_needed() -> Result<bool, AppError> {
+    let state = crate::state::app_state()?;
+    let unreachable = |_| {
+        AppError::Unavailable(
+            "The database is unreachable, so nobody can sign in until it is back.".into(),
+        )
+    };
+    Ok(super::users::count(&state.db).await.map_err(unreachable)? == 0)
+}
+
+/// Signs in; a plain form post is redirected (to `next`, or back to the
+/// login page with an error code), so the form works without JavaScript.
+#[server(endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use super::signin::sign_in;
+    let state = crate::state::app_state()?;
+    let meta = super::guard::request_meta().await;
+    let username = username.trim().to_lowercase();
+    match sign_in(&state, &meta, &username, password.into()).await {
+        Ok(_) => {
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e) => {
+            if plain_form_post() {
+                let code = match &e {
+                    AppError::TooManyRequests(_) => "throttled",
+                    AppError::Unauthorized(m) if m.contains("locked") => "locked",
+                    AppError::Unauthorized(m) if m.contains("disabled") => "disabled",
+                    _ => "invalid",
+                };
+                leptos_axum::redirect(&format!("/login?error={code}"));
+                return Err(e);
+            }
+            Err(e.with_status())
+        }
+    }
+}
+
+/// Signs out: the session is deleted on the server, not only the cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let actor = super::guard::current_actor().await?;
+    let meta = super::guard::request_meta().await;
+    super::signin::sign_out(
+        &state,
+        &meta,
+        actor.as_ref().map(|a| a.user.username.as_str()),
+    )
+    .await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Creates the first admin and signs them in; 404 once any user exists.
+#[server(endpoint = "setup")]
+pub async fn setup(
+    username: String,
+    display_name: String,
+    password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    use super::users::NewUser;
+    let state = crate::state::app_state()?;
+    let meta = super::guard::request_meta().await;
+    let username = username.trim().to_lowercase();
+    let display_name = if display_name.trim().is_empty() {
+        username.clone()
+    } else {
+        display_name
+    };
+    let new = NewUser {
+        username,
+        display_name,
+        password: password.into(),
+        roles: vec![Role::Admin],
+    };
+    match super::signin::first_admin(&state, &meta, new, confirm.into()).await {
+        Ok(()) => {
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        Err(e) => {
+            if let (true, AppError::Validation { field, .. }) = (plain_form_post(), &e) {
+                leptos_axum::redirect(&format!("/setup?error={field}"));
+                return Err(e);
+            }
+            Err(e.with_status())
+        }
+    }
+}
+
+/// A form posted by a browser without JavaScript (it asks for HTML back).
+#[cfg(feature = "ssr")]
+fn plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.headers.get(axum::http::header::ACCEPT).cloned())
+        .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/engine")), "/engine");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "engine",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,172 @@
+//! Who is asking, and the one permission guard every privileged server fn
+//! calls first (server only).
+
+use super::users::{self, User};
+use super::{Permission, Role};
+use crate::audit::ssr::{record_alone, Record};
+use crate::audit::Outcome;
+use crate::state::{app_state, AppState};
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+/// The session key holding who signed in, and when.
+pub const SESSION_KEY: &str = "auth";
+
+/// Stored in the session at sign-in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionAuth {
+    pub user_id: i64,
+    pub login_at: DateTime<Utc>,
+}
+
+/// Session lifetimes and cookie security, from the server's settings.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// A session ends this long after sign-in, however active.
+    pub absolute_lifetime: chrono::Duration,
+    /// Failed sign-ins before an account locks.
+    pub lockout_threshold: i32,
+    pub lockout_duration: chrono::Duration,
+    /// Failed sign-ins from one address within `lockout_duration` before it is refused.
+    pub per_address_limit: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            absolute_lifetime: chrono::Duration::hours(12),
+            lockout_threshold: 5,
+            lockout_duration: chrono::Duration::minutes(15),
+            per_address_limit: 20,
+        }
+    }
+}
+
+/// Where a request came from, for the audit log.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// The signed-in user behind the current request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub roles: Vec<Role>,
+    pub meta: RequestMeta,
+}
+
+impl Actor {
+    /// `user:<name>`, as the audit log names actors.
+    pub fn audit_name(&self) -> String {
+        format!("user:{}", self.user.username)
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        p.granted_by(&self.roles)
+    }
+}
+
+/// Request id and client address of the current request.
+pub async fn request_meta() -> RequestMeta {
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    let request_id = parts
+        .as_ref()
+        .and_then(|p| p.headers.get("x-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let client_addr = parts
+        .as_ref()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        })
+        .map(|c| c.0.ip().to_string());
+    RequestMeta {
+        request_id,
+        client_addr,
+    }
+}
+
+/// The current request's session.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(AppError::internal)
+}
+
+/// The signed-in, enabled user, or `None`. A session past its absolute
+/// lifetime, or of a user since disabled or deleted, is ended here.
+pub async fn current_actor() -> Result<Option<Actor>, AppError> {
+    let state = app_state()?;
+    let session = session().await?;
+    let Some(auth) = session
+        .get::<SessionAuth>(SESSION_KEY)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        return Ok(None);
+    };
+    let user = users::find_by_id(&state.db, auth.user_id).await?;
+    let expired = Utc::now() - auth.login_at > state.auth.absolute_lifetime;
+    match user {
+        Some(user) if !user.disabled && !expired => {
+            let roles = user.roles();
+            Ok(Some(Actor {
+                user,
+                roles,
+                meta: request_meta().await,
+            }))
+        }
+        _ => {
+            session.flush().await.map_err(AppError::internal)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The guard: the signed-in actor when they hold `permission`; otherwise
+/// 401 (not signed in) or 403 (audited as `denied`).
+#[must_use = "the guard's result must be checked with `?`"]
+pub async fn require(permission: Permission) -> Result<Actor, AppError> {
+    let Some(actor) = current_actor().await? else {
+        return Err(AppError::Unauthorized("Sign in first.".into()).with_status());
+    };
+    if actor.can(permission) {
+        return Ok(actor);
+    }
+    deny(&app_state()?, &actor, permission).await?;
+    Err(AppError::Forbidden(format!(
+        "Your roles ({}) do not allow this: it needs the `{permission:?}` permission.",
+        actor
+            .roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .with_status())
+}
+
+async fn deny(state: &AppState, actor: &Actor, permission: Permission) -> Result<(), AppError> {
+    let path = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .map(|p| p.uri.path().to_string());
+    let r = Record::new(
+        actor.audit_name(),
+        "permission.denied",
+        path.unwrap_or_default(),
+        Outcome::Denied,
+    )
+    .details(serde_json::json!({ "permission": permission }))
+    .client(
+        actor.meta.request_id.clone(),
+        actor.meta.client_addr.clone(),
+    );
+    record_alone(&state.db, r)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! Signing in and out, and the first-run setup (server only).
+
+use super::guard::{session, RequestMeta, SessionAuth, SESSION_KEY};
+use super::users::{self, NewUser, User};
+use super::{password, Role};
+use crate::audit::ssr::{record, Record};
+use crate::audit::Outcome;
+use crate::state::AppState;
+use crate::AppError;
+use chrono::Utc;
+use secrecy::SecretString;
+use serde_json::json;
+
+/// The one message for an unknown user and a wrong password.
+pub const INVALID: &str = "Invalid username or password.";
+
+/// Checks the credentials, applies throttling and lockout, audits the
+/// attempt, and on success starts a fresh session (new id) for the user.
+pub async fn sign_in(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    pw: SecretString,
+) -> Result<User, AppError> {
+    refuse_if_address_throttled(state, meta, username).await?;
+    let found = users::find_credentials(&state.db, username).await?;
+    let (user, hash) = found
+        .map(|(u, h)| (Some(u), Some(h)))
+        .unwrap_or((None, None));
+    let verified = password::verify(pw, hash).await?;
+    let user = match (user, verified) {
+        (Some(user), true) => user,
+        (user, _) => return Err(record_failure(state, meta, username, user.as_ref()).await?),
+    };
+    if let Some(until) = user.locked_until.filter(|t| *t > Utc::now()) {
+        let message = format!(
+            "This account is locked until {} UTC after repeated failed sign-ins; an admin can unlock it sooner.",
+            until.format("%H:%M")
+        );
+        audit(
+            state,
+            meta,
+            username,
+            Outcome::Denied,
+            json!({ "reason": "locked" }),
+        )
+        .await?;
+        return Err(AppError::Unauthorized(message));
+    }
+    if user.disabled {
+        audit(
+            state,
+            meta,
+            username,
+            Outcome::Denied,
+            json!({ "reason": "disabled" }),
+        )
+        .await?;
+        return Err(AppError::Unauthorized(
+            "This account is disabled; ask an admin.".into(),
+        ));
+    }
+    record_success(state, meta, &user).await?;
+    start_session(user.id).await?;
+    Ok(user)
+}
+
+async fn refuse_if_address_throttled(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+) -> Result<(), AppError> {
+    let Some(addr) = &meta.client_addr else {
+        return Ok(());
+    };
+    let window = state.auth.lockout_duration;
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_failure WHERE client_addr = $1 AND at > now() - $2",
+    )
+    .bind(addr)
+    .bind(window)
+    .fetch_one(&state.db)
+    .await
+    .map_err(AppError::internal)?;
+    if recent < state.auth.per_address_limit {
+        return Ok(());
+    }
+    audit(
+        state,
+        meta,
+        username,
+        Outcome::Denied,
+        json!({ "reason": "address throttled" }),
+    )
+    .await?;
+    Err(AppError::TooManyRequests(format!(
+        "Too many failed sign-ins from your address: try again in {} minutes.",
+        window.num_minutes()
+    )))
+}
+
+/// Counts the failure (per account and per address), locks the account at
+/// the threshold, audits, and returns the error to show.
+async fn record_failure(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    user: Option<&User>,
+) -> Result<AppError, AppError> {
+    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    if let Some(addr) = &meta.client_addr {
+        sqlx::query("DELETE FROM login_failure WHERE at < now() - interval '1 day'")
+            .execute(&mut *tx)
+            .await
+            .map_err(AppError::internal)?;
+        sqlx::query("INSERT INTO login_failure (client_addr) VALUES ($1)")
+            .bind(addr)
+            .execute(&mut *tx)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    if let Some(user) = user {
+        let locked: bool = sqlx::query_scalar(
+            "UPDATE app_user SET
+                 failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+                 locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + $3 ELSE locked_until END
+             WHERE id = $1 RETURNING locked_until IS NOT NULL AND locked_until > now()",
+        )
+        .bind(user.id)
+        .bind(state.auth.lockout_threshold)
+        .bind(state.auth.lockout_duration)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(AppError::internal)?;
+        if locked && user.locked_until.is_none_or(|t| t <= Utc::now()) {
+            let r = Record::new(
+                "system",
+                "user.lockout",
+                format!("user:{username}"),
+                Outcome::Success,
+            )
+            .details(json!({ "minutes": state.auth.lockout_duration.num_minutes() }))
+            .client(meta.request_id.clone(), meta.client_addr.clone());
+            record(&mut tx, r).await.map_err(AppError::internal)?;
+        }
+    }
+    let r = login_record(
+        meta,
+        username,
+        Outcome::Failure,
+        json!({ "reason": "invalid credentials" }),
+    );
+    record(&mut tx, r).await.map_err(AppError::internal)?;
+    tx.commit().await.map_err(AppError::internal)?;
+    Ok(AppError::Unauthorized(INVALID.into()))
+}
+
+async fn record_success(state: &AppState, meta: &RequestMeta, user: &User) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::internal)?;
+    record(
+        &mut tx,
+        login_record(meta, &user.username, Outcome::Success, json!({})),
+    )
+    .await
+    .map_err(AppError::internal)?;
+    tx.commit().await.map_err(AppError::internal)
+}
+
+fn login_record(
+    meta: &RequestMeta,
+    username: &str,
+    outcome: Outcome,
+    details: serde_json::Value,
+) -> Record {
+    let actor = if outcome == Outcome::Success {
+        format!("user:{username}")
+    } else {
+        "anonymous".into()
+    };
+    Record::new(actor, "user.login", format!("user:{username}"), outcome)
+        .details(details)
+        .client(meta.request_id.clone(), meta.client_addr.clone())
+}
+
+async fn audit(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    outcome: Outcome,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    record(&mut tx, login_record(meta, username, outcome, details))
+        .await
+        .map_err(AppError::internal)?;
+    tx.commit().await.map_err(AppError::internal)
+}
+
+/// A new session id (no fixation) holding the user.
+async fn start_session(user_id: i64) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(AppError::internal)?;
+    let auth = SessionAuth {
+        user_id,
+        login_at: Utc::now(),
+    };
+    session
+        .insert(SESSION_KEY, auth)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Ends the session on the server (the cookie alone no longer works).
+pub async fn sign_out(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: Option<&str>,
+) -> Result<(), AppError> {
+    session().await?.flush().await.map_err(AppError::internal)?;
+    if let Some(name) = username {
+        let r = Record::new(
+            format!("user:{name}"),
+            "user.logout",
+            format!("user:{name}"),
+            Outcome::Success,
+        )
+        .client(meta.request_id.clone(), meta.client_addr.clone());
+        let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+        record(&mut tx, r).await.map_err(AppError::internal)?;
+        tx.commit().await.map_err(AppError::internal)?;
+    }
+    Ok(())
+}
+
+/// Creates the first admin while no user exists, and signs them in. Later
+/// calls find a user and answer 404: setup exists only on a new installation.
+pub async fn first_admin(
+    state: &AppState,
+    meta: &RequestMeta,
+    new: NewUser,
+    confirm: SecretString,
+) -> Result<(), AppError> {
+    use secrecy::ExposeSecret;
+    if new.password.expose_secret() != confirm.expose_secret() {
+        return Err(AppError::Validation {
+            field: "confirm".into(),
+            message: "does not match the password".into(),
+        });
+    }
+    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    // Two browsers racing through setup: the second waits here, then finds a user.
+    sqlx::query("LOCK TABLE app_user IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::internal)?;
+    if users::count(&mut *tx).await? > 0 {
+        return Err(AppError::NotFound("setup".into()));
+    }
+    let new = NewUser {
+        roles: vec![Role::Admin],
+        ..new
+    };
+    let user = users::create(&mut tx, &new).await?;
+    let r = Record::new(
+        format!("user:{}", user.username),
+        "user.create",
+        format!("user:{}", user.username),
+        Outcome::Success,
+    )
+    .details(json!({ "roles": ["admin"], "via": "setup" }))
+    .client(meta.request_id.clone(), meta.client_addr.clone());
+    record(&mut tx, r).await.map_err(AppError::internal)?;
+    tx.commit().await.map_err(AppError::internal)?;
+    start_session(user.id).await
+}

@@ -1,0 +1,297 @@
+//! Sign-in, sessions, throttling, CSRF and the permission guard, over HTTP
+//! against a real PostgreSQL.
+
+mod common;
+
+use app::auth::registry::{Access, SERVER_FNS};
+use app::auth::{Permission, Role};
+use axum::http::StatusCode;
+use common::{create_user, dead_docker_host, signed_in, state, Client, PASSWORD};
+use sqlx::PgPool;
+
+async fn audit_actions(db: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT action, outcome FROM audit_event ORDER BY id")
+        .fetch_all(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn first_run_setup_creates_an_admin_and_then_is_gone(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut client = Client::new(&s);
+    assert_eq!(
+        client.get("/login").await.status,
+        StatusCode::FOUND,
+        "a new installation sends /login to /setup"
+    );
+    let page = client.get("/setup").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Create the first administrator"));
+
+    let weak = client
+        .post_form(
+            "/api/setup",
+            "username=root&display_name=Root&password=short&confirm=short",
+        )
+        .await;
+    assert_eq!(
+        weak.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        weak.body
+    );
+    assert!(weak.body.contains("password"), "{}", weak.body);
+
+    let form = format!(
+        "username=root&display_name=Root&password={0}&confirm={0}",
+        PASSWORD.replace(' ', "+")
+    );
+    let done = client.post_form("/api/setup", &form).await;
+    assert!(done.ok(), "{} {}", done.status, done.body);
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::OK,
+        "the new admin is signed in"
+    );
+    let admin = app::auth::users::find(&pool, "root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(admin.roles(), vec![Role::Admin]);
+
+    assert_eq!(
+        Client::new(&s).get("/setup").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let again = Client::new(&s)
+        .post_form("/api/setup", &form.replace("root", "mallory"))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+    assert_eq!(app::auth::users::count(&pool).await.unwrap(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it_on_the_server(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let mut client = Client::new(&s);
+    assert_eq!(client.get("/").await.location(), Some("/login?next=/"));
+    client.set_cookie("opsdeck_session=fixated-by-an-attacker");
+    client.login("alice", PASSWORD).await;
+    let session = client.cookie().unwrap().to_string();
+    assert!(!session.contains("fixated"), "{session}");
+    assert_eq!(client.get("/").await.status, StatusCode::OK);
+
+    let out = client.post_form("/api/logout", "").await;
+    assert!(out.ok(), "{}", out.status);
+    let mut replay = Client::new(&s);
+    replay.set_cookie(&session);
+    assert_eq!(
+        replay.get("/").await.location(),
+        Some("/login?next=/"),
+        "the old cookie no longer works"
+    );
+    let actions = audit_actions(&pool).await;
+    assert!(
+        actions.contains(&("user.login".into(), "success".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("user.logout".into(), "success".into())),
+        "{actions:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn unknown_user_and_wrong_password_get_the_same_answer(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let wrong = Client::new(&s)
+        .login("alice", "not the password at all")
+        .await;
+    let unknown = Client::new(&s)
+        .login("nobody", "not the password at all")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!((wrong.status, &wrong.body), (unknown.status, &unknown.body));
+    assert!(
+        wrong.body.contains("Invalid username or password."),
+        "{}",
+        wrong.body
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn five_failures_lock_the_account_until_the_interval_passes(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    for _ in 0..5 {
+        assert_eq!(
+            Client::new(&s)
+                .login("alice", "wrong password here")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = Client::new(&s).login("alice", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.body.contains("locked until"), "{}", locked.body);
+    let actions = audit_actions(&pool).await;
+    assert!(
+        actions.contains(&("user.lockout".into(), "success".into())),
+        "{actions:?}"
+    );
+
+    sqlx::query("UPDATE app_user SET locked_until = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut client = Client::new(&s);
+    assert!(
+        client.login("alice", PASSWORD).await.ok(),
+        "the lock expired"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn one_address_is_refused_after_too_many_failures(pool: PgPool) {
+    let mut s = state(pool.clone(), &dead_docker_host());
+    s.auth.per_address_limit = 3;
+    for i in 0..3 {
+        let r = Client::new(&s)
+            .login(&format!("guess{i}"), "wrong password here")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let refused = Client::new(&s).login("alice", PASSWORD).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    let mut elsewhere = Client::new(&s);
+    elsewhere.set_client_addr("192.0.2.77:4000");
+    assert!(
+        elsewhere.login("alice", PASSWORD).await.ok(),
+        "another address is not affected"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cross_origin_post_is_rejected_before_it_does_anything(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let mut client = Client::new(&s);
+    let req = axum::http::Request::post("/api/login")
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username=alice&password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let reply = client.send(req).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(client.cookie().is_none(), "no session was created");
+    assert!(audit_actions(&pool).await.is_empty(), "the login never ran");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_role(pool: PgPool) {
+    let mut registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    registered.sort();
+    let mut listed: Vec<String> = SERVER_FNS.iter().map(|(p, _)| p.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        registered, listed,
+        "add every server fn to app::auth::registry with its permission"
+    );
+
+    let s = state(pool.clone(), &dead_docker_host());
+    for (path, access) in SERVER_FNS {
+        let Access::Requires(permission) = access else {
+            continue;
+        };
+        let anonymous = Client::new(&s).post_form(path, "").await;
+        assert_eq!(
+            anonymous.status,
+            StatusCode::UNAUTHORIZED,
+            "{path} without a session"
+        );
+        for role in Role::ALL {
+            let name = format!(
+                "{}-{}",
+                role.as_str(),
+                path.trim_start_matches("/api/").replace('_', "-")
+            );
+            let mut client = signed_in(&s, &name, &[role]).await;
+            let reply = client.post_form(path, "").await;
+            let allowed = permission.granted_by(&[role]);
+            assert_eq!(
+                reply.status == StatusCode::FORBIDDEN,
+                !allowed,
+                "{path} as {role:?}: {} {}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_denied_request_is_audited_and_the_page_answers_403(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut viewer = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let page = viewer.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("do not allow this"), "{}", page.body);
+    assert!(
+        !page.body.contains("href=\"/admin/users\""),
+        "the viewer's navigation has no Users link"
+    );
+    let denied: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_event WHERE action = 'permission.denied' AND outcome = 'denied' AND actor = 'user:vera'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(denied >= 1);
+
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let page = admin.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("href=\"/admin/users\"") && page.body.contains(">vera<"),
+        "{}",
+        page.body
+    );
+    assert!(!Permission::Administer.granted_by(&[Role::Deployer]));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let mut client = Client::new(&s);
+    let req = axum::http::Request::post("/api/login")
+        .header("origin", common::ORIGIN)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(
+            "username=alice&password=wrong+password+here",
+        ))
+        .unwrap();
+    let reply = client.send(req).await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert_eq!(reply.location(), Some("/login?error=invalid"));
+    let page = client.get("/login?error=invalid").await;
+    assert!(
+        page.body.contains("Invalid username or password."),
+        "{}",
+        page.body
+    );
+}
