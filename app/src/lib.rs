@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=layout::NotFound>
                     <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>

@@ -1,6 +1,7 @@
 //! The `opsdeck` server: configuration, the embedded database, the HTTP
 //! router and the process lifecycle.
 
+pub mod audit_export;
 pub mod cli;
 pub mod config;
 pub mod embedded_pg;
@@ -27,6 +28,10 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
     };
     Router::new()
         .merge(health::routes())
+        .route(
+            "/admin/audit/export",
+            axum::routing::get(audit_export::export),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

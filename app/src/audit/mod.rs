@@ -2,10 +2,15 @@
 //! chain verification behind `opsdeck audit verify`.
 
 use chrono::{DateTime, Utc};
+
+pub use page::AuditPage;
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod chain;
+pub mod filter;
+mod page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

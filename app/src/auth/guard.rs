@@ -101,8 +101,15 @@ pub async fn session() -> Result<Session, AppError> {
 /// The signed-in, enabled user, or `None`. A session past its absolute
 /// lifetime, or of a user since disabled or deleted, is ended here.
 pub async fn current_actor() -> Result<Option<Actor>, AppError> {
-    let state = app_state()?;
-    let session = session().await?;
+    actor_for(&app_state()?, &session().await?, request_meta().await).await
+}
+
+/// [`current_actor`] for handlers outside Leptos (plain axum routes).
+pub async fn actor_for(
+    state: &AppState,
+    session: &Session,
+    meta: RequestMeta,
+) -> Result<Option<Actor>, AppError> {
     let Some(auth) = session
         .get::<SessionAuth>(SESSION_KEY)
         .await
@@ -115,11 +122,7 @@ pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     match user {
         Some(user) if !user.disabled && !expired => {
             let roles = user.roles();
-            Ok(Some(Actor {
-                user,
-                roles,
-                meta: request_meta().await,
-            }))
+            Ok(Some(Actor { user, roles, meta }))
         }
         _ => {
             session.flush().await.map_err(AppError::internal)?;
@@ -132,13 +135,28 @@ pub async fn current_actor() -> Result<Option<Actor>, AppError> {
 /// 401 (not signed in) or 403 (audited as `denied`).
 #[must_use = "the guard's result must be checked with `?`"]
 pub async fn require(permission: Permission) -> Result<Actor, AppError> {
-    let Some(actor) = current_actor().await? else {
-        return Err(AppError::Unauthorized("Sign in first.".into()).with_status());
+    let path = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .map(|p| p.uri.path().to_string());
+    let actor = current_actor().await?;
+    authorize(&app_state()?, actor, permission, &path.unwrap_or_default())
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// The decision behind [`require`], usable from any handler.
+pub async fn authorize(
+    state: &AppState,
+    actor: Option<Actor>,
+    permission: Permission,
+    path: &str,
+) -> Result<Actor, AppError> {
+    let Some(actor) = actor else {
+        return Err(AppError::Unauthorized("Sign in first.".into()));
     };
     if actor.can(permission) {
         return Ok(actor);
     }
-    deny(&app_state()?, &actor, permission).await?;
+    deny(state, &actor, permission, path).await?;
     Err(AppError::Forbidden(format!(
         "Your roles ({}) do not allow this: it needs the `{permission:?}` permission.",
         actor
@@ -147,17 +165,19 @@ pub async fn require(permission: Permission) -> Result<Actor, AppError> {
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    ))
-    .with_status())
+    )))
 }
 
-async fn deny(state: &AppState, actor: &Actor, permission: Permission) -> Result<(), AppError> {
-    let path = leptos::prelude::use_context::<axum::http::request::Parts>()
-        .map(|p| p.uri.path().to_string());
+async fn deny(
+    state: &AppState,
+    actor: &Actor,
+    permission: Permission,
+    path: &str,
+) -> Result<(), AppError> {
     let r = Record::new(
         actor.audit_name(),
         "permission.denied",
-        path.unwrap_or_default(),
+        path,
         Outcome::Denied,
     )
     .details(serde_json::json!({ "permission": permission }))

@@ -24,4 +24,6 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ),
     ("/api/read_engine", Access::Requires(Permission::Read)),
     ("/api/list_users", Access::Requires(Permission::Administer)),
+    ("/api/list_audit", Access::Requires(Permission::ReadAudit)),
+    ("/api/verify_audit", Access::Requires(Permission::ReadAudit)),
 ];

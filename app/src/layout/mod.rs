@@ -19,6 +19,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overview", Permission::Read),
     ("/engine", "Engine", Permission::Read),
     ("/admin/users", "Users", Permission::Administer),
+    ("/admin/audit", "Audit", Permission::ReadAudit),
 ];
 
 /// Pages a signed-out visitor may see.

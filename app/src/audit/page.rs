@@ -1,0 +1,157 @@
+use super::api::{list_audit, AuditPageData, VerifyAudit};
+use super::filter::AuditFilter;
+use super::AuditEvent;
+use crate::layout::{ErrorNotice, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `/admin/audit`: filter, page through, inspect, export and verify the log.
+/// The filter is a GET form, so every view has a URL and works without JS.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        AuditFilter {
+            actor: q.get("actor"),
+            action: q.get("action"),
+            target: q.get("target"),
+            outcome: q.get("outcome"),
+            since: q.get("since"),
+            until: q.get("until"),
+        }
+    });
+    let before = Memo::new(move |_| {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    });
+    let page = Resource::new(
+        move || (filter.get(), before.get()),
+        |(f, b)| list_audit(f, b),
+    );
+    view! {
+        <Title text="Audit log"/>
+        <PageHeader title="Audit log" subtitle="Every action, append-only and hash-chained.">
+            <VerifyButton/>
+        </PageHeader>
+        <FilterForm filter=filter.get_untracked()/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) => view! { <Results data=data filter=filter.get_untracked()/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn VerifyButton() -> impl IntoView {
+    let verify = ServerAction::<VerifyAudit>::new();
+    view! {
+        <div class="flex items-center gap-3">
+            {move || verify.value().get().map(|r| match r {
+                Ok(c) => {
+                    let class = if c.intact { "text-emerald-700 dark:text-emerald-300" } else { "text-red-700 dark:text-red-300" };
+                    view! { <span data-test="verify-result" class=format!("text-sm {class}")>{c.summary}</span> }.into_any()
+                }
+                Err(e) => view! { <span data-test="verify-result" class="text-sm text-red-700">{e.to_string()}</span> }.into_any(),
+            })}
+            <button
+                type="button"
+                data-test="verify-chain"
+                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
+                on:click=move |_| { verify.dispatch(VerifyAudit {}); }
+            >
+                "Verify chain"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn FilterForm(filter: AuditFilter) -> impl IntoView {
+    let field = |label: &'static str,
+                 name: &'static str,
+                 value: Option<String>,
+                 hint: &'static str| {
+        view! {
+            <label class="block text-xs font-medium text-slate-500">
+                {label}
+                <input name=name value=value.unwrap_or_default() placeholder=hint
+                    class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"/>
+            </label>
+        }
+    };
+    view! {
+        <form method="get" action="/admin/audit" class="mb-4 grid grid-cols-2 gap-3 md:grid-cols-7 items-end">
+            {field("Actor", "actor", filter.actor, "user:alice")}
+            {field("Action", "action", filter.action, "user.")}
+            {field("Target", "target", filter.target, "user:bob")}
+            {field("Outcome", "outcome", filter.outcome, "denied")}
+            {field("Since (UTC)", "since", filter.since, "2026-11-22T00:00")}
+            {field("Until (UTC)", "until", filter.until, "2026-11-23T00:00")}
+            <button type="submit" data-test="audit-filter" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white dark:bg-slate-100 dark:text-slate-900">"Filter"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Results(data: AuditPageData, filter: AuditFilter) -> impl IntoView {
+    let q = filter.query();
+    let sep = if q.is_empty() { "" } else { "&" };
+    let older = data
+        .older_than
+        .map(|id| format!("/admin/audit?{q}{sep}before={id}"));
+    let export = |format: &str| format!("/admin/audit/export?format={format}{sep}{q}");
+    let empty = data.events.is_empty();
+    view! {
+        <div class="mb-2 flex flex-wrap gap-3 text-sm">
+            <a class="underline" href=export("csv") data-test="export-csv">"Export CSV"</a>
+            <a class="underline" href=export("json") data-test="export-json">"Export JSON"</a>
+            <a class="underline" href=format!("/admin/audit?{q}")>"Newest"</a>
+            {older.map(|href| view! { <a class="underline" href=href data-test="older">"Older events"</a> })}
+        </div>
+        {empty.then(|| view! { <p class="text-slate-500" data-test="audit-empty">"No events match this filter."</p> })}
+        <ol class="divide-y divide-slate-200 rounded-md border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-test="audit-events">
+            {data.events.into_iter().map(|e| view! { <EventRow event=e/> }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn EventRow(event: AuditEvent) -> impl IntoView {
+    let badge = match event.outcome {
+        super::Outcome::Success => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100"
+        }
+        super::Outcome::Intent => "bg-sky-100 text-sky-800 dark:bg-sky-900 dark:text-sky-100",
+        _ => "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
+    };
+    let details = serde_json::to_string_pretty(&event.details).unwrap_or_default();
+    view! {
+        <li class="px-4 py-2 text-sm">
+            <details>
+                <summary class="flex cursor-pointer flex-wrap items-center gap-x-4 gap-y-1">
+                    <span class="font-mono text-xs text-slate-500">"#" {event.id}</span>
+                    <span class="font-mono text-xs">{event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</span>
+                    <span>{event.actor}</span>
+                    <span class="font-medium">{event.action}</span>
+                    <span class="text-slate-500">{event.target}</span>
+                    <span class=format!("rounded-full px-2 py-0.5 text-xs {badge}")>{event.outcome.as_str()}</span>
+                </summary>
+                <dl class="mt-2 grid grid-cols-1 gap-1 text-xs md:grid-cols-2">
+                    <div>"Request: " <span class="font-mono">{event.request_id.unwrap_or_else(|| "—".into())}</span></div>
+                    <div>"Client: " <span class="font-mono">{event.client_addr.unwrap_or_else(|| "—".into())}</span></div>
+                    <div class="break-all">"Hash: " <span class="font-mono">{event.hash}</span></div>
+                    <div class="break-all">"Previous: " <span class="font-mono">{event.prev_hash}</span></div>
+                </dl>
+                <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-2 text-xs dark:bg-slate-900">{details}</pre>
+            </details>
+        </li>
+    }
+}
