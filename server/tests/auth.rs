@@ -206,7 +206,7 @@ async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_rol
         .map(|(p, _)| p.to_string())
         .collect();
     registered.sort();
-    let mut listed: Vec<String> = SERVER_FNS.iter().map(|(p, _)| p.to_string()).collect();
+    let mut listed: Vec<String> = SERVER_FNS.iter().map(|(p, _, _)| p.to_string()).collect();
     listed.sort();
     assert_eq!(
         registered, listed,
@@ -214,11 +214,11 @@ async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_rol
     );
 
     let s = state(pool.clone(), &dead_docker_host());
-    for (path, access) in SERVER_FNS {
+    for (path, access, sample) in SERVER_FNS {
         let Access::Requires(permission) = access else {
             continue;
         };
-        let anonymous = Client::new(&s).post_form(path, "").await;
+        let anonymous = Client::new(&s).post_form(path, sample).await;
         assert_eq!(
             anonymous.status,
             StatusCode::UNAUTHORIZED,
@@ -231,7 +231,7 @@ async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_rol
                 path.trim_start_matches("/api/").replace('_', "-")
             );
             let mut client = signed_in(&s, &name, &[role]).await;
-            let reply = client.post_form(path, "").await;
+            let reply = client.post_form(path, sample).await;
             let allowed = permission.granted_by(&[role]);
             assert_eq!(
                 reply.status == StatusCode::FORBIDDEN,

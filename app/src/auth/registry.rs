@@ -12,18 +12,62 @@ pub enum Access {
     Requires(Permission),
 }
 
-pub const SERVER_FNS: &[(&str, Access)] = &[
-    ("/api/whoami", Access::Public),
-    ("/api/setup_needed", Access::Public),
-    ("/api/login", Access::Public),
-    ("/api/logout", Access::Public),
-    ("/api/setup", Access::Public),
+/// Path, access, and a well-formed form body for the permission test (the
+/// guard runs after the arguments are decoded, so each needs valid ones).
+pub const SERVER_FNS: &[(&str, Access, &str)] = &[
+    ("/api/whoami", Access::Public, ""),
+    ("/api/setup_needed", Access::Public, ""),
+    ("/api/login", Access::Public, "username=x&password=y"),
+    ("/api/logout", Access::Public, ""),
+    (
+        "/api/setup",
+        Access::Public,
+        "username=x&display_name=x&password=y&confirm=y",
+    ),
     (
         "/api/read_system_status",
         Access::Requires(Permission::Read),
+        "",
     ),
-    ("/api/read_engine", Access::Requires(Permission::Read)),
-    ("/api/list_users", Access::Requires(Permission::Administer)),
-    ("/api/list_audit", Access::Requires(Permission::ReadAudit)),
-    ("/api/verify_audit", Access::Requires(Permission::ReadAudit)),
+    ("/api/read_engine", Access::Requires(Permission::Read), ""),
+    (
+        "/api/list_users",
+        Access::Requires(Permission::Administer),
+        "",
+    ),
+    (
+        "/api/create_user",
+        Access::Requires(Permission::Administer),
+        "username=zed&password=long+enough+password&viewer=on",
+    ),
+    (
+        "/api/set_user_roles",
+        Access::Requires(Permission::Administer),
+        "username=nobody&viewer=on",
+    ),
+    (
+        "/api/set_user_disabled",
+        Access::Requires(Permission::Administer),
+        "username=nobody&disabled=false",
+    ),
+    (
+        "/api/unlock_user",
+        Access::Requires(Permission::Administer),
+        "username=nobody",
+    ),
+    (
+        "/api/reset_user_password",
+        Access::Requires(Permission::Administer),
+        "username=nobody&password=long+enough+password",
+    ),
+    (
+        "/api/list_audit",
+        Access::Requires(Permission::ReadAudit),
+        "",
+    ),
+    (
+        "/api/verify_audit",
+        Access::Requires(Permission::ReadAudit),
+        "",
+    ),
 ];

@@ -6,7 +6,11 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 mod page;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
 pub use page::UsersPage;
 
 /// One row of the users table.

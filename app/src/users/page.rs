@@ -1,5 +1,8 @@
+use super::api::{CreateUser, ResetUserPassword, SetUserDisabled, SetUserRoles, UnlockUser};
 use super::{list_users, UserSummary};
+use crate::auth::Role;
 use crate::layout::{ErrorNotice, PageHeader};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -8,39 +11,114 @@ fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_else(|| "never".into())
 }
 
+/// The actions of this page; the list reloads after any of them.
+#[derive(Clone, Copy)]
+struct Actions {
+    create: ServerAction<CreateUser>,
+    roles: ServerAction<SetUserRoles>,
+    disabled: ServerAction<SetUserDisabled>,
+    unlock: ServerAction<UnlockUser>,
+    reset: ServerAction<ResetUserPassword>,
+}
+
+impl Actions {
+    fn versions(&self) -> [usize; 5] {
+        [
+            self.create.version().get(),
+            self.roles.version().get(),
+            self.disabled.version().get(),
+            self.unlock.version().get(),
+            self.reset.version().get(),
+        ]
+    }
+
+    /// The error of the most recent failed action, if the last one failed.
+    fn last_error(&self) -> Option<AppError> {
+        let results = [
+            self.create.value().get(),
+            self.roles.value().get(),
+            self.disabled.value().get(),
+            self.unlock.value().get(),
+            self.reset.value().get(),
+        ];
+        results.into_iter().flatten().find_map(Result::err)
+    }
+}
+
+/// `/admin/users`: create users, set roles, disable, unlock, reset passwords.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| list_users());
+    let actions = Actions {
+        create: ServerAction::new(),
+        roles: ServerAction::new(),
+        disabled: ServerAction::new(),
+        unlock: ServerAction::new(),
+        reset: ServerAction::new(),
+    };
+    let users = Resource::new(move || actions.versions(), |_| list_users());
     view! {
         <Title text="Users"/>
         <PageHeader title="Users" subtitle="Who can sign in, and with which roles."/>
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(list) => view! { <UsersTable users=list/> }.into_any(),
+                    Ok(list) => view! { <CreateForm actions=actions/> <UsersTable users=list actions=actions/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
+const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+
+#[component]
+fn RoleBoxes(roles: Vec<Role>) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|r| {
+            let checked = roles.contains(&r);
+            view! {
+                <label class="mr-2 inline-flex items-center gap-1 text-xs">
+                    <input type="checkbox" name=r.as_str() checked=checked/>
+                    {r.as_str()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn CreateForm(actions: Actions) -> impl IntoView {
+    view! {
+        <ActionForm action=actions.create attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-user">
+            <input name="username" placeholder="username" required class=INPUT/>
+            <input name="display_name" placeholder="display name" class=INPUT/>
+            <input name="password" type="password" placeholder="password (12+ characters)" required autocomplete="new-password" class=INPUT/>
+            <div><RoleBoxes roles=vec![Role::Viewer]/></div>
+            <button type="submit" class=BUTTON>"Create user"</button>
+        </ActionForm>
     }
 }
 
 #[component]
-fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
+fn UsersTable(users: Vec<UserSummary>, actions: Actions) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
             <table class="w-full text-left text-sm" data-test="users-table">
                 <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
                     <tr>
-                        <th class="px-4 py-2">"Username"</th>
-                        <th class="px-4 py-2">"Name"</th>
+                        <th class="px-4 py-2">"User"</th>
                         <th class="px-4 py-2">"Roles"</th>
                         <th class="px-4 py-2">"State"</th>
                         <th class="px-4 py-2">"Last sign-in"</th>
+                        <th class="px-4 py-2">"Password"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {users.into_iter().map(|u| view! { <UserRow user=u/> }).collect_view()}
+                    {users.into_iter().map(|u| view! { <UserRow user=u actions=actions/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -48,25 +126,53 @@ fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: UserSummary) -> impl IntoView {
-    let roles = user
-        .roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
+    let name = user.username.clone();
     let state = match (user.disabled, user.locked_until) {
         (true, _) => "disabled".to_string(),
         (false, Some(t)) => format!("locked until {}", t.format("%H:%M UTC")),
         _ => "active".to_string(),
     };
+    let unlock = user.locked_until.is_some().then(|| {
+        let name = name.clone();
+        view! {
+            <ActionForm action=actions.unlock>
+                <input type="hidden" name="username" value=name/>
+                <button type="submit" class=BUTTON>"Unlock"</button>
+            </ActionForm>
+        }
+    });
+    let test = format!("user-{name}");
+    let (for_roles, for_disable, for_reset) = (name.clone(), name.clone(), name.clone());
     view! {
-        <tr class="border-t border-slate-200 dark:border-slate-800">
-            <td class="px-4 py-2 font-mono">{user.username}</td>
-            <td class="px-4 py-2">{user.display_name}</td>
-            <td class="px-4 py-2">{roles}</td>
-            <td class="px-4 py-2">{state}</td>
-            <td class="px-4 py-2">{when(user.last_login_at)}</td>
+        <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-test=test>
+            <td class="px-4 py-2"><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
+            <td class="px-4 py-2">
+                <ActionForm action=actions.roles>
+                    <input type="hidden" name="username" value=for_roles/>
+                    <RoleBoxes roles=user.roles/>
+                    <button type="submit" class=BUTTON>"Save roles"</button>
+                </ActionForm>
+            </td>
+            <td class="px-4 py-2">
+                <div data-test="user-state">{state}</div>
+                <div class="mt-1 flex gap-2">
+                    <ActionForm action=actions.disabled>
+                        <input type="hidden" name="username" value=for_disable/>
+                        <input type="hidden" name="disabled" value=(!user.disabled).to_string()/>
+                        <button type="submit" class=BUTTON>{if user.disabled { "Enable" } else { "Disable" }}</button>
+                    </ActionForm>
+                    {unlock}
+                </div>
+            </td>
+            <td class="px-4 py-2 text-xs">{when(user.last_login_at)}</td>
+            <td class="px-4 py-2">
+                <ActionForm action=actions.reset attr:class="flex gap-2">
+                    <input type="hidden" name="username" value=for_reset/>
+                    <input type="password" name="password" placeholder="new password" required autocomplete="new-password" class=INPUT/>
+                    <button type="submit" class=BUTTON>"Reset"</button>
+                </ActionForm>
+            </td>
         </tr>
     }
 }

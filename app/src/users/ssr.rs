@@ -1,0 +1,150 @@
+//! Administrators' changes to users, each with its audit event in the same
+//! transaction (server only).
+
+use crate::audit::ssr::{record, Record};
+use crate::audit::Outcome;
+use crate::auth::guard::Actor;
+use crate::auth::users::{self, NewUser};
+use crate::auth::Role;
+use crate::AppError;
+use serde_json::{json, Value};
+use sqlx::{PgPool, Postgres, Transaction};
+
+fn db(e: sqlx::Error) -> AppError {
+    AppError::internal(e)
+}
+
+/// What an administrator can change about a user.
+pub enum Change {
+    Roles(Vec<Role>),
+    Disabled(bool),
+    Unlock,
+}
+
+async fn audit(
+    tx: &mut Transaction<'_, Postgres>,
+    by: &Actor,
+    action: &str,
+    username: &str,
+    details: Value,
+) -> Result<(), AppError> {
+    let r = Record::new(
+        by.audit_name(),
+        action,
+        format!("user:{username}"),
+        Outcome::Success,
+    )
+    .details(details)
+    .client(by.meta.request_id.clone(), by.meta.client_addr.clone());
+    record(tx, r).await.map_err(db)?;
+    Ok(())
+}
+
+pub async fn create(db_pool: &PgPool, by: &Actor, new: NewUser) -> Result<(), AppError> {
+    let mut tx = db_pool.begin().await.map_err(db)?;
+    let user = users::create(&mut tx, &new).await?;
+    let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
+    audit(
+        &mut tx,
+        by,
+        "user.create",
+        &user.username,
+        json!({ "roles": roles }),
+    )
+    .await?;
+    tx.commit().await.map_err(db)
+}
+
+pub async fn reset_password(
+    db_pool: &PgPool,
+    by: &Actor,
+    username: &str,
+    password: secrecy::SecretString,
+) -> Result<(), AppError> {
+    let mut tx = db_pool.begin().await.map_err(db)?;
+    users::set_password(&mut tx, username, password).await?;
+    audit(&mut tx, by, "user.reset_password", username, json!({})).await?;
+    tx.commit().await.map_err(db)
+}
+
+/// Applies `change`, refusing one that would leave no enabled admin.
+pub async fn apply(
+    db_pool: &PgPool,
+    by: &Actor,
+    username: &str,
+    change: Change,
+) -> Result<(), AppError> {
+    let mut tx = db_pool.begin().await.map_err(db)?;
+    // Serializes admin changes, so two of them cannot each remove "another" last admin.
+    let admins: Vec<String> = sqlx::query_scalar(
+        "SELECT username FROM app_user WHERE 'admin' = ANY(roles) AND NOT disabled ORDER BY id FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let user = users::find(&mut *tx, username)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user `{username}`")))?;
+    let removes_admin = match &change {
+        Change::Roles(roles) => !roles.contains(&Role::Admin),
+        Change::Disabled(disabled) => *disabled,
+        Change::Unlock => false,
+    };
+    if removes_admin && admins == [user.username.clone()] {
+        return Err(AppError::Validation {
+            field: "username".into(),
+            message: format!(
+                "`{username}` is the last enabled admin: make another user admin first"
+            ),
+        });
+    }
+    let (action, details) = write(&mut tx, user.id, &change).await?;
+    audit(&mut tx, by, action, username, details).await?;
+    tx.commit().await.map_err(db)
+}
+
+async fn write(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    change: &Change,
+) -> Result<(&'static str, Value), AppError> {
+    let (sql, action, details) = match change {
+        Change::Roles(roles) => {
+            if roles.is_empty() {
+                return Err(AppError::Validation {
+                    field: "roles".into(),
+                    message: "choose at least one role".into(),
+                });
+            }
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            sqlx::query("UPDATE app_user SET roles = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&names)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+            return Ok(("user.set_roles", json!({ "roles": names })));
+        }
+        Change::Disabled(true) => (
+            "UPDATE app_user SET disabled = true WHERE id = $1",
+            "user.disable",
+            json!({}),
+        ),
+        Change::Disabled(false) => (
+            "UPDATE app_user SET disabled = false WHERE id = $1",
+            "user.enable",
+            json!({}),
+        ),
+        Change::Unlock => (
+            "UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+            "user.unlock",
+            json!({}),
+        ),
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok((action, details))
+}
