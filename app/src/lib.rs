@@ -9,6 +9,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod system;
+pub mod tokens;
 pub mod users;
 
 #[cfg(feature = "ssr")]
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>
                 </Routes>

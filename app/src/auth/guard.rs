@@ -57,16 +57,26 @@ pub struct Actor {
     pub user: User,
     pub roles: Vec<Role>,
     pub meta: RequestMeta,
+    /// Set when the request came with an API token: its id and scope.
+    pub token: Option<(i64, Vec<Permission>)>,
 }
 
 impl Actor {
     /// `user:<name>`, as the audit log names actors.
     pub fn audit_name(&self) -> String {
-        format!("user:{}", self.user.username)
+        match &self.token {
+            Some((id, _)) => format!("token:{id}"),
+            None => format!("user:{}", self.user.username),
+        }
     }
 
+    /// The owner's roles grant it and, for a token, the token's scope includes it.
     pub fn can(&self, p: Permission) -> bool {
         p.granted_by(&self.roles)
+            && self
+                .token
+                .as_ref()
+                .is_none_or(|(_, scope)| scope.contains(&p))
     }
 }
 
@@ -101,7 +111,42 @@ pub async fn session() -> Result<Session, AppError> {
 /// The signed-in, enabled user, or `None`. A session past its absolute
 /// lifetime, or of a user since disabled or deleted, is ended here.
 pub async fn current_actor() -> Result<Option<Actor>, AppError> {
-    actor_for(&app_state()?, &session().await?, request_meta().await).await
+    let state = app_state()?;
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    let bearer = parts.as_ref().and_then(|p| bearer_token(&p.headers));
+    match bearer {
+        Some(token) => actor_for_token(&state, &token, request_meta().await).await,
+        None => actor_for(&state, &session().await?, request_meta().await).await,
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+/// The owner of a valid token, acting within the token's scope.
+pub async fn actor_for_token(
+    state: &AppState,
+    token: &str,
+    meta: RequestMeta,
+) -> Result<Option<Actor>, AppError> {
+    let Some((id, user_id, scope)) = crate::tokens::ssr::check(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    Ok(user.map(|user| Actor {
+        roles: user.roles(),
+        user,
+        meta,
+        token: Some((id, scope)),
+    }))
 }
 
 /// [`current_actor`] for handlers outside Leptos (plain axum routes).
@@ -122,7 +167,12 @@ pub async fn actor_for(
     match user {
         Some(user) if !user.disabled && !expired => {
             let roles = user.roles();
-            Ok(Some(Actor { user, roles, meta }))
+            Ok(Some(Actor {
+                user,
+                roles,
+                meta,
+                token: None,
+            }))
         }
         _ => {
             session.flush().await.map_err(AppError::internal)?;
@@ -151,12 +201,19 @@ pub async fn authorize(
     path: &str,
 ) -> Result<Actor, AppError> {
     let Some(actor) = actor else {
-        return Err(AppError::Unauthorized("Sign in first.".into()));
+        return Err(AppError::Unauthorized(
+            "Sign in first (or send a valid, unexpired API token).".into(),
+        ));
     };
     if actor.can(permission) {
         return Ok(actor);
     }
     deny(state, &actor, permission, path).await?;
+    if actor.token.is_some() && permission.granted_by(&actor.roles) {
+        return Err(AppError::Forbidden(format!(
+            "This API token's scope lacks the `{permission:?}` permission."
+        )));
+    }
     Err(AppError::Forbidden(format!(
         "Your roles ({}) do not allow this: it needs the `{permission:?}` permission.",
         actor

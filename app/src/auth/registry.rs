@@ -60,6 +60,17 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         Access::Requires(Permission::Administer),
         "username=nobody&password=long+enough+password",
     ),
+    ("/api/list_tokens", Access::Requires(Permission::Read), ""),
+    (
+        "/api/create_token",
+        Access::Requires(Permission::Read),
+        "name=ci&days=30&permissions[0]=read",
+    ),
+    (
+        "/api/revoke_token",
+        Access::Requires(Permission::Read),
+        "id=999999",
+    ),
     (
         "/api/list_audit",
         Access::Requires(Permission::ReadAudit),

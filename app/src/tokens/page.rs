@@ -1,0 +1,133 @@
+use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
+use crate::auth::api::whoami;
+use crate::auth::Permission;
+use crate::layout::{ErrorNotice, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
+const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+
+fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "never".into())
+}
+
+/// `/tokens`: API tokens for scripts and CI pipelines.
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Title text="API tokens"/>
+        <PageHeader title="API tokens" subtitle="For scripts and CI: send `Authorization: Bearer <token>`."/>
+        {move || create.value().get().map(|r| match r {
+            Ok(token) => view! {
+                <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
+                    <p>"Copy this token now; it will not be shown again."</p>
+                    <code class="mt-2 block break-all font-mono" data-test="new-token">{token}</code>
+                </div>
+            }.into_any(),
+            Err(e) => view! { <div class="mb-4"><ErrorNotice error=e/></div> }.into_any(),
+        })}
+        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <Suspense>
+            {move || Suspend::new(async move {
+                let held: Vec<Permission> = me.await.ok().flatten()
+                    .map(|u| Permission::ALL.into_iter().filter(|p| u.can(*p)).collect())
+                    .unwrap_or_default();
+                view! { <CreateForm action=create held=held/> }
+            })}
+        </Suspense>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) => view! { <TokenTable tokens=list revoke=revoke/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn permission_name(p: Permission) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[component]
+fn CreateForm(action: ServerAction<CreateToken>, held: Vec<Permission>) -> impl IntoView {
+    let boxes = held
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let name = permission_name(p);
+            let checked = p == Permission::Read;
+            view! {
+                <label class="mr-2 inline-flex items-center gap-1 text-xs">
+                    <input type="checkbox" name=format!("permissions[{i}]") value=name.clone() checked=checked/>
+                    {name}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=action attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-token">
+            <input name="name" placeholder="name, e.g. ci-deploy" required class=INPUT/>
+            <label class="text-xs">"Days " <input name="days" type="number" min="1" max="365" value="90" class=INPUT/></label>
+            <div>{boxes}</div>
+            <button type="submit" class=BUTTON>"Create token"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let rows = tokens
+        .into_iter()
+        .map(|t| {
+            let scope = t.permissions.iter().map(|p| permission_name(*p)).collect::<Vec<_>>().join(", ");
+            let expired = t.expires_at <= chrono::Utc::now();
+            let status = if t.revoked { "revoked" } else if expired { "expired" } else { "active" };
+            let active = !t.revoked && !expired;
+            view! {
+                <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("token-{}", t.id)>
+                    <td class="px-4 py-2">{t.name}</td>
+                    <td class="px-4 py-2 font-mono">{t.owner}</td>
+                    <td class="px-4 py-2 text-xs">{scope}</td>
+                    <td class="px-4 py-2 text-xs">{t.expires_at.format("%Y-%m-%d").to_string()}</td>
+                    <td class="px-4 py-2 text-xs">{when(t.last_used_at)}</td>
+                    <td class="px-4 py-2 text-xs">{status}</td>
+                    <td class="px-4 py-2">
+                        {active.then(|| view! {
+                            <ActionForm action=revoke>
+                                <input type="hidden" name="id" value=t.id.to_string()/>
+                                <button type="submit" class=BUTTON>"Revoke"</button>
+                            </ActionForm>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
+            <table class="w-full text-left text-sm" data-test="tokens-table">
+                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                    <tr>
+                        <th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Owner"</th><th class="px-4 py-2">"Scope"</th>
+                        <th class="px-4 py-2">"Expires"</th><th class="px-4 py-2">"Last used"</th><th class="px-4 py-2">"Status"</th><th></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
