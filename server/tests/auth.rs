@@ -295,3 +295,13 @@ async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason
         page.body
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_session_ends_after_its_absolute_lifetime_however_active(pool: PgPool) {
+    let mut s = state(pool.clone(), &dead_docker_host());
+    s.auth.absolute_lifetime = chrono::Duration::seconds(1);
+    let mut client = signed_in(&s, "alice", &[Role::Viewer]).await;
+    assert_eq!(client.get("/").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(client.get("/").await.location(), Some("/login?next=/"));
+}
