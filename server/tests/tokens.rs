@@ -119,3 +119,30 @@ async fn revoked_expired_and_forged_tokens_are_refused_alike(pool: PgPool) {
         "not eve's token"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_script_reads_the_filtered_audit_log_as_documented(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let token = new_token(&mut admin, "name=auditor&days=1&permissions[0]=read_audit").await;
+    let mut viewer = signed_in(&s, "vera", &[Role::Viewer]).await;
+    assert_eq!(
+        viewer.get("/admin/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut script = Client::new(&s);
+    let reply = call(
+        &mut script,
+        &token,
+        "/api/list_audit",
+        "filter[outcome]=denied",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let page: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{page}");
+    assert_eq!(events[0]["actor"], "user:vera");
+    assert_eq!(events[0]["action"], "permission.denied");
+}
