@@ -227,11 +227,29 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
     let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
-        assert_eq!(nav_links(&c).await, ["Overview", "Engine", "Users"]);
+        assert_eq!(
+            nav_links(&c).await,
+            ["Overview", "Engine", "API tokens", "Users", "Audit"]
+        );
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=users-table]")
             .await
             .contains("root"));
+
+        // The audit page shows what just happened and proves the chain.
+        c.goto(&server.url("/admin/audit")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        assert!(wait_for_text(&c, "[data-test=audit-events]")
+            .await
+            .contains("user.create"));
+        c.find(Locator::Css("[data-test=verify-chain]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let verdict = wait_for_text(&c, "[data-test=verify-result]").await;
+        assert!(verdict.ends_with("events, chain intact"), "{verdict}");
 
         // A viewer made with the CLI beside the running server (same cluster).
         server.cli(
@@ -261,7 +279,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         );
 
         sign_in(&c, &server, "vera", "a viewer's long password").await;
-        assert_eq!(nav_links(&c).await, ["Overview", "Engine"]);
+        assert_eq!(nav_links(&c).await, ["Overview", "Engine", "API tokens"]);
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=error]")
             .await
