@@ -64,24 +64,12 @@ impl Server {
     /// Runs an `opsdeck` subcommand against this server's data dir (it shares
     /// the running embedded cluster), feeding `stdin`; panics on failure.
     pub fn cli(&self, args: &[&str], stdin: &str) -> String {
-        use std::io::Write;
-        let mut child = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .env_remove("DATABASE_URL")
             .env("OPSDECK_DATA_DIR", self.data.path().join("data"))
-            .env("OPSDECK_LOG", "warn")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+            .env("OPSDECK_LOG", "warn");
+        let out = testkit::run_with_stdin(cmd, stdin);
         assert!(
             out.status.success(),
             "opsdeck {args:?}: {}",

@@ -76,10 +76,7 @@ pub async fn export(
         Outcome::Success,
     )
     .details(serde_json::json!({ "format": q.format, "filter": q.filter }))
-    .client(
-        actor.meta.request_id.clone(),
-        actor.meta.client_addr.clone(),
-    );
+    .meta(&actor.meta);
     if let Err(e) = record_alone(&state.db, r).await {
         return error(AppError::internal(e));
     }

@@ -68,10 +68,7 @@ pub async fn verify_audit() -> Result<ChainCheck, AppError> {
     };
     let r = Record::new(actor.audit_name(), "audit.verify", "audit", outcome)
         .details(serde_json::json!({ "result": check.summary }))
-        .client(
-            actor.meta.request_id.clone(),
-            actor.meta.client_addr.clone(),
-        );
+        .meta(&actor.meta);
     record_alone(&state.db, r)
         .await
         .map_err(AppError::internal)?;

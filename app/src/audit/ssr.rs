@@ -44,9 +44,10 @@ impl Record {
         self
     }
 
-    pub fn client(mut self, request_id: Option<String>, client_addr: Option<String>) -> Self {
-        self.request_id = request_id;
-        self.client_addr = client_addr;
+    /// The request id and client address of the request that caused it.
+    pub fn meta(mut self, meta: &crate::auth::guard::RequestMeta) -> Self {
+        self.request_id = meta.request_id.clone();
+        self.client_addr = meta.client_addr.clone();
         self
     }
 }

@@ -238,10 +238,7 @@ async fn deny(
         Outcome::Denied,
     )
     .details(serde_json::json!({ "permission": permission }))
-    .client(
-        actor.meta.request_id.clone(),
-        actor.meta.client_addr.clone(),
-    );
+    .meta(&actor.meta);
     record_alone(&state.db, r)
         .await
         .map_err(AppError::internal)?;

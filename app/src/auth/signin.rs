@@ -140,7 +140,7 @@ async fn record_failure(
                 Outcome::Success,
             )
             .details(json!({ "minutes": state.auth.lockout_duration.num_minutes() }))
-            .client(meta.request_id.clone(), meta.client_addr.clone());
+            .meta(meta);
             record(&mut tx, r).await.map_err(AppError::internal)?;
         }
     }
@@ -184,7 +184,7 @@ fn login_record(
     };
     Record::new(actor, "user.login", format!("user:{username}"), outcome)
         .details(details)
-        .client(meta.request_id.clone(), meta.client_addr.clone())
+        .meta(meta)
 }
 
 async fn audit(
@@ -229,7 +229,7 @@ pub async fn sign_out(
             format!("user:{name}"),
             Outcome::Success,
         )
-        .client(meta.request_id.clone(), meta.client_addr.clone());
+        .meta(meta);
         let mut tx = state.db.begin().await.map_err(AppError::internal)?;
         record(&mut tx, r).await.map_err(AppError::internal)?;
         tx.commit().await.map_err(AppError::internal)?;
@@ -273,7 +273,7 @@ pub async fn first_admin(
         Outcome::Success,
     )
     .details(json!({ "roles": ["admin"], "via": "setup" }))
-    .client(meta.request_id.clone(), meta.client_addr.clone());
+    .meta(meta);
     record(&mut tx, r).await.map_err(AppError::internal)?;
     tx.commit().await.map_err(AppError::internal)?;
     start_session(user.id).await

@@ -94,10 +94,7 @@ pub async fn create(
         Outcome::Success,
     )
     .details(json!({ "name": name, "scope": names, "days": days }))
-    .client(
-        actor.meta.request_id.clone(),
-        actor.meta.client_addr.clone(),
-    );
+    .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(format!("{PREFIX}{id}_{secret}"))
@@ -160,10 +157,7 @@ pub async fn revoke(db_pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppE
         format!("token:{id}"),
         Outcome::Success,
     )
-    .client(
-        actor.meta.request_id.clone(),
-        actor.meta.client_addr.clone(),
-    );
+    .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)
 }

@@ -35,7 +35,7 @@ async fn audit(
         Outcome::Success,
     )
     .details(details)
-    .client(by.meta.request_id.clone(), by.meta.client_addr.clone());
+    .meta(&by.meta);
     record(tx, r).await.map_err(db)?;
     Ok(())
 }

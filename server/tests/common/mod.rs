@@ -70,23 +70,11 @@ pub async fn url_of(pool: &PgPool) -> String {
 
 /// Runs the `opsdeck` binary against `database_url` with `stdin`; returns (exit code, stdout, stderr).
 pub fn opsdeck(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(args)
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.args(args)
         .env("DATABASE_URL", database_url)
-        .env("OPSDECK_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .env("OPSDECK_LOG", "warn");
+    let out = testkit::run_with_stdin(cmd, stdin);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
