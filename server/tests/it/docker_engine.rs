@@ -1,7 +1,5 @@
 //! The shared Docker client against the real local engine.
 
-mod common;
-
 use app::docker::DockerHandle;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
@@ -122,7 +120,7 @@ async fn client_reconnects_by_itself_when_the_engine_comes_back() {
 
 #[tokio::test]
 async fn engine_info_from_an_unreachable_engine_is_a_clear_error() {
-    let handle = DockerHandle::new(common::dead_docker_host());
+    let handle = DockerHandle::new(crate::common::dead_docker_host());
     let err = app::engine::ssr::engine_info(&handle).await.unwrap_err();
     let text = err.to_string();
     assert!(

@@ -1,11 +1,9 @@
 //! Users created and reset from the CLI, against a real PostgreSQL.
 
-mod common;
-
+use crate::common::{opsdeck, url_of};
 use app::audit::ssr::{verify, ChainReport};
 use app::auth::users;
 use app::auth::Role;
-use common::{opsdeck, url_of};
 use sqlx::PgPool;
 
 const PASSWORD: &str = "correct horse battery staple";

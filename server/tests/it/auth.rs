@@ -1,12 +1,10 @@
 //! Sign-in, sessions, throttling, CSRF and the permission guard, over HTTP
 //! against a real PostgreSQL.
 
-mod common;
-
+use crate::common::{create_user, dead_docker_host, signed_in, state, Client, PASSWORD};
 use app::auth::registry::{Access, SERVER_FNS};
 use app::auth::{Permission, Role};
 use axum::http::StatusCode;
-use common::{create_user, dead_docker_host, signed_in, state, Client, PASSWORD};
 use sqlx::PgPool;
 
 async fn audit_actions(db: &PgPool) -> Vec<(String, String)> {
@@ -278,7 +276,7 @@ async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason
     create_user(&pool, "alice", &[Role::Viewer]).await;
     let mut client = Client::new(&s);
     let req = axum::http::Request::post("/api/login")
-        .header("origin", common::ORIGIN)
+        .header("origin", crate::common::ORIGIN)
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(

@@ -1,12 +1,10 @@
 //! The audit page, its export and the chain check, over HTTP.
 
-mod common;
-
+use crate::common::{dead_docker_host, signed_in, state};
 use app::audit::ssr::{record_alone, Record};
 use app::audit::Outcome;
 use app::auth::Role;
 use axum::http::StatusCode;
-use common::{dead_docker_host, signed_in, state};
 use sqlx::PgPool;
 
 async fn write(pool: &PgPool, action: &str, n: usize) {

@@ -1,11 +1,9 @@
 //! The audit log against a real PostgreSQL: chaining, append-only
 //! enforcement, tamper detection and the CLI.
 
-mod common;
-
+use crate::common::{opsdeck, url_of};
 use app::audit::ssr::{record, record_alone, verify, ChainReport, Record};
 use app::audit::Outcome;
-use common::{opsdeck, url_of};
 use serde_json::json;
 use sqlx::PgPool;
 

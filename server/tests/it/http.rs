@@ -1,11 +1,9 @@
 //! The HTTP surface against a real PostgreSQL (a fresh database per test)
 //! and the real local Docker engine.
 
-mod common;
-
+use crate::common::{dead_docker_host, get, get_json, signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
-use common::{dead_docker_host, get, get_json, signed_in, state, Client};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::Duration;

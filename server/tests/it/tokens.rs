@@ -1,16 +1,14 @@
 //! API tokens over HTTP: scoped, hashed, expiring, revocable, usable by CI
 //! without a browser session or an Origin header.
 
-mod common;
-
+use crate::common::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{dead_docker_host, signed_in, state, Client};
 use sqlx::PgPool;
 
 /// A server-fn call from a script: bearer token, no cookie, no Origin.
-async fn call(client: &mut Client, token: &str, path: &str, form: &str) -> common::Reply {
+async fn call(client: &mut Client, token: &str, path: &str, form: &str) -> crate::common::Reply {
     let req = Request::post(path)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -1,0 +1,15 @@
+//! Server integration tests, in one binary: each test binary links all of
+//! Opsdeck and its dependencies, so one binary instead of nine saves
+//! gigabytes of disk and minutes of linking.
+
+mod common;
+
+mod audit;
+mod audit_page;
+mod auth;
+mod docker_engine;
+mod embedded_pg;
+mod http;
+mod tokens;
+mod users;
+mod users_admin;
