@@ -154,10 +154,12 @@ fn tokio_stream_from<T: Send + 'static>(
     stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
-const CSV_HEADER: &str =
+/// The CSV header row of every audit export (web and CLI).
+pub const CSV_HEADER: &str =
     "id,at,actor,action,target,outcome,request_id,client_addr,details,prev_hash,hash\n";
 
-fn csv_line(e: &AuditEvent) -> String {
+/// One event as a CSV row, line ending included.
+pub fn csv_line(e: &AuditEvent) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         e.id.to_string(),
@@ -175,7 +177,8 @@ fn csv_line(e: &AuditEvent) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-fn json_item(e: &AuditEvent, first: bool) -> String {
+/// One event as an element of a streamed JSON array.
+pub fn json_item(e: &AuditEvent, first: bool) -> String {
     format!(
         "{}{}",
         if first { "\n" } else { ",\n" },

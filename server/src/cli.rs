@@ -2,9 +2,11 @@
 //! They use the same configuration (and embedded cluster) as the server and
 //! write the same audit events, with `system` as the actor.
 
+use crate::audit_export::{csv_line, json_item, CSV_HEADER};
 use crate::config::Settings;
 use crate::serve::{open_database, Database};
-use app::audit::ssr::{record, stream_since, verify, ChainReport, Record};
+use app::audit::filter::ParsedFilter;
+use app::audit::ssr::{record, stream_filtered, verify, ChainReport, Record};
 use app::audit::Outcome;
 use app::auth::users::{self, NewUser};
 use app::auth::Role;
@@ -163,54 +165,25 @@ async fn export(
 ) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut events = std::pin::pin!(stream_since(&db.pool, since));
-    match format {
-        ExportFormat::Json => {
-            write!(out, "[")?;
-            let mut first = true;
-            while let Some(e) = events.try_next().await? {
-                write!(
-                    out,
-                    "{}{}",
-                    if first { "\n" } else { ",\n" },
-                    serde_json::to_string(&e)?
-                )?;
-                first = false;
-            }
-            writeln!(out, "\n]")?;
+    let filter = ParsedFilter {
+        since,
+        ..Default::default()
+    };
+    let mut events = std::pin::pin!(stream_filtered(&db.pool, &filter));
+    let (head, tail) = match format {
+        ExportFormat::Json => ("[", "\n]\n"),
+        ExportFormat::Csv => (CSV_HEADER, ""),
+    };
+    write!(out, "{head}")?;
+    let mut first = true;
+    while let Some(e) = events.try_next().await? {
+        match format {
+            ExportFormat::Json => write!(out, "{}", json_item(&e, first))?,
+            ExportFormat::Csv => write!(out, "{}", csv_line(&e))?,
         }
-        ExportFormat::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record([
-                "id",
-                "at",
-                "actor",
-                "action",
-                "target",
-                "outcome",
-                "request_id",
-                "client_addr",
-                "details",
-                "prev_hash",
-                "hash",
-            ])?;
-            while let Some(e) = events.try_next().await? {
-                csv.write_record([
-                    e.id.to_string(),
-                    e.at.to_rfc3339(),
-                    e.actor,
-                    e.action,
-                    e.target,
-                    e.outcome.as_str().to_string(),
-                    e.request_id.unwrap_or_default(),
-                    e.client_addr.unwrap_or_default(),
-                    e.details.to_string(),
-                    e.prev_hash,
-                    e.hash,
-                ])?;
-            }
-            csv.flush()?;
-        }
+        first = false;
     }
+    write!(out, "{tail}")?;
+    out.flush()?;
     Ok(())
 }

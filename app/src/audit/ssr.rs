@@ -197,9 +197,6 @@ impl Row {
     }
 }
 
-const COLUMNS: &str =
-    "id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash";
-
 /// The result of walking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainReport {
@@ -262,21 +259,6 @@ fn check_row(row: &Row, expected: i64, prev: &[u8]) -> Option<ChainReport> {
     None
 }
 
-/// Events with `id` greater than `after` and `at` not before `since`, oldest
-/// first, as a stream (exports of any size in constant memory).
-pub fn stream_since<'a>(
-    db: &'a PgPool,
-    since: Option<DateTime<Utc>>,
-) -> impl futures_util::Stream<Item = Result<AuditEvent, sqlx::Error>> + 'a {
-    sqlx::query_as::<_, Row>(
-        "SELECT id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash
-         FROM audit_event WHERE $1::timestamptz IS NULL OR at >= $1 ORDER BY id",
-    )
-    .bind(since)
-    .fetch(db)
-    .map_ok(Row::into_event)
-}
-
 /// `%`, `_` and `\` typed by a person match themselves in a LIKE prefix.
 fn like_prefix(s: &str) -> String {
     format!(
@@ -303,6 +285,8 @@ macro_rules! columns {
         "id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash"
     };
 }
+
+const COLUMNS: &str = columns!();
 
 /// One page of events matching `f`, newest first, older than event `before`
 /// (keyset pagination: the cost does not grow with the page number).

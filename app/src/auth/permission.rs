@@ -79,6 +79,24 @@ impl Permission {
         Permission::Administer,
     ];
 
+    /// The name used in forms, the API and the database (`run_backup`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Read => "read",
+            Permission::Deploy => "deploy",
+            Permission::RunBackup => "run_backup",
+            Permission::RestoreBackup => "restore_backup",
+            Permission::ManageIncidents => "manage_incidents",
+            Permission::EditRunbooks => "edit_runbooks",
+            Permission::ReadAudit => "read_audit",
+            Permission::Administer => "administer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// Whether any of `roles` grants this permission.
     pub fn granted_by(self, roles: &[Role]) -> bool {
         roles.iter().any(|r| r.permissions().contains(&self))
@@ -124,6 +142,17 @@ mod tests {
     fn several_roles_grant_the_union_of_their_permissions() {
         assert!(Deploy.granted_by(&[Role::Viewer, Role::Deployer]));
         assert!(!RestoreBackup.granted_by(&[Role::Responder, Role::Deployer]));
+    }
+
+    #[test]
+    fn permission_names_match_their_serde_names() {
+        for p in Permission::ALL {
+            assert_eq!(
+                serde_json::to_value(p).unwrap(),
+                serde_json::json!(p.as_str())
+            );
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        }
     }
 
     #[test]

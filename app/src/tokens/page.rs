@@ -55,20 +55,13 @@ pub fn TokensPage() -> impl IntoView {
     }
 }
 
-fn permission_name(p: Permission) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 #[component]
 fn CreateForm(action: ServerAction<CreateToken>, held: Vec<Permission>) -> impl IntoView {
     let boxes = held
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
-            let name = permission_name(p);
+            let name = p.as_str().to_string();
             let checked = p == Permission::Read;
             view! {
                 <label class="mr-2 inline-flex items-center gap-1 text-xs">
@@ -93,7 +86,7 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
     let rows = tokens
         .into_iter()
         .map(|t| {
-            let scope = t.permissions.iter().map(|p| permission_name(*p)).collect::<Vec<_>>().join(", ");
+            let scope = t.permissions.iter().map(|p| p.as_str().to_string()).collect::<Vec<_>>().join(", ");
             let expired = t.expires_at <= chrono::Utc::now();
             let status = if t.revoked { "revoked" } else if expired { "expired" } else { "active" };
             let active = !t.revoked && !expired;

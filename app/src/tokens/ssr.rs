@@ -35,18 +35,8 @@ fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn permission_name(p: Permission) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn parse_permissions(names: &[String]) -> Vec<Permission> {
-    names
-        .iter()
-        .filter_map(|n| serde_json::from_value(json!(n)).ok())
-        .collect()
+    names.iter().filter_map(|n| Permission::parse(n)).collect()
 }
 
 pub async fn create(
@@ -73,7 +63,7 @@ pub async fn create(
         ));
     }
     let secret = new_secret()?;
-    let names: Vec<String> = permissions.iter().map(|p| permission_name(*p)).collect();
+    let names: Vec<String> = permissions.iter().map(|p| p.as_str().to_string()).collect();
     let mut tx = db_pool.begin().await.map_err(db)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_token (user_id, name, secret_hash, permissions, expires_at)
