@@ -24,6 +24,10 @@ pub enum AppError {
     /// Too many attempts; says when to try again.
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request clashes with work in progress (a running deployment);
+    /// says what holds it.
+    #[error("{0}")]
+    Conflict(String),
     /// A dependency (database, Docker engine) cannot be reached; says what to do.
     #[error("{0}")]
     Unavailable(String),
@@ -50,6 +54,7 @@ impl AppError {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -5,16 +5,20 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod deploy;
 pub mod engine;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod live;
 pub mod system;
 pub mod tokens;
 pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod docker;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -2,6 +2,7 @@
 
 use crate::auth::guard::AuthConfig;
 use crate::docker::DockerHandle;
+use crate::secrets::SecretBox;
 use crate::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
@@ -14,6 +15,10 @@ pub struct AppState {
     pub db: PgPool,
     pub docker: DockerHandle,
     pub auth: AuthConfig,
+    /// Seals and opens secrets stored in the database.
+    pub secrets: SecretBox,
+    /// Live row changes for browser streams.
+    pub live: crate::live::LiveEvents,
 }
 
 /// The state of the running server, from inside a server function or page.

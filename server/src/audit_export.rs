@@ -9,12 +9,11 @@ use app::auth::Permission;
 use app::state::AppState;
 use app::AppError;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Deserialize)]
@@ -35,17 +34,7 @@ pub async fn export(
     extensions: axum::http::Extensions,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let client_addr = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let meta = RequestMeta {
-        request_id,
-        client_addr,
-    };
+    let meta = RequestMeta::of(&headers, &extensions);
     let actor = match actor_for(&state, &session, meta).await {
         Ok(a) => a,
         Err(e) => return error(e),

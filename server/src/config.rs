@@ -30,6 +30,9 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// `OPSDECK_SESSION_MAX_HOURS` (default 12): a session's absolute lifetime.
     pub session_max_hours: u32,
+    /// `OPSDECK_SECRET_KEY`: 32 bytes, base64, sealing stored secrets; unset
+    /// means a key file `secret.key` (mode 0600) in the data directory.
+    pub secret_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,17 @@ fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl Settings {
+    /// The key sealing stored secrets: `OPSDECK_SECRET_KEY`, or the data
+    /// directory's key file, created on first use.
+    pub fn secret_box(&self) -> anyhow::Result<app::secrets::SecretBox> {
+        let sealed = match &self.secret_key {
+            Some(key) => app::secrets::SecretBox::from_base64(key)
+                .map_err(|e| invalid("OPSDECK_SECRET_KEY", e.to_string()))?,
+            None => app::secrets::SecretBox::from_key_file(&self.data_dir.join("secret.key"))?,
+        };
+        Ok(sealed)
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -87,6 +101,7 @@ impl Settings {
                 12,
                 1..=720,
             )?,
+            secret_key: get("OPSDECK_SECRET_KEY").map(SecretString::from),
         })
     }
 }

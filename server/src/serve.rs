@@ -85,6 +85,7 @@ fn spawn_session_sweeper(db: PgPool) -> tokio::task::JoinHandle<()> {
 
 /// Runs the web server until SIGINT/SIGTERM, then stops what it started.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let secrets = settings.secret_box()?;
     let db = open_database(&settings).await?;
     let docker = DockerHandle::new(settings.docker_host.clone());
     let monitor = docker.spawn_monitor(Duration::from_secs(5));
@@ -93,8 +94,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         db: db.pool.clone(),
         docker,
         auth: auth_config(&settings),
+        secrets,
+        live: Default::default(),
     };
     let sweeper = spawn_session_sweeper(db.pool.clone());
+    let reconciler =
+        app::deploy::ssr::reconcile::spawn_reconciler(state.clone(), Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .map_err(|e| anyhow::anyhow!("OPSDECK_ADDR: cannot listen on {}: {e}", settings.addr))?;
@@ -108,6 +113,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await;
     monitor.abort();
     sweeper.abort();
+    reconciler.abort();
     db.pool.close().await;
     if let Some(cluster) = db.cluster {
         tracing::info!("stopping the embedded PostgreSQL cluster");

@@ -14,6 +14,8 @@ pub struct WebImage<'a> {
     pub tag: &'a str,
     pub content: &'a str,
     pub healthy: bool,
+    /// The entrypoint fails at once (exit 3) instead of serving.
+    pub exits_at_start: bool,
 }
 
 impl WebImage<'_> {
@@ -40,13 +42,20 @@ impl WebImage<'_> {
     }
 
     fn context(&self) -> std::io::Result<Vec<u8>> {
-        let dockerfile = r#"FROM scratch
+        let entrypoint = if self.exits_at_start {
+            r#"["/bin/busybox","sh","-c","echo cannot start >&2; exit 3"]"#
+        } else {
+            r#"["/bin/busybox","httpd","-f","-p","8080","-h","/www"]"#
+        };
+        let dockerfile = format!(
+            r#"FROM scratch
 COPY busybox /bin/busybox
 COPY www/ /www/
 EXPOSE 8080
 HEALTHCHECK --interval=1s --timeout=2s --start-period=1s --retries=3 CMD ["/bin/busybox","wget","-q","--spider","http://127.0.0.1:8080/healthz"]
-ENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]
-"#;
+ENTRYPOINT {entrypoint}
+"#
+        );
         let mut tar = tar::Builder::new(Vec::new());
         add(&mut tar, "Dockerfile", dockerfile.as_bytes(), 0o644)?;
         add(&mut tar, "busybox", &std::fs::read(BUSYBOX)?, 0o755)?;

@@ -83,21 +83,23 @@ impl Actor {
 /// Request id and client address of the current request.
 pub async fn request_meta() -> RequestMeta {
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
-    let request_id = parts
-        .as_ref()
-        .and_then(|p| p.headers.get("x-request-id"))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let client_addr = parts
-        .as_ref()
-        .and_then(|p| {
-            p.extensions
+    parts
+        .map(|p| RequestMeta::of(&p.headers, &p.extensions))
+        .unwrap_or_default()
+}
+
+impl RequestMeta {
+    /// From a request's headers and extensions (plain axum handlers too).
+    pub fn of(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> Self {
+        RequestMeta {
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            client_addr: extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        })
-        .map(|c| c.0.ip().to_string());
-    RequestMeta {
-        request_id,
-        client_addr,
+                .map(|c| c.0.ip().to_string()),
+        }
     }
 }
 

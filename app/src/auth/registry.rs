@@ -81,4 +81,50 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         Access::Requires(Permission::ReadAudit),
         "",
     ),
+    ("/api/list_services", Access::Requires(Permission::Read), ""),
+    (
+        "/api/read_service",
+        Access::Requires(Permission::Read),
+        "service=nope%2Fnope",
+    ),
+    (
+        "/api/read_deployment",
+        Access::Requires(Permission::Read),
+        "id=0",
+    ),
+    (
+        "/api/list_environments",
+        Access::Requires(Permission::Read),
+        "",
+    ),
+    (
+        "/api/list_endpoints",
+        Access::Requires(Permission::Administer),
+        "",
+    ),
+    (
+        "/api/create_endpoint",
+        Access::Requires(Permission::Administer),
+        "name=x&url=y",
+    ),
+    (
+        "/api/create_environment",
+        Access::Requires(Permission::Administer),
+        "name=x&endpoint=y",
+    ),
+    (
+        "/api/save_service",
+        Access::Requires(Permission::Deploy),
+        "name=x",
+    ),
+    (
+        "/api/deploy",
+        Access::Requires(Permission::Deploy),
+        "service=nope&tag=v1",
+    ),
+    (
+        "/api/rollback",
+        Access::Requires(Permission::Deploy),
+        "service=nope&release=1",
+    ),
 ];

@@ -21,6 +21,8 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         db,
         docker: DockerHandle::new(docker_host),
         auth: Default::default(),
+        secrets: app::secrets::SecretBox::from_bytes(&[42u8; 32]).unwrap(),
+        live: Default::default(),
     }
 }
 

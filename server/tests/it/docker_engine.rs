@@ -18,6 +18,7 @@ async fn labelled_container_lives_through_create_start_inspect_stop_remove() {
         tag: "opsdeck-test/web:engine",
         content: "hello from engine test\n",
         healthy: true,
+        exits_at_start: false,
     };
     let image_id = image.build(&docker).await.unwrap();
     assert!(image_id.starts_with("sha256:"), "{image_id}");

@@ -7,6 +7,7 @@ mod common;
 mod audit;
 mod audit_page;
 mod auth;
+
 mod docker_engine;
 mod embedded_pg;
 mod http;

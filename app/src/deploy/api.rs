@@ -1,0 +1,147 @@
+//! Server functions of the deployments feature, at fixed `/api/` URLs so
+//! CI pipelines can call them with an API token (see docs/api.md).
+
+use super::*;
+use crate::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth::guard::require;
+#[cfg(feature = "ssr")]
+use crate::auth::Permission;
+#[cfg(feature = "ssr")]
+use crate::state::app_state;
+
+/// Every service with its live release, replica health and last deployment.
+#[server(endpoint = "list_services")]
+pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::list_services(&state).await
+}
+
+/// One service: settings, releases, deployment history. `service` is its id
+/// or `environment/name`.
+#[server(endpoint = "read_service")]
+pub async fn read_service(service: String) -> Result<ServiceDetail, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read_service(&state, &service)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// A deployment with its step log.
+#[server(endpoint = "read_deployment")]
+pub async fn read_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read_deployment(&state.db, id)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Environments services can be placed in.
+#[server(endpoint = "list_environments")]
+pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::places::list_environments(&state.db).await
+}
+
+/// Docker endpoints Opsdeck drives.
+#[server(endpoint = "list_endpoints")]
+pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
+    require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::places::list_endpoints(&state.db).await
+}
+
+/// Adds a `tcp://host:port` Docker endpoint.
+#[server(endpoint = "create_endpoint")]
+pub async fn create_endpoint(name: String, url: String) -> Result<i64, AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::places::create_endpoint(&state.db, &actor, &name, &url)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Adds an environment on an endpoint; its Docker network is created when
+/// its first service deploys.
+#[server(endpoint = "create_environment")]
+pub async fn create_environment(name: String, endpoint: String) -> Result<i64, AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::places::create_environment(&state.db, &actor, &name, &endpoint)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Creates a service (`id` empty) or changes one. Numbers arrive as text so
+/// that a wrong one is refused naming its field. In `secrets`, a
+/// `NAME=value` line sets a secret, `NAME=` removes it; unnamed ones stay.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "save_service")]
+pub async fn save_service(
+    #[server(default)] id: Option<i64>,
+    #[server(default)] environment: String,
+    #[server(default)] name: String,
+    #[server(default)] image: String,
+    #[server(default)] port: String,
+    #[server(default)] health_kind: String,
+    #[server(default)] health_check: String,
+    #[server(default)] health_interval_s: String,
+    #[server(default)] health_timeout_s: String,
+    #[server(default)] health_retries: String,
+    #[server(default)] health_start_period_s: String,
+    #[server(default)] replicas: String,
+    #[server(default)] stop_timeout_s: String,
+    #[server(default)] env: String,
+    #[server(default)] secrets: String,
+) -> Result<i64, AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    let form = super::ssr::service::ServiceForm {
+        environment,
+        name,
+        image,
+        port,
+        health_kind,
+        health_check,
+        health_interval_s,
+        health_timeout_s,
+        health_retries,
+        health_start_period_s,
+        replicas,
+        stop_timeout_s,
+        env,
+        secrets,
+    };
+    super::ssr::service::save(&state, &actor, id, form)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Deploys `tag` of the service's image: resolves it on the endpoint,
+/// records a release and starts the rollout. Answers at once with the
+/// deployment to follow.
+#[server(endpoint = "deploy")]
+pub async fn deploy(service: String, tag: String) -> Result<DeploymentStarted, AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    super::ssr::start::deploy_tag(&state, &actor, &service, &tag)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Rolls the service back (or forward) to an earlier release, by number,
+/// running exactly the image that release recorded.
+#[server(endpoint = "rollback")]
+pub async fn rollback(service: String, release: i32) -> Result<DeploymentStarted, AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    super::ssr::start::deploy_release(&state, &actor, &service, release)
+        .await
+        .map_err(AppError::with_status)
+}

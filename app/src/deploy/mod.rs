@@ -1,0 +1,179 @@
+//! Deployments: endpoints and environments, services, immutable releases,
+//! and health-gated start-first rollouts with automatic rollback.
+//!
+//! Types shared by pages and server fns live here; the server fns are in
+//! `api.rs`, the machinery in `ssr/`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+#[cfg(feature = "ssr")]
+pub mod stream;
+
+/// Where a deployment is in its life. `interrupted`: found running after the
+/// process that ran it died; the reconciler has put the service back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentState {
+    Running,
+    Succeeded,
+    RolledBack,
+    Failed,
+    Interrupted,
+}
+
+impl DeploymentState {
+    pub const ALL: [DeploymentState; 5] = [
+        DeploymentState::Running,
+        DeploymentState::Succeeded,
+        DeploymentState::RolledBack,
+        DeploymentState::Failed,
+        DeploymentState::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentState::Running => "running",
+            DeploymentState::Succeeded => "succeeded",
+            DeploymentState::RolledBack => "rolled_back",
+            DeploymentState::Failed => "failed",
+            DeploymentState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn is_finished(self) -> bool {
+        self != DeploymentState::Running
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: i64,
+    pub name: String,
+    /// `local` (Opsdeck's own DOCKER_HOST) or the `tcp://` URL.
+    pub address: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentView {
+    pub id: i64,
+    pub name: String,
+    pub endpoint: String,
+    pub network: String,
+}
+
+/// A release in brief, as lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    pub id: i64,
+    pub number: i32,
+    pub tag: String,
+    pub image_id: String,
+    pub digest: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub live: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    pub id: i64,
+    pub service_id: i64,
+    /// `environment/name`.
+    pub service: String,
+    pub kind: String,
+    pub release: i32,
+    pub tag: String,
+    pub previous_release: Option<i32>,
+    pub state: DeploymentState,
+    pub reason: Option<String>,
+    pub health_output: Option<String>,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl DeploymentView {
+    /// Seconds from start to end (or to now while running).
+    pub fn duration_secs(&self) -> i64 {
+        let end = self.finished_at.unwrap_or_else(Utc::now);
+        (end - self.started_at).num_seconds().max(0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `info`, `warn` or `error`.
+    pub level: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentDetail {
+    pub deployment: DeploymentView,
+    pub steps: Vec<StepView>,
+}
+
+/// What a deploy or rollback request answers at once; the rollout goes on
+/// in the background and is followed at `/deployments/<id>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentStarted {
+    pub deployment: i64,
+    pub release: i32,
+    pub url: String,
+}
+
+/// A service's settings as its form shows them. Secret values are never
+/// sent back: only their names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceConfig {
+    pub environment: String,
+    pub name: String,
+    pub image: String,
+    pub port: i32,
+    /// `http` or `command`.
+    pub health_kind: String,
+    pub health_check: String,
+    pub health_interval_s: i32,
+    pub health_timeout_s: i32,
+    pub health_retries: i32,
+    pub health_start_period_s: i32,
+    pub replicas: i32,
+    pub stop_timeout_s: i32,
+    /// Plain variables as `NAME=value` lines.
+    pub env: String,
+    pub secret_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub id: i64,
+    pub environment: String,
+    pub name: String,
+    pub image: String,
+    pub live: Option<ReleaseView>,
+    pub desired: i32,
+    /// Running replicas of the live release that pass their health check
+    /// now; `None` when the endpoint cannot be asked.
+    pub healthy: Option<i32>,
+    pub last: Option<DeploymentView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDetail {
+    pub summary: ServiceSummary,
+    pub config: ServiceConfig,
+    pub endpoint: String,
+    pub network: String,
+    pub releases: Vec<ReleaseView>,
+    pub deployments: Vec<DeploymentView>,
+}

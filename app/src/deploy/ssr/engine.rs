@@ -1,0 +1,313 @@
+//! The Docker side of a rollout: networks, images, replica containers and
+//! their health. No database here; callers log the steps.
+
+use super::model::ServiceRow;
+use super::snapshot::Snapshot;
+use crate::docker::DockerHandle;
+use crate::AppError;
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HealthConfig,
+    HealthStatusEnum, HostConfig, NetworkCreateRequest, NetworkingConfig, RestartPolicy,
+    RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
+};
+use bollard::Docker;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+pub const LABEL_SERVICE: &str = "opsdeck.service";
+pub const LABEL_RELEASE: &str = "opsdeck.release";
+pub const LABEL_DEPLOYMENT: &str = "opsdeck.deployment";
+pub const LABEL_SLOT: &str = "opsdeck.slot";
+pub const LABEL_INSTALLATION: &str = "opsdeck.installation";
+
+const NANOS: i64 = 1_000_000_000;
+
+/// A replica container of a service, as the engine reports it.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub id: String,
+    pub name: String,
+    pub release_id: i64,
+    pub slot: i32,
+    pub running: bool,
+}
+
+/// What to start: one replica of one release.
+pub struct ReplicaSpec<'a> {
+    pub installation: &'a str,
+    pub service_id: i64,
+    pub service_name: &'a str,
+    pub environment: &'a str,
+    pub network: &'a str,
+    pub release_id: i64,
+    pub release_number: i32,
+    pub deployment_id: i64,
+    pub slot: i32,
+    pub image_id: &'a str,
+    pub snapshot: &'a Snapshot,
+    pub env: Vec<String>,
+}
+
+pub fn engine_error(docker: &DockerHandle, e: bollard::errors::Error) -> AppError {
+    use bollard::errors::Error::*;
+    match e {
+        DockerResponseServerError {
+            status_code,
+            message,
+        } if status_code < 500 => {
+            AppError::internal(format!("Docker engine said {status_code}: {message}"))
+        }
+        DockerResponseServerError { message, .. } => {
+            AppError::Unavailable(format!("the Docker engine failed: {message}"))
+        }
+        other => docker.unreachable(other),
+    }
+}
+
+/// Creates the environment's network unless it exists.
+pub async fn ensure_network(d: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
+    if d.inspect_network(name, None).await.is_ok() {
+        return Ok(());
+    }
+    let request = NetworkCreateRequest {
+        name: name.to_string(),
+        driver: Some("bridge".into()),
+        labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
+        ..Default::default()
+    };
+    match d.create_network(request).await {
+        Ok(_) => Ok(()),
+        // Another process created it between our two calls.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The image id and repo digest `reference` names on this engine, if present.
+pub async fn local_image(
+    d: &Docker,
+    reference: &str,
+) -> Result<Option<(String, Option<String>)>, bollard::errors::Error> {
+    match d.inspect_image(reference).await {
+        Ok(img) => {
+            let digest = img.repo_digests.and_then(|v| v.into_iter().next());
+            Ok(img.id.map(|id| (id, digest)))
+        }
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every container of the service, whatever its state.
+pub async fn replicas(
+    d: &Docker,
+    service: &ServiceRow,
+) -> Result<Vec<Replica>, bollard::errors::Error> {
+    let filters = HashMap::from([(
+        "label",
+        vec![
+            format!("{LABEL_INSTALLATION}={}", service.installation),
+            format!("{LABEL_SERVICE}={}", service.id),
+        ],
+    )]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = d.list_containers(Some(options)).await?;
+    Ok(list
+        .into_iter()
+        .filter_map(|c| {
+            let labels = c.labels.unwrap_or_default();
+            let number = |k: &str| labels.get(k).and_then(|v| v.parse().ok());
+            Some(Replica {
+                id: c.id?,
+                name: c
+                    .names
+                    .and_then(|n| n.into_iter().next())
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_string(),
+                release_id: number(LABEL_RELEASE)?,
+                slot: number(LABEL_SLOT).unwrap_or(0) as i32,
+                running: c.state.map(|s| s.to_string()) == Some("running".into()),
+            })
+        })
+        .collect())
+}
+
+/// The container name: service, release and slot at a glance; the
+/// deployment id keeps two deployments of one release apart.
+pub fn container_name(spec: &ReplicaSpec) -> String {
+    format!(
+        "{}-{}-r{}-s{}-d{}-{}",
+        spec.environment,
+        spec.service_name,
+        spec.release_number,
+        spec.slot,
+        spec.deployment_id,
+        &spec.installation[..spec.installation.len().min(8)]
+    )
+}
+
+/// Creates and starts one replica; returns its container id.
+pub async fn start_replica(
+    d: &Docker,
+    spec: &ReplicaSpec<'_>,
+) -> Result<String, bollard::errors::Error> {
+    let labels = HashMap::from([
+        (
+            LABEL_INSTALLATION.to_string(),
+            spec.installation.to_string(),
+        ),
+        (LABEL_SERVICE.to_string(), spec.service_id.to_string()),
+        (LABEL_RELEASE.to_string(), spec.release_id.to_string()),
+        (LABEL_DEPLOYMENT.to_string(), spec.deployment_id.to_string()),
+        (LABEL_SLOT.to_string(), spec.slot.to_string()),
+        (
+            "opsdeck.service.name".to_string(),
+            format!("{}/{}", spec.environment, spec.service_name),
+        ),
+    ]);
+    let body = ContainerCreateBody {
+        image: Some(spec.image_id.to_string()),
+        env: Some(spec.env.clone()),
+        labels: Some(labels),
+        exposed_ports: Some(vec![format!("{}/tcp", spec.snapshot.port)]),
+        healthcheck: docker_healthcheck(spec.snapshot),
+        stop_timeout: Some(spec.snapshot.stop_timeout_s as i64),
+        host_config: Some(HostConfig {
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
+            network_mode: Some(spec.network.to_string()),
+            ..Default::default()
+        }),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                spec.network.to_string(),
+                EndpointSettings {
+                    aliases: Some(vec![spec.service_name.to_string()]),
+                    ..Default::default()
+                },
+            )])),
+        }),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default()
+        .name(&container_name(spec))
+        .build();
+    let id = d.create_container(Some(options), body).await?.id;
+    if let Err(e) = d.start_container(&id, None).await {
+        let _ = remove_replica(d, &id, 0).await;
+        return Err(e);
+    }
+    Ok(id)
+}
+
+/// A command health check runs inside the container, by the engine; an
+/// HTTP one is probed by Opsdeck itself, so images need no HTTP client.
+fn docker_healthcheck(s: &Snapshot) -> Option<HealthConfig> {
+    if s.health.kind != "command" {
+        return None;
+    }
+    let mut test = vec!["CMD".to_string()];
+    test.extend(s.health.check.split_whitespace().map(String::from));
+    Some(HealthConfig {
+        test: Some(test),
+        interval: Some(s.health.interval_s as i64 * NANOS),
+        timeout: Some(s.health.timeout_s as i64 * NANOS),
+        retries: Some(s.health.retries as i64),
+        start_period: Some(s.health.start_period_s as i64 * NANOS),
+        start_interval: None,
+    })
+}
+
+/// Stops (within the stop timeout) and removes a container; gone already is fine.
+pub async fn remove_replica(
+    d: &Docker,
+    id: &str,
+    stop_timeout_s: i32,
+) -> Result<(), bollard::errors::Error> {
+    let stop = StopContainerOptionsBuilder::default()
+        .t(stop_timeout_s)
+        .build();
+    match d.stop_container(id, Some(stop)).await {
+        Ok(()) => {}
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let rm = RemoveContainerOptionsBuilder::default().force(true).build();
+    match d.remove_container(id, Some(rm)).await {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        other => other,
+    }
+}
+
+/// One look at a container: is it still running, and how does the engine
+/// judge its health (for command checks).
+pub struct Look {
+    pub exited: Option<i64>,
+    pub ip: Option<String>,
+    pub engine_health: Option<(HealthStatusEnum, Option<String>)>,
+}
+
+pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::errors::Error> {
+    let c = d.inspect_container(id, None).await?;
+    let state = c.state.unwrap_or_default();
+    let exited = match state.status {
+        Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD) => {
+            Some(state.exit_code.unwrap_or(-1))
+        }
+        _ => None,
+    };
+    let ip = c
+        .network_settings
+        .and_then(|n| n.networks)
+        .and_then(|mut n| n.remove(network))
+        .and_then(|e| e.ip_address)
+        .filter(|ip| !ip.is_empty());
+    let engine_health = state.health.and_then(|h| {
+        let output = h
+            .log
+            .and_then(|l| l.into_iter().last())
+            .and_then(|r| r.output)
+            .map(|o| o.trim().to_string());
+        h.status.map(|s| (s, output))
+    });
+    Ok(Look {
+        exited,
+        ip,
+        engine_health,
+    })
+}
+
+/// `NAME=value` pairs for the container, secrets opened only here.
+pub fn container_env(
+    s: &Snapshot,
+    secrets: &crate::secrets::SecretBox,
+) -> Result<Vec<String>, AppError> {
+    let mut env: Vec<String> = s.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for (k, sealed) in &s.secrets {
+        let plain = Snapshot::unseal(sealed, secrets).ok_or_else(|| {
+            AppError::internal(format!(
+                "secret {k} cannot be opened: was OPSDECK_SECRET_KEY changed?"
+            ))
+        })?;
+        env.push(format!("{k}={}", plain.expose_secret()));
+    }
+    Ok(env)
+}

@@ -1,0 +1,151 @@
+//! Rows the machinery works with, and the queries that load them.
+
+use super::snapshot::{Health, Snapshot};
+use crate::AppError;
+use sqlx::types::Json;
+use sqlx::{PgExecutor, PgPool};
+
+pub fn db(e: sqlx::Error) -> AppError {
+    AppError::internal(e)
+}
+
+/// A service with where it runs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub name: String,
+    pub environment: String,
+    pub network: String,
+    pub endpoint: String,
+    pub endpoint_kind: String,
+    pub endpoint_url: Option<String>,
+    pub image: String,
+    pub port: i32,
+    pub health_kind: String,
+    pub health_check: String,
+    pub health_interval_s: i32,
+    pub health_timeout_s: i32,
+    pub health_retries: i32,
+    pub health_start_period_s: i32,
+    pub replicas: i32,
+    pub stop_timeout_s: i32,
+    pub live_release_id: Option<i64>,
+    /// This installation's id: labels carry it, so two installations (or
+    /// two test databases) sharing one engine never see each other's containers.
+    pub installation: String,
+}
+
+const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.network,
+        p.name AS endpoint, p.kind AS endpoint_kind, p.url AS endpoint_url,
+        s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
+        s.health_timeout_s, s.health_retries, s.health_start_period_s,
+        s.replicas, s.stop_timeout_s, s.live_release_id,
+        (SELECT installation_id::text FROM instance) AS installation
+    FROM service s JOIN environment e ON e.id = s.environment_id
+    JOIN endpoint p ON p.id = e.endpoint_id";
+
+impl ServiceRow {
+    /// `environment/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.environment, self.name)
+    }
+
+    /// The configuration a release of this service records now.
+    pub async fn snapshot(&self, pool: &PgPool) -> Result<Snapshot, AppError> {
+        let vars: Vec<(String, Option<String>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT name, value, sealed FROM service_env WHERE service_id = $1")
+                .bind(self.id)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?;
+        let mut snapshot = Snapshot {
+            image: self.image.clone(),
+            port: self.port,
+            health: Health {
+                kind: self.health_kind.clone(),
+                check: self.health_check.clone(),
+                interval_s: self.health_interval_s,
+                timeout_s: self.health_timeout_s,
+                retries: self.health_retries,
+                start_period_s: self.health_start_period_s,
+            },
+            stop_timeout_s: self.stop_timeout_s,
+            env: Default::default(),
+            secrets: Default::default(),
+        };
+        for (name, value, sealed) in vars {
+            match (value, sealed) {
+                (Some(v), _) => snapshot.env.insert(name, v),
+                (None, Some(s)) => snapshot.secrets.insert(name, Snapshot::seal_b64(&s)),
+                (None, None) => None,
+            };
+        }
+        Ok(snapshot)
+    }
+}
+
+/// A service by id or by `environment/name`.
+pub async fn find_service(
+    db_pool: impl PgExecutor<'_>,
+    reference: &str,
+) -> Result<ServiceRow, AppError> {
+    let reference = reference.trim();
+    let row = if let Ok(id) = reference.parse::<i64>() {
+        sqlx::query_as::<_, ServiceRow>(&format!("{SERVICE_SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(db_pool)
+            .await
+    } else {
+        let (env, name) = reference.split_once('/').unwrap_or(("", reference));
+        sqlx::query_as::<_, ServiceRow>(&format!(
+            "{SERVICE_SELECT} WHERE e.name = $1 AND s.name = $2"
+        ))
+        .bind(env)
+        .bind(name)
+        .fetch_optional(db_pool)
+        .await
+    };
+    row.map_err(db)?
+        .ok_or_else(|| AppError::NotFound(format!("service `{reference}`")))
+}
+
+pub async fn all_services(db_pool: impl PgExecutor<'_>) -> Result<Vec<ServiceRow>, AppError> {
+    sqlx::query_as::<_, ServiceRow>(&format!("{SERVICE_SELECT} ORDER BY e.name, s.name"))
+        .fetch_all(db_pool)
+        .await
+        .map_err(db)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReleaseRow {
+    pub id: i64,
+    pub number: i32,
+    pub tag: String,
+    pub image_id: String,
+    pub digest: Option<String>,
+    pub config: Json<Snapshot>,
+}
+
+pub async fn release_by_id(db_pool: impl PgExecutor<'_>, id: i64) -> Result<ReleaseRow, AppError> {
+    sqlx::query_as("SELECT id, number, tag, image_id, digest, config FROM release WHERE id = $1")
+        .bind(id)
+        .fetch_one(db_pool)
+        .await
+        .map_err(db)
+}
+
+pub async fn release_by_number(
+    db_pool: impl PgExecutor<'_>,
+    service_id: i64,
+    number: i32,
+) -> Result<Option<ReleaseRow>, AppError> {
+    sqlx::query_as(
+        "SELECT id, number, tag, image_id, digest, config FROM release
+         WHERE service_id = $1 AND number = $2",
+    )
+    .bind(service_id)
+    .bind(number)
+    .fetch_optional(db_pool)
+    .await
+    .map_err(db)
+}

@@ -1,0 +1,244 @@
+//! Reading services, releases and deployments for pages and the API.
+
+use super::engine::{self, look};
+use super::model::{all_services, db, find_service, ServiceRow};
+use super::places::docker_for;
+use crate::deploy::*;
+use crate::state::AppState;
+use crate::AppError;
+use sqlx::PgPool;
+use std::time::Duration;
+
+const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
+        d.kind, r.number AS release, r.tag, pr.number AS previous_release, d.state, d.reason,
+        d.health_output, d.actor, d.started_at, d.finished_at
+    FROM deployment d JOIN service s ON s.id = d.service_id
+    JOIN environment e ON e.id = s.environment_id
+    JOIN release r ON r.id = d.release_id
+    LEFT JOIN release pr ON pr.id = d.previous_release_id";
+
+#[derive(sqlx::FromRow)]
+struct DeploymentRow {
+    id: i64,
+    service_id: i64,
+    service: String,
+    kind: String,
+    release: i32,
+    tag: String,
+    previous_release: Option<i32>,
+    state: String,
+    reason: Option<String>,
+    health_output: Option<String>,
+    actor: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<DeploymentRow> for DeploymentView {
+    fn from(r: DeploymentRow) -> Self {
+        DeploymentView {
+            id: r.id,
+            service_id: r.service_id,
+            service: r.service,
+            kind: r.kind,
+            release: r.release,
+            tag: r.tag,
+            previous_release: r.previous_release,
+            state: DeploymentState::parse(&r.state).unwrap_or(DeploymentState::Failed),
+            reason: r.reason,
+            health_output: r.health_output,
+            actor: r.actor,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+pub async fn deployments_of(
+    pool: &PgPool,
+    service_id: i64,
+    limit: i64,
+) -> Result<Vec<DeploymentView>, AppError> {
+    let rows: Vec<DeploymentRow> = sqlx::query_as(&format!(
+        "{DEPLOYMENT_SELECT} WHERE d.service_id = $1 ORDER BY d.id DESC LIMIT $2"
+    ))
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn read_deployment(pool: &PgPool, id: i64) -> Result<DeploymentDetail, AppError> {
+    let row: Option<DeploymentRow> =
+        sqlx::query_as(&format!("{DEPLOYMENT_SELECT} WHERE d.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+    let deployment = row
+        .ok_or_else(|| AppError::NotFound(format!("deployment #{id}")))?
+        .into();
+    Ok(DeploymentDetail {
+        deployment,
+        steps: steps_after(pool, id, 0).await?,
+    })
+}
+
+pub async fn steps_after(
+    pool: &PgPool,
+    deployment: i64,
+    after: i64,
+) -> Result<Vec<StepView>, AppError> {
+    let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String, String)> = sqlx::query_as(
+        "SELECT id, at, level, message FROM deployment_step
+         WHERE deployment_id = $1 AND id > $2 ORDER BY id",
+    )
+    .bind(deployment)
+    .bind(after)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at, level, message)| StepView {
+            id,
+            at,
+            level,
+            message,
+        })
+        .collect())
+}
+
+async fn releases_of(pool: &PgPool, s: &ServiceRow) -> Result<Vec<ReleaseView>, AppError> {
+    let rows: Vec<(
+        i64,
+        i32,
+        String,
+        String,
+        Option<String>,
+        String,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "SELECT id, number, tag, image_id, digest, created_by, created_at FROM release
+             WHERE service_id = $1 ORDER BY number DESC",
+    )
+    .bind(s.id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, number, tag, image_id, digest, created_by, created_at)| ReleaseView {
+                live: Some(id) == s.live_release_id,
+                id,
+                number,
+                tag,
+                image_id,
+                digest,
+                created_by,
+                created_at,
+            },
+        )
+        .collect())
+}
+
+/// Healthy replicas of the live release right now: running, and passing
+/// the engine's check (command) or answering the HTTP path. Bounded in
+/// time so a slow engine cannot stall a page.
+async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
+    let live = s.live_release_id?;
+    let (_, docker) = docker_for(state, s).ok()?;
+    let count = async {
+        let replicas = engine::replicas(&docker, s).await.ok()?;
+        let mut healthy = 0;
+        for r in replicas
+            .iter()
+            .filter(|r| r.running && r.release_id == live)
+        {
+            let Ok(seen) = look(&docker, &r.id, &s.network).await else {
+                continue;
+            };
+            if seen.exited.is_some() {
+                continue;
+            }
+            let ok = match (s.health_kind.as_str(), &seen.engine_health, &seen.ip) {
+                ("command", Some((h, _)), _) => *h == bollard::models::HealthStatusEnum::HEALTHY,
+                ("http", _, Some(ip)) => super::health::answers(ip, s.port, &s.health_check).await,
+                _ => false,
+            };
+            healthy += ok as i32;
+        }
+        Some(healthy)
+    };
+    tokio::time::timeout(Duration::from_secs(3), count)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn summary(
+    state: &AppState,
+    s: &ServiceRow,
+    releases: &[ReleaseView],
+) -> Result<ServiceSummary, AppError> {
+    let last = deployments_of(&state.db, s.id, 1).await?.into_iter().next();
+    Ok(ServiceSummary {
+        id: s.id,
+        environment: s.environment.clone(),
+        name: s.name.clone(),
+        image: s.image.clone(),
+        live: releases.iter().find(|r| r.live).cloned(),
+        desired: s.replicas,
+        healthy: healthy_now(state, s).await,
+        last,
+    })
+}
+
+pub async fn list_services(state: &AppState) -> Result<Vec<ServiceSummary>, AppError> {
+    let services = all_services(&state.db).await?;
+    let mut out = Vec::with_capacity(services.len());
+    for s in &services {
+        let releases = releases_of(&state.db, s).await?;
+        out.push(summary(state, s, &releases).await?);
+    }
+    Ok(out)
+}
+
+pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDetail, AppError> {
+    let s = find_service(&state.db, reference).await?;
+    let releases = releases_of(&state.db, &s).await?;
+    let snapshot = s.snapshot(&state.db).await?;
+    let env = snapshot
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = ServiceConfig {
+        environment: s.environment.clone(),
+        name: s.name.clone(),
+        image: s.image.clone(),
+        port: s.port,
+        health_kind: s.health_kind.clone(),
+        health_check: s.health_check.clone(),
+        health_interval_s: s.health_interval_s,
+        health_timeout_s: s.health_timeout_s,
+        health_retries: s.health_retries,
+        health_start_period_s: s.health_start_period_s,
+        replicas: s.replicas,
+        stop_timeout_s: s.stop_timeout_s,
+        env,
+        secret_names: snapshot.secrets.keys().cloned().collect(),
+    };
+    Ok(ServiceDetail {
+        summary: summary(state, &s, &releases).await?,
+        config,
+        endpoint: s.endpoint.clone(),
+        network: s.network.clone(),
+        releases,
+        deployments: deployments_of(&state.db, s.id, 50).await?,
+    })
+}

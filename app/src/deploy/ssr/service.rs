@@ -1,0 +1,305 @@
+//! Creating and changing services: every field checked, secrets sealed.
+
+use super::model::db;
+use super::places::check_label;
+use crate::audit::ssr::{record, Record};
+use crate::audit::Outcome;
+use crate::auth::guard::Actor;
+use crate::state::AppState;
+use crate::AppError;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The service form as submitted: text, checked by [`ServiceForm::check`].
+#[derive(Clone, Debug, Default)]
+pub struct ServiceForm {
+    pub environment: String,
+    pub name: String,
+    pub image: String,
+    pub port: String,
+    pub health_kind: String,
+    pub health_check: String,
+    pub health_interval_s: String,
+    pub health_timeout_s: String,
+    pub health_retries: String,
+    pub health_start_period_s: String,
+    pub replicas: String,
+    pub stop_timeout_s: String,
+    pub env: String,
+    pub secrets: String,
+}
+
+/// A checked form. `secrets` maps a name to its new value, or `None` to remove it.
+#[derive(Debug)]
+pub struct Valid {
+    pub environment: String,
+    pub name: String,
+    pub image: String,
+    pub numbers: [i32; 7],
+    pub health_kind: String,
+    pub health_check: String,
+    pub env: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, Option<String>>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Validation {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn number(field: &str, text: &str, range: std::ops::RangeInclusive<i32>) -> Result<i32, AppError> {
+    let n: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid(field, format!("`{}` is not a whole number", text.trim())))?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(invalid(
+            field,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
+fn check_image(image: &str) -> Result<(), AppError> {
+    let last = image.rsplit('/').next().unwrap_or("");
+    if image.is_empty() || image.len() > 255 {
+        return Err(invalid(
+            "image",
+            "give the image repository, e.g. registry.example.com/shop/web",
+        ));
+    }
+    if last.contains(':') || image.contains('@') {
+        return Err(invalid(
+            "image",
+            "give the repository without a tag or digest; the tag is chosen when deploying",
+        ));
+    }
+    let ok = image
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/:".contains(&b));
+    if !ok {
+        return Err(invalid(
+            "image",
+            "a repository is lowercase letters, digits, `.`, `_`, `-` and `/`",
+        ));
+    }
+    Ok(())
+}
+
+/// `NAME=value` lines; blank lines and `#` comments are skipped.
+fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> {
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = |m: &str| invalid(field, format!("line {}: {m}", i + 1));
+        let (name, value) = line
+            .split_once('=')
+            .ok_or_else(|| at("expected NAME=value"))?;
+        let name = name.trim();
+        let good = !name.is_empty()
+            && name.len() <= 128
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !good {
+            return Err(at(&format!(
+                "`{name}` is not a variable name (letters, digits, _)"
+            )));
+        }
+        if out.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(at(&format!("{name} is given twice")));
+        }
+    }
+    Ok(out)
+}
+
+impl ServiceForm {
+    pub fn check(&self) -> Result<Valid, AppError> {
+        let name = self.name.trim().to_string();
+        check_label("name", &name)?;
+        let image = self.image.trim().to_string();
+        check_image(&image)?;
+        let health_kind = self.health_kind.trim().to_string();
+        let health_check = self.health_check.trim().to_string();
+        match health_kind.as_str() {
+            "http"
+                if !health_check.starts_with('/') || health_check.contains(char::is_whitespace) =>
+            {
+                return Err(invalid(
+                    "health_check",
+                    "an HTTP check is a path starting with /, e.g. /healthz",
+                ))
+            }
+            "command" if health_check.is_empty() => {
+                return Err(invalid(
+                    "health_check",
+                    "give the command to run inside the container, e.g. /bin/check --quick",
+                ))
+            }
+            "http" | "command" => {}
+            _ => return Err(invalid("health_kind", "choose `http` or `command`")),
+        }
+        let numbers = [
+            number("port", &self.port, 1..=65535)?,
+            number("health_interval_s", &self.health_interval_s, 1..=300)?,
+            number("health_timeout_s", &self.health_timeout_s, 1..=300)?,
+            number("health_retries", &self.health_retries, 1..=100)?,
+            number(
+                "health_start_period_s",
+                &self.health_start_period_s,
+                0..=3600,
+            )?,
+            number("replicas", &self.replicas, 0..=50)?,
+            number("stop_timeout_s", &self.stop_timeout_s, 0..=600)?,
+        ];
+        let env = pairs("env", &self.env)?;
+        let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
+            .into_iter()
+            .map(|(k, v)| (k, (!v.is_empty()).then_some(v)))
+            .collect();
+        if let Some(both) = env.keys().find(|k| secrets.contains_key(*k)) {
+            return Err(invalid(
+                "secrets",
+                format!("{both} is also a plain variable; keep one"),
+            ));
+        }
+        Ok(Valid {
+            environment: self.environment.trim().to_string(),
+            name,
+            image,
+            numbers,
+            health_kind,
+            health_check,
+            env,
+            secrets,
+        })
+    }
+}
+
+/// Creates (`id` = None) or updates a service; returns its id.
+pub async fn save(
+    state: &AppState,
+    actor: &Actor,
+    id: Option<i64>,
+    form: ServiceForm,
+) -> Result<i64, AppError> {
+    let v = form.check()?;
+    let mut tx = state.db.begin().await.map_err(db)?;
+    let env_id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
+        .bind(&v.environment)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    let env_id = env_id.ok_or_else(|| {
+        invalid(
+            "environment",
+            format!("there is no environment `{}`", v.environment),
+        )
+    })?;
+    let [port, interval, timeout, retries, start, replicas, stop] = v.numbers;
+    let saved: Option<i64> = sqlx::query_scalar(if id.is_some() {
+        "UPDATE service SET environment_id = $2, name = $3, image = $4, port = $5, health_kind = $6,
+           health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
+           health_start_period_s = $11, replicas = $12, stop_timeout_s = $13, updated_at = now()
+         WHERE id = $1 RETURNING id"
+    } else {
+        "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
+           health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas, stop_timeout_s)
+         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE $1::bigint IS NULL RETURNING id"
+    })
+    .bind(id)
+    .bind(env_id)
+    .bind(&v.name)
+    .bind(&v.image)
+    .bind(port)
+    .bind(&v.health_kind)
+    .bind(&v.health_check)
+    .bind(interval)
+    .bind(timeout)
+    .bind(retries)
+    .bind(start)
+    .bind(replicas)
+    .bind(stop)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            invalid("name", format!("{} already has a service named {}", v.environment, v.name))
+        }
+        _ => db(e),
+    })?;
+    let service_id =
+        saved.ok_or_else(|| AppError::NotFound(format!("service {}", id.unwrap_or(0))))?;
+    store_env(state, &mut tx, service_id, &v).await?;
+    let secret_names: Vec<&String> = v.secrets.keys().collect();
+    let r = Record::new(
+        actor.audit_name(),
+        if id.is_some() {
+            "service.update"
+        } else {
+            "service.create"
+        },
+        format!("service:{}/{}", v.environment, v.name),
+        Outcome::Success,
+    )
+    .details(json!({
+        "image": v.image, "replicas": replicas, "health": v.health_kind,
+        "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
+    }))
+    .meta(&actor.meta);
+    record(&mut tx, r).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(service_id)
+}
+
+/// Plain variables are replaced as a whole; secrets only where named.
+async fn store_env(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    service_id: i64,
+    v: &Valid,
+) -> Result<(), AppError> {
+    // A plain variable may replace a secret of the same name.
+    let names: Vec<&String> = v.env.keys().collect();
+    sqlx::query(
+        "DELETE FROM service_env WHERE service_id = $1 AND (value IS NOT NULL OR name = ANY($2))",
+    )
+    .bind(service_id)
+    .bind(names)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    for (name, value) in &v.env {
+        sqlx::query("INSERT INTO service_env (service_id, name, value) VALUES ($1, $2, $3)")
+            .bind(service_id)
+            .bind(name)
+            .bind(value)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    for (name, value) in &v.secrets {
+        sqlx::query("DELETE FROM service_env WHERE service_id = $1 AND name = $2")
+            .bind(service_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        if let Some(value) = value {
+            sqlx::query("INSERT INTO service_env (service_id, name, sealed) VALUES ($1, $2, $3)")
+                .bind(service_id)
+                .bind(name)
+                .bind(state.secrets.seal(value))
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Live streams for the browser (server-sent events): a deployment's steps
+//! as they are written, and a service's container logs as they are printed.
+
+use super::ssr::engine;
+use super::ssr::model::find_service;
+use super::ssr::places::docker_for;
+use super::ssr::read::{read_deployment, steps_after};
+use crate::auth::guard::{actor_for, authorize, RequestMeta};
+use crate::auth::Permission;
+use crate::state::AppState;
+use crate::AppError;
+use axum::extract::{Path, Query, State};
+use axum::http::{Extensions, HeaderMap};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use tower_sessions::Session;
+
+async fn reader(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    ext: &Extensions,
+    path: &str,
+) -> Result<(), Response> {
+    let actor = actor_for(state, session, RequestMeta::of(headers, ext))
+        .await
+        .map_err(reply)?;
+    authorize(state, actor, Permission::Read, path)
+        .await
+        .map_err(reply)?;
+    Ok(())
+}
+
+fn reply(e: AppError) -> Response {
+    (e.status(), e.to_string()).into_response()
+}
+
+fn json_event(kind: &str, value: &impl serde::Serialize) -> Event {
+    Event::default()
+        .event(kind)
+        .data(serde_json::to_string(value).unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+pub struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// `GET /deployments/{id}/events?after=<step id>`: `step` events for each
+/// step after the given one, a `state` event whenever the deployment
+/// changes, and the end of the stream once it has finished.
+pub async fn deployment_events(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+    Path(id): Path<i64>,
+    Query(q): Query<After>,
+) -> Response {
+    if let Err(r) = reader(&state, &session, &headers, &ext, "/deployments/events").await {
+        return r;
+    }
+    if let Err(e) = read_deployment(&state.db, id).await {
+        return reply(e);
+    }
+    let changes = state.live.subscribe(&state.db);
+    Sse::new(follow(state, id, q.after, changes))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn follow(
+    state: AppState,
+    id: i64,
+    after: i64,
+    changes: crate::live::Subscription,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    // State: (last step sent, receiver, finished). Each turn sends what is
+    // new, then waits for the next change of this deployment.
+    stream::unfold((after, Some(changes), false), move |(last, rx, done)| {
+        let state = state.clone();
+        async move {
+            let mut rx = rx?;
+            if done {
+                return None;
+            }
+            let detail = read_deployment(&state.db, id).await.ok()?;
+            let steps = steps_after(&state.db, id, last).await.ok()?;
+            let newest = steps.last().map(|s| s.id).unwrap_or(last);
+            let finished = detail.deployment.state.is_finished();
+            let mut events: Vec<Result<Event, Infallible>> =
+                steps.iter().map(|s| Ok(json_event("step", s))).collect();
+            events.push(Ok(json_event("state", &detail.deployment)));
+            if !finished {
+                rx.changed("deployment", id).await;
+            }
+            Some((stream::iter(events), (newest, Some(rx), finished)))
+        }
+    })
+    .flatten()
+}
+
+/// `GET /services/{id}/logs`: the last 100 lines of every running replica,
+/// then new lines as they are printed, each as a `line` event prefixed
+/// with the container's name.
+pub async fn service_logs(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Err(r) = reader(&state, &session, &headers, &ext, "/services/logs").await {
+        return r;
+    }
+    let service = match find_service(&state.db, &id.to_string()).await {
+        Ok(s) => s,
+        Err(e) => return reply(e),
+    };
+    let (handle, docker) = match docker_for(&state, &service) {
+        Ok(d) => d,
+        Err(e) => return reply(e),
+    };
+    let replicas = match engine::replicas(&docker, &service).await {
+        Ok(r) => r,
+        Err(e) => return reply(engine::engine_error(&handle, e)),
+    };
+    let streams = replicas.into_iter().filter(|r| r.running).map(|r| {
+        let options = bollard::query_parameters::LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .tail("100")
+            .build();
+        let name = r.name.clone();
+        docker
+            .logs(&r.id, Some(options))
+            .filter_map(move |chunk| {
+                let name = name.clone();
+                async move {
+                    let text = chunk.ok()?.to_string();
+                    let lines: Vec<String> =
+                        text.lines().map(|l| format!("{name} | {l}")).collect();
+                    Some(stream::iter(lines))
+                }
+            })
+            .flatten()
+    });
+    let merged = stream::select_all(streams.map(|s| s.boxed()))
+        .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)));
+    Sse::new(merged)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The routes of this feature that are not server functions.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/deployments/{id}/events",
+            axum::routing::get(deployment_events),
+        )
+        .route("/services/{id}/logs", axum::routing::get(service_logs))
+}

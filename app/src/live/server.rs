@@ -1,0 +1,115 @@
+//! The server side: one LISTEN per process, fanned out to streams.
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+const CHANNEL: &str = "opsdeck_live";
+
+/// One notification: a row of `topic` (`deployment`, `backup`, …) changed,
+/// or `Resync` after the listener reconnected (anything may have been
+/// missed, so every stream re-reads what it shows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Row { topic: String, id: i64 },
+    Resync,
+}
+
+impl Change {
+    fn parse(payload: &str) -> Option<Change> {
+        let (topic, id) = payload.split_once(':')?;
+        Some(Change::Row {
+            topic: topic.to_string(),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// The process's fan-out; cheap to clone, started on first subscription.
+#[derive(Clone, Default)]
+pub struct LiveEvents {
+    sender: Arc<OnceLock<broadcast::Sender<Change>>>,
+}
+
+impl LiveEvents {
+    /// Every change from now on.
+    pub fn subscribe(&self, pool: &PgPool) -> Subscription {
+        let rx = self
+            .sender
+            .get_or_init(|| {
+                let (tx, _) = broadcast::channel(1024);
+                tokio::spawn(listen(pool.clone(), tx.clone()));
+                tx
+            })
+            .subscribe();
+        Subscription { rx }
+    }
+}
+
+/// A stream's view of the changes.
+pub struct Subscription {
+    rx: broadcast::Receiver<Change>,
+}
+
+impl Subscription {
+    /// Waits until row `id` of `topic` changes, or until the stream should
+    /// re-read anyway (reconnect, or it fell behind and may have missed it).
+    pub async fn changed(&mut self, topic: &str, id: i64) {
+        use broadcast::error::RecvError;
+        loop {
+            match self.rx.recv().await {
+                Ok(Change::Row { topic: t, id: i }) if t == topic && i == id => return,
+                Ok(Change::Row { .. }) => continue,
+                Ok(Change::Resync) | Err(RecvError::Lagged(_)) => return,
+                Err(RecvError::Closed) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn listen(pool: PgPool, tx: broadcast::Sender<Change>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "live listener cannot connect; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if listener.listen(CHANNEL).await.is_err() {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        let _ = tx.send(Change::Resync);
+        // `None`/`Err`: the connection dropped; reconnect and resync.
+        while let Ok(Some(n)) = listener.try_recv().await {
+            if let Some(change) = Change::parse(n.payload()) {
+                let _ = tx.send(change);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn payload_names_topic_and_row() {
+        assert_eq!(
+            Change::parse("deployment:42"),
+            Some(Change::Row {
+                topic: "deployment".into(),
+                id: 42
+            })
+        );
+        assert_eq!(Change::parse("deployment"), None);
+        assert_eq!(Change::parse("deployment:x"), None);
+    }
+}
