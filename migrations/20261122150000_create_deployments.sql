@@ -8,7 +8,14 @@ CREATE TABLE endpoint (
     name       text NOT NULL UNIQUE CHECK (name ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
     kind       text NOT NULL CHECK (kind IN ('local', 'tcp')),
     url        text CHECK ((kind = 'local') = (url IS NULL)),
-    created_at timestamptz NOT NULL DEFAULT now()
+    -- Paths of the TLS files on Opsdeck's host (as for `docker --tlsverify`):
+    -- all three, or none for a plain connection.
+    tls_ca     text,
+    tls_cert   text,
+    tls_key    text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CHECK ((tls_ca IS NULL) = (tls_cert IS NULL) AND (tls_cert IS NULL) = (tls_key IS NULL)),
+    CHECK (kind = 'tcp' OR tls_ca IS NULL)
 );
 
 CREATE TABLE environment (
@@ -84,7 +91,7 @@ CREATE TABLE deployment (
     service_id          bigint NOT NULL REFERENCES service (id) ON DELETE CASCADE,
     release_id          bigint NOT NULL REFERENCES release (id),
     previous_release_id bigint REFERENCES release (id),
-    kind                text NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+    kind                text NOT NULL CHECK (kind IN ('deploy', 'rollback', 'scale', 'restart')),
     state               text NOT NULL CHECK (state IN ('running', 'succeeded', 'rolled_back', 'failed', 'interrupted')),
     reason              text,
     health_output       text,
@@ -112,8 +119,12 @@ CREATE INDEX deployment_step_idx ON deployment_step (deployment_id, id);
 -- a viewer sees a deployment run by another process live.
 CREATE FUNCTION deployment_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('opsdeck_live', 'deployment:' ||
-        CASE TG_TABLE_NAME WHEN 'deployment_step' THEN NEW.deployment_id ELSE NEW.id END);
+    -- Two branches: PL/pgSQL resolves every NEW field a statement names.
+    IF TG_TABLE_NAME = 'deployment_step' THEN
+        PERFORM pg_notify('opsdeck_live', 'deployment:' || NEW.deployment_id);
+    ELSE
+        PERFORM pg_notify('opsdeck_live', 'deployment:' || NEW.id);
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER deployment_step_notify AFTER INSERT ON deployment_step

@@ -28,7 +28,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// Opsdeck's version, shown in the footer and reported by `/ready`.
@@ -75,9 +75,14 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=layout::NotFound>
                     <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("services") view=deploy::ServicesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), StaticSegment("new")) view=deploy::NewServicePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view=deploy::ServicePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=deploy::DeploymentPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("endpoints")) view=deploy::EndpointsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>

@@ -45,7 +45,7 @@ impl WebImage<'_> {
         let entrypoint = if self.exits_at_start {
             r#"["/bin/busybox","sh","-c","echo cannot start >&2; exit 3"]"#
         } else {
-            r#"["/bin/busybox","httpd","-f","-p","8080","-h","/www"]"#
+            r#"["/bin/busybox","httpd","-f","-v","-p","8080","-h","/www"]"#
         };
         let dockerfile = format!(
             r#"FROM scratch

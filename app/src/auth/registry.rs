@@ -127,4 +127,14 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         Access::Requires(Permission::Deploy),
         "service=nope&release=1",
     ),
+    (
+        "/api/scale",
+        Access::Requires(Permission::Deploy),
+        "service=nope&replicas=1",
+    ),
+    (
+        "/api/restart",
+        Access::Requires(Permission::Deploy),
+        "service=nope",
+    ),
 ];

@@ -54,15 +54,29 @@ pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
 pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
     require(Permission::Administer).await?;
     let state = app_state()?;
-    super::ssr::places::list_endpoints(&state.db).await
+    super::ssr::places::list_endpoints(&state).await
 }
 
-/// Adds a `tcp://host:port` Docker endpoint.
+/// Adds a `tcp://host:port` Docker endpoint, over TLS with a client
+/// certificate when the three file paths are given.
 #[server(endpoint = "create_endpoint")]
-pub async fn create_endpoint(name: String, url: String) -> Result<i64, AppError> {
+pub async fn create_endpoint(
+    name: String,
+    url: String,
+    #[server(default)] tls_ca: String,
+    #[server(default)] tls_cert: String,
+    #[server(default)] tls_key: String,
+) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
     let state = app_state()?;
-    super::ssr::places::create_endpoint(&state.db, &actor, &name, &url)
+    let form = super::ssr::places::NewEndpoint {
+        name,
+        url,
+        tls_ca,
+        tls_cert,
+        tls_key,
+    };
+    super::ssr::places::create_endpoint(&state.db, &actor, form)
         .await
         .map_err(AppError::with_status)
 }
@@ -99,7 +113,7 @@ pub async fn save_service(
     #[server(default)] stop_timeout_s: String,
     #[server(default)] env: String,
     #[server(default)] secrets: String,
-) -> Result<i64, AppError> {
+) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
     let form = super::ssr::service::ServiceForm {
@@ -142,6 +156,32 @@ pub async fn rollback(service: String, release: i32) -> Result<DeploymentStarted
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
     super::ssr::start::deploy_release(&state, &actor, &service, release)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Changes how many replicas of the live release run, starting new ones
+/// health-gated or stopping surplus ones. Without a live release only the
+/// desired count changes (`None`).
+#[server(endpoint = "scale")]
+pub async fn scale(
+    service: String,
+    replicas: String,
+) -> Result<Option<DeploymentStarted>, AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    super::ssr::start::scale(&state, &actor, &service, &replicas)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Replaces every replica of the live release with a fresh one, start-first
+/// and health-gated, like a deploy of the same release.
+#[server(endpoint = "restart")]
+pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    super::ssr::start::restart(&state, &actor, &service)
         .await
         .map_err(AppError::with_status)
 }

@@ -8,10 +8,24 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod api;
+mod deployment_page;
+mod places_page;
+mod service_form;
+mod service_history;
+mod service_logs;
+mod service_page;
+mod services_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(feature = "ssr")]
 pub mod stream;
+pub mod widgets;
+
+pub use deployment_page::DeploymentPage;
+pub use places_page::EndpointsPage;
+pub use service_form::NewServicePage;
+pub use service_page::ServicePage;
+pub use services_page::ServicesPage;
 
 /// Where a deployment is in its life. `interrupted`: found running after the
 /// process that ran it died; the reconciler has put the service back.
@@ -57,8 +71,14 @@ impl DeploymentState {
 pub struct EndpointView {
     pub id: i64,
     pub name: String,
-    /// `local` (Opsdeck's own DOCKER_HOST) or the `tcp://` URL.
+    /// `local (<DOCKER_HOST>)` or the `tcp://` URL.
     pub address: String,
+    /// Connected over TLS with a client certificate.
+    pub tls: bool,
+    /// The engine answered just now.
+    pub reachable: bool,
+    /// Its version, or why it did not answer.
+    pub status: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,6 +149,14 @@ pub struct DeploymentDetail {
 pub struct DeploymentStarted {
     pub deployment: i64,
     pub release: i32,
+    pub url: String,
+}
+
+/// Where a saved service lives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedService {
+    pub id: i64,
+    /// Its page, `/services/<environment>/<name>`.
     pub url: String,
 }
 

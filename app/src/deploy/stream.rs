@@ -4,7 +4,7 @@
 use super::ssr::engine;
 use super::ssr::model::find_service;
 use super::ssr::places::docker_for;
-use super::ssr::read::{read_deployment, steps_after};
+use super::ssr::read::{deployment, steps_after};
 use crate::auth::guard::{actor_for, authorize, RequestMeta};
 use crate::auth::Permission;
 use crate::state::AppState;
@@ -64,7 +64,7 @@ pub async fn deployment_events(
     if let Err(r) = reader(&state, &session, &headers, &ext, "/deployments/events").await {
         return r;
     }
-    if let Err(e) = read_deployment(&state.db, id).await {
+    if let Err(e) = deployment(&state.db, id).await {
         return reply(e);
     }
     let changes = state.live.subscribe(&state.db);
@@ -79,32 +79,39 @@ fn follow(
     after: i64,
     changes: crate::live::Subscription,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    // State: (last step sent, receiver, finished). Each turn sends what is
-    // new, then waits for the next change of this deployment.
-    stream::unfold((after, Some(changes), false), move |(last, rx, done)| {
+    // Each turn waits for a change of this deployment (except the first),
+    // then sends the steps after the last one sent and the state; the
+    // stream ends with an `end` event once the deployment has finished.
+    stream::unfold(Some((after, changes, true)), move |turn| {
         let state = state.clone();
         async move {
-            let mut rx = rx?;
-            if done {
-                return None;
-            }
-            let detail = read_deployment(&state.db, id).await.ok()?;
-            let steps = steps_after(&state.db, id, last).await.ok()?;
-            let newest = steps.last().map(|s| s.id).unwrap_or(last);
-            let finished = detail.deployment.state.is_finished();
-            let mut events: Vec<Result<Event, Infallible>> =
-                steps.iter().map(|s| Ok(json_event("step", s))).collect();
-            events.push(Ok(json_event("state", &detail.deployment)));
-            if !finished {
+            let (last, mut rx, first) = turn?;
+            if !first {
                 rx.changed("deployment", id).await;
             }
-            Some((stream::iter(events), (newest, Some(rx), finished)))
+            let deployment = deployment(&state.db, id).await.ok()?;
+            let steps = steps_after(&state.db, id, last).await.ok()?;
+            let newest = steps.last().map(|s| s.id).unwrap_or(last);
+            let finished = deployment.state.is_finished();
+            let mut events: Vec<Result<Event, Infallible>> =
+                steps.iter().map(|s| Ok(json_event("step", s))).collect();
+            events.push(Ok(json_event("state", &deployment)));
+            if finished {
+                events.push(Ok(end_event()));
+            }
+            let next = (!finished).then_some((newest, rx, false));
+            Some((stream::iter(events), next))
         }
     })
     .flatten()
 }
 
-/// `GET /services/{id}/logs`: the last 100 lines of every running replica,
+/// Tells the browser the stream is complete, so that it does not reconnect.
+fn end_event() -> Event {
+    Event::default().event("end").data("")
+}
+
+/// `GET /services/{env}/{name}/logs`: the last 100 lines of every running replica,
 /// then new lines as they are printed, each as a `line` event prefixed
 /// with the container's name.
 pub async fn service_logs(
@@ -112,12 +119,12 @@ pub async fn service_logs(
     session: Session,
     headers: HeaderMap,
     ext: Extensions,
-    Path(id): Path<i64>,
+    Path((env, name)): Path<(String, String)>,
 ) -> Response {
     if let Err(r) = reader(&state, &session, &headers, &ext, "/services/logs").await {
         return r;
     }
-    let service = match find_service(&state.db, &id.to_string()).await {
+    let service = match find_service(&state.db, &format!("{env}/{name}")).await {
         Ok(s) => s,
         Err(e) => return reply(e),
     };
@@ -151,7 +158,8 @@ pub async fn service_logs(
             .flatten()
     });
     let merged = stream::select_all(streams.map(|s| s.boxed()))
-        .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)));
+        .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)))
+        .chain(stream::once(async { Ok(end_event()) }));
     Sse::new(merged)
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -164,5 +172,8 @@ pub fn routes() -> axum::Router<AppState> {
             "/deployments/{id}/events",
             axum::routing::get(deployment_events),
         )
-        .route("/services/{id}/logs", axum::routing::get(service_logs))
+        .route(
+            "/services/{env}/{name}/logs",
+            axum::routing::get(service_logs),
+        )
 }

@@ -14,6 +14,15 @@ use std::time::Duration;
 /// How long a probe or a quick engine call may take before the engine is called unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The files of a TLS connection with a client certificate, as `docker
+/// --tlsverify` uses them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TlsFiles {
+    pub ca: std::path::PathBuf,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
 /// A cloneable handle to the engine at one `DOCKER_HOST`.
 #[derive(Clone)]
 pub struct DockerHandle {
@@ -22,6 +31,7 @@ pub struct DockerHandle {
 
 struct Inner {
     host: String,
+    tls: Option<TlsFiles>,
     client: RwLock<Option<Docker>>,
     last_probe: RwLock<Probe>,
 }
@@ -29,11 +39,17 @@ struct Inner {
 impl DockerHandle {
     /// A handle for `host` (`unix://…`, `tcp://…` or `http://…`); connects on first use.
     pub fn new(host: impl Into<String>) -> Self {
+        Self::with_tls(host, None)
+    }
+
+    /// A handle for `tcp://host:port` over TLS when `tls` is given.
+    pub fn with_tls(host: impl Into<String>, tls: Option<TlsFiles>) -> Self {
         let host = host.into();
         let last_probe = Probe::down(format!("Docker engine at {host} not checked yet"));
         DockerHandle {
             inner: Arc::new(Inner {
                 host,
+                tls,
                 client: RwLock::new(None),
                 last_probe: RwLock::new(last_probe),
             }),
@@ -56,9 +72,19 @@ impl DockerHandle {
         {
             return Ok(c.clone());
         }
-        let client = Docker::connect_with_host(&self.inner.host)
-            .map_err(|e| self.unreachable(e))?
-            .with_timeout(Duration::from_secs(120));
+        let client = match &self.inner.tls {
+            None => Docker::connect_with_host(&self.inner.host),
+            Some(tls) => Docker::connect_with_ssl(
+                &self.inner.host,
+                &tls.key,
+                &tls.cert,
+                &tls.ca,
+                120,
+                bollard::API_DEFAULT_VERSION,
+            ),
+        }
+        .map_err(|e| self.unreachable(e))?
+        .with_timeout(Duration::from_secs(120));
         *self.inner.client.write().expect("docker client lock") = Some(client.clone());
         Ok(client)
     }

@@ -3,6 +3,7 @@
 
 mod banner;
 mod parts;
+pub mod ui;
 
 pub use banner::StatusBanner;
 pub use parts::{ErrorNotice, Fact, NotFound, PageHeader};
@@ -17,9 +18,11 @@ use leptos_router::hooks::use_location;
 /// Navigation entries and the permission each needs; only pages that exist are listed.
 const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overview", Permission::Read),
+    ("/services", "Services", Permission::Read),
     ("/engine", "Engine", Permission::Read),
     ("/tokens", "API tokens", Permission::Read),
     ("/admin/users", "Users", Permission::Administer),
+    ("/admin/endpoints", "Endpoints", Permission::Administer),
     ("/admin/audit", "Audit", Permission::ReadAudit),
 ];
 

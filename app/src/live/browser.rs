@@ -5,7 +5,8 @@
 /// dropped. On the server it does nothing: the page is rendered with what
 /// the database holds, and the stream adds what happens afterwards. The
 /// browser reconnects by itself after a network error, so `on` must
-/// tolerate seeing an event twice.
+/// tolerate seeing an event twice. A stream that is complete sends an
+/// `end` event; the connection is then closed instead of reopened.
 pub fn use_event_stream(
     url: String,
     kinds: &'static [&'static str],
@@ -35,9 +36,12 @@ pub fn use_event_stream(
                 listener
             })
             .collect();
+        let closer = source.clone();
+        let end = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| closer.close());
+        let _ = source.add_event_listener_with_callback("end", end.as_ref().unchecked_ref());
         // Both live in the browser's single thread; the wrapper only
         // satisfies `on_cleanup`'s bounds.
-        let held = send_wrapper::SendWrapper::new((source, listeners));
+        let held = send_wrapper::SendWrapper::new((source, listeners, end));
         leptos::prelude::on_cleanup(move || held.0.close());
     }
     #[cfg(not(feature = "hydrate"))]

@@ -158,6 +158,23 @@ impl Client {
         }
     }
 
+    /// Opens a streamed response (server-sent events) and returns its status
+    /// and body, to be read frame by frame.
+    pub async fn open_stream(&mut self, path: &str) -> (StatusCode, Body) {
+        let mut req = Request::get(path)
+            .header("accept", "text/event-stream")
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.client_addr));
+        if let Some(c) = &self.cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        (response.status(), response.into_body())
+    }
+
     /// A page load, as a browser asks for it.
     pub async fn get(&mut self, path: &str) -> Reply {
         self.send(

@@ -7,7 +7,12 @@ mod common;
 mod audit;
 mod audit_page;
 mod auth;
-
+mod deploy;
+mod deploy_control;
+mod deploy_crash;
+mod deploy_kit;
+mod deploy_live;
+mod deploy_tls;
 mod docker_engine;
 mod embedded_pg;
 mod http;

@@ -43,6 +43,9 @@ pub struct ReplicaSpec<'a> {
     pub service_name: &'a str,
     pub environment: &'a str,
     pub network: &'a str,
+    /// The network's id: a name can be ambiguous for a moment (see
+    /// [`ensure_network`]).
+    pub network_id: &'a str,
     pub release_id: i64,
     pub release_number: i32,
     pub deployment_id: i64,
@@ -68,25 +71,56 @@ pub fn engine_error(docker: &DockerHandle, e: bollard::errors::Error) -> AppErro
     }
 }
 
-/// Creates the environment's network unless it exists.
-pub async fn ensure_network(d: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
-    if d.inspect_network(name, None).await.is_ok() {
-        return Ok(());
+/// The id of the environment's network, created when missing. Docker
+/// lets two concurrent creations make two networks of one name (which then
+/// cannot be used by name), so creation is serialised in this process, and
+/// every process settles on the oldest of any duplicates and removes the
+/// others while they are empty.
+pub async fn ensure_network(d: &Docker, name: &str) -> Result<String, bollard::errors::Error> {
+    static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = CREATING.lock().await;
+    let mut found = networks_named(d, name).await?;
+    if found.is_empty() {
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".into()),
+            labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
+            ..Default::default()
+        };
+        d.create_network(request).await?;
+        found = networks_named(d, name).await?;
     }
-    let request = NetworkCreateRequest {
-        name: name.to_string(),
-        driver: Some("bridge".into()),
-        labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
-        ..Default::default()
-    };
-    match d.create_network(request).await {
-        Ok(_) => Ok(()),
-        // Another process created it between our two calls.
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 409, ..
-        }) => Ok(()),
-        Err(e) => Err(e),
+    let mut found = found.into_iter();
+    let keep = found
+        .next()
+        .ok_or_else(|| bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: format!("network {name} vanished after it was created"),
+        })?;
+    // The engine refuses to remove a network that containers use.
+    for extra in found.filter_map(|n| n.id) {
+        let _ = d.remove_network(&extra).await;
     }
+    Ok(keep.id.unwrap_or_default())
+}
+
+/// Networks named exactly `name`, oldest first (ties by id).
+async fn networks_named(
+    d: &Docker,
+    name: &str,
+) -> Result<Vec<bollard::models::Network>, bollard::errors::Error> {
+    let filters = HashMap::from([("name", vec![name.to_string()])]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let mut list: Vec<_> = d
+        .list_networks(Some(options))
+        .await?
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .collect();
+    list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+    Ok(list)
 }
 
 /// The image id and repo digest `reference` names on this engine, if present.
@@ -185,16 +219,18 @@ pub async fn start_replica(
         healthcheck: docker_healthcheck(spec.snapshot),
         stop_timeout: Some(spec.snapshot.stop_timeout_s as i64),
         host_config: Some(HostConfig {
+            // No restarts until the replica has passed its health gate:
+            // see `keep_running`.
             restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                name: Some(RestartPolicyNameEnum::NO),
                 maximum_retry_count: None,
             }),
-            network_mode: Some(spec.network.to_string()),
+            network_mode: Some(spec.network_id.to_string()),
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {
             endpoints_config: Some(HashMap::from([(
-                spec.network.to_string(),
+                spec.network_id.to_string(),
                 EndpointSettings {
                     aliases: Some(vec![spec.service_name.to_string()]),
                     ..Default::default()
@@ -212,6 +248,19 @@ pub async fn start_replica(
         return Err(e);
     }
     Ok(id)
+}
+
+/// Lets the engine restart a healthy replica from now on (after a crash or
+/// a reboot of the host), like `docker update --restart unless-stopped`.
+pub async fn keep_running(d: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+    let update = bollard::models::ContainerUpdateBody {
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            maximum_retry_count: None,
+        }),
+        ..Default::default()
+    };
+    d.update_container(id, update).await.map(|_| ())
 }
 
 /// A command health check runs inside the container, by the engine; an
@@ -268,10 +317,16 @@ pub struct Look {
 pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::errors::Error> {
     let c = d.inspect_container(id, None).await?;
     let state = c.state.unwrap_or_default();
+    // With a restart policy an exit shows as `restarting`, or as running
+    // again with a restart count: all the same, the process died.
+    let restarted = c.restart_count.unwrap_or(0) > 0;
     let exited = match state.status {
-        Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD) => {
-            Some(state.exit_code.unwrap_or(-1))
-        }
+        Some(
+            ContainerStateStatusEnum::EXITED
+            | ContainerStateStatusEnum::DEAD
+            | ContainerStateStatusEnum::RESTARTING,
+        ) => Some(state.exit_code.unwrap_or(-1)),
+        _ if restarted => Some(state.exit_code.unwrap_or(-1)),
         _ => None,
     };
     let ip = c
@@ -310,4 +365,24 @@ pub fn container_env(
         env.push(format!("{k}={}", plain.expose_secret()));
     }
     Ok(env)
+}
+
+/// The last `lines` lines a container printed (stdout and stderr).
+pub async fn tail_logs(
+    d: &Docker,
+    id: &str,
+    lines: usize,
+) -> Result<String, bollard::errors::Error> {
+    use futures_util::StreamExt;
+    let options = bollard::query_parameters::LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&lines.to_string())
+        .build();
+    let mut out = String::new();
+    let mut stream = d.logs(id, Some(options));
+    while let Some(chunk) = stream.next().await {
+        out.push_str(&chunk?.to_string());
+    }
+    Ok(out)
 }

@@ -48,8 +48,12 @@ pub async fn wait_healthy(
             output: None,
         })?;
         if let Some(code) = seen.exited {
+            let how = match code {
+                0 => "kept exiting and being restarted".to_string(),
+                code => format!("exited with code {code}"),
+            };
             return Err(Unhealthy {
-                reason: format!("{who} exited with code {code} before becoming healthy"),
+                reason: format!("{who} {how} before becoming healthy"),
                 output: last_output,
             });
         }

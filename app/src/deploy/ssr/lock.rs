@@ -51,21 +51,28 @@ fn key(service_id: i64) -> i32 {
     service_id as i32
 }
 
-/// The refusal a second deploy request gets: who holds the service.
+/// The refusal a second deploy request gets: who holds the service. The
+/// holder records its deployment a moment after taking the lock, so a
+/// request that lost the race by milliseconds waits briefly to name it.
 pub async fn busy(pool: &PgPool, service_id: i64, service: &str) -> AppError {
-    let running: Option<(i64, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT id, actor, started_at FROM deployment WHERE service_id = $1 AND state = 'running'",
-    )
-    .bind(service_id)
-    .fetch_optional(pool)
-    .await
-    .unwrap_or(None);
-    AppError::Conflict(match running {
-        Some((id, actor, since)) => format!(
-            "{service} is being deployed: deployment #{id} by {} running since {} UTC; wait for it to finish",
-            actor.trim_start_matches("user:"),
-            since.format("%H:%M:%S")
-        ),
-        None => format!("{service} is being deployed by another request; try again in a moment"),
-    })
+    for _ in 0..30 {
+        let running: Option<(i64, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT id, actor, started_at FROM deployment WHERE service_id = $1 AND state = 'running'",
+        )
+        .bind(service_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap_or(None);
+        if let Some((id, actor, since)) = running {
+            return AppError::Conflict(format!(
+                "{service} is being deployed: deployment #{id} by {} running since {} UTC; wait for it to finish",
+                actor.trim_start_matches("user:"),
+                since.format("%H:%M:%S")
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    AppError::Conflict(format!(
+        "{service} is being changed by another request; try again in a moment"
+    ))
 }

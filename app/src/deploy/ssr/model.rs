@@ -19,6 +19,9 @@ pub struct ServiceRow {
     pub endpoint: String,
     pub endpoint_kind: String,
     pub endpoint_url: Option<String>,
+    pub tls_ca: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
     pub image: String,
     pub port: i32,
     pub health_kind: String,
@@ -37,6 +40,7 @@ pub struct ServiceRow {
 
 const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.network,
         p.name AS endpoint, p.kind AS endpoint_kind, p.url AS endpoint_url,
+        p.tls_ca, p.tls_cert, p.tls_key,
         s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
         s.health_timeout_s, s.health_retries, s.health_start_period_s,
         s.replicas, s.stop_timeout_s, s.live_release_id,

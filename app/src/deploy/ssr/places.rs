@@ -5,7 +5,7 @@ use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::deploy::{EndpointView, EnvironmentView};
-use crate::docker::DockerHandle;
+use crate::docker::{DockerHandle, TlsFiles};
 use crate::state::AppState;
 use crate::AppError;
 use bollard::Docker;
@@ -38,20 +38,57 @@ pub fn check_label(field: &str, v: &str) -> Result<(), AppError> {
     }
 }
 
-pub async fn list_endpoints(pool: &PgPool) -> Result<Vec<EndpointView>, AppError> {
-    let rows: Vec<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT id, name, url FROM endpoint ORDER BY name")
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, url)| EndpointView {
-            id,
-            name,
-            address: url.unwrap_or_else(|| "local (DOCKER_HOST)".into()),
-        })
-        .collect())
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    id: i64,
+    name: String,
+    url: Option<String>,
+    tls_ca: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+}
+
+impl EndpointRow {
+    fn tls(&self) -> Option<TlsFiles> {
+        tls_files(&self.tls_ca, &self.tls_cert, &self.tls_key)
+    }
+}
+
+fn tls_files(ca: &Option<String>, cert: &Option<String>, key: &Option<String>) -> Option<TlsFiles> {
+    Some(TlsFiles {
+        ca: ca.as_ref()?.into(),
+        cert: cert.as_ref()?.into(),
+        key: key.as_ref()?.into(),
+    })
+}
+
+/// Every endpoint with the engine's answer right now (bounded in time).
+pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppError> {
+    let rows: Vec<EndpointRow> = sqlx::query_as(
+        "SELECT id, name, url, tls_ca, tls_cert, tls_key FROM endpoint ORDER BY name",
+    )
+    .fetch_all(&state.db)
+    .await
+    .map_err(db)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let handle = match &row.url {
+            Some(url) => remote(url, row.tls()),
+            None => state.docker.clone(),
+        };
+        let probe = handle.probe().await;
+        out.push(EndpointView {
+            id: row.id,
+            tls: row.tls_ca.is_some(),
+            address: row
+                .url
+                .unwrap_or_else(|| format!("local ({})", state.docker.host())),
+            name: row.name,
+            reachable: probe.ok,
+            status: probe.detail,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn list_environments(pool: &PgPool) -> Result<Vec<EnvironmentView>, AppError> {
@@ -82,35 +119,75 @@ fn unique(e: sqlx::Error, field: &str, what: &str) -> AppError {
     }
 }
 
+/// What the endpoint form sends.
+pub struct NewEndpoint {
+    pub name: String,
+    pub url: String,
+    pub tls_ca: String,
+    pub tls_cert: String,
+    pub tls_key: String,
+}
+
+impl NewEndpoint {
+    /// The checked TLS paths: all three readable files, or none.
+    fn tls(&self) -> Result<Option<[String; 3]>, AppError> {
+        let fields = [
+            ("tls_ca", self.tls_ca.trim()),
+            ("tls_cert", self.tls_cert.trim()),
+            ("tls_key", self.tls_key.trim()),
+        ];
+        if fields.iter().all(|(_, v)| v.is_empty()) {
+            return Ok(None);
+        }
+        for (field, path) in fields {
+            if path.is_empty() {
+                return Err(invalid(field, "give all three TLS files, or none"));
+            }
+            if let Err(e) = std::fs::File::open(path) {
+                return Err(invalid(field, format!("{path} cannot be read here: {e}")));
+            }
+        }
+        Ok(Some(fields.map(|(_, v)| v.to_string())))
+    }
+
+    fn check_url(&self) -> Result<String, AppError> {
+        let url = self.url.trim();
+        let rest = url
+            .strip_prefix("tcp://")
+            .ok_or_else(|| invalid("url", "give the engine's address as tcp://host:port"))?;
+        let port_ok = rest
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(invalid(
+                "url",
+                "expected tcp://host:port, e.g. tcp://10.0.0.5:2376",
+            ));
+        }
+        Ok(url.to_string())
+    }
+}
+
 pub async fn create_endpoint(
     pool: &PgPool,
     actor: &Actor,
-    name: &str,
-    url: &str,
+    form: NewEndpoint,
 ) -> Result<i64, AppError> {
-    let (name, url) = (name.trim(), url.trim());
+    let name = form.name.trim();
     check_label("name", name)?;
-    let rest = url.strip_prefix("tcp://").ok_or_else(|| {
-        invalid(
-            "url",
-            "give the engine's address as tcp://host:port (TLS endpoints are not supported yet)",
-        )
-    })?;
-    let port_ok = rest
-        .rsplit_once(':')
-        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-    if !port_ok {
-        return Err(invalid(
-            "url",
-            "expected tcp://host:port, e.g. tcp://10.0.0.5:2375",
-        ));
-    }
+    let url = form.check_url()?;
+    let tls = form.tls()?;
+    let [ca, cert, key] = tls.clone().map(|t| t.map(Some)).unwrap_or_default();
     let mut tx = pool.begin().await.map_err(db)?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO endpoint (name, kind, url) VALUES ($1, 'tcp', $2) RETURNING id",
+        "INSERT INTO endpoint (name, kind, url, tls_ca, tls_cert, tls_key)
+         VALUES ($1, 'tcp', $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
-    .bind(url)
+    .bind(&url)
+    .bind(ca)
+    .bind(cert)
+    .bind(key)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| unique(e, "name", &format!("an endpoint named {name}")))?;
@@ -120,7 +197,7 @@ pub async fn create_endpoint(
         format!("endpoint:{name}"),
         Outcome::Success,
     )
-    .details(json!({ "address": url }))
+    .details(json!({ "address": url, "tls": tls.is_some() }))
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
@@ -165,15 +242,17 @@ pub async fn create_environment(
     Ok(id)
 }
 
-/// Clients of remote endpoints, one per address, shared by all requests.
-fn remote(url: &str) -> DockerHandle {
-    static CLIENTS: OnceLock<Mutex<HashMap<String, DockerHandle>>> = OnceLock::new();
+/// Clients of remote endpoints, one per address and TLS files, shared by
+/// all requests so that connections are reused.
+fn remote(url: &str, tls: Option<TlsFiles>) -> DockerHandle {
+    static CLIENTS: OnceLock<Mutex<HashMap<(String, Option<TlsFiles>), DockerHandle>>> =
+        OnceLock::new();
     let mut map = CLIENTS
         .get_or_init(Default::default)
         .lock()
         .expect("endpoint clients");
-    map.entry(url.to_string())
-        .or_insert_with(|| DockerHandle::new(url))
+    map.entry((url.to_string(), tls.clone()))
+        .or_insert_with(|| DockerHandle::with_tls(url, tls))
         .clone()
 }
 
@@ -183,7 +262,10 @@ pub fn docker_for(
     service: &ServiceRow,
 ) -> Result<(DockerHandle, Docker), AppError> {
     let handle = match &service.endpoint_url {
-        Some(url) => remote(url),
+        Some(url) => remote(
+            url,
+            tls_files(&service.tls_ca, &service.tls_cert, &service.tls_key),
+        ),
         None => state.docker.clone(),
     };
     let client = handle.client()?;

@@ -70,18 +70,22 @@ pub async fn deployments_of(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn read_deployment(pool: &PgPool, id: i64) -> Result<DeploymentDetail, AppError> {
+/// One deployment, without its steps.
+pub async fn deployment(pool: &PgPool, id: i64) -> Result<DeploymentView, AppError> {
     let row: Option<DeploymentRow> =
         sqlx::query_as(&format!("{DEPLOYMENT_SELECT} WHERE d.id = $1"))
             .bind(id)
             .fetch_optional(pool)
             .await
             .map_err(db)?;
-    let deployment = row
+    Ok(row
         .ok_or_else(|| AppError::NotFound(format!("deployment #{id}")))?
-        .into();
+        .into())
+}
+
+pub async fn read_deployment(pool: &PgPool, id: i64) -> Result<DeploymentDetail, AppError> {
     Ok(DeploymentDetail {
-        deployment,
+        deployment: deployment(pool, id).await?,
         steps: steps_after(pool, id, 0).await?,
     })
 }

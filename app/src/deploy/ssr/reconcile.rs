@@ -15,9 +15,10 @@ use crate::AppError;
 use serde_json::json;
 use std::time::Duration;
 
-/// Puts right an abandoned deployment of `service`. The caller holds the
-/// service's lock, so a `running` row here has no live owner.
-pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result<(), AppError> {
+/// Puts right an abandoned deployment of `service`, if there is one (then
+/// `true`). The caller holds the service's lock, so a `running` row here
+/// has no live owner.
+pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result<bool, AppError> {
     let stale: Option<i64> =
         sqlx::query_scalar("SELECT id FROM deployment WHERE service_id = $1 AND state = 'running'")
             .bind(service.id)
@@ -25,7 +26,7 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
             .await
             .map_err(db)?;
     let Some(deployment) = stale else {
-        return Ok(());
+        return Ok(false);
     };
     let target = format!("service:{}", service.full_name());
     let intent = Record::new("system", "deploy.reconcile", &target, Outcome::Intent)
@@ -57,7 +58,7 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
     record(&mut tx, done).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     log.info("reconciled: deployment marked interrupted").await;
-    converged
+    converged.map(|()| true)
 }
 
 /// Runs exactly the live release's replicas, nothing else.
@@ -114,7 +115,8 @@ pub async fn reconcile_once(state: &AppState) -> Result<usize, AppError> {
         };
         lock.release().await;
         match result {
-            Ok(()) => recovered += 1,
+            Ok(true) => recovered += 1,
+            Ok(false) => {}
             Err(e) => tracing::warn!(service_id, error = %e, "reconcile failed; will retry"),
         }
     }

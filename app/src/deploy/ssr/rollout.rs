@@ -44,12 +44,7 @@ impl Rollout<'_> {
     }
 
     async fn roll(&self, target: &ReleaseRow) -> Result<(), (Unhealthy, Vec<String>)> {
-        let d = self.docker;
-        let net = &self.service.network;
-        engine::ensure_network(d, net)
-            .await
-            .map_err(|e| (engine_failure(&format!("network {net}"), e), vec![]))?;
-        let mut old = engine::replicas(d, self.service)
+        let mut old = engine::replicas(self.docker, self.service)
             .await
             .map_err(|e| (engine_failure("listing replicas", e), vec![]))?;
         // Retire stopped replicas first: they serve nothing.
@@ -67,17 +62,11 @@ impl Rollout<'_> {
         let mut started = Vec::new();
         for slot in 1..=wanted {
             let who = format!("replica {slot}/{wanted}");
-            self.log.info(format!("starting {who}")).await;
-            let id = self
-                .start(target, slot, &who)
-                .await
-                .map_err(|f| (f, started.clone()))?;
-            started.push(id.clone());
-            let snapshot = &target.config.0;
-            wait_healthy(d, &id, net, snapshot, self.log, &who)
-                .await
-                .map_err(|f| (f, started.clone()))?;
-            self.log.info(format!("{who} is healthy")).await;
+            let id = match self.start_healthy(target, slot, &who).await {
+                Ok(id) => id,
+                Err(failure) => return Err((failure, started)),
+            };
+            started.push(id);
             if let Some(retired) = old.pop() {
                 self.retire(&retired).await;
             }
@@ -92,12 +81,17 @@ impl Rollout<'_> {
         let snapshot = &release.config.0;
         let env = engine::container_env(snapshot, self.secrets)
             .map_err(|e| engine_failure("opening secrets", e))?;
+        let net = &self.service.network;
+        let network_id = engine::ensure_network(self.docker, net)
+            .await
+            .map_err(|e| engine_failure(&format!("network {net}"), e))?;
         let spec = ReplicaSpec {
             installation: &self.service.installation,
             service_id: self.service.id,
             service_name: &self.service.name,
             environment: &self.service.environment,
             network: &self.service.network,
+            network_id: &network_id,
             release_id: release.id,
             release_number: release.number,
             deployment_id: self.log.deployment_id,
@@ -109,6 +103,49 @@ impl Rollout<'_> {
         engine::start_replica(self.docker, &spec)
             .await
             .map_err(|e| engine_failure(&format!("starting {who}"), e))
+    }
+
+    /// Starts one replica and waits until it is healthy; only then may the
+    /// engine restart it (a crash during the gate must show as an exit,
+    /// not as a restart loop). A replica that fails is removed.
+    async fn start_healthy(
+        &self,
+        release: &ReleaseRow,
+        slot: i32,
+        who: &str,
+    ) -> Result<String, Unhealthy> {
+        self.log.info(format!("starting {who}")).await;
+        let id = self.start(release, slot, who).await?;
+        let net = &self.service.network;
+        let healthy =
+            match wait_healthy(self.docker, &id, net, &release.config.0, self.log, who).await {
+                Ok(()) => engine::keep_running(self.docker, &id).await.map_err(|e| {
+                    engine_failure(&format!("setting the restart policy of {who}"), e)
+                }),
+                Err(e) => Err(e),
+            };
+        if let Err(e) = healthy {
+            self.discard(&id, who).await;
+            return Err(e);
+        }
+        self.log.info(format!("{who} is healthy")).await;
+        Ok(id)
+    }
+
+    /// Removes a replica that never became healthy, after copying the end
+    /// of its output into the step log: that is usually where the reason is.
+    async fn discard(&self, id: &str, who: &str) {
+        if let Ok(lines) = engine::tail_logs(self.docker, id, 20).await {
+            if !lines.trim().is_empty() {
+                self.log
+                    .warn(format!("last output of {who}:\n{}", lines.trim_end()))
+                    .await;
+            }
+        }
+        self.log.info(format!("removing {who}")).await;
+        if let Err(e) = engine::remove_replica(self.docker, id, 0).await {
+            self.log.warn(format!("{who} not removed: {e}")).await;
+        }
     }
 
     async fn retire(&self, replica: &Replica) {
@@ -147,7 +184,7 @@ impl Rollout<'_> {
         }
         let Some(previous) = previous else {
             for id in &started {
-                let _ = engine::remove_replica(self.docker, id, 0).await;
+                self.discard(id, "a new replica").await;
             }
             self.log
                 .info("new containers removed; there is no earlier release to return to")
@@ -177,11 +214,7 @@ impl Rollout<'_> {
     /// Makes `release` run with the service's desired replica count, health
     /// gated, then removes every container of any other release.
     pub async fn converge(&self, release: &ReleaseRow) -> Result<(), Unhealthy> {
-        let d = self.docker;
-        engine::ensure_network(d, &self.service.network)
-            .await
-            .map_err(|e| engine_failure("network", e))?;
-        let all = engine::replicas(d, self.service)
+        let all = engine::replicas(self.docker, self.service)
             .await
             .map_err(|e| engine_failure("listing replicas", e))?;
         let (mine, others): (Vec<Replica>, Vec<Replica>) =
@@ -196,26 +229,50 @@ impl Rollout<'_> {
         for n in running.len()..wanted {
             slot += 1;
             let who = format!("replica {}/{wanted} of release #{}", n + 1, release.number);
-            self.log.info(format!("starting {who}")).await;
-            let id = self.start(release, slot, &who).await?;
-            if let Err(e) = wait_healthy(
-                d,
-                &id,
-                &self.service.network,
-                &release.config.0,
-                self.log,
-                &who,
-            )
-            .await
-            {
-                let _ = engine::remove_replica(d, &id, 0).await;
-                return Err(e);
-            }
-            self.log.info(format!("{who} is healthy")).await;
+            self.start_healthy(release, slot, &who).await?;
         }
         for r in running.iter().skip(wanted).chain(others.iter()) {
             self.retire(r).await;
         }
         Ok(())
+    }
+
+    /// Runs `release` with the service's (new) replica count; if a new
+    /// replica fails, goes back to `from` replicas.
+    pub async fn scale(&self, release: &ReleaseRow, from: i32) -> Ending {
+        let to = self.service.replicas;
+        self.log
+            .info(format!(
+                "scaling release #{} ({}) from {from} to {to} replica(s)",
+                release.number, release.tag
+            ))
+            .await;
+        let Err(failure) = self.converge(release).await else {
+            return Ending::Succeeded;
+        };
+        self.log
+            .error(format!("scaling failed: {}", failure.reason))
+            .await;
+        self.log
+            .info(format!("returning to {from} replica(s)"))
+            .await;
+        let before = ServiceRow {
+            replicas: from,
+            ..self.service.clone()
+        };
+        let undo = Rollout {
+            service: &before,
+            ..*self
+        };
+        match undo.converge(release).await {
+            Ok(()) => Ending::RolledBack(failure),
+            Err(e) => Ending::Failed(Unhealthy {
+                reason: format!(
+                    "{}; then returning to {from} failed: {}",
+                    failure.reason, e.reason
+                ),
+                output: failure.output,
+            }),
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::places::check_label;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::SavedService;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -182,13 +183,13 @@ impl ServiceForm {
     }
 }
 
-/// Creates (`id` = None) or updates a service; returns its id.
+/// Creates (`id` = None) or updates a service.
 pub async fn save(
     state: &AppState,
     actor: &Actor,
     id: Option<i64>,
     form: ServiceForm,
-) -> Result<i64, AppError> {
+) -> Result<SavedService, AppError> {
     let v = form.check()?;
     let mut tx = state.db.begin().await.map_err(db)?;
     let env_id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
@@ -202,12 +203,16 @@ pub async fn save(
             format!("there is no environment `{}`", v.environment),
         )
     })?;
+    if let Some(id) = id {
+        same_place(&mut tx, id, env_id, &v).await?;
+    }
     let [port, interval, timeout, retries, start, replicas, stop] = v.numbers;
     let saved: Option<i64> = sqlx::query_scalar(if id.is_some() {
-        "UPDATE service SET environment_id = $2, name = $3, image = $4, port = $5, health_kind = $6,
+        // Where it runs and its name stay; replicas change through Scale.
+        "UPDATE service SET image = $4, port = $5, health_kind = $6,
            health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
-           health_start_period_s = $11, replicas = $12, stop_timeout_s = $13, updated_at = now()
-         WHERE id = $1 RETURNING id"
+           health_start_period_s = $11, stop_timeout_s = $13, updated_at = now()
+         WHERE id = $1 AND environment_id = $2 AND name = $3 AND $12::integer IS NOT NULL RETURNING id"
     } else {
         "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
            health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas, stop_timeout_s)
@@ -255,7 +260,38 @@ pub async fn save(
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(service_id)
+    Ok(SavedService {
+        id: service_id,
+        url: format!("/services/{}/{}", v.environment, v.name),
+    })
+}
+
+/// A service keeps its environment and name: its containers, network and
+/// DNS alias are tied to them.
+async fn same_place(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    id: i64,
+    env_id: i64,
+    v: &Valid,
+) -> Result<(), AppError> {
+    let now: Option<(i64, String)> =
+        sqlx::query_as("SELECT environment_id, name FROM service WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+    match now {
+        None => Err(AppError::NotFound(format!("service {id}"))),
+        Some((e, _)) if e != env_id => Err(invalid(
+            "environment",
+            "a service cannot move to another environment; create a new service there",
+        )),
+        Some((_, name)) if name != v.name => Err(invalid(
+            "name",
+            "a service cannot be renamed; create a new service with the new name",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Plain variables are replaced as a whole; secrets only where named.

@@ -1,7 +1,7 @@
 //! Starting a deployment: take the service's lock, resolve what to run,
 //! record the release and the deployment, then roll out in the background.
 
-use super::finish::finish;
+use super::finish::{finish, Kind, Run};
 use super::lock::{busy, DeployLock};
 use super::model::{db, find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::places::docker_for;
@@ -68,7 +68,7 @@ pub async fn deploy_tag(
     .await
     .map_err(db)?;
     let release = release_by_id(&mut *tx, release_id).await?;
-    begin(state, actor, service, release, "deploy", lock, tx).await
+    begin(state, actor, service, release, Kind::Deploy, lock, tx).await
 }
 
 /// Deploys an earlier release again, exactly as recorded.
@@ -98,18 +98,97 @@ pub async fn deploy_release(
             "release",
             format!(
                 "the image of release #{number} ({}) is no longer on endpoint {}: it cannot be run again",
-                short(&release.image_id),
+                crate::deploy::widgets::short_id(&release.image_id),
                 service.endpoint
             ),
         ));
     }
     let tx = state.db.begin().await.map_err(db)?;
-    begin(state, actor, service, release, "rollback", lock, tx).await
+    begin(state, actor, service, release, Kind::Rollback, lock, tx).await
 }
 
-pub fn short(image_id: &str) -> &str {
-    let hex = image_id.trim_start_matches("sha256:");
-    &hex[..hex.len().min(12)]
+/// The live release of a locked service, or why there is none.
+async fn live_release(state: &AppState, service: &ServiceRow) -> Result<ReleaseRow, AppError> {
+    let id = service.live_release_id.ok_or_else(|| {
+        invalid(
+            "service",
+            format!(
+                "{} has no live release yet: deploy a tag first",
+                service.full_name()
+            ),
+        )
+    })?;
+    release_by_id(&state.db, id).await
+}
+
+/// Replaces every replica of the live release, start-first.
+pub async fn restart(
+    state: &AppState,
+    actor: &Actor,
+    service: &str,
+) -> Result<DeploymentStarted, AppError> {
+    let service = find_service(&state.db, service).await?;
+    let (lock, service) = take_lock(state, &service).await?;
+    let release = live_release(state, &service).await?;
+    let tx = state.db.begin().await.map_err(db)?;
+    begin(state, actor, service, release, Kind::Restart, lock, tx).await
+}
+
+/// Runs the live release with `replicas` replicas. Without a live release
+/// only the desired count is stored, for the first deploy to use.
+pub async fn scale(
+    state: &AppState,
+    actor: &Actor,
+    service: &str,
+    replicas: &str,
+) -> Result<Option<DeploymentStarted>, AppError> {
+    let wanted: i32 = replicas
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (0..=50).contains(n))
+        .ok_or_else(|| invalid("replicas", "give a whole number from 0 to 50"))?;
+    let service = find_service(&state.db, service).await?;
+    let (lock, mut service) = take_lock(state, &service).await?;
+    let from = service.replicas;
+    if service.live_release_id.is_none() {
+        store_replicas(state, actor, &service, wanted).await?;
+        lock.release().await;
+        return Ok(None);
+    }
+    let release = live_release(state, &service).await?;
+    service.replicas = wanted;
+    let tx = state.db.begin().await.map_err(db)?;
+    let kind = Kind::Scale { from };
+    begin(state, actor, service, release, kind, lock, tx)
+        .await
+        .map(Some)
+}
+
+/// Sets the desired replica count of a service that runs nothing yet.
+async fn store_replicas(
+    state: &AppState,
+    actor: &Actor,
+    service: &ServiceRow,
+    wanted: i32,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await.map_err(db)?;
+    sqlx::query("UPDATE service SET replicas = $2, updated_at = now() WHERE id = $1")
+        .bind(service.id)
+        .bind(wanted)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let r = Record::new(
+        actor.audit_name(),
+        "deploy.scale",
+        format!("service:{}", service.full_name()),
+        Outcome::Success,
+    )
+    .details(json!({ "from": service.replicas, "to": wanted, "running": false }))
+    .meta(&actor.meta);
+    record(&mut tx, r).await.map_err(db)?;
+    tx.commit().await.map_err(db)
 }
 
 /// The service's lock, after putting right a deployment a dead process
@@ -121,7 +200,10 @@ async fn take_lock(
     let Some(lock) = DeployLock::try_take(&state.db, service.id).await? else {
         return Err(busy(&state.db, service.id, &service.full_name()).await);
     };
-    recover_abandoned(state, service).await?;
+    if let Err(e) = recover_abandoned(state, service).await {
+        lock.release().await;
+        return Err(e);
+    }
     let fresh = find_service(&state.db, &service.id.to_string()).await?;
     Ok((lock, fresh))
 }
@@ -132,7 +214,7 @@ async fn begin(
     actor: &Actor,
     service: ServiceRow,
     release: ReleaseRow,
-    kind: &str,
+    kind: Kind,
     lock: DeployLock,
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
 ) -> Result<DeploymentStarted, AppError> {
@@ -143,20 +225,21 @@ async fn begin(
     .bind(service.id)
     .bind(release.id)
     .bind(service.live_release_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(actor.audit_name())
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
     let r = Record::new(
         actor.audit_name(),
-        &format!("deploy.{kind}"),
+        &format!("deploy.{}", kind.as_str()),
         format!("service:{}", service.full_name()),
         Outcome::Intent,
     )
     .details(json!({
         "deployment": id, "release": release.number, "tag": release.tag,
         "image": release.image_id, "previous_release": service.live_release_id,
+        "replicas": service.replicas,
     }))
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
@@ -173,15 +256,15 @@ async fn begin(
             Some(p) => release_by_id(&state.db, p).await.ok(),
             None => None,
         };
-        finish(
-            &state,
-            &service,
-            id,
-            &release,
-            previous.as_ref(),
-            &actor_name,
-        )
-        .await;
+        let run = Run {
+            service: &service,
+            deployment_id: id,
+            target: &release,
+            previous: previous.as_ref(),
+            kind,
+            actor: &actor_name,
+        };
+        finish(&state, run).await;
         lock.release().await;
     });
     Ok(started)

@@ -1,0 +1,115 @@
+//! `/admin/endpoints`: the Docker engines Opsdeck drives and the
+//! environments placed on them.
+
+use super::api::{list_endpoints, list_environments, CreateEndpoint, CreateEnvironment};
+use super::{EndpointView, EnvironmentView};
+use crate::layout::ui::*;
+use crate::layout::{ErrorNotice, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn EndpointsPage() -> impl IntoView {
+    let create_endpoint = ServerAction::<CreateEndpoint>::new();
+    let create_environment = ServerAction::<CreateEnvironment>::new();
+    let versions = move || {
+        (
+            create_endpoint.version().get(),
+            create_environment.version().get(),
+        )
+    };
+    let endpoints = Resource::new(versions, |_| list_endpoints());
+    let environments = Resource::new(versions, |_| list_environments());
+    let error = move || {
+        let a = create_endpoint.value().get().and_then(Result::err);
+        a.or_else(|| create_environment.value().get().and_then(Result::err))
+            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
+    };
+    view! {
+        <Title text="Endpoints"/>
+        <PageHeader title="Endpoints and environments" subtitle="Docker engines Opsdeck drives, and the environments each one hosts."/>
+        {error}
+        <Transition fallback=|| view! { <p class="text-slate-500">"Asking the engines…"</p> }>
+            {move || Suspend::new(async move {
+                match endpoints.await {
+                    Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
+            <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
+            <label class=LABEL>"Engine address" <input name="url" required placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
+            <label class=LABEL>"CA file" <input name="tls_ca" placeholder="/etc/opsdeck/prod-1/ca.pem" class=INPUT/></label>
+            <label class=LABEL>"Client certificate" <input name="tls_cert" placeholder="…/cert.pem" class=INPUT/></label>
+            <label class=LABEL>"Client key" <input name="tls_key" placeholder="…/key.pem" class=INPUT/></label>
+            <button type="submit" class=BUTTON_PRIMARY>"Add endpoint"</button>
+        </ActionForm>
+        <p class="mt-2 text-xs text-slate-500">"Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting."</p>
+        <h2 class=H2>"Environments"</h2>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match environments.await {
+                    Ok(list) => view! { <EnvironmentTable environments=list/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ActionForm action=create_environment attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-environment">
+            <label class=LABEL>"Name" <input name="name" required placeholder="staging" class=INPUT/></label>
+            <label class=LABEL>"Endpoint" <input name="endpoint" required placeholder="local" class=INPUT/></label>
+            <button type="submit" class=BUTTON_PRIMARY>"Add environment"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn EndpointTable(endpoints: Vec<EndpointView>) -> impl IntoView {
+    let rows = endpoints
+        .into_iter()
+        .map(|e| {
+            let colour = if e.reachable { "text-emerald-700 dark:text-emerald-300" } else { "text-red-700 dark:text-red-300" };
+            let test = format!("endpoint-{}", e.name);
+            view! {
+                <tr class=ROW data-test=test>
+                    <td class=CELL>{e.name}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>{e.address}</td>
+                    <td class=format!("{CELL} text-xs")>{if e.tls { "TLS (client certificate)" } else { "plain" }}</td>
+                    <td class=format!("{CELL} text-xs {colour}") data-test="endpoint-status">{e.status}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="endpoints-table">
+                <thead class=THEAD><tr><th class=CELL>"Endpoint"</th><th class=CELL>"Address"</th><th class=CELL>"Transport"</th><th class=CELL>"Status"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
+    let rows = environments
+        .into_iter()
+        .map(|e| {
+            let test = format!("environment-{}", e.name);
+            view! {
+                <tr class=ROW data-test=test>
+                    <td class=CELL>{e.name}</td><td class=CELL>{e.endpoint}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>{e.network}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="environments-table">
+                <thead class=THEAD><tr><th class=CELL>"Environment"</th><th class=CELL>"Endpoint"</th><th class=CELL>"Docker network"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,102 @@
+//! A service's releases (with their rollback buttons) and deployments.
+
+use super::api::Rollback;
+use super::widgets::{ago, at, duration, short_id, StateBadge};
+use super::{DeploymentView, ReleaseView};
+use crate::layout::ui::*;
+use leptos::prelude::*;
+
+/// Every release, newest first; any release but the live one can be
+/// deployed again with one click.
+#[component]
+pub fn ReleasesTable(
+    service: String,
+    releases: Vec<ReleaseView>,
+    live: Option<i32>,
+    can_deploy: bool,
+    action: ServerAction<Rollback>,
+) -> impl IntoView {
+    if releases.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No releases yet: deploy a tag to record the first."</p> }.into_any();
+    }
+    let rows = releases
+        .into_iter()
+        .map(|r| {
+            let service = service.clone();
+            let button = (can_deploy && !r.live).then(|| {
+                let label = match live {
+                    Some(l) if r.number < l => format!("Roll back to #{}", r.number),
+                    _ => format!("Deploy #{}", r.number),
+                };
+                view! {
+                    <ActionForm action=action>
+                        <input type="hidden" name="service" value=service/>
+                        <input type="hidden" name="release" value=r.number.to_string()/>
+                        <button type="submit" class=BUTTON data-test=format!("rollback-{}", r.number)>{label}</button>
+                    </ActionForm>
+                }
+            });
+            view! {
+                <tr class=ROW data-test=format!("release-{}", r.number)>
+                    <td class=CELL>{format!("#{}", r.number)}</td>
+                    <td class=format!("{CELL} font-mono")>{r.tag}</td>
+                    <td class=format!("{CELL} font-mono text-xs") title=r.image_id.clone()>{short_id(&r.image_id)}</td>
+                    <td class=format!("{CELL} text-xs")>{r.created_by.trim_start_matches("user:").to_string()}</td>
+                    <td class=format!("{CELL} text-xs") title=at(r.created_at)>{ago(r.created_at)}</td>
+                    <td class=CELL>{r.live.then(|| view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100" data-test="live-badge">"live"</span> })}</td>
+                    <td class=CELL>{button}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="releases-table">
+                <thead class=THEAD>
+                    <tr><th class=CELL>"Release"</th><th class=CELL>"Tag"</th><th class=CELL>"Image"</th>
+                        <th class=CELL>"By"</th><th class=CELL>"Recorded"</th><th class=CELL></th><th class=CELL></th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// The most recent deployments, newest first, each linking to its step log.
+#[component]
+pub fn DeploymentsTable(deployments: Vec<DeploymentView>) -> impl IntoView {
+    if deployments.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No deployments yet."</p> }.into_any();
+    }
+    let rows = deployments
+        .into_iter()
+        .map(|d| {
+            let took = d.duration_secs();
+            view! {
+                <tr class=ROW data-test=format!("deployment-{}", d.id)>
+                    <td class=CELL><a class=LINK href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
+                    <td class=CELL>{d.kind.clone()}</td>
+                    <td class=CELL>{format!("#{} {}", d.release, d.tag)}</td>
+                    <td class=format!("{CELL} text-xs")>{d.actor.trim_start_matches("user:").to_string()}</td>
+                    <td class=format!("{CELL} text-xs") title=at(d.started_at)>{ago(d.started_at)}</td>
+                    <td class=format!("{CELL} text-xs")>{duration(took)}</td>
+                    <td class=CELL><StateBadge state=d.state/></td>
+                    <td class=format!("{CELL} max-w-xs text-xs text-slate-600 dark:text-slate-300")>{d.reason.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="deployments-table">
+                <thead class=THEAD>
+                    <tr><th class=CELL>"#"</th><th class=CELL>"Kind"</th><th class=CELL>"Release"</th><th class=CELL>"By"</th>
+                        <th class=CELL>"Started"</th><th class=CELL>"Took"</th><th class=CELL>"Result"</th><th class=CELL>"Reason"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,190 @@
+//! `/services/<environment>/<name>`: a service's state, its actions
+//! (deploy, scale, restart, roll back), its history, settings and logs.
+
+use super::api::{read_service, Deploy, Restart, Rollback, SaveService, Scale};
+use super::service_form::ServiceFields;
+use super::service_history::{DeploymentsTable, ReleasesTable};
+use super::service_logs::LogPanel;
+use super::services_page::replicas_cell;
+use super::widgets::{ago, short_id, StateBadge};
+use super::{DeploymentStarted, ServiceDetail};
+use crate::auth::api::whoami;
+use crate::auth::Permission;
+use crate::layout::ui::*;
+use crate::layout::ErrorNotice;
+use crate::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+/// The page's actions; the service reloads after any of them.
+#[derive(Clone, Copy)]
+pub struct Actions {
+    pub deploy: ServerAction<Deploy>,
+    pub rollback: ServerAction<Rollback>,
+    pub restart: ServerAction<Restart>,
+    pub scale: ServerAction<Scale>,
+    pub edit: ServerAction<SaveService>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Actions {
+            deploy: ServerAction::new(),
+            rollback: ServerAction::new(),
+            restart: ServerAction::new(),
+            scale: ServerAction::new(),
+            edit: ServerAction::new(),
+        }
+    }
+
+    fn versions(&self) -> [usize; 5] {
+        [
+            self.deploy.version().get(),
+            self.rollback.version().get(),
+            self.restart.version().get(),
+            self.scale.version().get(),
+            self.edit.version().get(),
+        ]
+    }
+
+    /// The deployment the latest action started, to follow it.
+    fn started(&self) -> Option<DeploymentStarted> {
+        let ok = |r: Option<Result<DeploymentStarted, AppError>>| r.and_then(Result::ok);
+        ok(self.deploy.value().get())
+            .or_else(|| ok(self.rollback.value().get()))
+            .or_else(|| ok(self.restart.value().get()))
+            .or_else(|| self.scale.value().get().and_then(Result::ok).flatten())
+    }
+
+    fn last_error(&self) -> Option<AppError> {
+        let err = |r: Option<Result<DeploymentStarted, AppError>>| r.and_then(Result::err);
+        err(self.deploy.value().get())
+            .or_else(|| err(self.rollback.value().get()))
+            .or_else(|| err(self.restart.value().get()))
+            .or_else(|| self.scale.value().get().and_then(Result::err))
+            .or_else(|| self.edit.value().get().and_then(Result::err))
+    }
+}
+
+#[component]
+pub fn ServicePage() -> impl IntoView {
+    let params = use_params_map();
+    let reference = move || {
+        let p = params.read();
+        let part = |k: &str| p.get(k).unwrap_or_default();
+        format!("{}/{}", part("env"), part("name"))
+    };
+    let actions = Actions::new();
+    let detail = Resource::new(
+        move || (reference(), actions.versions()),
+        |(r, _)| read_service(r),
+    );
+    let me = Resource::new(|| (), |_| whoami());
+    // A started deployment is followed on its own page.
+    Effect::new(move |_| {
+        if let Some(started) = actions.started() {
+            use_navigate()(&started.url, Default::default());
+        }
+    });
+    view! {
+        <Title text=reference/>
+        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let can_deploy = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
+                match detail.await {
+                    Ok(d) => view! { <ServiceView d=d can_deploy=can_deploy actions=actions/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ServiceView(d: ServiceDetail, can_deploy: bool, actions: Actions) -> impl IntoView {
+    let full = format!("{}/{}", d.summary.environment, d.summary.name);
+    let live_number = d.summary.live.as_ref().map(|r| r.number);
+    view! {
+        <div class="mb-6">
+            <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full.clone()}</h1>
+            <p class="mt-1 text-sm text-slate-500">
+                <span class="font-mono">{d.summary.image.clone()}</span>
+                {format!(" · endpoint {} · network {}", d.endpoint, d.network)}
+            </p>
+        </div>
+        <Facts d=d.clone()/>
+        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired actions=actions/> })}
+        <h2 class=H2>"Releases"</h2>
+        <ReleasesTable service=full.clone() releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback/>
+        <h2 class=H2>"Deployments"</h2>
+        <DeploymentsTable deployments=d.deployments.clone()/>
+        <h2 class=H2>"Logs"</h2>
+        <LogPanel service=full.clone()/>
+        <h2 class=H2>"Settings"</h2>
+        <ServiceFields config=Some(d.config.clone()) id=Some(d.summary.id) editable=can_deploy action=actions.edit environments=vec![]/>
+    }
+}
+
+#[component]
+fn Facts(d: ServiceDetail) -> impl IntoView {
+    let live = match d.summary.live.clone() {
+        Some(r) => view! {
+            <span data-test="live-release">{format!("#{} {}", r.number, r.tag)}</span>
+            <span class="ml-2 font-mono text-xs text-slate-500">{short_id(&r.image_id)}</span>
+        }
+        .into_any(),
+        None => view! { <span data-test="live-release">"none yet"</span> }.into_any(),
+    };
+    let last = d.summary.last.clone().map(|l| {
+        view! {
+            <a href=format!("/deployments/{}", l.id) class="inline-flex items-center gap-2">
+                <StateBadge state=l.state/>
+                <span class="text-xs text-slate-500">{format!("{} by {} · {}", l.kind, l.actor.trim_start_matches("user:"), ago(l.started_at))}</span>
+            </a>
+        }
+    });
+    view! {
+        <dl class="grid grid-cols-1 gap-4 sm:grid-cols-3">
+            <div class=CARD><dt class="text-xs font-medium uppercase text-slate-500">"Live release"</dt>
+                <dd class="mt-1 text-sm">{live}</dd></div>
+            <div class=CARD><dt class="text-xs font-medium uppercase text-slate-500">"Replicas healthy / desired"</dt>
+                <dd class="mt-1 text-sm">{replicas_cell(d.summary.healthy, d.summary.desired)}</dd></div>
+            <div class=CARD><dt class="text-xs font-medium uppercase text-slate-500">"Last deployment"</dt>
+                <dd class="mt-1 text-sm">{last}</dd></div>
+        </dl>
+    }
+}
+
+#[component]
+fn ActionsBar(service: String, replicas: i32, actions: Actions) -> impl IntoView {
+    let busy = move || {
+        actions.deploy.pending().get()
+            || actions.restart.pending().get()
+            || actions.scale.pending().get()
+    };
+    let (for_deploy, for_scale) = (service.clone(), service.clone());
+    view! {
+        <div class=format!("{CARD} mt-4 flex flex-wrap items-end gap-6") data-test="service-actions">
+            <ActionForm action=actions.deploy attr:class="flex items-end gap-2" attr:data-test="deploy-form">
+                <input type="hidden" name="service" value=for_deploy/>
+                <label class=LABEL>"Image tag"
+                    <input name="tag" required placeholder="e.g. v1.4.2" class=INPUT data-test="deploy-tag"/>
+                </label>
+                <button type="submit" class=BUTTON_PRIMARY disabled=busy data-test="deploy-submit">"Deploy"</button>
+            </ActionForm>
+            <ActionForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">
+                <input type="hidden" name="service" value=for_scale/>
+                <label class=LABEL>"Replicas"
+                    <input name="replicas" type="number" min="0" max="50" value=replicas.to_string() class=format!("{INPUT} w-20")/>
+                </label>
+                <button type="submit" class=BUTTON disabled=busy>"Scale"</button>
+            </ActionForm>
+            <ActionForm action=actions.restart attr:class="flex items-end" attr:data-test="restart-form">
+                <input type="hidden" name="service" value=service/>
+                <button type="submit" class=BUTTON disabled=busy>"Restart replicas"</button>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,105 @@
+//! `/services`: every service, where it runs and how it is doing.
+
+use super::api::list_services;
+use super::widgets::{ago, StateBadge};
+use super::ServiceSummary;
+use crate::auth::api::whoami;
+use crate::auth::Permission;
+use crate::layout::ui::*;
+use crate::layout::{ErrorNotice, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let services = Resource::new(|| (), |_| list_services());
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Title text="Services"/>
+        <PageHeader title="Services" subtitle="What runs where, how healthy it is, and how its last deployment went.">
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let can = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
+                    can.then(|| view! { <a href="/services/new" class=BUTTON_PRIMARY data-test="new-service">"New service"</a> })
+                })}
+            </Suspense>
+        </PageHeader>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading services…"</p> }>
+            {move || Suspend::new(async move {
+                match services.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="text-slate-500" data-test="no-services">"No services yet. Create one, then deploy an image tag to it."</p>
+                    }.into_any(),
+                    Ok(list) => view! { <ServicesTable services=list/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
+    let rows = services
+        .into_iter()
+        .map(|s| view! { <ServiceRow s=s/> })
+        .collect_view();
+    view! {
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="services-table">
+                <thead class=THEAD>
+                    <tr>
+                        <th class=CELL>"Service"</th><th class=CELL>"Image"</th><th class=CELL>"Live release"</th>
+                        <th class=CELL>"Healthy / desired"</th><th class=CELL>"Last deployment"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ServiceRow(s: ServiceSummary) -> impl IntoView {
+    let href = format!("/services/{}/{}", s.environment, s.name);
+    let live = s
+        .live
+        .map(|r| format!("#{} {}", r.number, r.tag))
+        .unwrap_or_else(|| "none yet".into());
+    let replicas = replicas_cell(s.healthy, s.desired);
+    let last = s.last.map(|d| {
+        let href = format!("/deployments/{}", d.id);
+        view! {
+            <a href=href class="inline-flex items-center gap-2">
+                <StateBadge state=d.state/>
+                <span class="text-xs text-slate-500">{format!("{} #{} · {}", d.kind, d.release, ago(d.started_at))}</span>
+            </a>
+        }
+    });
+    view! {
+        <tr class=ROW data-test=format!("service-{}-{}", s.environment, s.name)>
+            <td class=CELL>
+                <a href=href class=LINK>{s.name.clone()}</a>
+                <span class="ml-2 text-xs text-slate-500">{s.environment.clone()}</span>
+            </td>
+            <td class=format!("{CELL} font-mono text-xs")>{s.image}</td>
+            <td class=CELL data-test="live">{live}</td>
+            <td class=CELL>{replicas}</td>
+            <td class=CELL>{last}</td>
+        </tr>
+    }
+}
+
+/// `2 / 3` in red when fewer replicas are healthy than desired; `? / 3`
+/// when the engine could not be asked.
+pub fn replicas_cell(healthy: Option<i32>, desired: i32) -> impl IntoView {
+    let (text, colour) = match healthy {
+        Some(h) if h >= desired => (
+            format!("{h} / {desired}"),
+            "text-emerald-700 dark:text-emerald-300",
+        ),
+        Some(h) => (format!("{h} / {desired}"), "text-red-700 dark:text-red-300"),
+        None => (format!("? / {desired}"), "text-slate-500"),
+    };
+    view! { <span class=format!("font-mono {colour}") data-test="replicas">{text}</span> }
+}

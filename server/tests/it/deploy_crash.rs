@@ -1,0 +1,189 @@
+//! An Opsdeck process killed with SIGKILL in the middle of a rollout: the
+//! next processes find the deployment abandoned, mark it `interrupted` and
+//! bring the service back to its live release, once, as `system`.
+
+use crate::common::{create_user, url_of, PASSWORD};
+use crate::deploy_kit::*;
+use app::auth::Role;
+use sqlx::PgPool;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A real `opsdeck` server process on the test database.
+struct Opsdeck {
+    child: Child,
+    base: String,
+}
+
+impl Opsdeck {
+    fn start(database_url: &str, data: &Path, log: &Path) -> Opsdeck {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .env("DATABASE_URL", database_url)
+            .env("OPSDECK_ADDR", format!("127.0.0.1:{port}"))
+            .env("OPSDECK_DATA_DIR", data)
+            .env("DOCKER_HOST", testkit::docker_host())
+            .env("OPSDECK_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Opsdeck {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn ready(&self) {
+        let end = Instant::now() + Duration::from_secs(60);
+        while reqwest::get(format!("{}/ready", self.base)).await.is_err() {
+            assert!(
+                Instant::now() < end,
+                "opsdeck at {} never answered",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A browser-like client signed in as `username`.
+    async fn sign_in(&self, username: &str) -> reqwest::Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let reply = http
+            .post(format!("{}/api/login", self.base))
+            .header("origin", &self.base)
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert!(reply.status().is_success(), "login: {}", reply.status());
+        http
+    }
+
+    async fn post(&self, http: &reqwest::Client, path: &str, form: &str) -> String {
+        let reply = http
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status();
+        let body = reply.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    fn kill_9(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Opsdeck {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let end = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn kill_9_mid_rollout_is_reconciled_once_to_the_live_release(pool: PgPool) {
+    let Some(docker) = testkit::docker_or_skip("deploy_kill_9").await else {
+        return;
+    };
+    let _guard = Containers::of(&pool).await;
+    build_images(&docker, "opsdeck-test/crash").await;
+    create_user(&pool, "ada", &[Role::Deployer]).await;
+    let url = url_of(&pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Opsdeck::start(&url, dir.path(), &dir.path().join("first.log"));
+    first.ready().await;
+    let http = first.sign_in("ada").await;
+    // A start period makes each new replica take a few seconds: time to kill.
+    let form = "environment=production&name=crash&image=opsdeck-test%2Fcrash&port=8080\
+        &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
+        &health_retries=2&health_start_period_s=0&replicas=3&stop_timeout_s=1";
+    first.post(&http, "/api/save_service", form).await;
+    let v1: app::deploy::DeploymentStarted = serde_json::from_str(
+        &first
+            .post(&http, "/api/deploy", "service=production/crash&tag=v1")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(finished(&pool, v1.deployment).await.0, "succeeded");
+    let v2: app::deploy::DeploymentStarted = serde_json::from_str(
+        &first
+            .post(&http, "/api/deploy", "service=production/crash&tag=v2")
+            .await,
+    )
+    .unwrap();
+    wait_for(
+        "replica 2/3 of v2 starting",
+        Duration::from_secs(60),
+        async || {
+            steps(&pool, v2.deployment)
+                .await
+                .contains("starting replica 2/3")
+        },
+    )
+    .await;
+    first.kill_9();
+    let mixed = containers(&docker, &pool).await;
+    assert!(
+        mixed.iter().any(|c| c.3 != mixed[0].3),
+        "v1 and v2 both ran: {mixed:?}"
+    );
+
+    // Two processes come back at once; exactly one reconciles.
+    let second = Opsdeck::start(&url, dir.path(), &dir.path().join("second.log"));
+    let third = Opsdeck::start(&url, dir.path(), &dir.path().join("third.log"));
+    second.ready().await;
+    third.ready().await;
+    let (state, reason, _) = finished(&pool, v2.deployment).await;
+    assert_eq!(state, "interrupted");
+    assert!(reason.unwrap().contains("returned to its live release"));
+    assert_eq!(live_release(&pool).await, Some(1));
+    let release_1: i64 = sqlx::query_scalar("SELECT id FROM release WHERE number = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let now = containers(&docker, &pool).await;
+    assert_eq!(now.len(), 3, "no orphans: {now:?}");
+    assert!(now.iter().all(|c| c.2 && c.3 == release_1), "{now:?}");
+    assert_eq!(pages(&docker, &pool).await, vec!["hello from v1"; 3]);
+
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, outcome FROM audit_event WHERE action = 'deploy.reconcile' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let expected =
+        [("system", "intent"), ("system", "success")].map(|(a, o)| (a.to_string(), o.to_string()));
+    assert_eq!(audit, expected);
+    let text = steps(&pool, v2.deployment).await;
+    assert!(
+        text.contains("Opsdeck process running this deployment stopped"),
+        "{text}"
+    );
+}

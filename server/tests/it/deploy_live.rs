@@ -1,0 +1,142 @@
+//! What a deployment shows while it runs (its step stream), the logs of a
+//! service's replicas, and where a secret value may and may not appear.
+
+use crate::common::signed_in;
+use crate::deploy_kit::*;
+use app::auth::Role;
+use axum::http::StatusCode;
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Reads a streamed body until `until` appears in it (or 60 s pass).
+async fn read_until(body: axum::body::Body, until: &str) -> String {
+    let mut body = body;
+    let mut text = String::new();
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+                if text.contains(until) {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(60), read).await;
+    text
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "events", 2, "").await else {
+        return;
+    };
+    let d = started(&stage.deploy("v1").await);
+
+    let mut vera = signed_in(&stage.state, "vera", &[Role::Viewer]).await;
+    let (status, body) = vera
+        .open_stream(&format!("/deployments/{}/events", d.deployment))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = read_until(body, "event: end").await;
+    assert!(text.contains("event: end"), "the stream ends: {text}");
+    let states = text.matches("event: state").count();
+    assert!(
+        states >= 2,
+        "the stream followed the deployment ({states} states): {text}"
+    );
+    for step in [
+        "starting replica 1/2",
+        "replica 2/2 is healthy",
+        "release #1 is live",
+    ] {
+        assert!(text.contains(step), "`{step}` streamed: {text}");
+    }
+    assert!(text.contains("\"state\":\"succeeded\""), "{text}");
+
+    // Asking again after the end sends what is stored, then ends at once.
+    let (_, body) = vera
+        .open_stream(&format!("/deployments/{}/events?after=0", d.deployment))
+        .await;
+    let again = read_until(body, "event: end").await;
+    assert_eq!(again.matches("event: state").count(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn following_a_services_logs_streams_what_its_replicas_print(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "logs", 1, "").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+
+    let (status, body) = stage
+        .ada
+        .open_stream("/services/production/logs/logs")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Ask the replica for a page it does not have: httpd -v prints the
+    // answer, and only this request gets a 404 (health checks get 200).
+    assert_eq!(stage.pages().await, vec!["hello from v1"]);
+    let (_, ip, _, _) = stage.containers().await.remove(0);
+    let marker = "/no-such-page-for-the-log-test";
+    let _ = reqwest::get(format!("http://{}:8080{marker}", ip.unwrap())).await;
+    let text = read_until(body, "response:404").await;
+    assert!(text.contains("event: line"), "{text}");
+    assert!(
+        text.contains("response:404"),
+        "the new request appears: {text}"
+    );
+    assert!(
+        text.contains("production-logs-r1-s1"),
+        "lines name the replica: {text}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn secret_values_reach_the_container_but_never_the_database_audit_pages_or_steps(
+    pool: PgPool,
+) {
+    const VALUE: &str = "hunter2-very-secret-value";
+    let extra = format!("&env=LOG_LEVEL%3Dinfo&secrets=API_KEY%3D{VALUE}");
+    let Some(mut stage) = Stage::new(&pool, "secret", 1, &extra).await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+
+    let (name, ..) = stage.containers().await.remove(0);
+    let env = stage
+        .docker
+        .inspect_container(name.trim_start_matches('/'), None)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(env.contains(&format!("API_KEY={VALUE}")), "{env:?}");
+    assert!(env.contains(&"LOG_LEVEL=info".to_string()), "{env:?}");
+
+    let everything: String = sqlx::query_scalar(
+        "SELECT concat_ws(' ',
+            (SELECT string_agg(encode(sealed, 'escape') || coalesce(value, ''), ' ') FROM service_env),
+            (SELECT string_agg(config::text, ' ') FROM release),
+            (SELECT string_agg(details::text || target, ' ') FROM audit_event),
+            (SELECT string_agg(message, ' ') FROM deployment_step))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        !everything.contains(VALUE),
+        "the value is stored in clear somewhere"
+    );
+    let page = stage.ada.get("/services/production/secret").await;
+    assert!(page.body.contains("API_KEY"), "the secret's name is shown");
+    assert!(!page.body.contains(VALUE), "the page shows the value");
+    let api = stage
+        .ada
+        .post_form("/api/read_service", "service=production/secret")
+        .await;
+    assert!(!api.body.contains(VALUE), "the API returns the value");
+}
