@@ -3,6 +3,7 @@
 
 mod browser;
 mod server;
+pub mod steps;
 
 pub use browser::{scenario, Browser};
 pub use server::Server;

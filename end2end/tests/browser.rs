@@ -1,93 +1,8 @@
 //! The panel in a real headless Chromium, against the release binary.
 
+use end2end::steps::*;
 use end2end::{eventually, scenario, Browser, Server};
 use fantoccini::{Client, Locator};
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-async fn text_of(client: &Client, css: &str) -> Option<String> {
-    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
-}
-
-async fn wait_for_text(client: &Client, css: &str) -> String {
-    eventually(css, WAIT, || async {
-        text_of(client, css).await.filter(|t| !t.is_empty())
-    })
-    .await
-}
-
-async fn wait_until_hydrated(client: &Client) {
-    eventually("hydration", WAIT, || async {
-        client
-            .find(Locator::Css("body[data-hydrated='true']"))
-            .await
-            .ok()
-            .map(|_| ())
-    })
-    .await;
-}
-
-const ADMIN_PASSWORD: &str = "correct horse battery staple";
-
-async fn fill(c: &Client, name: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(&format!("input[name={name}]")))
-        .await
-        .unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-async fn wait_for_path(c: &Client, path: &str) {
-    eventually(path, WAIT, || async {
-        (c.current_url().await.ok()?.path() == path).then_some(())
-    })
-    .await;
-}
-
-/// Creates the first admin through `/setup`, which signs them in.
-async fn set_up_admin(c: &Client, server: &Server) {
-    c.goto(&server.url("/")).await.unwrap();
-    wait_for_path(c, "/setup").await;
-    fill(c, "username", "root").await;
-    fill(c, "display_name", "Root Admin").await;
-    fill(c, "password", ADMIN_PASSWORD).await;
-    fill(c, "confirm", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("[data-test=setup-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(c, "/").await;
-    assert_eq!(
-        wait_for_text(c, "[data-test=signed-in-as]").await,
-        "Root Admin"
-    );
-}
-
-async fn sign_in(c: &Client, server: &Server, username: &str, password: &str) {
-    c.goto(&server.url("/login")).await.unwrap();
-    fill(c, "username", username).await;
-    fill(c, "password", password).await;
-    c.find(Locator::Css("[data-test=login-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(c, "/").await;
-}
-
-async fn sign_out(c: &Client) {
-    c.find(Locator::Css("[data-test=logout]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(c, "/login").await;
-}
 
 async fn nav_links(c: &Client) -> Vec<String> {
     let mut texts = Vec::new();
@@ -229,7 +144,15 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         set_up_admin(&c, &server).await;
         assert_eq!(
             nav_links(&c).await,
-            ["Overview", "Engine", "API tokens", "Users", "Audit"]
+            [
+                "Overview",
+                "Services",
+                "Engine",
+                "API tokens",
+                "Users",
+                "Endpoints",
+                "Audit"
+            ]
         );
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=users-table]")
@@ -279,7 +202,10 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         );
 
         sign_in(&c, &server, "vera", "a viewer's long password").await;
-        assert_eq!(nav_links(&c).await, ["Overview", "Engine", "API tokens"]);
+        assert_eq!(
+            nav_links(&c).await,
+            ["Overview", "Services", "Engine", "API tokens"]
+        );
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=error]")
             .await

@@ -137,13 +137,14 @@ fn Facts(d: ServiceDetail) -> impl IntoView {
         .into_any(),
         None => view! { <span data-test="live-release">"none yet"</span> }.into_any(),
     };
-    let last = d.summary.last.clone().map(|l| {
+    let last = d.summary.last.clone().map_or_else(|| view! { <span>"none yet"</span> }.into_any(), |l| {
         view! {
             <a href=format!("/deployments/{}", l.id) class="inline-flex items-center gap-2">
                 <StateBadge state=l.state/>
                 <span class="text-xs text-slate-500">{format!("{} by {} · {}", l.kind, l.actor.trim_start_matches("user:"), ago(l.started_at))}</span>
             </a>
         }
+        .into_any()
     });
     view! {
         <dl class="grid grid-cols-1 gap-4 sm:grid-cols-3">

@@ -153,7 +153,9 @@ async fn releases_of(pool: &PgPool, s: &ServiceRow) -> Result<Vec<ReleaseView>, 
 /// the engine's check (command) or answering the HTTP path. Bounded in
 /// time so a slow engine cannot stall a page.
 async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
-    let live = s.live_release_id?;
+    let Some(live) = s.live_release_id else {
+        return Some(0);
+    };
     let (_, docker) = docker_for(state, s).ok()?;
     let count = async {
         let replicas = engine::replicas(&docker, s).await.ok()?;

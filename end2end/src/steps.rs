@@ -1,0 +1,137 @@
+//! Steps every browser test takes: waiting for text, hydration and paths,
+//! filling fields, setting up the first admin, signing in and out.
+
+use crate::{eventually, Server};
+use fantoccini::{Client, Locator};
+use std::time::Duration;
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub async fn text_of(client: &Client, css: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+pub async fn wait_for_text(client: &Client, css: &str) -> String {
+    eventually(css, WAIT, || async {
+        text_of(client, css).await.filter(|t| !t.is_empty())
+    })
+    .await
+}
+
+pub async fn wait_until_hydrated(client: &Client) {
+    eventually("hydration", WAIT, || async {
+        client
+            .find(Locator::Css("body[data-hydrated='true']"))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+}
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+pub async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+pub async fn wait_for_path(c: &Client, path: &str) {
+    eventually(path, WAIT, || async {
+        (c.current_url().await.ok()?.path() == path).then_some(())
+    })
+    .await;
+}
+
+/// Creates the first admin through `/setup`, which signs them in.
+pub async fn set_up_admin(c: &Client, server: &Server) {
+    c.goto(&server.url("/")).await.unwrap();
+    wait_for_path(c, "/setup").await;
+    fill(c, "username", "root").await;
+    fill(c, "display_name", "Root Admin").await;
+    fill(c, "password", ADMIN_PASSWORD).await;
+    fill(c, "confirm", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("[data-test=setup-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+    assert_eq!(
+        wait_for_text(c, "[data-test=signed-in-as]").await,
+        "Root Admin"
+    );
+}
+
+pub async fn sign_in(c: &Client, server: &Server, username: &str, password: &str) {
+    c.goto(&server.url("/login")).await.unwrap();
+    fill(c, "username", username).await;
+    fill(c, "password", password).await;
+    c.find(Locator::Css("[data-test=login-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+}
+
+pub async fn sign_out(c: &Client) {
+    c.find(Locator::Css("[data-test=logout]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/login").await;
+}
+
+/// Clicks the element `css` finds.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Replaces the value of the input named `name`.
+pub async fn set(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("[name={name}]")))
+        .await
+        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Leaves a mark on `window` that only a full page load would erase.
+pub async fn mark_window(c: &Client) {
+    c.execute("window.__opsdeck_marker = 42", vec![])
+        .await
+        .unwrap();
+}
+
+/// Whether the mark left by [`mark_window`] is still there.
+pub async fn window_still_marked(c: &Client) -> bool {
+    let mark = c
+        .execute("return window.__opsdeck_marker", vec![])
+        .await
+        .unwrap();
+    mark == serde_json::json!(42)
+}
+
+/// Saves what the page shows now as `target/e2e/<name>.png`, for people
+/// reviewing a run (the pages as a user saw them).
+pub async fn keep_screenshot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let path = crate::target_dir().join("e2e").join(format!("{name}.png"));
+        let _ = std::fs::create_dir_all(path.parent().unwrap());
+        let _ = std::fs::write(path, png);
+    }
+}

@@ -1,0 +1,146 @@
+//! Deploying from the browser: create a service, deploy a tag and watch its
+//! steps arrive on the deployment page without reloading, then roll back
+//! from the history with one click.
+
+use end2end::steps::*;
+use end2end::{eventually, scenario, Browser, Server};
+use fantoccini::{Client, Locator};
+use testkit::images::WebImage;
+
+const SERVICE: &str = "e2eweb";
+
+/// Removes this test's replicas, however the test ends.
+struct Replicas;
+
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        let filter = format!("name=production-{SERVICE}-r");
+        if let Ok(out) = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+        {
+            let ids = String::from_utf8_lossy(&out.stdout).to_string();
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let _ = std::process::Command::new("docker")
+                    .args(["rm", "-f"])
+                    .args(ids)
+                    .output();
+            }
+        }
+    }
+}
+
+async fn step_count(c: &Client) -> usize {
+    c.find_all(Locator::Css("[data-test=steps] [data-test=step]"))
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0)
+}
+
+/// On a deployment page: waits for its end and returns the final state.
+async fn wait_for_end(c: &Client) -> String {
+    eventually(
+        "the deployment to end",
+        std::time::Duration::from_secs(120),
+        || async {
+            text_of(c, "h1 ~ [data-test=state]")
+                .await
+                .filter(|s| s != "running")
+        },
+    )
+    .await
+}
+
+async fn create_service(c: &Client, server: &Server) {
+    c.goto(&server.url("/services/new")).await.unwrap();
+    wait_until_hydrated(c).await;
+    set(c, "name", SERVICE).await;
+    set(c, "image", "opsdeck-e2e/web").await;
+    set(c, "replicas", "2").await;
+    set(c, "health_interval_s", "1").await;
+    set(c, "health_timeout_s", "1").await;
+    set(c, "stop_timeout_s", "1").await;
+    set(c, "port", "70000").await;
+    click(c, "[data-test=service-save]").await;
+    // A wrong field is named next to itself, and nothing typed is lost.
+    let error = wait_for_text(c, "[data-test=field-error]").await;
+    assert!(error.contains("between 1 and 65535"), "{error}");
+    set(c, "port", "8080").await;
+    click(c, "[data-test=service-save]").await;
+    wait_for_path(c, &format!("/services/production/{SERVICE}")).await;
+}
+
+async fn deploy(c: &Client, tag: &str, expect_path: &str) {
+    wait_until_hydrated(c).await;
+    set(c, "tag", tag).await;
+    click(c, "[data-test=deploy-submit]").await;
+    wait_for_path(c, expect_path).await;
+}
+
+#[tokio::test]
+async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
+    let test = "deploy_in_browser";
+    let Some(docker) = testkit::docker_or_skip(test).await else {
+        return;
+    };
+    let _replicas = Replicas;
+    for (tag, content) in [("v1", "hello from v1\n"), ("v2", "hello from v2\n")] {
+        let tag = format!("opsdeck-e2e/web:{tag}");
+        let image = WebImage {
+            tag: &tag,
+            content,
+            healthy: true,
+            exits_at_start: false,
+        };
+        image.build(&docker).await.unwrap();
+    }
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = Server::start(test).await;
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        create_service(&c, &server).await;
+        deploy(&c, "v1", "/deployments/1").await;
+        assert_eq!(wait_for_end(&c).await, "succeeded");
+
+        click(&c, "[data-test=deployment-service]").await;
+        wait_for_path(&c, &format!("/services/production/{SERVICE}")).await;
+        mark_window(&c).await;
+        deploy(&c, "v2", "/deployments/2").await;
+        let at_arrival = step_count(&c).await;
+        assert_eq!(wait_for_end(&c).await, "succeeded");
+        let steps = wait_for_text(&c, "[data-test=steps]").await;
+        assert!(steps.contains("release #2 is live"), "{steps}");
+        let at_end = step_count(&c).await;
+        assert!(
+            at_end > at_arrival,
+            "steps arrived live: {at_arrival} then {at_end}"
+        );
+        assert!(window_still_marked(&c).await, "the page reloaded");
+        keep_screenshot(&c, "deployment-page").await;
+
+        click(&c, "[data-test=deployment-service]").await;
+        wait_until_hydrated(&c).await;
+        assert!(wait_for_text(&c, "[data-test=live-release]")
+            .await
+            .starts_with("#2"));
+        click(&c, "[data-test=rollback-1]").await;
+        wait_for_path(&c, "/deployments/3").await;
+        assert_eq!(wait_for_end(&c).await, "succeeded");
+        let release = wait_for_text(&c, "[data-test=deployment-release]").await;
+        assert!(release.contains("release #1 v1"), "{release}");
+        click(&c, "[data-test=deployment-service]").await;
+        let live = wait_for_text(&c, "[data-test=live-release]").await;
+        assert!(live.starts_with("#1 v1"), "{live}");
+        let history = wait_for_text(&c, "[data-test=deployments-table]").await;
+        assert!(history.contains("rollback"), "{history}");
+        keep_screenshot(&c, "service-page").await;
+        c.goto(&server.url("/services")).await.unwrap();
+        let row = wait_for_text(&c, &format!("[data-test=service-production-{SERVICE}]")).await;
+        assert!(row.contains("#1 v1") && row.contains("2 / 2"), "{row}");
+        keep_screenshot(&c, "services-page").await;
+    })
+    .await;
+}
