@@ -40,7 +40,7 @@ env -u DATABASE_URL OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_LOG=warn \
   LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck >"$work/opsdeck.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
-echo 'bench password 1234' | env -u DATABASE_URL target/release/opsdeck user create \
+echo 'bench password 1234' | env -u DATABASE_URL OPSDECK_LOG=warn target/release/opsdeck user create \
   --username bench --role admin --password-stdin >/dev/null
 jar="$work/cookies"
 post() { curl -fsS -b "$jar" -c "$jar" -H "Origin: $base" --data "$2" "$base$1"; }

@@ -122,7 +122,8 @@ async fn kill_9_mid_rollout_is_reconciled_once_to_the_live_release(pool: PgPool)
     // A start period makes each new replica take a few seconds: time to kill.
     let form = "environment=production&name=crash&image=opsdeck-test%2Fcrash&port=8080\
         &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
-        &health_retries=2&health_start_period_s=0&replicas=3&stop_timeout_s=1";
+        &health_retries=2&health_start_period_s=0&replicas=3&stop_timeout_s=1\
+        &secrets=DB_PASSWORD%3Dcrash-test-secret-value";
     first.post(&http, "/api/save_service", form).await;
     let v1: app::deploy::DeploymentStarted = serde_json::from_str(
         &first
@@ -186,4 +187,16 @@ async fn kill_9_mid_rollout_is_reconciled_once_to_the_live_release(pool: PgPool)
         text.contains("Opsdeck process running this deployment stopped"),
         "{text}"
     );
+    drop((second, third));
+    for log in ["first.log", "second.log", "third.log"] {
+        let text = std::fs::read_to_string(dir.path().join(log)).unwrap();
+        assert!(
+            text.contains("listening"),
+            "{log} is a server's log: {text}"
+        );
+        assert!(
+            !text.contains("crash-test-secret-value"),
+            "{log} shows the secret"
+        );
+    }
 }
