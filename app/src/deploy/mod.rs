@@ -91,6 +91,7 @@ pub struct EnvironmentView {
 
 /// A release in brief, as lists show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ReleaseView {
     pub id: i64,
     pub number: i32,

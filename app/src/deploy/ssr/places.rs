@@ -245,8 +245,8 @@ pub async fn create_environment(
 /// Clients of remote endpoints, one per address and TLS files, shared by
 /// all requests so that connections are reused.
 fn remote(url: &str, tls: Option<TlsFiles>) -> DockerHandle {
-    static CLIENTS: OnceLock<Mutex<HashMap<(String, Option<TlsFiles>), DockerHandle>>> =
-        OnceLock::new();
+    type Clients = HashMap<(String, Option<TlsFiles>), DockerHandle>;
+    static CLIENTS: OnceLock<Mutex<Clients>> = OnceLock::new();
     let mut map = CLIENTS
         .get_or_init(Default::default)
         .lock()

@@ -116,37 +116,18 @@ pub async fn steps_after(
 }
 
 async fn releases_of(pool: &PgPool, s: &ServiceRow) -> Result<Vec<ReleaseView>, AppError> {
-    let rows: Vec<(
-        i64,
-        i32,
-        String,
-        String,
-        Option<String>,
-        String,
-        chrono::DateTime<chrono::Utc>,
-    )> = sqlx::query_as(
-        "SELECT id, number, tag, image_id, digest, created_by, created_at FROM release
-             WHERE service_id = $1 ORDER BY number DESC",
+    let mut releases: Vec<ReleaseView> = sqlx::query_as(
+        "SELECT id, number, tag, image_id, digest, created_by, created_at, false AS live
+         FROM release WHERE service_id = $1 ORDER BY number DESC",
     )
     .bind(s.id)
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, number, tag, image_id, digest, created_by, created_at)| ReleaseView {
-                live: Some(id) == s.live_release_id,
-                id,
-                number,
-                tag,
-                image_id,
-                digest,
-                created_by,
-                created_at,
-            },
-        )
-        .collect())
+    for r in &mut releases {
+        r.live = Some(r.id) == s.live_release_id;
+    }
+    Ok(releases)
 }
 
 /// Healthy replicas of the live release right now: running, and passing
@@ -159,30 +140,33 @@ async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
     let (_, docker) = docker_for(state, s).ok()?;
     let count = async {
         let replicas = engine::replicas(&docker, s).await.ok()?;
-        let mut healthy = 0;
-        for r in replicas
+        let live_ones = replicas
             .iter()
-            .filter(|r| r.running && r.release_id == live)
-        {
-            let Ok(seen) = look(&docker, &r.id, &s.network).await else {
-                continue;
-            };
-            if seen.exited.is_some() {
-                continue;
-            }
-            let ok = match (s.health_kind.as_str(), &seen.engine_health, &seen.ip) {
-                ("command", Some((h, _)), _) => *h == bollard::models::HealthStatusEnum::HEALTHY,
-                ("http", _, Some(ip)) => super::health::answers(ip, s.port, &s.health_check).await,
-                _ => false,
-            };
-            healthy += ok as i32;
-        }
-        Some(healthy)
+            .filter(|r| r.running && r.release_id == live);
+        let checks = live_ones.map(|r| replica_healthy(&docker, s, &r.id));
+        let results = futures_util::future::join_all(checks).await;
+        Some(results.into_iter().filter(|ok| *ok).count() as i32)
     };
     tokio::time::timeout(Duration::from_secs(3), count)
         .await
         .ok()
         .flatten()
+}
+
+/// One replica's health now: the engine's verdict for a command check,
+/// an answer to the HTTP path otherwise.
+async fn replica_healthy(docker: &bollard::Docker, s: &ServiceRow, id: &str) -> bool {
+    let Ok(seen) = look(docker, id, &s.network).await else {
+        return false;
+    };
+    if seen.exited.is_some() {
+        return false;
+    }
+    match (s.health_kind.as_str(), &seen.engine_health, &seen.ip) {
+        ("command", Some((h, _)), _) => *h == bollard::models::HealthStatusEnum::HEALTHY,
+        ("http", _, Some(ip)) => super::health::answers(ip, s.port, &s.health_check).await,
+        _ => false,
+    }
 }
 
 async fn summary(
@@ -205,12 +189,12 @@ async fn summary(
 
 pub async fn list_services(state: &AppState) -> Result<Vec<ServiceSummary>, AppError> {
     let services = all_services(&state.db).await?;
-    let mut out = Vec::with_capacity(services.len());
-    for s in &services {
+    // Side by side: each summary may wait on its engine for health.
+    let summaries = services.iter().map(|s| async move {
         let releases = releases_of(&state.db, s).await?;
-        out.push(summary(state, s, &releases).await?);
-    }
-    Ok(out)
+        summary(state, s, &releases).await
+    });
+    futures_util::future::try_join_all(summaries).await
 }
 
 pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDetail, AppError> {
