@@ -19,6 +19,46 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Live row changes for browser streams.
     pub live: crate::live::LiveEvents,
+    /// Work that outlives its request, and the signal that the server stops.
+    pub background: Background,
+}
+
+/// Rollouts (and other long work) run on after the request that started
+/// them has been answered. At shutdown the server stops taking requests,
+/// ends its streams, and gives this work a grace period to finish.
+#[derive(Clone, Default)]
+pub struct Background {
+    tasks: tokio_util::task::TaskTracker,
+    stopping: tokio_util::sync::CancellationToken,
+}
+
+impl Background {
+    pub fn spawn<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(work);
+    }
+
+    /// Resolves once the server has begun to stop; streams end then, or
+    /// an open one would hold the shutdown forever.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.stopping.clone().cancelled_owned()
+    }
+
+    /// Waits for the stop signal, then tells every stream.
+    pub async fn stop_on(&self, signal: impl std::future::Future<Output = ()>) {
+        signal.await;
+        self.stopping.cancel();
+    }
+
+    /// Waits up to `grace` for the work under way; returns how much of it
+    /// is still running (the reconciler repairs that at the next start).
+    pub async fn drain(&self, grace: std::time::Duration) -> usize {
+        self.tasks.close();
+        let _ = tokio::time::timeout(grace, self.tasks.wait()).await;
+        self.tasks.len()
+    }
 }
 
 /// The state of the running server, from inside a server function or page.

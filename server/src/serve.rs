@@ -83,6 +83,11 @@ fn spawn_session_sweeper(db: PgPool) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// How long a stopping server lets running deployments finish (below
+/// Docker's and systemd's usual kill timeouts would cut most of them off,
+/// so this is a courtesy, not a promise: the reconciler is the promise).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 /// Runs the web server until SIGINT/SIGTERM, then stops what it started.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let secrets = settings.secret_box()?;
@@ -96,7 +101,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         auth: auth_config(&settings),
         secrets,
         live: Default::default(),
+        background: Default::default(),
     };
+    let background = state.background.clone();
     let sweeper = spawn_session_sweeper(db.pool.clone());
     let reconciler =
         app::deploy::ssr::reconcile::spawn_reconciler(state.clone(), Duration::from_secs(30));
@@ -109,8 +116,18 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        let background = background.clone();
+        async move { background.stop_on(shutdown_signal()).await }
+    })
     .await;
+    let unfinished = background.drain(SHUTDOWN_GRACE).await;
+    if unfinished > 0 {
+        tracing::warn!(
+            unfinished,
+            "stopping with deployments under way; the next start reconciles them"
+        );
+    }
     monitor.abort();
     sweeper.abort();
     reconciler.abort();

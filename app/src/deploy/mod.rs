@@ -205,4 +205,6 @@ pub struct ServiceDetail {
     pub network: String,
     pub releases: Vec<ReleaseView>,
     pub deployments: Vec<DeploymentView>,
+    /// Tags of the image present on the endpoint, newest first.
+    pub tags: Vec<String>,
 }

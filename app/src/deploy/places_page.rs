@@ -55,11 +55,12 @@ pub fn EndpointsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <ActionForm action=create_environment attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-environment">
-            <label class=LABEL>"Name" <input name="name" required placeholder="staging" class=INPUT/></label>
-            <label class=LABEL>"Endpoint" <input name="endpoint" required placeholder="local" class=INPUT/></label>
-            <button type="submit" class=BUTTON_PRIMARY>"Add environment"</button>
-        </ActionForm>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let names: Vec<String> = endpoints.await.unwrap_or_default().into_iter().map(|e| e.name).collect();
+                view! { <EnvironmentForm action=create_environment endpoints=names/> }
+            })}
+        </Transition>
     }
 }
 
@@ -111,5 +112,26 @@ fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+#[component]
+fn EnvironmentForm(
+    action: ServerAction<CreateEnvironment>,
+    endpoints: Vec<String>,
+) -> impl IntoView {
+    let options = endpoints
+        .into_iter()
+        .map(|e| {
+            let label = e.clone();
+            view! { <option value=e>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=action attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-environment">
+            <label class=LABEL>"Name" <input name="name" required placeholder="staging" class=INPUT/></label>
+            <label class=LABEL>"Endpoint" <select name="endpoint" class=INPUT>{options}</select></label>
+            <button type="submit" class=BUTTON_PRIMARY>"Add environment"</button>
+        </ActionForm>
     }
 }

@@ -115,7 +115,7 @@ fn ServiceView(d: ServiceDetail, can_deploy: bool, actions: Actions) -> impl Int
             </p>
         </div>
         <Facts d=d.clone()/>
-        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired actions=actions/> })}
+        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired tags=d.tags.clone() actions=actions/> })}
         <h2 class=H2>"Releases"</h2>
         <ReleasesTable service=full.clone() releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback/>
         <h2 class=H2>"Deployments"</h2>
@@ -159,7 +159,12 @@ fn Facts(d: ServiceDetail) -> impl IntoView {
 }
 
 #[component]
-fn ActionsBar(service: String, replicas: i32, actions: Actions) -> impl IntoView {
+fn ActionsBar(
+    service: String,
+    replicas: i32,
+    tags: Vec<String>,
+    actions: Actions,
+) -> impl IntoView {
     let busy = move || {
         actions.deploy.pending().get()
             || actions.restart.pending().get()
@@ -171,8 +176,11 @@ fn ActionsBar(service: String, replicas: i32, actions: Actions) -> impl IntoView
             <ActionForm action=actions.deploy attr:class="flex items-end gap-2" attr:data-test="deploy-form">
                 <input type="hidden" name="service" value=for_deploy/>
                 <label class=LABEL>"Image tag"
-                    <input name="tag" required placeholder="e.g. v1.4.2" class=INPUT data-test="deploy-tag"/>
+                    <input name="tag" required placeholder="e.g. v1.4.2" list="local-tags" autocomplete="off" class=INPUT data-test="deploy-tag"/>
                 </label>
+                <datalist id="local-tags">
+                    {tags.into_iter().map(|t| view! { <option value=t/> }).collect_view()}
+                </datalist>
                 <button type="submit" class=BUTTON_PRIMARY disabled=busy data-test="deploy-submit">"Deploy"</button>
             </ActionForm>
             <ActionForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">

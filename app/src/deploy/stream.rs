@@ -68,7 +68,8 @@ pub async fn deployment_events(
         return reply(e);
     }
     let changes = state.live.subscribe(&state.db);
-    Sse::new(follow(state, id, q.after, changes))
+    let stopping = state.background.stopping();
+    Sse::new(follow(state, id, q.after, changes).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -159,7 +160,8 @@ pub async fn service_logs(
     });
     let merged = stream::select_all(streams.map(|s| s.boxed()))
         .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)))
-        .chain(stream::once(async { Ok(end_event()) }));
+        .chain(stream::once(async { Ok(end_event()) }))
+        .take_until(state.background.stopping());
     Sse::new(merged)
         .keep_alive(KeepAlive::default())
         .into_response()

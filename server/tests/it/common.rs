@@ -23,6 +23,7 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         auth: Default::default(),
         secrets: app::secrets::SecretBox::from_bytes(&[42u8; 32]).unwrap(),
         live: Default::default(),
+        background: Default::default(),
     }
 }
 

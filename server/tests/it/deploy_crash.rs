@@ -1,6 +1,8 @@
-//! An Opsdeck process killed with SIGKILL in the middle of a rollout: the
-//! next processes find the deployment abandoned, mark it `interrupted` and
-//! bring the service back to its live release, once, as `system`.
+//! Opsdeck processes stopping in the middle of a rollout. Killed with
+//! SIGKILL: the next processes find the deployment abandoned, mark it
+//! `interrupted` and bring the service back to its live release, once, as
+//! `system`. Stopped with SIGTERM: open streams end, and the rollout under
+//! way is given time to finish.
 
 use crate::common::{create_user, url_of, PASSWORD};
 use crate::deploy_kit::*;
@@ -84,6 +86,20 @@ impl Opsdeck {
         body
     }
 
+    /// Sends SIGTERM and waits (up to `limit`) for a clean exit.
+    fn stop(&mut self, limit: Duration) -> bool {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     fn kill_9(&mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
@@ -106,6 +122,57 @@ async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> b
     }
 }
 
+const FORM: &str = "environment=production&name=crash&image=opsdeck-test%2Fcrash&port=8080\
+    &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
+    &health_retries=2&health_start_period_s=0&stop_timeout_s=1\
+    &secrets=DB_PASSWORD%3Dcrash-test-secret-value";
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sigterm_ends_open_streams_and_lets_the_running_rollout_finish(pool: PgPool) {
+    let Some(docker) = testkit::docker_or_skip("deploy_sigterm").await else {
+        return;
+    };
+    let _guard = Containers::of(&pool).await;
+    build_images(&docker, "opsdeck-test/crash").await;
+    create_user(&pool, "ada", &[Role::Deployer]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Opsdeck::start(&url_of(&pool).await, dir.path(), &dir.path().join("s.log"));
+    server.ready().await;
+    let http = server.sign_in("ada").await;
+    server
+        .post(&http, "/api/save_service", &format!("{FORM}&replicas=1"))
+        .await;
+    let v1: app::deploy::DeploymentStarted = serde_json::from_str(
+        &server
+            .post(&http, "/api/deploy", "service=production/crash&tag=v1")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(finished(&pool, v1.deployment).await.0, "succeeded");
+
+    // A browser following the logs keeps a response open indefinitely.
+    let logs = http
+        .get(format!("{}/services/production/crash/logs", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(logs.status().is_success());
+    let v2: app::deploy::DeploymentStarted = serde_json::from_str(
+        &server
+            .post(&http, "/api/deploy", "service=production/crash&tag=v2")
+            .await,
+    )
+    .unwrap();
+    assert!(
+        server.stop(Duration::from_secs(40)),
+        "opsdeck did not stop cleanly"
+    );
+    assert!(logs.text().await.is_ok(), "the log stream was ended");
+    let (state, ..) = finished(&pool, v2.deployment).await;
+    assert_eq!(state, "succeeded", "{}", steps(&pool, v2.deployment).await);
+    assert_eq!(pages(&docker, &pool).await, vec!["hello from v2"]);
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn kill_9_mid_rollout_is_reconciled_once_to_the_live_release(pool: PgPool) {
     let Some(docker) = testkit::docker_or_skip("deploy_kill_9").await else {
@@ -119,12 +186,8 @@ async fn kill_9_mid_rollout_is_reconciled_once_to_the_live_release(pool: PgPool)
     let mut first = Opsdeck::start(&url, dir.path(), &dir.path().join("first.log"));
     first.ready().await;
     let http = first.sign_in("ada").await;
-    // A start period makes each new replica take a few seconds: time to kill.
-    let form = "environment=production&name=crash&image=opsdeck-test%2Fcrash&port=8080\
-        &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
-        &health_retries=2&health_start_period_s=0&replicas=3&stop_timeout_s=1\
-        &secrets=DB_PASSWORD%3Dcrash-test-secret-value";
-    first.post(&http, "/api/save_service", form).await;
+    let form = format!("{FORM}&replicas=3");
+    first.post(&http, "/api/save_service", &form).await;
     let v1: app::deploy::DeploymentStarted = serde_json::from_str(
         &first
             .post(&http, "/api/deploy", "service=production/crash&tag=v1")

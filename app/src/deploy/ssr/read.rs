@@ -153,6 +153,29 @@ async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
         .flatten()
 }
 
+/// Tags of the service's image repository present on its engine, newest
+/// image first: what can be deployed without a registry.
+async fn local_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
+    let Ok((_, docker)) = docker_for(state, s) else {
+        return vec![];
+    };
+    let filters = std::collections::HashMap::from([("reference", vec![s.image.clone()])]);
+    let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let listed = tokio::time::timeout(Duration::from_secs(2), docker.list_images(Some(options)));
+    let Ok(Ok(mut images)) = listed.await else {
+        return vec![];
+    };
+    images.sort_by_key(|i| std::cmp::Reverse(i.created));
+    let prefix = format!("{}:", s.image);
+    images
+        .into_iter()
+        .flat_map(|i| i.repo_tags)
+        .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
 /// One replica's health now: the engine's verdict for a command check,
 /// an answer to the HTTP path otherwise.
 async fn replica_healthy(docker: &bollard::Docker, s: &ServiceRow, id: &str) -> bool {
@@ -230,5 +253,6 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         network: s.network.clone(),
         releases,
         deployments: deployments_of(&state.db, s.id, 50).await?,
+        tags: local_tags(state, &s).await,
     })
 }

@@ -251,7 +251,7 @@ async fn begin(
     };
     let state = state.clone();
     let actor_name = actor.audit_name();
-    tokio::spawn(async move {
+    state.background.clone().spawn(async move {
         let previous = match service.live_release_id {
             Some(p) => release_by_id(&state.db, p).await.ok(),
             None => None,
