@@ -14,20 +14,7 @@ struct Replicas;
 
 impl Drop for Replicas {
     fn drop(&mut self) {
-        let filter = format!("name=production-{SERVICE}-r");
-        if let Ok(out) = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &filter])
-            .output()
-        {
-            let ids = String::from_utf8_lossy(&out.stdout).to_string();
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let _ = std::process::Command::new("docker")
-                    .args(["rm", "-f"])
-                    .args(ids)
-                    .output();
-            }
-        }
+        testkit::remove_containers("name", &format!("production-{SERVICE}-r"));
     }
 }
 

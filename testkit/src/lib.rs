@@ -66,3 +66,41 @@ pub fn run_with_stdin(mut cmd: std::process::Command, stdin: &str) -> std::proce
         .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
+
+/// Force-removes every container matching one engine filter, e.g.
+/// `("label", "opsdeck.installation=…")` or `("name", "production-web-r")`.
+/// Synchronous, for `Drop` guards: it runs on a thread with a runtime of its
+/// own, so it works even while a test's runtime unwinds from a panic.
+pub fn remove_containers(filter: &str, value: &str) {
+    let (filter, value) = (filter.to_string(), value.to_string());
+    let cleanup = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a cleanup runtime");
+        runtime.block_on(remove_matching(&filter, &value));
+    });
+    let _ = cleanup.join();
+}
+
+async fn remove_matching(filter: &str, value: &str) {
+    use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+    let Ok(docker) = Docker::connect_with_host(&docker_host()) else {
+        return;
+    };
+    let filters = std::collections::HashMap::from([(filter, vec![value.to_string()])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    for c in docker
+        .list_containers(Some(options))
+        .await
+        .unwrap_or_default()
+    {
+        let rm = RemoveContainerOptionsBuilder::default().force(true).build();
+        let _ = docker
+            .remove_container(&c.id.unwrap_or_default(), Some(rm))
+            .await;
+    }
+}

@@ -67,7 +67,11 @@ async fn scaling_starts_and_stops_replicas_of_the_live_release(pool: PgPool) {
     let detail: app::deploy::ServiceDetail = serde_json::from_str(&read.body).unwrap();
     let mut tags = detail.tags.clone();
     tags.sort();
-    assert_eq!(tags, ["v1", "v2", "v3", "v4"], "the deploy form offers local tags");
+    assert_eq!(
+        tags,
+        ["v1", "v2", "v3", "v4"],
+        "the deploy form offers local tags"
+    );
     let bad = stage
         .ada
         .post_form("/api/scale", "service=production/scale&replicas=51")

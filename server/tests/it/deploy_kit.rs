@@ -240,23 +240,8 @@ impl Containers {
 
 impl Drop for Containers {
     fn drop(&mut self) {
-        let label = format!("label=opsdeck.installation={}", self.installation);
-        let Ok(out) = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &label])
-            .output()
-        else {
-            return;
-        };
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
-        if !ids.is_empty() {
-            let _ = std::process::Command::new("docker")
-                .args(["rm", "-f"])
-                .args(&ids)
-                .output();
-        }
+        let label = format!("opsdeck.installation={}", self.installation);
+        testkit::remove_containers("label", &label);
     }
 }
 
