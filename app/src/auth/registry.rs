@@ -137,4 +137,9 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         Access::Requires(Permission::Deploy),
         "service=nope",
     ),
+    (
+        "/api/remove_service",
+        Access::Requires(Permission::Deploy),
+        "service=nope&confirm=nope",
+    ),
 ];

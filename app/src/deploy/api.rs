@@ -116,7 +116,7 @@ pub async fn save_service(
 ) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
-    let form = super::ssr::service::ServiceForm {
+    let form = super::ssr::service_check::ServiceForm {
         environment,
         name,
         image,
@@ -184,4 +184,18 @@ pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
     super::ssr::start::restart(&state, &actor, &service)
         .await
         .map_err(AppError::with_status)
+}
+
+/// Removes a service: stops and removes its replicas, then forgets it
+/// (the audit log keeps its history). `confirm` must repeat
+/// `environment/name`.
+#[server(endpoint = "remove_service")]
+pub async fn remove_service(service: String, confirm: String) -> Result<(), AppError> {
+    let actor = require(Permission::Deploy).await?;
+    let state = app_state()?;
+    super::ssr::remove::remove(&state, &actor, &service, &confirm)
+        .await
+        .map_err(AppError::with_status)?;
+    leptos_axum::redirect("/services");
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `/services/<environment>/<name>`: a service's state, its actions
 //! (deploy, scale, restart, roll back), its history, settings and logs.
 
-use super::api::{read_service, Deploy, Restart, Rollback, SaveService, Scale};
+use super::api::{read_service, Deploy, RemoveService, Restart, Rollback, SaveService, Scale};
 use super::service_form::ServiceFields;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
@@ -124,6 +124,7 @@ fn ServiceView(d: ServiceDetail, can_deploy: bool, actions: Actions) -> impl Int
         <LogPanel service=full.clone()/>
         <h2 class=H2>"Settings"</h2>
         <ServiceFields config=Some(d.config.clone()) id=Some(d.summary.id) editable=can_deploy action=actions.edit environments=vec![]/>
+        {can_deploy.then(|| view! { <RemoveForm service=full.clone()/> })}
     }
 }
 
@@ -195,5 +196,32 @@ fn ActionsBar(
                 <button type="submit" class=BUTTON disabled=busy>"Restart replicas"</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// Removing the service, behind its typed name.
+#[component]
+fn RemoveForm(service: String) -> impl IntoView {
+    let remove = ServerAction::<RemoveService>::new();
+    let error = move || {
+        remove
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <ErrorNotice error=e/> })
+    };
+    let hint = format!("Stops and removes every replica, then forgets the service and its releases (the audit log keeps them). Type {service} to confirm.");
+    view! {
+        <details class="mt-6 rounded-md border border-red-200 p-4 dark:border-red-900" data-test="remove-service">
+            <summary class="cursor-pointer text-sm font-medium text-red-700 dark:text-red-300">"Remove this service"</summary>
+            <ActionForm action=remove attr:class="mt-3 flex flex-wrap items-end gap-3">
+                <input type="hidden" name="service" value=service.clone()/>
+                <label class=LABEL>{hint}
+                    <input name="confirm" required autocomplete="off" placeholder=service class=INPUT/>
+                </label>
+                <button type="submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-600">"Remove service"</button>
+            </ActionForm>
+            <div class="mt-3">{error}</div>
+        </details>
     }
 }

@@ -34,12 +34,13 @@ pub fn Fact(label: &'static str, #[prop(into)] value: String, test: &'static str
 /// An error shown in place of the content it prevented.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
-    // A page refused by the permission guard answers 403, not 200.
+    // A page refused by the permission guard answers 403, and a page of
+    // something that does not exist 404, not 200.
     #[cfg(feature = "ssr")]
-    if let (AppError::Forbidden(_), Some(response)) =
+    if let (AppError::Forbidden(_) | AppError::NotFound(_), Some(response)) =
         (&error, use_context::<leptos_axum::ResponseOptions>())
     {
-        response.set_status(axum::http::StatusCode::FORBIDDEN);
+        response.set_status(error.status());
     }
     view! {
         <div role="alert" data-test="error" class="rounded-md border border-red-300 bg-red-50 p-4 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">

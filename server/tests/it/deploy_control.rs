@@ -233,3 +233,48 @@ async fn a_tag_missing_on_the_endpoint_is_refused_by_name_and_records_nothing(po
     .unwrap();
     assert_eq!(rows, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn removing_a_service_takes_its_typed_name_and_removes_its_replicas(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "remove", 2, "").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+    let wrong = stage
+        .ada
+        .post_form(
+            "/api/remove_service",
+            "service=production/remove&confirm=remove",
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("type `production/remove`"),
+        "{}",
+        wrong.body
+    );
+    assert_eq!(stage.containers().await.len(), 2, "nothing removed yet");
+
+    let form = "service=production/remove&confirm=production%2Fremove";
+    let reply = stage.ada.post_form("/api/remove_service", form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(stage.containers().await.is_empty());
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM service) + (SELECT count(*) FROM release)
+              + (SELECT count(*) FROM deployment)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    let audit: Vec<String> = sqlx::query_scalar(
+        "SELECT outcome FROM audit_event WHERE action = 'service.remove' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audit, ["intent", "success"]);
+    let page = stage.ada.get("/services/production/remove").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("was not found"));
+}

@@ -6,9 +6,8 @@ use super::snapshot::Snapshot;
 use crate::docker::DockerHandle;
 use crate::AppError;
 use bollard::models::{
-    ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HealthConfig,
-    HealthStatusEnum, HostConfig, NetworkCreateRequest, NetworkingConfig, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkingConfig,
+    RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -17,6 +16,9 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
+
+pub use super::look::{look, tail_logs, Look};
+pub use super::network::ensure_network;
 
 pub const LABEL_SERVICE: &str = "opsdeck.service";
 pub const LABEL_RELEASE: &str = "opsdeck.release";
@@ -69,58 +71,6 @@ pub fn engine_error(docker: &DockerHandle, e: bollard::errors::Error) -> AppErro
         }
         other => docker.unreachable(other),
     }
-}
-
-/// The id of the environment's network, created when missing. Docker
-/// lets two concurrent creations make two networks of one name (which then
-/// cannot be used by name), so creation is serialised in this process, and
-/// every process settles on the oldest of any duplicates and removes the
-/// others while they are empty.
-pub async fn ensure_network(d: &Docker, name: &str) -> Result<String, bollard::errors::Error> {
-    static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _one_at_a_time = CREATING.lock().await;
-    let mut found = networks_named(d, name).await?;
-    if found.is_empty() {
-        let request = NetworkCreateRequest {
-            name: name.to_string(),
-            driver: Some("bridge".into()),
-            labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
-            ..Default::default()
-        };
-        d.create_network(request).await?;
-        found = networks_named(d, name).await?;
-    }
-    let mut found = found.into_iter();
-    let keep = found
-        .next()
-        .ok_or_else(|| bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            message: format!("network {name} vanished after it was created"),
-        })?;
-    // The engine refuses to remove a network that containers use.
-    for extra in found.filter_map(|n| n.id) {
-        let _ = d.remove_network(&extra).await;
-    }
-    Ok(keep.id.unwrap_or_default())
-}
-
-/// Networks named exactly `name`, oldest first (ties by id).
-async fn networks_named(
-    d: &Docker,
-    name: &str,
-) -> Result<Vec<bollard::models::Network>, bollard::errors::Error> {
-    let filters = HashMap::from([("name", vec![name.to_string()])]);
-    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let mut list: Vec<_> = d
-        .list_networks(Some(options))
-        .await?
-        .into_iter()
-        .filter(|n| n.name.as_deref() == Some(name))
-        .collect();
-    list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
-    Ok(list)
 }
 
 /// The image id and repo digest `reference` names on this engine, if present.
@@ -306,50 +256,6 @@ pub async fn remove_replica(
     }
 }
 
-/// One look at a container: is it still running, and how does the engine
-/// judge its health (for command checks).
-pub struct Look {
-    pub exited: Option<i64>,
-    pub ip: Option<String>,
-    pub engine_health: Option<(HealthStatusEnum, Option<String>)>,
-}
-
-pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::errors::Error> {
-    let c = d.inspect_container(id, None).await?;
-    let state = c.state.unwrap_or_default();
-    // With a restart policy an exit shows as `restarting`, or as running
-    // again with a restart count: all the same, the process died.
-    let restarted = c.restart_count.unwrap_or(0) > 0;
-    let exited = match state.status {
-        Some(
-            ContainerStateStatusEnum::EXITED
-            | ContainerStateStatusEnum::DEAD
-            | ContainerStateStatusEnum::RESTARTING,
-        ) => Some(state.exit_code.unwrap_or(-1)),
-        _ if restarted => Some(state.exit_code.unwrap_or(-1)),
-        _ => None,
-    };
-    let ip = c
-        .network_settings
-        .and_then(|n| n.networks)
-        .and_then(|mut n| n.remove(network))
-        .and_then(|e| e.ip_address)
-        .filter(|ip| !ip.is_empty());
-    let engine_health = state.health.and_then(|h| {
-        let output = h
-            .log
-            .and_then(|l| l.into_iter().last())
-            .and_then(|r| r.output)
-            .map(|o| o.trim().to_string());
-        h.status.map(|s| (s, output))
-    });
-    Ok(Look {
-        exited,
-        ip,
-        engine_health,
-    })
-}
-
 /// `NAME=value` pairs for the container, secrets opened only here.
 pub fn container_env(
     s: &Snapshot,
@@ -365,24 +271,4 @@ pub fn container_env(
         env.push(format!("{k}={}", plain.expose_secret()));
     }
     Ok(env)
-}
-
-/// The last `lines` lines a container printed (stdout and stderr).
-pub async fn tail_logs(
-    d: &Docker,
-    id: &str,
-    lines: usize,
-) -> Result<String, bollard::errors::Error> {
-    use futures_util::StreamExt;
-    let options = bollard::query_parameters::LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .tail(&lines.to_string())
-        .build();
-    let mut out = String::new();
-    let mut stream = d.logs(id, Some(options));
-    while let Some(chunk) = stream.next().await {
-        out.push_str(&chunk?.to_string());
-    }
-    Ok(out)
 }

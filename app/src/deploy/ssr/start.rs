@@ -193,7 +193,7 @@ async fn store_replicas(
 
 /// The service's lock, after putting right a deployment a dead process
 /// left; and the service as it is now that nobody else can change it.
-async fn take_lock(
+pub(super) async fn take_lock(
     state: &AppState,
     service: &ServiceRow,
 ) -> Result<(DeployLock, ServiceRow), AppError> {

@@ -1,0 +1,57 @@
+//! The Docker network of an environment.
+
+use bollard::models::NetworkCreateRequest;
+use bollard::Docker;
+use std::collections::HashMap;
+
+/// The id of the environment's network, created when missing. Docker
+/// lets two concurrent creations make two networks of one name (which then
+/// cannot be used by name), so creation is serialised in this process, and
+/// every process settles on the oldest of any duplicates and removes the
+/// others while they are empty.
+pub async fn ensure_network(d: &Docker, name: &str) -> Result<String, bollard::errors::Error> {
+    static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = CREATING.lock().await;
+    let mut found = networks_named(d, name).await?;
+    if found.is_empty() {
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".into()),
+            labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
+            ..Default::default()
+        };
+        d.create_network(request).await?;
+        found = networks_named(d, name).await?;
+    }
+    let mut found = found.into_iter();
+    let keep = found
+        .next()
+        .ok_or_else(|| bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: format!("network {name} vanished after it was created"),
+        })?;
+    // The engine refuses to remove a network that containers use.
+    for extra in found.filter_map(|n| n.id) {
+        let _ = d.remove_network(&extra).await;
+    }
+    Ok(keep.id.unwrap_or_default())
+}
+
+/// Networks named exactly `name`, oldest first (ties by id).
+async fn networks_named(
+    d: &Docker,
+    name: &str,
+) -> Result<Vec<bollard::models::Network>, bollard::errors::Error> {
+    let filters = HashMap::from([("name", vec![name.to_string()])]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let mut list: Vec<_> = d
+        .list_networks(Some(options))
+        .await?
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .collect();
+    list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+    Ok(list)
+}

@@ -1,0 +1,68 @@
+//! Removing a service for good: its replicas first (they would otherwise
+//! run on, unmanaged), then its rows. The audit log keeps its history.
+
+use super::engine;
+use super::model::{db, find_service};
+use super::places::docker_for;
+use super::service_check::invalid;
+use super::start::take_lock;
+use crate::audit::ssr::{record, record_alone, Record};
+use crate::audit::Outcome;
+use crate::auth::guard::Actor;
+use crate::state::AppState;
+use crate::AppError;
+use serde_json::json;
+
+/// Removes `service` once `confirm` repeats its `environment/name`.
+pub async fn remove(
+    state: &AppState,
+    actor: &Actor,
+    service: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let found = find_service(&state.db, service).await?;
+    let name = found.full_name();
+    if confirm.trim() != name {
+        return Err(invalid(
+            "confirm",
+            format!("type `{name}` to remove this service"),
+        ));
+    }
+    let (lock, found) = take_lock(state, &found).await?;
+    let target = format!("service:{name}");
+    let intent = Record::new(
+        actor.audit_name(),
+        "service.remove",
+        &target,
+        Outcome::Intent,
+    )
+    .meta(&actor.meta);
+    record_alone(&state.db, intent).await.map_err(db)?;
+    let (handle, docker) = docker_for(state, &found)?;
+    let replicas = engine::replicas(&docker, &found)
+        .await
+        .map_err(|e| engine::engine_error(&handle, e))?;
+    for r in &replicas {
+        engine::remove_replica(&docker, &r.id, found.stop_timeout_s)
+            .await
+            .map_err(|e| engine::engine_error(&handle, e))?;
+    }
+    let mut tx = state.db.begin().await.map_err(db)?;
+    sqlx::query("DELETE FROM service WHERE id = $1")
+        .bind(found.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let done = Record::new(
+        actor.audit_name(),
+        "service.remove",
+        &target,
+        Outcome::Success,
+    )
+    .details(json!({ "replicas_removed": replicas.len() }))
+    .meta(&actor.meta);
+    record(&mut tx, done).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    lock.release().await;
+    Ok(())
+}
