@@ -28,7 +28,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// Opsdeck's version, shown in the footer and reported by `/ready`.
@@ -79,6 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("backups") view=backup::BackupsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target")) view=backup::TargetPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target"), ParamSegment("backup")) view=backup::BackupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>
                 </Routes>

@@ -19,6 +19,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Live row changes for browser streams.
     pub live: crate::live::LiveEvents,
+    /// Where backup files are kept (`OPSDECK_BACKUP_DIR`).
+    pub backups: crate::backup::ssr::store::BackupStore,
 }
 
 /// The state of the running server, from inside a server function or page.

@@ -18,6 +18,7 @@ use leptos_router::hooks::use_location;
 const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overview", Permission::Read),
     ("/engine", "Engine", Permission::Read),
+    ("/backups", "Backups", Permission::Read),
     ("/tokens", "API tokens", Permission::Read),
     ("/admin/users", "Users", Permission::Administer),
     ("/admin/audit", "Audit", Permission::ReadAudit),

@@ -7,6 +7,11 @@ mod common;
 mod audit;
 mod audit_page;
 mod auth;
+mod backup_http;
+mod backup_restore;
+mod backup_run;
+mod backup_schedule;
+mod backup_support;
 
 mod docker_engine;
 mod embedded_pg;
