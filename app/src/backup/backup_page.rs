@@ -4,10 +4,10 @@
 
 use super::api::{read_backup_target, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
-use super::{human_size, BackupView, RestoreView, RunState, TestRestoreView};
+use super::{human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
 use crate::auth::api::{whoami, CurrentUser};
 use crate::auth::Permission;
-use crate::layout::{ErrorNotice, Fact};
+use crate::layout::Fact;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,16 +26,16 @@ pub fn BackupPage() -> impl IntoView {
     let tick = live_refresh(target.get_untracked());
     let test = ServerAction::<TestRestoreBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
-    let detail = Resource::new(
-        move || {
-            (
-                target.get(),
-                tick.get(),
-                test.version().get(),
-                restore.version().get(),
-            )
-        },
+    let acted = move || [test.version().get(), restore.version().get()];
+    // The facts follow every change; the forms only actions taken here (a
+    // live redraw would wipe a half-typed confirmation).
+    let live = Resource::new(
+        move || (target.get(), tick.get(), acted()),
         |(t, ..)| read_backup_target(t),
+    );
+    let settled = Resource::new(
+        move || (target.get(), acted()),
+        |(t, _)| read_backup_target(t),
     );
     let me = Resource::new(|| (), |_| whoami());
     let errors = Signal::derive(move || {
@@ -44,53 +44,113 @@ pub fn BackupPage() -> impl IntoView {
             restore.value().get().map(|r| r.map(|_| ())),
         ]
     });
+    let this_backup = move |d: Result<TargetDetail, AppError>| {
+        pick(d, id.get_untracked(), &target.get_untracked())
+    };
     view! {
         <Title text=move || format!("Backup #{} of {}", id.get().unwrap_or_default(), target.get())/>
+        <div class="mb-6">
+            <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=move || format!("/backups/{}", target.get())>{target}</a></p>
+            <h1 class="text-2xl font-semibold tracking-tight">{move || format!("Backup #{}", id.get().unwrap_or_default())}</h1>
+        </div>
         <ActionErrors results=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
-                let found = detail.await.and_then(|d| {
-                    let wanted = id.get_untracked();
-                    let restores = d.restores.into_iter().filter(|r| Some(r.backup_id) == wanted || r.safety_backup_id == wanted).collect::<Vec<_>>();
-                    d.backups.into_iter().find(|b| Some(b.id) == wanted).map(|b| (b, restores))
-                        .ok_or_else(|| AppError::NotFound(format!("backup #{} of `{}`", wanted.unwrap_or_default(), target.get_untracked())))
-                });
-                match found {
-                    Ok((b, restores)) => view! { <BackupDetail backup=b restores=restores user=user actions=(test, restore)/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                match this_backup(live.await) {
+                    Ok((b, restores)) => view! { <LiveBackup backup=b restores=restores/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let user = me.await.ok().flatten();
+                let (b, _) = this_backup(settled.await).ok()?;
+                Some(view! { <BackupActions backup=b user=user actions=(test, restore)/> })
+            })}
+        </Suspense>
     }
 }
 
+/// Backup `id` of the target, with the restores that used it or produced
+/// it as their safety backup.
+fn pick(
+    detail: Result<TargetDetail, AppError>,
+    id: Option<i64>,
+    target: &str,
+) -> Result<(BackupView, Vec<RestoreView>), AppError> {
+    let d = detail?;
+    let restores = d
+        .restores
+        .into_iter()
+        .filter(|r| Some(r.backup_id) == id || r.safety_backup_id == id)
+        .collect();
+    d.backups
+        .into_iter()
+        .find(|b| Some(b.id) == id)
+        .map(|b| (b, restores))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("backup #{} of `{target}`", id.unwrap_or_default()))
+        })
+}
+
 #[component]
-fn BackupDetail(
+fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
+    let b = backup;
+    let (verified, verified_ok) = verified_text(&b);
+    let target = b.target.clone();
+    let outcomes = restores
+        .into_iter()
+        .map(|r| view! { <RestoreOutcome restore=r target=target.clone()/> })
+        .collect_view();
+    view! {
+        <div class="mb-4 flex flex-wrap items-center gap-3">
+            <Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/>
+            <Badge text=verified ok=verified_ok test="backup-verified"/>
+        </div>
+        {b.error.clone().map(|e| view! { <pre class="mb-4 whitespace-pre-wrap rounded-md border border-red-300 bg-red-50 p-3 text-xs text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-error">{e}</pre> })}
+        <BackupFacts backup=b.clone()/>
+        <section class=CARD data-test="test-restore">
+            <h2 class="mb-1 font-medium">"Test restore"</h2>
+            <p class="mb-3 text-xs text-slate-500">"Restores this backup into a scratch database on the same server, counts every table's rows, then drops the scratch database."</p>
+            {match b.test.clone() {
+                Some(t) => view! { <TestResult test=t/> }.into_any(),
+                None => view! { <p class="text-sm text-slate-500">"Not test-restored yet."</p> }.into_any(),
+            }}
+        </section>
+        <section class=CARD data-test="restores">
+            <h2 class="mb-1 font-medium">"Restores"</h2>
+            <ul class="text-sm">{outcomes}</ul>
+        </section>
+    }
+}
+
+/// Download, test restore and restore, as the reader's roles allow. A
+/// failed or deleted backup has no file, so it offers none of them.
+#[component]
+fn BackupActions(
     backup: BackupView,
-    restores: Vec<RestoreView>,
     user: Option<CurrentUser>,
     actions: (ServerAction<TestRestoreBackup>, ServerAction<RestoreBackup>),
 ) -> impl IntoView {
     let b = backup;
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
-    let usable = b.state == RunState::Succeeded && b.deleted_at.is_none();
-    let (verified, verified_ok) = verified_text(&b);
-    let target = b.target.clone();
+    let has_file = b.state != RunState::Failed && b.deleted_at.is_none();
+    let test_running = b.test.as_ref().is_some_and(|t| t.state == "running");
     view! {
-        <div class="mb-6">
-            <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=format!("/backups/{target}")>{target.clone()}</a></p>
-            <h1 class="text-2xl font-semibold tracking-tight">{format!("Backup #{}", b.id)}</h1>
-        </div>
-        <div class="mb-4 flex flex-wrap items-center gap-3">
-            <Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/>
-            <Badge text=verified ok=verified_ok test="backup-verified"/>
-            {(can(Permission::Administer) && usable).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
-        </div>
-        {b.error.clone().map(|e| view! { <pre class="mb-4 whitespace-pre-wrap rounded-md border border-red-300 bg-red-50 p-3 text-xs text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-error">{e}</pre> })}
-        <BackupFacts backup=b.clone()/>
-        <TestRestore backup=b.clone() allowed=can(Permission::RunBackup) && usable action=actions.0/>
-        <Restore backup=b restores=restores allowed=can(Permission::RestoreBackup) && usable action=actions.1/>
+        <section class=CARD data-test="backup-actions">
+            <h2 class="mb-3 font-medium">"Actions"</h2>
+            <div class="flex flex-wrap items-end gap-4">
+                {(can(Permission::Administer) && has_file).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
+                {(can(Permission::RunBackup) && has_file && !test_running).then(|| view! {
+                    <ActionForm action=actions.0>
+                        <input type="hidden" name="id" value=b.id.to_string()/>
+                        <button type="submit" class=BUTTON data-test="run-test-restore">"Test restore"</button>
+                    </ActionForm>
+                })}
+            </div>
+            {(can(Permission::RestoreBackup) && has_file).then(|| view! { <RestoreForm backup=b.clone() action=actions.1/> })}
+        </section>
     }
 }
 
@@ -119,28 +179,6 @@ fn BackupFacts(backup: BackupView) -> impl IntoView {
             <Fact label="Kept by" value=kept test="kept-by"/>
             <Fact label="By" value=b.actor.clone() test="backup-actor"/>
         </dl>
-    }
-}
-
-#[component]
-fn TestRestore(
-    backup: BackupView,
-    allowed: bool,
-    action: ServerAction<TestRestoreBackup>,
-) -> impl IntoView {
-    let running = backup.test.as_ref().is_some_and(|t| t.state == "running");
-    view! {
-        <section class=CARD data-test="test-restore">
-            <h2 class="mb-1 font-medium">"Test restore"</h2>
-            <p class="mb-3 text-xs text-slate-500">"Restores this backup into a scratch database on the same server, counts every table's rows, then drops the scratch database."</p>
-            {backup.test.clone().map(|t| view! { <TestResult test=t/> })}
-            {(allowed && !running).then(|| view! {
-                <ActionForm action=action attr:class="mt-3">
-                    <input type="hidden" name="id" value=backup.id.to_string()/>
-                    <button type="submit" class=BUTTON data-test="run-test-restore">"Test restore"</button>
-                </ActionForm>
-            })}
-        </section>
     }
 }
 
@@ -176,34 +214,19 @@ fn TestResult(test: TestRestoreView) -> impl IntoView {
 }
 
 #[component]
-fn Restore(
-    backup: BackupView,
-    restores: Vec<RestoreView>,
-    allowed: bool,
-    action: ServerAction<RestoreBackup>,
-) -> impl IntoView {
+fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl IntoView {
     let target = backup.target.clone();
-    let outcomes = restores
-        .into_iter()
-        .map(|r| view! { <RestoreOutcome restore=r target=target.clone()/> })
-        .collect_view();
     view! {
-        <section class=CARD data-test="restore">
-            <h2 class="mb-1 font-medium">"Restore"</h2>
-            <p class="mb-3 text-xs text-slate-500">
-                {format!("Replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
-            </p>
-            {allowed.then(|| view! {
-                <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
-                    <input type="hidden" name="id" value=backup.id.to_string()/>
-                    <label class="text-xs">{format!("Type `{target}` to confirm ")}
-                        <input name="confirm" required autocomplete="off" class=INPUT/>
-                    </label>
-                    <button type="submit" data-test="restore-submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Restore this backup"</button>
-                </ActionForm>
-            })}
-            <ul class="mt-3 text-sm">{outcomes}</ul>
-        </section>
+        <p class="mb-3 mt-4 text-xs text-slate-500">
+            {format!("Restore replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
+        </p>
+        <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
+            <input type="hidden" name="id" value=backup.id.to_string()/>
+            <label class="text-xs">{format!("Type `{target}` to confirm ")}
+                <input name="confirm" required autocomplete="off" class=INPUT/>
+            </label>
+            <button type="submit" data-test="restore-submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Restore this backup"</button>
+        </ActionForm>
     }
 }
 

@@ -104,6 +104,19 @@ pub fn ActionErrors(
     }
 }
 
+/// An error in place of a page's content. A target or backup that does
+/// not exist answers 404, like an unknown path.
+#[component]
+pub fn PageError(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (AppError::NotFound(_), Some(response)) =
+        (&error, use_context::<leptos_axum::ResponseOptions>())
+    {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! { <ErrorNotice error=error/> }
+}
+
 /// A counter that goes up whenever the target's backups or restores
 /// change (after hydration): pages read their data again on each step.
 pub fn live_refresh(target: String) -> RwSignal<u32> {

@@ -1,6 +1,6 @@
 //! The schedule of a target: its cron expression in words, the next three
 //! runs (UTC and the viewer's zone), the GFS policy with a preview of what
-//! the next retention pass deletes, and the editor for administrators.
+//! the next retention pass deletes; and the editor for administrators.
 
 use super::api::SaveBackupSchedule;
 use super::parts::{RunTimes, BUTTON, CARD, INPUT};
@@ -8,13 +8,9 @@ use super::retention::Policy;
 use super::TargetDetail;
 use leptos::prelude::*;
 
+/// The schedule as it is, and what the next retention pass would delete.
 #[component]
-pub fn ScheduleSection(
-    detail: TargetDetail,
-    admin: bool,
-    save: ServerAction<SaveBackupSchedule>,
-) -> impl IntoView {
-    let target = detail.summary.name.clone();
+pub fn ScheduleSummary(detail: TargetDetail) -> impl IntoView {
     let doomed: Vec<String> = detail
         .backups
         .iter()
@@ -43,13 +39,13 @@ pub fn ScheduleSection(
         <section class=CARD data-test="schedule">
             <h2 class="mb-2 font-medium">"Schedule and retention"</h2>
             {summary}
-            {admin.then(|| view! { <ScheduleEditor target=target current=current save=save/> })}
         </section>
     }
 }
 
+/// The editor, for administrators.
 #[component]
-fn ScheduleEditor(
+pub fn ScheduleEditor(
     target: String,
     current: Option<super::ScheduleView>,
     save: ServerAction<SaveBackupSchedule>,
@@ -65,7 +61,9 @@ fn ScheduleEditor(
         ),
     };
     view! {
-        <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3" attr:data-test="schedule-form">
+        <section class=CARD>
+        <h2 class="mb-1 font-medium">"Change the schedule"</h2>
+        <ActionForm action=save attr:class="flex flex-wrap items-end gap-3" attr:data-test="schedule-form">
             <input type="hidden" name="target" value=target/>
             <label class="text-xs">"Cron (UTC) "
                 <input name="cron" value=cron placeholder="30 2 * * *" class=format!("{INPUT} font-mono")/>
@@ -76,5 +74,6 @@ fn ScheduleEditor(
             <button type="submit" class=BUTTON data-test="schedule-save">"Save schedule"</button>
         </ActionForm>
         <p class="mt-2 text-xs text-slate-500">"Five fields: minute hour day-of-month month day-of-week, e.g. `30 2 * * *` daily at 02:30 UTC. Empty removes the schedule."</p>
+        </section>
     }
 }

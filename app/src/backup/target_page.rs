@@ -6,11 +6,11 @@ use super::api::{
     read_backup_target, RunBackup, SaveBackupSchedule, TestBackupTarget, UpdateBackupTarget,
 };
 use super::parts::*;
-use super::schedule_form::ScheduleSection;
+use super::schedule_form::{ScheduleEditor, ScheduleSummary};
 use super::{human_duration, BackupView, RestoreView, TargetDetail};
 use crate::auth::api::{whoami, CurrentUser};
 use crate::auth::Permission;
-use crate::layout::{ErrorNotice, Fact};
+use crate::layout::Fact;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -23,16 +23,19 @@ pub fn TargetPage() -> impl IntoView {
     let run = ServerAction::<RunBackup>::new();
     let update = ServerAction::<UpdateBackupTarget>::new();
     let schedule = ServerAction::<SaveBackupSchedule>::new();
-    let versions = move || {
-        [
-            run.version().get(),
-            update.version().get(),
-            schedule.version().get(),
-        ]
-    };
-    let detail = Resource::new(
-        move || (target.get(), tick.get(), versions()),
+    let probe = ServerAction::<TestBackupTarget>::new();
+    let saved = move || [update.version().get(), schedule.version().get()];
+    let acted = move || [run.version().get(), probe.version().get()];
+    // Facts and tables follow every change, progress included…
+    let live = Resource::new(
+        move || (target.get(), tick.get(), acted(), saved()),
         |(t, ..)| read_backup_target(t),
+    );
+    // …while the forms come from a copy that changes only when settings are
+    // saved, so that a running backup never wipes what someone is typing.
+    let settings = Resource::new(
+        move || (target.get(), saved()),
+        |(t, _)| read_backup_target(t),
     );
     let me = Resource::new(|| (), |_| whoami());
     let errors = Signal::derive(move || {
@@ -44,48 +47,62 @@ pub fn TargetPage() -> impl IntoView {
     });
     view! {
         <Title text=move || format!("Backups of {}", target.get())/>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let user = me.await.ok().flatten();
+                view! { <TargetHeader name=target.get() user=user actions=(run, probe)/> }
+            })}
+        </Suspense>
         <ActionErrors results=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
-                match detail.await {
-                    Ok(d) => view! { <TargetView detail=d user=user actions=(run, update, schedule)/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                match live.await {
+                    Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
                 }
             })}
         </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let detail = settings.await.ok().filter(|_| admin)?;
+                Some(view! { <TargetSettings detail=detail update=update schedule=schedule/> })
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn TargetView(
-    detail: TargetDetail,
+fn TargetHeader(
+    name: String,
     user: Option<CurrentUser>,
-    actions: (
-        ServerAction<RunBackup>,
-        ServerAction<UpdateBackupTarget>,
-        ServerAction<SaveBackupSchedule>,
-    ),
+    actions: (ServerAction<RunBackup>, ServerAction<TestBackupTarget>),
 ) -> impl IntoView {
-    let (run, update, schedule) = actions;
-    let can = move |p| user.as_ref().is_some_and(|u| u.can(p));
-    let (admin, runner) = (can(Permission::Administer), can(Permission::RunBackup));
+    let can = |p| user.as_ref().is_some_and(|u| u.can(p));
+    let (run, probe) = actions;
+    view! {
+        <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a></p>
+                <h1 class="text-2xl font-semibold tracking-tight" data-test="target-name">{name.clone()}</h1>
+            </div>
+            <div class="flex gap-2">
+                {can(Permission::RunBackup).then(|| view! { <RunButton target=name.clone() run=run/> })}
+                {can(Permission::Administer).then(|| view! { <TestConnection target=name.clone() probe=probe/> })}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn LiveTarget(detail: TargetDetail, admin: bool) -> impl IntoView {
     let s = detail.summary.clone();
     let age = s
         .last_good_age_secs
         .map(|a| format!("{} ago", human_duration(a)))
         .unwrap_or_else(|| "never".into());
     view! {
-        <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
-            <div>
-                <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a></p>
-                <h1 class="text-2xl font-semibold tracking-tight" data-test="target-name">{s.name.clone()}</h1>
-            </div>
-            <div class="flex gap-2">
-                {runner.then(|| view! { <RunButton target=s.name.clone() run=run/> })}
-                {admin.then(|| view! { <TestConnection target=s.name.clone()/> })}
-            </div>
-        </div>
         <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Fact label="Database" value=s.display.clone() test="target-display"/>
             <Fact label="Server version" value=s.server_version.clone().unwrap_or_else(|| "not yet known".into()) test="target-version"/>
@@ -99,8 +116,20 @@ fn TargetView(
         })}
         <BackupsTable backups=detail.backups.clone() target=s.name.clone() admin=admin/>
         <RestoresTable restores=detail.restores.clone() target=s.name.clone()/>
-        <ScheduleSection detail=detail.clone() admin=admin save=schedule/>
-        {admin.then(|| view! { <EditTarget target=s.name.clone() rpo=s.rpo_hours update=update/> })}
+        <ScheduleSummary detail=detail/>
+    }
+}
+
+#[component]
+fn TargetSettings(
+    detail: TargetDetail,
+    update: ServerAction<UpdateBackupTarget>,
+    schedule: ServerAction<SaveBackupSchedule>,
+) -> impl IntoView {
+    let name = detail.summary.name.clone();
+    view! {
+        <ScheduleEditor target=name.clone() current=detail.schedule save=schedule/>
+        <EditTarget target=name rpo=detail.summary.rpo_hours update=update/>
     }
 }
 
@@ -117,13 +146,12 @@ fn RunButton(target: String, run: ServerAction<RunBackup>) -> impl IntoView {
 }
 
 #[component]
-fn TestConnection(target: String) -> impl IntoView {
-    let test = ServerAction::<TestBackupTarget>::new();
+fn TestConnection(target: String, probe: ServerAction<TestBackupTarget>) -> impl IntoView {
     view! {
-        <ActionForm action=test attr:class="flex items-center gap-2">
+        <ActionForm action=probe attr:class="flex items-center gap-2">
             <input type="hidden" name="target" value=target/>
             <button type="submit" data-test="test-connection" class=BUTTON>"Test connection"</button>
-            {move || test.value().get().map(|r| match r {
+            {move || probe.value().get().map(|r| match r {
                 Ok(v) => view! { <span data-test="connection-result" class="text-xs text-emerald-700 dark:text-emerald-300">{format!("connected: PostgreSQL {v}")}</span> }.into_any(),
                 Err(e) => view! { <span data-test="connection-result" class="text-xs text-red-700 dark:text-red-300">{e.to_string()}</span> }.into_any(),
             })}
@@ -175,11 +203,11 @@ fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
     view! {
         <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("backup-{}", b.id)>
             <td class=TD><a class="underline" href=format!("/backups/{target}/{}", b.id)>{b.id}</a></td>
-            <td class=format!("{TD} font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
             <td class=TD>{b.kind.clone()}</td>
             <td class=TD title=b.error.clone().unwrap_or_default()><Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/></td>
-            <td class=TD data-test="backup-size">{size_text(&b)}</td>
-            <td class=TD>{duration_text(&b)}</td>
+            <td class=format!("{TD} whitespace-nowrap") data-test="backup-size">{size_text(&b)}</td>
+            <td class=format!("{TD} whitespace-nowrap")>{duration_text(&b)}</td>
             <td class=format!("{TD} font-mono text-xs") title=sum.clone()>{short}</td>
             <td class=TD><Badge text=verified ok=verified_ok test="backup-verified"/></td>
             <td class=format!("{TD} text-xs") data-test="kept-by">{kept}</td>

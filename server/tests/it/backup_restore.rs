@@ -19,6 +19,15 @@ async fn change(source: &SourceDb) {
     .unwrap();
 }
 
+/// Starts a restore as `admin` and waits for its end.
+async fn restore_and_wait(admin: &mut crate::common::Client, pool: &PgPool, backup: i64) -> i64 {
+    let reply = restore(admin, backup, "shop").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let started: app::backup::RestoreStarted = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(restore_done(pool, started.restore).await, "succeeded");
+    started.restore
+}
+
 async fn restore(
     admin: &mut crate::common::Client,
     backup: i64,
@@ -44,42 +53,28 @@ async fn restore_brings_the_old_rows_back_and_its_safety_backup_undoes_it(pool: 
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let wrong = restore(&mut admin, backup, "shop2").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        wrong.body.contains("confirm") && wrong.body.contains("`shop`"),
-        "{}",
-        wrong.body
-    );
-    let reply = restore(&mut admin, backup, "shop").await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let started: app::backup::RestoreStarted = serde_json::from_str(&reply.body).unwrap();
-    assert_eq!(restore_done(&pool, started.restore).await, "succeeded");
+    assert!(wrong.body.contains("`shop`"), "{}", wrong.body);
+    let restore_id = restore_and_wait(&mut admin, &pool, backup).await;
     assert_same_rows(&source.rows().await, &original, "the old rows are back");
 
     let (safety, bytes_read, total): (i64, i64, i64) = sqlx::query_as(
         "SELECT safety_backup_id, bytes_read, total_bytes FROM backup_restore WHERE id = $1",
     )
-    .bind(started.restore)
+    .bind(restore_id)
     .fetch_one(&pool)
     .await
     .unwrap();
     assert_eq!(bytes_read, total);
     let page = admin.get(&format!("/backups/shop/{backup}")).await;
-    assert!(
-        page.body
-            .contains(&format!("To undo, restore safety backup #{safety}")),
-        "{}",
-        page.body
-    );
+    let undo = format!("To undo, restore safety backup #{safety}");
+    assert!(page.body.contains(&undo), "{}", page.body);
 
-    let undo = restore(&mut admin, safety, "shop").await;
-    let undo: app::backup::RestoreStarted = serde_json::from_str(&undo.body).unwrap();
-    assert_eq!(restore_done(&pool, undo.restore).await, "succeeded");
+    restore_and_wait(&mut admin, &pool, safety).await;
     assert_same_rows(
         &source.rows().await,
         &changed,
         "the safety backup holds the changed state",
     );
-
     let outcomes: Vec<String> = sqlx::query_scalar(
         "SELECT outcome FROM audit_event WHERE action = 'backup.restore' ORDER BY id",
     )
@@ -215,5 +210,32 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
         "pg_restore never got the last block, so nothing changed",
     );
     source.drop_db().await;
+    remove_store(&s);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn opsdecks_own_database_is_never_restored_from_inside_opsdeck(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let own = crate::common::url_of(&pool).await;
+    let target_id = add_target(&s, "self", &own).await;
+    let backup = backup_of(&s, target_id).await;
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let reply = restore(&mut admin, backup, "self").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("Opsdeck's own database"),
+        "{}",
+        reply.body
+    );
+    let restores: i64 = sqlx::query_scalar("SELECT count(*) FROM backup_restore")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(restores, 0);
     remove_store(&s);
 }

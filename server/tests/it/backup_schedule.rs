@@ -130,69 +130,68 @@ async fn a_retention_pass_deletes_exactly_what_gfs_plans_and_never_the_newest_ve
     let s = state(pool.clone(), &dead_docker_host());
     let mut runner = TestRunner::deterministic();
     for case in 0..16 {
-        let (history, (d, w, m)) = histories().new_tree(&mut runner).unwrap().current();
-        let name = format!("t{case}");
-        let target_id = add_target(&s, &name, &url_for("anything")).await;
-        let policy = Policy {
-            daily: d,
-            weekly: w,
-            monthly: m,
-        };
-        let admin = system_admin(&s).await;
-        app::backup::ssr::schedule::save(
-            &s,
-            &admin,
-            &name,
-            "@daily",
-            [&d.to_string(), &w.to_string(), &m.to_string()],
-        )
-        .await
-        .unwrap();
-        let stored = insert_history(&s, target_id, &name, &history).await;
-        let target = app::backup::ssr::target::find(&s.db, &name).await.unwrap();
-        let mut deleted = app::backup::ssr::prune::apply(&s, &target).await.unwrap();
-        deleted.sort();
-
-        let candidates: Vec<Candidate> = stored.iter().map(|(c, _)| *c).collect();
-        let mut planned: Vec<i64> = plan(&policy, &candidates)
-            .iter()
-            .filter(|d| d.deleted())
-            .map(|d| d.id)
-            .collect();
-        planned.sort();
-        assert_eq!(deleted, planned, "case {case}: {history:?} {policy:?}");
-        let newest_verified = candidates
-            .iter()
-            .filter(|c| c.verified)
-            .max_by_key(|c| (c.taken_at, c.id));
-        if let Some(n) = newest_verified {
-            assert!(
-                !deleted.contains(&n.id),
-                "case {case}: the newest verified was deleted"
-            );
-        }
-        for (c, path) in &stored {
-            assert_eq!(
-                path.exists(),
-                !deleted.contains(&c.id),
-                "case {case}: file of #{}",
-                c.id
-            );
-        }
-        let audited: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_event WHERE action = 'backup.delete' AND target = $1",
-        )
-        .bind(format!("backup_target:{name}"))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        assert_eq!(
-            audited,
-            deleted.len() as i64,
-            "case {case}: every deletion audited"
-        );
+        let (history, keep) = histories().new_tree(&mut runner).unwrap().current();
+        check_pass(&s, &format!("t{case}"), &history, keep).await;
     }
     remove_store(&s);
+}
+
+/// One case: a target `name` with this history and policy, one pass.
+async fn check_pass(s: &AppState, name: &str, history: &[Entry], (d, w, m): Keep) {
+    let target_id = add_target(s, name, &url_for("anything")).await;
+    let policy = Policy {
+        daily: d,
+        weekly: w,
+        monthly: m,
+    };
+    let keep = [d.to_string(), w.to_string(), m.to_string()];
+    let admin = system_admin(s).await;
+    app::backup::ssr::schedule::save(s, &admin, name, "@daily", [&keep[0], &keep[1], &keep[2]])
+        .await
+        .unwrap();
+    let stored = insert_history(s, target_id, name, history).await;
+    let target = app::backup::ssr::target::find(&s.db, name).await.unwrap();
+    let mut deleted = app::backup::ssr::prune::apply(s, &target).await.unwrap();
+    deleted.sort();
+
+    let candidates: Vec<Candidate> = stored.iter().map(|(c, _)| *c).collect();
+    let mut planned: Vec<i64> = plan(&policy, &candidates)
+        .iter()
+        .filter(|d| d.deleted())
+        .map(|d| d.id)
+        .collect();
+    planned.sort();
+    assert_eq!(deleted, planned, "{name}: {history:?} {policy:?}");
+    let newest_verified = candidates
+        .iter()
+        .filter(|c| c.verified)
+        .max_by_key(|c| (c.taken_at, c.id));
+    if let Some(n) = newest_verified {
+        assert!(
+            !deleted.contains(&n.id),
+            "{name}: the newest verified was deleted"
+        );
+    }
+    for (c, path) in &stored {
+        assert_eq!(
+            path.exists(),
+            !deleted.contains(&c.id),
+            "{name}: file of #{}",
+            c.id
+        );
+    }
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_event WHERE action = 'backup.delete' AND target = $1",
+    )
+    .bind(format!("backup_target:{name}"))
+    .fetch_one(&s.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        deleted.len() as i64,
+        "{name}: every deletion audited"
+    );
 }
 
 /// Stores one succeeded backup row (and a small file) per history entry.

@@ -8,14 +8,17 @@ mod audit;
 mod audit_page;
 mod auth;
 mod backup_http;
+mod backup_pages;
 mod backup_restore;
 mod backup_run;
 mod backup_schedule;
+mod backup_secrets;
 mod backup_support;
 
 mod docker_engine;
 mod embedded_pg;
 mod http;
+mod password_cluster;
 mod tokens;
 mod users;
 mod users_admin;

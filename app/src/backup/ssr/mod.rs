@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod conn;
 pub mod dump;
+pub mod ending;
 pub mod feed;
 pub mod lock;
 pub mod model;

@@ -38,7 +38,12 @@ pub async fn start(
             ),
         ));
     }
-    open(state, &target)?;
+    if is_opsdeck_itself(state, &open(state, &target)?).await {
+        return Err(invalid(
+            "backup",
+            format!("`{}` is Opsdeck's own database: a restore from inside Opsdeck would overwrite its own records as it runs; stop Opsdeck and use pg_restore", target.name),
+        ));
+    }
     if let Err(e) = backup.checked_path(state).await {
         refuse(state, actor, &target, &backup, &e).await?;
         return Err(e);
@@ -61,6 +66,31 @@ pub async fn start(
         lock.release().await;
     });
     Ok(RestoreStarted { restore: id, url })
+}
+
+/// Whether `conn` reaches this installation's own database (its
+/// `instance` row carries our installation id). Unreachable: no.
+async fn is_opsdeck_itself(state: &AppState, conn: &super::conn::Conn) -> bool {
+    use sqlx::{ConnectOptions, Connection};
+    let ours: Option<String> = sqlx::query_scalar("SELECT installation_id::text FROM instance")
+        .fetch_optional(&state.db)
+        .await
+        .ok()
+        .flatten();
+    let Ok(options) = conn.connect_options() else {
+        return false;
+    };
+    let Ok(mut c) = options.connect().await else {
+        return false;
+    };
+    // Any other database has no such table: the query fails, and it is not ours.
+    let theirs: Option<String> =
+        sqlx::query_scalar("SELECT installation_id::text FROM public.instance")
+            .fetch_optional(&mut c)
+            .await
+            .unwrap_or(None);
+    let _ = c.close().await;
+    ours.is_some() && ours == theirs
 }
 
 /// A refused restore is audited too: someone tried.

@@ -5,6 +5,7 @@
 
 use super::archive::{self, Listing};
 use super::dump::{dump, Dumped};
+use super::ending::record_ending;
 use super::lock::{Job, JobLock};
 use super::store::BackupStore;
 use super::target::{db, find, open, TargetRow};
@@ -34,9 +35,9 @@ pub struct Request {
 /// A recorded backup still to be run, holding its liveness lock.
 pub struct Begun {
     pub id: i64,
-    started_at: DateTime<Utc>,
-    target: TargetRow,
-    request: Request,
+    pub(super) started_at: DateTime<Utc>,
+    pub(super) target: TargetRow,
+    pub(super) request: Request,
     lock: JobLock,
 }
 
@@ -83,10 +84,10 @@ pub async fn begin(
 
 /// What a finished dump left: the file and, unless it could not be read
 /// back, its table of contents.
-struct Produced {
-    file: String,
-    dumped: Dumped,
-    listing: Result<Listing, String>,
+pub(super) struct Produced {
+    pub file: String,
+    pub dumped: Dumped,
+    pub listing: Result<Listing, String>,
 }
 
 /// Runs a begun backup to its end and records the ending. Never fails
@@ -171,65 +172,6 @@ pub async fn report_progress(
             let _ = sqlx::query(sql).bind(id).bind(now).execute(&db_pool).await;
         }
     }
-}
-
-async fn record_ending(
-    state: &AppState,
-    begun: &Begun,
-    result: &Result<Produced, String>,
-) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
-    let details = match result {
-        Ok(p) => {
-            let listing = p.listing.as_ref().ok();
-            sqlx::query(
-                "UPDATE backup SET state = 'succeeded', file = $2, size_bytes = $3, bytes_written = $3,
-                 sha256 = $4, server_version = $5, toc_entries = $6, verify_error = $7,
-                 verified_at = CASE WHEN $6::int IS NULL THEN NULL ELSE now() END,
-                 finished_at = now() WHERE id = $1",
-            )
-            .bind(begun.id)
-            .bind(&p.file)
-            .bind(p.dumped.size)
-            .bind(&p.dumped.sha256)
-            .bind(listing.and_then(|l| l.server_version.clone()))
-            .bind(listing.map(|l| l.entries))
-            .bind(p.listing.as_ref().err())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            json!({ "backup": begun.id, "kind": begun.request.kind, "size": p.dumped.size,
-                    "sha256": p.dumped.sha256, "verified": listing.is_some(),
-                    "error": p.listing.as_ref().err() })
-        }
-        Err(e) => {
-            sqlx::query(
-                "UPDATE backup SET state = 'failed', error = $2, finished_at = now() WHERE id = $1",
-            )
-            .bind(begun.id)
-            .bind(e)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            json!({ "backup": begun.id, "kind": begun.request.kind, "error": e })
-        }
-    };
-    let ok = matches!(result, Ok(p) if p.listing.is_ok());
-    let outcome = if ok {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    let r = Record::new(
-        &begun.request.actor,
-        "backup.run",
-        begun.target.audit_target(),
-        outcome,
-    )
-    .details(details)
-    .meta(&begun.request.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
 }
 
 /// "Back up now": starts a manual backup of `target` and answers at once.

@@ -78,6 +78,16 @@ fn count(field: &str, text: &str, default: u32) -> Result<u32, AppError> {
     }
 }
 
+/// The policy of a schedule form: empty fields take the defaults.
+fn parse_policy(keep: [&str; 3]) -> Result<Policy, AppError> {
+    let defaults = Policy::default();
+    Ok(Policy {
+        daily: count("keep_daily", keep[0], defaults.daily)?,
+        weekly: count("keep_weekly", keep[1], defaults.weekly)?,
+        monthly: count("keep_monthly", keep[2], defaults.monthly)?,
+    })
+}
+
 /// Sets (or, with an empty expression, removes) the schedule of `target`.
 /// Slots before now never run: saving does not fire one of the past.
 pub async fn save(
@@ -89,38 +99,12 @@ pub async fn save(
 ) -> Result<(), AppError> {
     let row = find(&state.db, target).await?;
     let cron = cron.trim();
-    let defaults = Policy::default();
-    let policy = Policy {
-        daily: count("keep_daily", keep[0], defaults.daily)?,
-        weekly: count("keep_weekly", keep[1], defaults.weekly)?,
-        monthly: count("keep_monthly", keep[2], defaults.monthly)?,
-    };
+    let policy = parse_policy(keep)?;
     if !cron.is_empty() {
         parse_cron(cron)?;
     }
     let mut tx = state.db.begin().await.map_err(db)?;
-    if cron.is_empty() {
-        sqlx::query("DELETE FROM backup_schedule WHERE target_id = $1")
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    } else {
-        sqlx::query(
-            "INSERT INTO backup_schedule (target_id, cron, keep_daily, keep_weekly, keep_monthly)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (target_id) DO UPDATE SET cron = $2, keep_daily = $3, keep_weekly = $4,
-               keep_monthly = $5, active_since = now(), updated_at = now()",
-        )
-        .bind(row.id)
-        .bind(cron)
-        .bind(policy.daily as i32)
-        .bind(policy.weekly as i32)
-        .bind(policy.monthly as i32)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    }
+    write(&mut tx, row.id, cron, &policy).await?;
     let r = Record::new(
         actor.audit_name(),
         "backup.schedule",
@@ -129,11 +113,36 @@ pub async fn save(
     )
     .details(
         json!({ "cron": (!cron.is_empty()).then_some(cron), "keep_daily": policy.daily,
-                          "keep_weekly": policy.weekly, "keep_monthly": policy.monthly }),
+                      "keep_weekly": policy.weekly, "keep_monthly": policy.monthly }),
     )
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)
+}
+
+async fn write(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    target_id: i64,
+    cron: &str,
+    policy: &Policy,
+) -> Result<(), AppError> {
+    let query = if cron.is_empty() {
+        sqlx::query("DELETE FROM backup_schedule WHERE target_id = $1").bind(target_id)
+    } else {
+        sqlx::query(
+            "INSERT INTO backup_schedule (target_id, cron, keep_daily, keep_weekly, keep_monthly)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (target_id) DO UPDATE SET cron = $2, keep_daily = $3, keep_weekly = $4,
+               keep_monthly = $5, active_since = now(), updated_at = now()",
+        )
+        .bind(target_id)
+        .bind(cron)
+        .bind(policy.daily as i32)
+        .bind(policy.weekly as i32)
+        .bind(policy.monthly as i32)
+    };
+    query.execute(&mut **tx).await.map_err(db)?;
+    Ok(())
 }
 
 #[cfg(test)]

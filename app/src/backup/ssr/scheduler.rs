@@ -55,6 +55,19 @@ async fn claim(
     target_id: i64,
     slot: DateTime<Utc>,
 ) -> Result<Option<JoinHandle<()>>, AppError> {
+    // Most passes find the slot taken; asking first spares the insert (and
+    // an identity value) each time. The insert still decides any race.
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM backup WHERE target_id = $1 AND slot = $2)",
+    )
+    .bind(target_id)
+    .bind(slot)
+    .fetch_one(&state.db)
+    .await
+    .map_err(db)?;
+    if taken {
+        return Ok(None);
+    }
     let target = find(&state.db, &target_id.to_string()).await?;
     let request = Request {
         kind: "scheduled",
