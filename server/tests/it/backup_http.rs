@@ -209,8 +209,15 @@ async fn an_admin_downloads_the_exact_file_and_the_download_is_audited(pool: PgP
     let mut req = req;
     req.headers_mut()
         .insert("cookie", admin.cookie().unwrap().parse().unwrap());
+    req.headers_mut()
+        .insert("accept-encoding", "gzip, br".parse().unwrap());
     let response = tower::ServiceExt::oneshot(router, req).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-encoding"],
+        "identity",
+        "sent as stored"
+    );
     let sum = response.headers()["x-backup-sha256"]
         .to_str()
         .unwrap()
