@@ -84,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("endpoints")) view=deploy::EndpointsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("backups") view=backup::BackupsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target")) view=backup::TargetPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target"), ParamSegment("backup")) view=backup::BackupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>
                 </Routes>

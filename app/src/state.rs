@@ -21,6 +21,8 @@ pub struct AppState {
     pub live: crate::live::LiveEvents,
     /// Work that outlives its request, and the signal that the server stops.
     pub background: Background,
+    /// Where backup files are kept (`OPSDECK_BACKUP_DIR`).
+    pub backups: crate::backup::ssr::store::BackupStore,
 }
 
 /// Rollouts (and other long work) run on after the request that started

@@ -147,6 +147,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
             [
                 "Overview",
                 "Services",
+                "Backups",
                 "Engine",
                 "API tokens",
                 "Users",
@@ -204,7 +205,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         sign_in(&c, &server, "vera", "a viewer's long password").await;
         assert_eq!(
             nav_links(&c).await,
-            ["Overview", "Services", "Engine", "API tokens"]
+            ["Overview", "Services", "Backups", "Engine", "API tokens"]
         );
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=error]")
@@ -289,4 +290,67 @@ async fn pages_are_readable_without_javascript() {
         css.text().await.unwrap().contains(".grid"),
         "the generated stylesheet is served"
     );
+}
+
+/// Adds a target for Opsdeck's own database through the form on `/backups`.
+async fn add_self_target(c: &Client, server: &Server) {
+    // `db start` beside the running server names its cluster without touching it.
+    let url = server.cli(&["db", "start"], "").trim().to_string();
+    c.goto(&server.url("/backups")).await.unwrap();
+    wait_until_hydrated(c).await;
+    fill(c, "name", "self").await;
+    fill(c, "url", &url).await;
+    click(c, "[data-test=create-target-submit]").await;
+    assert!(wait_for_text(c, "[data-test=target-self]")
+        .await
+        .contains("never"));
+}
+
+#[tokio::test]
+async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
+    let test = "backup_in_browser";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = Server::start(test).await;
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        add_self_target(&c, &server).await;
+        click(&c, "[data-test=target-self] a").await;
+        wait_for_path(&c, "/backups/self").await;
+        wait_until_hydrated(&c).await;
+        c.execute("window.__opsdeck_marker = 5", vec![])
+            .await
+            .unwrap();
+        click(&c, "[data-test=run-backup]").await;
+        // The row appears and turns verified through the live stream alone.
+        let verified = eventually("a verified backup", WAIT, || async {
+            text_of(&c, "[data-test=backups-table] [data-test=backup-verified]")
+                .await
+                .filter(|t| t == "verified")
+        })
+        .await;
+        assert_eq!(verified, "verified");
+        assert_eq!(
+            wait_for_text(&c, "[data-test=backup-state]").await,
+            "succeeded"
+        );
+        let marker = c
+            .execute("return window.__opsdeck_marker", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marker, serde_json::json!(5), "the page was not reloaded");
+
+        fill(&c, "cron", "30 2 * * *").await;
+        click(&c, "[data-test=schedule-save]").await;
+        assert!(wait_for_text(&c, "[data-test=schedule-words]")
+            .await
+            .contains("02:30"));
+        let local = wait_for_text(&c, "[data-test=run-local]").await;
+        assert!(
+            local.contains("02:30") || local.contains('('),
+            "the viewer's zone: {local}"
+        );
+    })
+    .await;
 }

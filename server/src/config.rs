@@ -33,6 +33,9 @@ pub struct Settings {
     /// `OPSDECK_SECRET_KEY`: 32 bytes, base64, sealing stored secrets; unset
     /// means a key file `secret.key` (mode 0600) in the data directory.
     pub secret_key: Option<SecretString>,
+    /// `OPSDECK_BACKUP_DIR`: the backup store; unset means `backups/` in
+    /// the data directory.
+    pub backup_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,12 +79,14 @@ impl Settings {
     /// Reads settings through `get`, so tests need not touch the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let data_dir = get("OPSDECK_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("./.opsdeck"));
         Ok(Settings {
             addr: parse_addr(get("OPSDECK_ADDR"))?,
             database_url: parse_database_url(get("DATABASE_URL"))?,
-            data_dir: get("OPSDECK_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("./.opsdeck")),
+            backup_dir: parse_backup_dir(get("OPSDECK_BACKUP_DIR"), &data_dir)?,
+            data_dir,
             docker_host: parse_docker_host(get("DOCKER_HOST"))?,
             log_filter: parse_log_filter(get("OPSDECK_LOG"))?,
             log_format: parse_log_format(get("OPSDECK_LOG_FORMAT"))?,
@@ -128,6 +133,26 @@ fn parse_database_url(v: Option<String>) -> Result<Option<SecretString>, ConfigE
     v.parse::<sqlx::postgres::PgConnectOptions>()
         .map_err(|_| invalid("DATABASE_URL", "is not a valid PostgreSQL connection URL"))?;
     Ok(Some(SecretString::from(v)))
+}
+
+fn parse_backup_dir(v: Option<String>, data_dir: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    let Some(v) = v else {
+        return Ok(data_dir.join("backups"));
+    };
+    let path = PathBuf::from(&v);
+    if !path.is_absolute() {
+        return Err(invalid(
+            "OPSDECK_BACKUP_DIR",
+            format!("`{v}` must be an absolute path such as /var/backups/opsdeck"),
+        ));
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(invalid(
+            "OPSDECK_BACKUP_DIR",
+            format!("`{v}` exists and is not a folder"),
+        ));
+    }
+    Ok(path)
 }
 
 fn parse_docker_host(v: Option<String>) -> Result<String, ConfigError> {
@@ -223,6 +248,21 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("./.opsdeck"));
         assert_eq!(s.docker_host, "unix:///var/run/docker.sock");
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.backup_dir, PathBuf::from("./.opsdeck/backups"));
+    }
+
+    #[test]
+    fn backup_dir_follows_the_data_dir_or_must_be_an_absolute_folder() {
+        let s = settings(&[("OPSDECK_DATA_DIR", "/var/lib/opsdeck")]).unwrap();
+        assert_eq!(s.backup_dir, PathBuf::from("/var/lib/opsdeck/backups"));
+        let s = settings(&[("OPSDECK_BACKUP_DIR", "/srv/backups")]).unwrap();
+        assert_eq!(s.backup_dir, PathBuf::from("/srv/backups"));
+        let e = settings(&[("OPSDECK_BACKUP_DIR", "backups")]).unwrap_err();
+        assert_eq!(e.var, "OPSDECK_BACKUP_DIR");
+        assert!(e.to_string().contains("absolute"), "{e}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let e = settings(&[("OPSDECK_BACKUP_DIR", file.path().to_str().unwrap())]).unwrap_err();
+        assert!(e.to_string().contains("not a folder"), "{e}");
     }
 
     #[test]

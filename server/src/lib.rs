@@ -29,6 +29,7 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(app::deploy::stream::routes())
+        .merge(app::backup::stream::routes())
         .route(
             "/admin/audit/export",
             axum::routing::get(audit_export::export),

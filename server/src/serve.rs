@@ -102,9 +102,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         secrets,
         live: Default::default(),
         background: Default::default(),
+        backups: app::backup::ssr::store::BackupStore::new(&settings.backup_dir),
     };
     let background = state.background.clone();
     let sweeper = spawn_session_sweeper(db.pool.clone());
+    let backups =
+        app::backup::ssr::scheduler::spawn_scheduler(state.clone(), Duration::from_secs(15));
     let reconciler =
         app::deploy::ssr::reconcile::spawn_reconciler(state.clone(), Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(settings.addr)
@@ -131,6 +134,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     monitor.abort();
     sweeper.abort();
     reconciler.abort();
+    backups.abort();
     db.pool.close().await;
     if let Some(cluster) = db.cluster {
         tracing::info!("stopping the embedded PostgreSQL cluster");

@@ -1,4 +1,224 @@
-//! Database backups. So far: the retention rules (GFS) that decide which
-//! backups a pass keeps; running, scheduling and restoring come next.
+//! Database backups: targets (PostgreSQL databases reached by a sealed
+//! connection URL), `pg_dump -Fc` backups verified with `pg_restore --list`
+//! and optionally by a test restore, cron schedules with GFS retention, and
+//! restores that take a safety backup first.
+//!
+//! Types shared by pages and server fns live here; the server fns are in
+//! `api.rs`, the pages in `*_page.rs`, the machinery in `ssr/`.
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub mod api;
+mod backup_page;
+mod list_page;
+mod parts;
 pub mod retention;
+mod schedule_form;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+#[cfg(feature = "ssr")]
+pub mod stream;
+mod target_page;
+
+pub use backup_page::BackupPage;
+pub use list_page::BackupsPage;
+pub use target_page::TargetPage;
+
+/// Where a backup (or a restore) is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl RunState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [RunState::Running, RunState::Succeeded, RunState::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A target as the list shows it: never its URL, only `host:port/database`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetSummary {
+    pub id: i64,
+    pub name: String,
+    pub display: String,
+    pub rpo_hours: i32,
+    pub server_version: Option<String>,
+    /// The newest succeeded (and not deleted) backup, and its age in
+    /// seconds when the page was read.
+    pub last_good_at: Option<DateTime<Utc>>,
+    pub last_good_age_secs: Option<i64>,
+    /// The newest backup of any state.
+    pub last_state: Option<RunState>,
+    /// True when the newest good backup is older than the RPO (or missing).
+    pub stale: bool,
+    pub cron: Option<String>,
+}
+
+/// Deep verification of one backup: restored into a scratch database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestRestoreView {
+    /// `running`, `passed` or `failed`.
+    pub state: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub tables: Vec<TableCount>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCount {
+    /// `schema.table`.
+    pub table: String,
+    pub rows: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupView {
+    pub id: i64,
+    pub target: String,
+    /// `manual`, `scheduled`, `safety` or `pre_deploy`.
+    pub kind: String,
+    pub reason: Option<String>,
+    pub state: RunState,
+    /// The file's name in the store, once complete.
+    pub file: Option<String>,
+    pub bytes_written: i64,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub server_version: Option<String>,
+    pub error: Option<String>,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    /// `pg_restore --list` read the archive (and no test restore failed).
+    pub verified: bool,
+    pub toc_entries: Option<i32>,
+    pub verify_error: Option<String>,
+    pub test: Option<TestRestoreView>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The retention rules that keep it ("daily 2026-11-23", …); empty
+    /// when the next pass would delete it.
+    pub kept_by: Vec<String>,
+    pub next_pass_deletes: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestoreView {
+    pub id: i64,
+    pub target: String,
+    pub backup_id: i64,
+    /// The backup of the state before; restoring it undoes this restore.
+    pub safety_backup_id: Option<i64>,
+    pub state: RunState,
+    /// `safety_backup`, `checking`, `restoring` or `done`.
+    pub phase: String,
+    pub bytes_read: i64,
+    pub total_bytes: i64,
+    pub error: Option<String>,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleView {
+    pub cron: String,
+    /// The expression in words ("At 02:30").
+    pub description: String,
+    pub keep_daily: i32,
+    pub keep_weekly: i32,
+    pub keep_monthly: i32,
+    /// The next three runs (UTC).
+    pub next_runs: Vec<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetDetail {
+    pub summary: TargetSummary,
+    pub schedule: Option<ScheduleView>,
+    /// Newest first, deleted ones included (as history).
+    pub backups: Vec<BackupView>,
+    pub restores: Vec<RestoreView>,
+}
+
+/// What "back up now" answers at once; the backup runs in the background.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupStarted {
+    pub backup: i64,
+    pub url: String,
+}
+
+/// What a restore request answers at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestoreStarted {
+    pub restore: i64,
+    pub url: String,
+}
+
+/// `1.5 MB`: sizes as people read them (decimal units).
+pub fn human_size(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `2 d 3 h`, `4 h 12 min`, `35 s`: the two largest units of a span.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) => format!("{m} min {s} s"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_spans_read_naturally() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_500_000), "1.5 MB");
+        assert_eq!(human_size(1_073_741_824), "1.1 GB");
+        assert_eq!(human_duration(35), "35 s");
+        assert_eq!(human_duration(3 * 3600 + 12 * 60), "3 h 12 min");
+        assert_eq!(human_duration(2 * 86_400 + 3 * 3600 + 5), "2 d 3 h");
+        assert_eq!(human_duration(-4), "0 s");
+    }
+
+    #[test]
+    fn run_states_round_trip() {
+        for s in [RunState::Running, RunState::Succeeded, RunState::Failed] {
+            assert_eq!(RunState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(RunState::parse("done"), None);
+    }
+}

@@ -70,7 +70,7 @@ pub fn plan(policy: &Policy, backups: &[Candidate]) -> Vec<Decision> {
     if let Some(i) = sorted.iter().position(|c| c.verified) {
         decisions[i].keep.push(KeepReason::NewestVerified);
     }
-    let periods: [(u32, fn(&DateTime<Utc>) -> KeepReason); 3] = [
+    let periods: [(u32, Bucket); 3] = [
         (policy.daily, |t| KeepReason::Daily(t.date_naive())),
         (policy.weekly, |t| {
             KeepReason::Weekly(t.iso_week().year(), t.iso_week().week())
@@ -83,12 +83,15 @@ pub fn plan(policy: &Policy, backups: &[Candidate]) -> Vec<Decision> {
     decisions
 }
 
+/// The period a backup falls in, as the reason that keeps it.
+type Bucket = fn(&DateTime<Utc>) -> KeepReason;
+
 /// Marks the first (newest) backup of each new bucket until `limit` buckets are kept.
 fn keep_newest_per_bucket(
     sorted: &[&Candidate],
     decisions: &mut [Decision],
     limit: u32,
-    bucket: fn(&DateTime<Utc>) -> KeepReason,
+    bucket: Bucket,
 ) {
     let mut last: Option<KeepReason> = None;
     let mut kept = 0;

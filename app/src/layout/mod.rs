@@ -19,6 +19,7 @@ use leptos_router::hooks::use_location;
 const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overview", Permission::Read),
     ("/services", "Services", Permission::Read),
+    ("/backups", "Backups", Permission::Read),
     ("/engine", "Engine", Permission::Read),
     ("/tokens", "API tokens", Permission::Read),
     ("/admin/users", "Users", Permission::Administer),

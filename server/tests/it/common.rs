@@ -24,7 +24,16 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         secrets: app::secrets::SecretBox::from_bytes(&[42u8; 32]).unwrap(),
         live: Default::default(),
         background: Default::default(),
+        backups: app::backup::ssr::store::BackupStore::new(backup_dir()),
     }
+}
+
+/// A backup store of its own for each test state: backup ids restart in
+/// every test database, so a shared folder would mix their files.
+pub fn backup_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("opsdeck-it-backups-{}-{n}", std::process::id()))
 }
 
 /// Sends a GET through the whole router and returns status and body text.
@@ -59,6 +68,11 @@ pub async fn url_of(pool: &PgPool) -> String {
         .fetch_one(pool)
         .await
         .unwrap();
+    url_for(&name)
+}
+
+/// The suite's `DATABASE_URL` with another database name.
+pub fn url_for(database: &str) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for database tests");
     let (path, query) = base
         .split_once('?')
@@ -66,8 +80,8 @@ pub async fn url_of(pool: &PgPool) -> String {
         .unwrap_or((&base, None));
     let (server, _) = path.rsplit_once('/').unwrap();
     match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
+        Some(q) => format!("{server}/{database}?{q}"),
+        None => format!("{server}/{database}"),
     }
 }
 
@@ -191,6 +205,16 @@ impl Client {
     pub async fn post_form(&mut self, path: &str, form: &str) -> Reply {
         let req = Request::post(path)
             .header("origin", ORIGIN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A server-fn call from a script: bearer token, no cookie, no Origin.
+    pub async fn post_with_token(&mut self, token: &str, path: &str, form: &str) -> Reply {
+        let req = Request::post(path)
+            .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(form.to_string()))
             .unwrap();

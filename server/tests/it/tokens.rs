@@ -3,18 +3,11 @@
 
 use crate::common::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use sqlx::PgPool;
 
-/// A server-fn call from a script: bearer token, no cookie, no Origin.
 async fn call(client: &mut Client, token: &str, path: &str, form: &str) -> crate::common::Reply {
-    let req = Request::post(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(form.to_string()))
-        .unwrap();
-    client.send(req).await
+    client.post_with_token(token, path, form).await
 }
 
 async fn new_token(client: &mut Client, form: &str) -> String {

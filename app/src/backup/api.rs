@@ -1,0 +1,156 @@
+//! Server functions of backups, at fixed `/api/` URLs so scripts can call
+//! them with an API token (see docs/api.md).
+
+use super::*;
+use crate::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth::guard::require;
+#[cfg(feature = "ssr")]
+use crate::auth::Permission;
+#[cfg(feature = "ssr")]
+use crate::state::app_state;
+
+/// Every target with the age and state of its newest backup.
+#[server(endpoint = "list_backup_targets")]
+pub async fn list_backup_targets() -> Result<Vec<TargetSummary>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::list_targets(&state.db).await
+}
+
+/// One target (by name or id): schedule, backups with "kept by", restores.
+#[server(endpoint = "read_backup_target")]
+pub async fn read_backup_target(target: String) -> Result<TargetDetail, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read_target(&state, &target)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Adds a target. The URL is sealed and never shown again.
+#[server(endpoint = "create_backup_target")]
+pub async fn create_backup_target(
+    #[server(default)] name: String,
+    #[server(default)] url: String,
+    #[server(default)] rpo_hours: String,
+) -> Result<i64, AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::target::create(&state, &actor, &name, &url, &rpo_hours)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Changes a target's RPO and, when `url` is given, its connection URL.
+#[server(endpoint = "update_backup_target")]
+pub async fn update_backup_target(
+    target: String,
+    #[server(default)] url: String,
+    #[server(default)] rpo_hours: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::target::update(&state, &actor, &target, &url, &rpo_hours)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Connects to the target and answers its server version.
+#[server(endpoint = "test_backup_target")]
+pub async fn test_backup_target(target: String) -> Result<String, AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::target::test_connection(&state, &actor, &target)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Sets the target's cron schedule and retention (empty `cron` removes it).
+#[server(endpoint = "save_backup_schedule")]
+pub async fn save_backup_schedule(
+    target: String,
+    #[server(default)] cron: String,
+    #[server(default)] keep_daily: String,
+    #[server(default)] keep_weekly: String,
+    #[server(default)] keep_monthly: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    let keep = [
+        keep_daily.as_str(),
+        keep_weekly.as_str(),
+        keep_monthly.as_str(),
+    ];
+    super::ssr::schedule::save(&state, &actor, &target, &cron, keep)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// "Back up now": starts a backup and answers at once with its id.
+#[server(endpoint = "run_backup")]
+pub async fn run_backup(target: String) -> Result<BackupStarted, AppError> {
+    let actor = require(Permission::RunBackup).await?;
+    let state = app_state()?;
+    super::ssr::run::start(&state, &actor, &target)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// One backup: state, progress, file, checksum, verification, kept by.
+#[server(endpoint = "read_backup")]
+pub async fn read_backup(id: i64) -> Result<BackupView, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read_backup(&state, id)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// A target's backups, newest first.
+#[server(endpoint = "list_backups")]
+pub async fn list_backups(target: String) -> Result<Vec<BackupView>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    let detail = super::ssr::read::read_target(&state, &target)
+        .await
+        .map_err(AppError::with_status)?;
+    Ok(detail.backups)
+}
+
+/// Deep verification: restores the backup into a scratch database and
+/// counts every table's rows (in the background).
+#[server(endpoint = "test_restore_backup")]
+pub async fn test_restore_backup(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::RunBackup).await?;
+    let state = app_state()?;
+    super::ssr::test_restore::start(&state, &actor, id)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Restores backup `id` over its target; `confirm` must be the target's
+/// name. A safety backup is taken first.
+#[server(endpoint = "restore_backup")]
+pub async fn restore_backup(
+    id: i64,
+    #[server(default)] confirm: String,
+) -> Result<RestoreStarted, AppError> {
+    let actor = require(Permission::RestoreBackup).await?;
+    let state = app_state()?;
+    super::ssr::restore::start(&state, &actor, id, &confirm)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// One restore: phase, progress, outcome and its safety backup.
+#[server(endpoint = "read_restore")]
+pub async fn read_restore(id: i64) -> Result<RestoreView, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read_restore(&state.db, id)
+        .await
+        .map_err(AppError::with_status)
+}

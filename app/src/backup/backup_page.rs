@@ -1,0 +1,256 @@
+//! `/backups/<target>/<id>`: one backup in full, its test restore (tables
+//! and row counts), and the restore form with the outcome of each restore
+//! and how to undo it.
+
+use super::api::{read_backup_target, RestoreBackup, TestRestoreBackup};
+use super::parts::*;
+use super::{human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
+use crate::auth::api::{whoami, CurrentUser};
+use crate::auth::Permission;
+use crate::layout::Fact;
+use crate::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn BackupPage() -> impl IntoView {
+    let params = use_params_map();
+    let target = Memo::new(move |_| params.read().get("target").unwrap_or_default());
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("backup")
+            .and_then(|b| b.parse::<i64>().ok())
+    });
+    let tick = live_refresh(target.get_untracked());
+    let test = ServerAction::<TestRestoreBackup>::new();
+    let restore = ServerAction::<RestoreBackup>::new();
+    let acted = move || [test.version().get(), restore.version().get()];
+    // The facts follow every change; the forms only actions taken here (a
+    // live redraw would wipe a half-typed confirmation).
+    let live = Resource::new(
+        move || (target.get(), tick.get(), acted()),
+        |(t, ..)| read_backup_target(t),
+    );
+    let settled = Resource::new(
+        move || (target.get(), acted()),
+        |(t, _)| read_backup_target(t),
+    );
+    let me = Resource::new(|| (), |_| whoami());
+    let errors = Signal::derive(move || {
+        vec![
+            test.value().get(),
+            restore.value().get().map(|r| r.map(|_| ())),
+        ]
+    });
+    let this_backup = move |d: Result<TargetDetail, AppError>| {
+        pick(d, id.get_untracked(), &target.get_untracked())
+    };
+    view! {
+        <Title text=move || format!("Backup #{} of {}", id.get().unwrap_or_default(), target.get())/>
+        <div class="mb-6">
+            <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=move || format!("/backups/{}", target.get())>{target}</a></p>
+            <h1 class="text-2xl font-semibold tracking-tight">{move || format!("Backup #{}", id.get().unwrap_or_default())}</h1>
+        </div>
+        <ActionErrors results=errors/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match this_backup(live.await) {
+                    Ok((b, restores)) => view! { <LiveBackup backup=b restores=restores/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let user = me.await.ok().flatten();
+                let (b, _) = this_backup(settled.await).ok()?;
+                Some(view! { <BackupActions backup=b user=user actions=(test, restore)/> })
+            })}
+        </Suspense>
+    }
+}
+
+/// Backup `id` of the target, with the restores that used it or produced
+/// it as their safety backup.
+fn pick(
+    detail: Result<TargetDetail, AppError>,
+    id: Option<i64>,
+    target: &str,
+) -> Result<(BackupView, Vec<RestoreView>), AppError> {
+    let d = detail?;
+    let restores = d
+        .restores
+        .into_iter()
+        .filter(|r| Some(r.backup_id) == id || r.safety_backup_id == id)
+        .collect();
+    d.backups
+        .into_iter()
+        .find(|b| Some(b.id) == id)
+        .map(|b| (b, restores))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("backup #{} of `{target}`", id.unwrap_or_default()))
+        })
+}
+
+#[component]
+fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
+    let b = backup;
+    let (verified, verified_ok) = verified_text(&b);
+    let target = b.target.clone();
+    let outcomes = restores
+        .into_iter()
+        .map(|r| view! { <RestoreOutcome restore=r target=target.clone()/> })
+        .collect_view();
+    view! {
+        <div class="mb-4 flex flex-wrap items-center gap-3">
+            <Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/>
+            <Badge text=verified ok=verified_ok test="backup-verified"/>
+        </div>
+        {b.error.clone().map(|e| view! { <pre class="mb-4 whitespace-pre-wrap rounded-md border border-red-300 bg-red-50 p-3 text-xs text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-error">{e}</pre> })}
+        <BackupFacts backup=b.clone()/>
+        <section class=CARD data-test="test-restore">
+            <h2 class="mb-1 font-medium">"Test restore"</h2>
+            <p class="mb-3 text-xs text-slate-500">"Restores this backup into a scratch database on the same server, counts every table's rows, then drops the scratch database."</p>
+            {match b.test.clone() {
+                Some(t) => view! { <TestResult test=t/> }.into_any(),
+                None => view! { <p class="text-sm text-slate-500">"Not test-restored yet."</p> }.into_any(),
+            }}
+        </section>
+        <section class=CARD data-test="restores">
+            <h2 class="mb-1 font-medium">"Restores"</h2>
+            <ul class="text-sm">{outcomes}</ul>
+        </section>
+    }
+}
+
+/// Download, test restore and restore, as the reader's roles allow. A
+/// failed or deleted backup has no file, so it offers none of them.
+#[component]
+fn BackupActions(
+    backup: BackupView,
+    user: Option<CurrentUser>,
+    actions: (ServerAction<TestRestoreBackup>, ServerAction<RestoreBackup>),
+) -> impl IntoView {
+    let b = backup;
+    let can = |p| user.as_ref().is_some_and(|u| u.can(p));
+    let has_file = b.state != RunState::Failed && b.deleted_at.is_none();
+    let test_running = b.test.as_ref().is_some_and(|t| t.state == "running");
+    view! {
+        <section class=CARD data-test="backup-actions">
+            <h2 class="mb-3 font-medium">"Actions"</h2>
+            <div class="flex flex-wrap items-end gap-4">
+                {(can(Permission::Administer) && has_file).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
+                {(can(Permission::RunBackup) && has_file && !test_running).then(|| view! {
+                    <ActionForm action=actions.0>
+                        <input type="hidden" name="id" value=b.id.to_string()/>
+                        <button type="submit" class=BUTTON data-test="run-test-restore">"Test restore"</button>
+                    </ActionForm>
+                })}
+            </div>
+            {(can(Permission::RestoreBackup) && has_file).then(|| view! { <RestoreForm backup=b.clone() action=actions.1/> })}
+        </section>
+    }
+}
+
+#[component]
+fn BackupFacts(backup: BackupView) -> impl IntoView {
+    let b = backup;
+    let kind = match &b.reason {
+        Some(r) => format!("{} ({r})", b.kind),
+        None => b.kind.clone(),
+    };
+    let kept = match (b.deleted_at, b.next_pass_deletes) {
+        (Some(at), _) => format!("deleted by retention at {}", utc(at)),
+        (None, true) => "nothing: the next retention pass deletes it".into(),
+        _ => b.kept_by.join(", "),
+    };
+    view! {
+        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3">
+            <Fact label="Kind" value=kind test="backup-kind"/>
+            <Fact label="Taken" value=utc(b.started_at) test="backup-taken"/>
+            <Fact label="Duration" value=duration_text(&b) test="backup-duration"/>
+            <Fact label="Size" value=size_text(&b) test="backup-size"/>
+            <Fact label="SHA-256" value=b.sha256.clone().unwrap_or_else(|| "—".into()) test="backup-sha256"/>
+            <Fact label="Server version" value=b.server_version.clone().unwrap_or_else(|| "—".into()) test="backup-server-version"/>
+            <Fact label="Archive entries (pg_restore --list)" value=b.toc_entries.map(|n| n.to_string()).or(b.verify_error.clone()).unwrap_or_else(|| "—".into()) test="backup-toc"/>
+            <Fact label="File" value=b.file.clone().unwrap_or_else(|| "—".into()) test="backup-file"/>
+            <Fact label="Kept by" value=kept test="kept-by"/>
+            <Fact label="By" value=b.actor.clone() test="backup-actor"/>
+        </dl>
+    }
+}
+
+#[component]
+fn TestResult(test: TestRestoreView) -> impl IntoView {
+    let ok = match test.state.as_str() {
+        "passed" => Some(true),
+        "failed" => Some(false),
+        _ => None,
+    };
+    let took = test
+        .finished_at
+        .map(|f| {
+            format!(
+                "took {:.1} s",
+                (f - test.started_at).num_milliseconds() as f64 / 1000.0
+            )
+        })
+        .unwrap_or_else(|| "running…".into());
+    let rows = test
+        .tables
+        .into_iter()
+        .map(|t| view! { <tr class="border-t border-slate-200 dark:border-slate-800"><td class=format!("{TD} font-mono text-xs")>{t.table}</td><td class=TD>{t.rows}</td></tr> })
+        .collect_view();
+    view! {
+        <p class="text-sm"><Badge text=test.state.clone() ok=ok test="test-state"/> " " {format!("started {}, {took}", utc(test.started_at))}</p>
+        {test.error.map(|e| view! { <pre class="mt-2 whitespace-pre-wrap text-xs text-red-700 dark:text-red-300" data-test="test-error">{e}</pre> })}
+        <table class="mt-2 text-left text-sm" data-test="test-tables">
+            <thead class="text-xs uppercase text-slate-500"><tr><th class=TH>"Table"</th><th class=TH>"Rows"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl IntoView {
+    let target = backup.target.clone();
+    view! {
+        <p class="mb-3 mt-4 text-xs text-slate-500">
+            {format!("Restore replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
+        </p>
+        <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
+            <input type="hidden" name="id" value=backup.id.to_string()/>
+            <label class="text-xs">{format!("Type `{target}` to confirm ")}
+                <input name="confirm" required autocomplete="off" class=INPUT/>
+            </label>
+            <button type="submit" data-test="restore-submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Restore this backup"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
+    let r = restore;
+    let undo = match (r.state, r.safety_backup_id) {
+        (RunState::Succeeded, Some(s)) => Some(format!(
+            "To undo, restore safety backup #{s} (the state just before)."
+        )),
+        (RunState::Failed, Some(s)) => Some(format!(
+            "Safety backup #{s} holds the state before the attempt."
+        )),
+        _ => None,
+    };
+    let safety = r.safety_backup_id.map(|s| view! { <a class="underline" href=format!("/backups/{target}/{s}") data-test="safety-link">{format!("safety backup #{s}")}</a> });
+    view! {
+        <li class="border-t border-slate-200 py-2 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
+            <Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/>
+            {format!(" restore #{} of backup #{} by {}, {} — ", r.id, r.backup_id, r.actor, utc(r.started_at))}
+            <span data-test="restore-progress">{restore_text(&r)}</span>
+            " " {safety}
+            {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}
+            {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", human_size(r.bytes_read), human_size(r.total_bytes))}</p> })}
+        </li>
+    }
+}

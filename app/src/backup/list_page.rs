@@ -1,0 +1,108 @@
+//! `/backups`: every target with the age and state of its newest backup,
+//! red when older than the target's RPO; administrators add targets here.
+
+use super::api::{list_backup_targets, CreateBackupTarget};
+use super::parts::{state_ok, Badge, BUTTON, CARD, INPUT, TD, TH};
+use super::{human_duration, TargetSummary};
+use crate::auth::api::whoami;
+use crate::auth::Permission;
+use crate::layout::{ErrorNotice, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn BackupsPage() -> impl IntoView {
+    let create = ServerAction::<CreateBackupTarget>::new();
+    let targets = Resource::new(move || create.version().get(), |_| list_backup_targets());
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Title text="Backups"/>
+        <PageHeader title="Backups" subtitle="PostgreSQL databases Opsdeck backs up, and how fresh their newest good backup is."/>
+        {move || create.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match targets.await {
+                    Ok(list) => view! { <TargetsTable targets=list/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                admin.then(|| view! { <CreateTargetForm action=create/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
+    if targets.is_empty() {
+        return view! {
+            <p class="mb-6 text-sm text-slate-500" data-test="no-targets">"No backup targets yet. An administrator adds one below."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
+            <table class="w-full text-left text-sm" data-test="targets-table">
+                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                    <tr>
+                        <th class=TH>"Target"</th><th class=TH>"Database"</th><th class=TH>"Newest good backup"</th>
+                        <th class=TH>"Last run"</th><th class=TH>"RPO"</th><th class=TH>"Schedule (UTC)"</th>
+                    </tr>
+                </thead>
+                <tbody>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TargetRow(target: TargetSummary) -> impl IntoView {
+    let age = match target.last_good_age_secs {
+        Some(s) => format!("{} ago", human_duration(s)),
+        None => "never".into(),
+    };
+    let age_class = if target.stale {
+        "font-medium text-red-700 dark:text-red-300"
+    } else {
+        "text-emerald-700 dark:text-emerald-300"
+    };
+    let href = format!("/backups/{}", target.name);
+    view! {
+        <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("target-{}", target.name) data-stale=target.stale.to_string()>
+            <td class=TD><a class="font-medium underline" href=href>{target.name.clone()}</a></td>
+            <td class=format!("{TD} font-mono text-xs")>{target.display}</td>
+            <td class=TD><span class=age_class data-test="target-age">{age}</span></td>
+            <td class=TD>
+                {match target.last_state {
+                    Some(s) => view! { <Badge text=s.as_str() ok=state_ok(s) test="target-last-state"/> }.into_any(),
+                    None => view! { <span class="text-slate-500">"—"</span> }.into_any(),
+                }}
+            </td>
+            <td class=TD>{format!("{} h", target.rpo_hours)}</td>
+            <td class=format!("{TD} font-mono text-xs")>{target.cron.unwrap_or_else(|| "none".into())}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn CreateTargetForm(action: ServerAction<CreateBackupTarget>) -> impl IntoView {
+    view! {
+        <section class=CARD>
+            <h2 class="mb-1 font-medium">"Add a target"</h2>
+            <p class="mb-3 text-xs text-slate-500">
+                "The connection URL is encrypted at rest and never shown again. Its user needs to read every table; test restores also need CREATEDB."
+            </p>
+            <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="create-target">
+                <input name="name" placeholder="name, e.g. shop" required class=INPUT/>
+                <input name="url" type="password" placeholder="postgres://user:password@host:5432/database" required autocomplete="off" class=format!("{INPUT} w-96")/>
+                <label class="text-xs">"RPO (hours) " <input name="rpo_hours" type="number" min="1" max="8760" value="24" class=INPUT/></label>
+                <button type="submit" class=BUTTON data-test="create-target-submit">"Add target"</button>
+            </ActionForm>
+        </section>
+    }
+}

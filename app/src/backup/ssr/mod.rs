@@ -1,0 +1,19 @@
+//! Server-only machinery of backups.
+
+pub mod archive;
+pub mod conn;
+pub mod dump;
+pub mod ending;
+pub mod feed;
+pub mod lock;
+pub mod model;
+pub mod prune;
+pub mod read;
+pub mod reconcile;
+pub mod restore;
+pub mod run;
+pub mod schedule;
+pub mod scheduler;
+pub mod store;
+pub mod target;
+pub mod test_restore;

@@ -1,0 +1,221 @@
+//! Restoring a backup over its target: the person types the target's name;
+//! the file's sha256 is checked (a mismatch refuses and changes nothing);
+//! a safety backup of the current state is taken; then
+//! `pg_restore --clean --if-exists --single-transaction` reads the file from
+//! Opsdeck, which counts the bytes for the progress display and checks the
+//! sha256 once more on the way. The outcome names the safety backup: restoring
+//! it undoes the restore.
+
+use super::feed::feed;
+use super::lock::{Job, JobLock};
+use super::model::{find_backup, BackupRow};
+use super::run::run_kind;
+use super::target::{db, find, invalid, open, TargetRow};
+use crate::audit::ssr::{record, record_alone, Record};
+use crate::audit::Outcome;
+use crate::auth::guard::Actor;
+use crate::backup::RestoreStarted;
+use crate::state::AppState;
+use crate::AppError;
+use serde_json::json;
+
+/// Checks the request, records the restore and its intent, and runs it in
+/// the background.
+pub async fn start(
+    state: &AppState,
+    actor: &Actor,
+    backup_id: i64,
+    confirm: &str,
+) -> Result<RestoreStarted, AppError> {
+    let backup = find_backup(&state.db, backup_id).await?;
+    let target = find(&state.db, &backup.target_id.to_string()).await?;
+    if confirm.trim() != target.name {
+        return Err(invalid(
+            "confirm",
+            format!(
+                "type the target's name, `{}`, to confirm the restore",
+                target.name
+            ),
+        ));
+    }
+    if is_opsdeck_itself(state, &open(state, &target)?).await {
+        return Err(invalid(
+            "backup",
+            format!("`{}` is Opsdeck's own database: a restore from inside Opsdeck would overwrite its own records as it runs; stop Opsdeck and use pg_restore", target.name),
+        ));
+    }
+    if let Err(e) = backup.checked_path(state).await {
+        refuse(state, actor, &target, &backup, &e).await?;
+        return Err(e);
+    }
+    let mut lock = JobLock::connect(&state.db).await?;
+    if !lock.try_take(Job::RestoreTarget, target.id).await? {
+        return Err(AppError::Conflict(format!(
+            "`{}` is being restored already; wait for that restore to finish",
+            target.name
+        )));
+    }
+    let id = record_start(state, actor, &target, &backup, &mut lock).await?;
+    let (state, actor) = (state.clone(), actor.audit_name());
+    let url = format!("/backups/{}/{}", target.name, backup.id);
+    tokio::spawn(async move {
+        let result = safety_then_restore(&state, &target, &backup, id, &actor).await;
+        if let Err(e) = record_end(&state, &target, &backup, id, &actor, &result).await {
+            tracing::error!(restore = id, error = %e, "restore result not stored");
+        }
+        lock.release().await;
+    });
+    Ok(RestoreStarted { restore: id, url })
+}
+
+/// Whether `conn` reaches this installation's own database (its
+/// `instance` row carries our installation id). Unreachable: no.
+async fn is_opsdeck_itself(state: &AppState, conn: &super::conn::Conn) -> bool {
+    use sqlx::{ConnectOptions, Connection};
+    let ours: Option<String> = sqlx::query_scalar("SELECT installation_id::text FROM instance")
+        .fetch_optional(&state.db)
+        .await
+        .ok()
+        .flatten();
+    let Ok(options) = conn.connect_options() else {
+        return false;
+    };
+    let Ok(mut c) = options.connect().await else {
+        return false;
+    };
+    // Any other database has no such table: the query fails, and it is not ours.
+    let theirs: Option<String> =
+        sqlx::query_scalar("SELECT installation_id::text FROM public.instance")
+            .fetch_optional(&mut c)
+            .await
+            .unwrap_or(None);
+    let _ = c.close().await;
+    ours.is_some() && ours == theirs
+}
+
+/// A refused restore is audited too: someone tried.
+async fn refuse(
+    state: &AppState,
+    actor: &Actor,
+    target: &TargetRow,
+    backup: &BackupRow,
+    e: &AppError,
+) -> Result<(), AppError> {
+    let r = Record::new(
+        actor.audit_name(),
+        "backup.restore",
+        target.audit_target(),
+        Outcome::Failure,
+    )
+    .details(json!({ "backup": backup.id, "error": e.to_string() }))
+    .meta(&actor.meta);
+    record_alone(&state.db, r).await.map_err(db)?;
+    Ok(())
+}
+
+async fn record_start(
+    state: &AppState,
+    actor: &Actor,
+    target: &TargetRow,
+    backup: &BackupRow,
+    lock: &mut JobLock,
+) -> Result<i64, AppError> {
+    let mut tx = state.db.begin().await.map_err(db)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO backup_restore (target_id, backup_id, state, total_bytes, actor)
+         VALUES ($1, $2, 'running', $3, $4) RETURNING id",
+    )
+    .bind(target.id)
+    .bind(backup.id)
+    .bind(backup.size_bytes.unwrap_or(0))
+    .bind(actor.audit_name())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    lock.try_take(Job::Restore, id).await?;
+    let r = Record::new(
+        actor.audit_name(),
+        "backup.restore",
+        target.audit_target(),
+        Outcome::Intent,
+    )
+    .details(json!({ "restore": id, "backup": backup.id, "sha256": backup.sha256 }))
+    .meta(&actor.meta);
+    record(&mut tx, r).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(id)
+}
+
+/// The safety backup's id on success; on failure the reason, and the
+/// safety backup if one was taken.
+type Ending = Result<i64, (String, Option<i64>)>;
+
+async fn safety_then_restore(
+    state: &AppState,
+    target: &TargetRow,
+    backup: &BackupRow,
+    restore_id: i64,
+    actor: &str,
+) -> Ending {
+    let reason = format!("before restore #{restore_id} of backup #{}", backup.id);
+    let safety = run_kind(state, actor, target.id, "safety", &reason)
+        .await
+        .map_err(|e| {
+            (
+                format!("the safety backup failed, so nothing was restored: {e}"),
+                None,
+            )
+        })?;
+    let fail = |e: String| (e, Some(safety));
+    sqlx::query(
+        "UPDATE backup_restore SET safety_backup_id = $2, phase = 'restoring' WHERE id = $1",
+    )
+    .bind(restore_id)
+    .bind(safety)
+    .execute(&state.db)
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    let path = backup.usable_path(state).map_err(|e| fail(e.to_string()))?;
+    let conn = open(state, target).map_err(|e| fail(e.to_string()))?;
+    let expected = backup.sha256.clone().unwrap_or_default();
+    feed(state, &conn, &path, &expected, backup.id, restore_id)
+        .await
+        .map_err(fail)?;
+    Ok(safety)
+}
+
+async fn record_end(
+    state: &AppState,
+    target: &TargetRow,
+    backup: &BackupRow,
+    id: i64,
+    actor: &str,
+    ending: &Ending,
+) -> Result<(), AppError> {
+    let (st, error, safety) = match ending {
+        Ok(s) => ("succeeded", None, Some(*s)),
+        Err((e, s)) => ("failed", Some(e.clone()), *s),
+    };
+    let mut tx = state.db.begin().await.map_err(db)?;
+    sqlx::query(
+        "UPDATE backup_restore SET state = $2, error = $3, phase = 'done', finished_at = now(),
+         bytes_read = CASE WHEN $2 = 'succeeded' THEN total_bytes ELSE bytes_read END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(st)
+    .bind(&error)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let outcome = if ending.is_ok() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let undo = safety.map(|s| format!("restore backup #{s} to return to the state before"));
+    let r = Record::new(actor, "backup.restore", target.audit_target(), outcome).details(json!({
+        "restore": id, "backup": backup.id, "safety_backup": safety, "error": error, "undo": undo,
+    }));
+    record(&mut tx, r).await.map_err(db)?;
+    tx.commit().await.map_err(db)
+}

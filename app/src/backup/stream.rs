@@ -1,0 +1,185 @@
+//! Routes of backups that are not server functions: the live stream a
+//! target's page follows, and the streamed, audited download of a file.
+
+use super::ssr::model::find_backup;
+use super::ssr::target::find;
+use crate::audit::ssr::{record_alone, Record};
+use crate::audit::Outcome;
+use crate::auth::guard::{actor_for, actor_for_token, authorize, bearer_token, Actor, RequestMeta};
+use crate::auth::Permission;
+use crate::state::AppState;
+use crate::AppError;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, Extensions, HeaderMap};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use std::convert::Infallible;
+use tokio::io::AsyncReadExt;
+use tower_sessions::Session;
+
+fn reply(e: AppError) -> Response {
+    (e.status(), e.to_string()).into_response()
+}
+
+/// The caller (session or API token) when they hold `permission`.
+async fn caller(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    ext: &Extensions,
+    permission: Permission,
+    path: &str,
+) -> Result<Actor, Response> {
+    let meta = RequestMeta::of(headers, ext);
+    let actor = match bearer_token(headers) {
+        Some(token) => actor_for_token(state, &token, meta).await,
+        None => actor_for(state, session, meta).await,
+    }
+    .map_err(reply)?;
+    authorize(state, actor, permission, path)
+        .await
+        .map_err(reply)
+}
+
+/// `GET /backup-events/{target}`: a `change` event at once and then
+/// whenever a backup or restore of the target changes (progress included);
+/// the page reads the target again on each.
+pub async fn target_events(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+    Path(target): Path<String>,
+) -> Response {
+    if let Err(r) = caller(
+        &state,
+        &session,
+        &headers,
+        &ext,
+        Permission::Read,
+        "/backup-events",
+    )
+    .await
+    {
+        return r;
+    }
+    let row = match find(&state.db, &target).await {
+        Ok(r) => r,
+        Err(e) => return reply(e),
+    };
+    let changes = state.live.subscribe(&state.db);
+    Sse::new(follow(row.id, changes))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn follow(
+    target_id: i64,
+    changes: crate::live::Subscription,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold((changes, true), move |(mut rx, first)| async move {
+        if !first {
+            rx.changed("backup_target", target_id).await;
+        }
+        let event = Event::default().event("change").data(target_id.to_string());
+        Some((Ok(event), (rx, false)))
+    })
+}
+
+/// `GET /backup-files/{id}`: the dump file, streamed (administrators only,
+/// audited). `x-backup-sha256` carries the checksum recorded at backup time.
+pub async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+    Path(id): Path<i64>,
+) -> Response {
+    let actor = match caller(
+        &state,
+        &session,
+        &headers,
+        &ext,
+        Permission::Administer,
+        "/backup-files",
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match open_download(&state, &actor, id).await {
+        Ok(response) => response,
+        Err(e) => reply(e),
+    }
+}
+
+async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Response, AppError> {
+    let backup = find_backup(&state.db, id).await?;
+    let path = backup.usable_path(state)?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| AppError::NotFound(format!("the file of backup #{id} ({e})")))?;
+    let size = file.metadata().await.map_err(AppError::internal)?.len();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("backup.dump")
+        .to_string();
+    let r = Record::new(
+        actor.audit_name(),
+        "backup.download",
+        format!("backup_target:{}", backup.target),
+        Outcome::Success,
+    )
+    .details(serde_json::json!({ "backup": id, "file": name, "size": size }))
+    .meta(&actor.meta);
+    record_alone(&state.db, r)
+        .await
+        .map_err(AppError::internal)?;
+    let body = Body::from_stream(chunks(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            // Dumps are compressed already: this keeps the compression
+            // layer from spending a core on gzipping them again.
+            (header::CONTENT_ENCODING, "identity".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-backup-sha256"),
+                backup.sha256.unwrap_or_default(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The file in 256 KiB pieces, read as the client takes them.
+fn chunks(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+/// The routes of this feature that are not server functions.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/backup-events/{target}", axum::routing::get(target_events))
+        .route("/backup-files/{id}", axum::routing::get(download))
+}

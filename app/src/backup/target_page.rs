@@ -1,0 +1,268 @@
+//! `/backups/<target>`: the target's facts, "back up now", its backups
+//! (time, size, duration, checksum, verified, kept by) and restores, live;
+//! for administrators the schedule editor and the connection settings.
+
+use super::api::{
+    read_backup_target, RunBackup, SaveBackupSchedule, TestBackupTarget, UpdateBackupTarget,
+};
+use super::parts::*;
+use super::schedule_form::{ScheduleEditor, ScheduleSummary};
+use super::{human_duration, BackupView, RestoreView, TargetDetail};
+use crate::auth::api::{whoami, CurrentUser};
+use crate::auth::Permission;
+use crate::layout::Fact;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn TargetPage() -> impl IntoView {
+    let params = use_params_map();
+    let target = Memo::new(move |_| params.read().get("target").unwrap_or_default());
+    let tick = live_refresh(target.get_untracked());
+    let run = ServerAction::<RunBackup>::new();
+    let update = ServerAction::<UpdateBackupTarget>::new();
+    let schedule = ServerAction::<SaveBackupSchedule>::new();
+    let probe = ServerAction::<TestBackupTarget>::new();
+    let saved = move || [update.version().get(), schedule.version().get()];
+    let acted = move || [run.version().get(), probe.version().get()];
+    // Facts and tables follow every change, progress included…
+    let live = Resource::new(
+        move || (target.get(), tick.get(), acted(), saved()),
+        |(t, ..)| read_backup_target(t),
+    );
+    // …while the forms come from a copy that changes only when settings are
+    // saved, so that a running backup never wipes what someone is typing.
+    let settings = Resource::new(
+        move || (target.get(), saved()),
+        |(t, _)| read_backup_target(t),
+    );
+    let me = Resource::new(|| (), |_| whoami());
+    let errors = Signal::derive(move || {
+        vec![
+            run.value().get().map(|r| r.map(|_| ())),
+            update.value().get(),
+            schedule.value().get(),
+        ]
+    });
+    view! {
+        <Title text=move || format!("Backups of {}", target.get())/>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let user = me.await.ok().flatten();
+                view! { <TargetHeader name=target.get() user=user actions=(run, probe)/> }
+            })}
+        </Suspense>
+        <ActionErrors results=errors/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                match live.await {
+                    Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
+                    Err(e) => view! { <PageError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let detail = settings.await.ok().filter(|_| admin)?;
+                Some(view! { <TargetSettings detail=detail update=update schedule=schedule/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TargetHeader(
+    name: String,
+    user: Option<CurrentUser>,
+    actions: (ServerAction<RunBackup>, ServerAction<TestBackupTarget>),
+) -> impl IntoView {
+    let can = |p| user.as_ref().is_some_and(|u| u.can(p));
+    let (run, probe) = actions;
+    view! {
+        <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a></p>
+                <h1 class="text-2xl font-semibold tracking-tight" data-test="target-name">{name.clone()}</h1>
+            </div>
+            <div class="flex gap-2">
+                {can(Permission::RunBackup).then(|| view! { <RunButton target=name.clone() run=run/> })}
+                {can(Permission::Administer).then(|| view! { <TestConnection target=name.clone() probe=probe/> })}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn LiveTarget(detail: TargetDetail, admin: bool) -> impl IntoView {
+    let s = detail.summary.clone();
+    let age = s
+        .last_good_age_secs
+        .map(|a| format!("{} ago", human_duration(a)))
+        .unwrap_or_else(|| "never".into());
+    view! {
+        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
+            <Fact label="Database" value=s.display.clone() test="target-display"/>
+            <Fact label="Server version" value=s.server_version.clone().unwrap_or_else(|| "not yet known".into()) test="target-version"/>
+            <Fact label="RPO" value=format!("{} h", s.rpo_hours) test="target-rpo"/>
+            <Fact label="Newest good backup" value=age test="target-age"/>
+        </dl>
+        {s.stale.then(|| view! {
+            <p class="mb-6 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="rpo-breached">
+                {format!("No good backup within the RPO of {} h: back up now, or check the schedule.", s.rpo_hours)}
+            </p>
+        })}
+        <BackupsTable backups=detail.backups.clone() target=s.name.clone() admin=admin/>
+        <RestoresTable restores=detail.restores.clone() target=s.name.clone()/>
+        <ScheduleSummary detail=detail/>
+    }
+}
+
+#[component]
+fn TargetSettings(
+    detail: TargetDetail,
+    update: ServerAction<UpdateBackupTarget>,
+    schedule: ServerAction<SaveBackupSchedule>,
+) -> impl IntoView {
+    let name = detail.summary.name.clone();
+    view! {
+        <ScheduleEditor target=name.clone() current=detail.schedule save=schedule/>
+        <EditTarget target=name rpo=detail.summary.rpo_hours update=update/>
+    }
+}
+
+#[component]
+fn RunButton(target: String, run: ServerAction<RunBackup>) -> impl IntoView {
+    view! {
+        <ActionForm action=run>
+            <input type="hidden" name="target" value=target/>
+            <button type="submit" data-test="run-backup" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 dark:bg-slate-100 dark:text-slate-900">
+                "Back up now"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn TestConnection(target: String, probe: ServerAction<TestBackupTarget>) -> impl IntoView {
+    view! {
+        <ActionForm action=probe attr:class="flex items-center gap-2">
+            <input type="hidden" name="target" value=target/>
+            <button type="submit" data-test="test-connection" class=BUTTON>"Test connection"</button>
+            {move || probe.value().get().map(|r| match r {
+                Ok(v) => view! { <span data-test="connection-result" class="text-xs text-emerald-700 dark:text-emerald-300">{format!("connected: PostgreSQL {v}")}</span> }.into_any(),
+                Err(e) => view! { <span data-test="connection-result" class="text-xs text-red-700 dark:text-red-300">{e.to_string()}</span> }.into_any(),
+            })}
+        </ActionForm>
+    }
+}
+
+#[component]
+fn BackupsTable(backups: Vec<BackupView>, target: String, admin: bool) -> impl IntoView {
+    let rows = backups
+        .into_iter()
+        .map(|b| view! { <BackupRow backup=b target=target.clone() admin=admin/> })
+        .collect_view();
+    view! {
+        <h2 class="mb-2 font-medium">"Backups"</h2>
+        <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
+            <table class="w-full text-left text-sm" data-test="backups-table">
+                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                    <tr>
+                        <th class=TH>"#"</th><th class=TH>"Taken (UTC)"</th><th class=TH>"Kind"</th><th class=TH>"State"</th>
+                        <th class=TH>"Size"</th><th class=TH>"Duration"</th><th class=TH>"SHA-256"</th>
+                        <th class=TH>"Verified"</th><th class=TH>"Kept by"</th><th class=TH></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
+    let b = backup;
+    let (verified, verified_ok) = verified_text(&b);
+    let kept = if b.deleted_at.is_some() {
+        "deleted by retention".to_string()
+    } else if b.next_pass_deletes {
+        "nothing: the next pass deletes it".to_string()
+    } else {
+        b.kept_by.join(", ")
+    };
+    let sum = b.sha256.clone().unwrap_or_default();
+    let short = sum
+        .get(..12)
+        .map(|s| format!("{s}…"))
+        .unwrap_or_else(|| "—".into());
+    let download = (admin && b.file.is_some() && b.deleted_at.is_none())
+        .then(|| view! { <a class="underline" href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> });
+    view! {
+        <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("backup-{}", b.id)>
+            <td class=TD><a class="underline" href=format!("/backups/{target}/{}", b.id)>{b.id}</a></td>
+            <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class=TD>{b.kind.clone()}</td>
+            <td class=TD title=b.error.clone().unwrap_or_default()><Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/></td>
+            <td class=format!("{TD} whitespace-nowrap") data-test="backup-size">{size_text(&b)}</td>
+            <td class=format!("{TD} whitespace-nowrap")>{duration_text(&b)}</td>
+            <td class=format!("{TD} font-mono text-xs") title=sum.clone()>{short}</td>
+            <td class=TD><Badge text=verified ok=verified_ok test="backup-verified"/></td>
+            <td class=format!("{TD} text-xs") data-test="kept-by">{kept}</td>
+            <td class=format!("{TD} text-xs")>{download}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn RestoresTable(restores: Vec<RestoreView>, target: String) -> impl IntoView {
+    (!restores.is_empty()).then(|| {
+        let rows = restores
+            .into_iter()
+            .map(|r| {
+                let safety = r.safety_backup_id.map(|s| view! { <a class="underline" href=format!("/backups/{target}/{s}")>{format!("#{s}")}</a> });
+                view! {
+                    <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
+                        <td class=TD>{r.id}</td>
+                        <td class=format!("{TD} font-mono text-xs")>{utc(r.started_at)}</td>
+                        <td class=TD><a class="underline" href=format!("/backups/{target}/{}", r.backup_id)>{format!("#{}", r.backup_id)}</a></td>
+                        <td class=TD><Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/></td>
+                        <td class=format!("{TD} text-xs") data-test="restore-progress">{restore_text(&r)}</td>
+                        <td class=TD>{safety}</td>
+                        <td class=format!("{TD} text-xs")>{r.actor.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h2 class="mb-2 font-medium">"Restores"</h2>
+            <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
+                <table class="w-full text-left text-sm" data-test="restores-table">
+                    <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                        <tr><th class=TH>"#"</th><th class=TH>"Started"</th><th class=TH>"Backup"</th><th class=TH>"State"</th>
+                            <th class=TH>"Progress / outcome"</th><th class=TH>"Undo with"</th><th class=TH>"By"</th></tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn EditTarget(target: String, rpo: i32, update: ServerAction<UpdateBackupTarget>) -> impl IntoView {
+    view! {
+        <section class=CARD>
+            <h2 class="mb-1 font-medium">"Connection and RPO"</h2>
+            <p class="mb-3 text-xs text-slate-500">"The stored URL is never shown. Leave the URL empty to keep it."</p>
+            <ActionForm action=update attr:class="flex flex-wrap items-end gap-3" attr:data-test="edit-target">
+                <input type="hidden" name="target" value=target/>
+                <input name="url" type="password" placeholder="new postgres:// URL" autocomplete="off" class=format!("{INPUT} w-96")/>
+                <label class="text-xs">"RPO (hours) " <input name="rpo_hours" type="number" min="1" max="8760" value=rpo.to_string() class=INPUT/></label>
+                <button type="submit" class=BUTTON>"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
