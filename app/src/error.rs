@@ -86,6 +86,15 @@ impl AppError {
     }
 }
 
+/// Plain handlers (streams, downloads) answer an error as text with its
+/// status, like server functions do with their JSON.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (self.status(), self.to_string()).into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use app::audit::filter::AuditFilter;
 use app::audit::ssr::{record_alone, stream_filtered, Record};
 use app::audit::{AuditEvent, Outcome};
-use app::auth::guard::{actor_for, authorize, RequestMeta};
+use app::auth::guard::require_in_handler;
 use app::auth::Permission;
 use app::state::AppState;
 use app::AppError;
@@ -23,10 +23,6 @@ pub struct ExportQuery {
     filter: AuditFilter,
 }
 
-fn error(e: AppError) -> Response {
-    (e.status(), e.to_string()).into_response()
-}
-
 pub async fn export(
     State(state): State<AppState>,
     session: Session,
@@ -34,18 +30,16 @@ pub async fn export(
     extensions: axum::http::Extensions,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    let meta = RequestMeta::of(&headers, &extensions);
-    let actor = match actor_for(&state, &session, meta).await {
-        Ok(a) => a,
-        Err(e) => return error(e),
-    };
-    let actor = match authorize(&state, actor, Permission::ReadAudit, "/admin/audit/export").await {
-        Ok(a) => a,
-        Err(e) => return error(e),
-    };
+    let path = "/admin/audit/export";
+    let permission = Permission::ReadAudit;
+    let actor =
+        match require_in_handler(&state, &session, &headers, &extensions, permission, path).await {
+            Ok(a) => a,
+            Err(e) => return e.into_response(),
+        };
     let filter = match q.filter.parse() {
         Ok(f) => f,
-        Err(e) => return error(e),
+        Err(e) => return e.into_response(),
     };
     let csv = match q.format.as_str() {
         "csv" => true,
@@ -67,7 +61,7 @@ pub async fn export(
     .details(serde_json::json!({ "format": q.format, "filter": q.filter }))
     .meta(&actor.meta);
     if let Err(e) = record_alone(&state.db, r).await {
-        return error(AppError::internal(e));
+        return AppError::internal(e).into_response();
     }
     stream_response(state, filter, csv)
 }

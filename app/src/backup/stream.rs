@@ -5,7 +5,7 @@ use super::ssr::model::find_backup;
 use super::ssr::target::find;
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::Outcome;
-use crate::auth::guard::{actor_for, actor_for_token, authorize, bearer_token, Actor, RequestMeta};
+use crate::auth::guard::{require_in_handler, Actor};
 use crate::auth::Permission;
 use crate::state::AppState;
 use crate::AppError;
@@ -14,14 +14,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use tokio::io::AsyncReadExt;
 use tower_sessions::Session;
-
-fn reply(e: AppError) -> Response {
-    (e.status(), e.to_string()).into_response()
-}
 
 /// The caller (session or API token) when they hold `permission`.
 async fn caller(
@@ -32,15 +28,9 @@ async fn caller(
     permission: Permission,
     path: &str,
 ) -> Result<Actor, Response> {
-    let meta = RequestMeta::of(headers, ext);
-    let actor = match bearer_token(headers) {
-        Some(token) => actor_for_token(state, &token, meta).await,
-        None => actor_for(state, session, meta).await,
-    }
-    .map_err(reply)?;
-    authorize(state, actor, permission, path)
+    require_in_handler(state, session, headers, ext, permission, path)
         .await
-        .map_err(reply)
+        .map_err(IntoResponse::into_response)
 }
 
 /// `GET /backup-events/{target}`: a `change` event at once and then
@@ -67,10 +57,11 @@ pub async fn target_events(
     }
     let row = match find(&state.db, &target).await {
         Ok(r) => r,
-        Err(e) => return reply(e),
+        Err(e) => return e.into_response(),
     };
     let changes = state.live.subscribe(&state.db);
-    Sse::new(follow(row.id, changes))
+    let stopping = state.background.stopping();
+    Sse::new(follow(row.id, changes).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -112,7 +103,7 @@ pub async fn download(
     };
     match open_download(&state, &actor, id).await {
         Ok(response) => response,
-        Err(e) => reply(e),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -5,10 +5,9 @@ use super::ssr::engine;
 use super::ssr::model::find_service;
 use super::ssr::places::docker_for;
 use super::ssr::read::{deployment, steps_after};
-use crate::auth::guard::{actor_for, authorize, RequestMeta};
+use crate::auth::guard::require_in_handler;
 use crate::auth::Permission;
 use crate::state::AppState;
-use crate::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -25,17 +24,10 @@ async fn reader(
     ext: &Extensions,
     path: &str,
 ) -> Result<(), Response> {
-    let actor = actor_for(state, session, RequestMeta::of(headers, ext))
+    require_in_handler(state, session, headers, ext, Permission::Read, path)
         .await
-        .map_err(reply)?;
-    authorize(state, actor, Permission::Read, path)
-        .await
-        .map_err(reply)?;
-    Ok(())
-}
-
-fn reply(e: AppError) -> Response {
-    (e.status(), e.to_string()).into_response()
+        .map(drop)
+        .map_err(IntoResponse::into_response)
 }
 
 fn json_event(kind: &str, value: &impl serde::Serialize) -> Event {
@@ -65,7 +57,7 @@ pub async fn deployment_events(
         return r;
     }
     if let Err(e) = deployment(&state.db, id).await {
-        return reply(e);
+        return e.into_response();
     }
     let changes = state.live.subscribe(&state.db);
     let stopping = state.background.stopping();
@@ -127,15 +119,15 @@ pub async fn service_logs(
     }
     let service = match find_service(&state.db, &format!("{env}/{name}")).await {
         Ok(s) => s,
-        Err(e) => return reply(e),
+        Err(e) => return e.into_response(),
     };
     let (handle, docker) = match docker_for(&state, &service) {
         Ok(d) => d,
-        Err(e) => return reply(e),
+        Err(e) => return e.into_response(),
     };
     let replicas = match engine::replicas(&docker, &service).await {
         Ok(r) => r,
-        Err(e) => return reply(engine::engine_error(&handle, e)),
+        Err(e) => return engine::engine_error(&handle, e).into_response(),
     };
     let streams = replicas.into_iter().filter(|r| r.running).map(|r| {
         let options = bollard::query_parameters::LogsOptionsBuilder::default()

@@ -176,11 +176,24 @@ impl Client {
     /// Opens a streamed response (server-sent events) and returns its status
     /// and body, to be read frame by frame.
     pub async fn open_stream(&mut self, path: &str) -> (StatusCode, Body) {
+        self.open_stream_with(path, None).await
+    }
+
+    /// [`open_stream`](Self::open_stream) as a script would, with an API token.
+    pub async fn open_stream_with(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, Body) {
         let mut req = Request::get(path)
             .header("accept", "text/event-stream")
             .header("host", HOST)
             .body(Body::empty())
             .unwrap();
+        if let Some(token) = token {
+            let bearer = format!("Bearer {token}").parse().unwrap();
+            req.headers_mut().insert("authorization", bearer);
+        }
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(self.client_addr));
         if let Some(c) = &self.cookie {

@@ -61,6 +61,24 @@ async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(poo
         .await;
     let again = read_until(body, "event: end").await;
     assert_eq!(again.matches("event: state").count(), 1);
+
+    // A script follows it with an API token instead of a session.
+    let form = "name=ci&days=1&permissions[0]=read";
+    let token: String =
+        serde_json::from_str(&vera.post_form("/api/create_token", form).await.body).unwrap();
+    let mut script = crate::common::Client::new(&stage.state);
+    let path = format!("/deployments/{}/events", d.deployment);
+    let (status, body) = script.open_stream_with(&path, Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(read_until(body, "event: end")
+        .await
+        .contains("release #1 is live"));
+    let (status, _) = script.open_stream(&path).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "neither session nor token"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -58,7 +58,7 @@ pub async fn start(
     let id = record_start(state, actor, &target, &backup, &mut lock).await?;
     let (state, actor) = (state.clone(), actor.audit_name());
     let url = format!("/backups/{}/{}", target.name, backup.id);
-    tokio::spawn(async move {
+    state.background.clone().spawn(async move {
         let result = safety_then_restore(&state, &target, &backup, id, &actor).await;
         if let Err(e) = record_end(&state, &target, &backup, id, &actor, &result).await {
             tracing::error!(restore = id, error = %e, "restore result not stored");

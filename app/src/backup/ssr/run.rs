@@ -194,7 +194,7 @@ pub async fn start(
         .ok_or_else(|| AppError::internal("a manual backup found its slot taken"))?;
     let id = begun.id;
     let state = state.clone();
-    tokio::spawn(async move {
+    state.background.clone().spawn(async move {
         let _ = finish(&state, begun).await;
     });
     Ok(BackupStarted {

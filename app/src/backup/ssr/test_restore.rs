@@ -49,7 +49,7 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     let (state, actor) = (state.clone(), actor.audit_name());
-    tokio::spawn(async move {
+    state.background.clone().spawn(async move {
         let result = restore_and_count(&state, &target, &backup).await;
         if let Err(e) = record_result(&state, &target, id, &actor, &result).await {
             tracing::error!(backup = id, error = %e, "test restore result not stored");
