@@ -90,22 +90,20 @@ pub async fn sign_out(c: &Client) {
     wait_for_path(c, "/login").await;
 }
 
+/// The element `css` finds, waiting for it: after a client-side
+/// navigation a page's content arrives a moment later.
+pub async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    eventually(css, WAIT, || async { c.find(Locator::Css(css)).await.ok() }).await
+}
+
 /// Clicks the element `css` finds.
 pub async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    element(c, css).await.click().await.unwrap();
 }
 
 /// Replaces the value of the input named `name`.
 pub async fn set(c: &Client, name: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(&format!("[name={name}]")))
-        .await
-        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+    let field = element(c, &format!("[name={name}]")).await;
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
 }

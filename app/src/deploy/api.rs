@@ -113,6 +113,7 @@ pub async fn save_service(
     #[server(default)] stop_timeout_s: String,
     #[server(default)] env: String,
     #[server(default)] secrets: String,
+    #[server(default)] backup_target: String,
 ) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
@@ -131,6 +132,7 @@ pub async fn save_service(
         stop_timeout_s,
         env,
         secrets,
+        backup_target,
     };
     super::ssr::service::save(&state, &actor, id, form)
         .await
@@ -140,22 +142,39 @@ pub async fn save_service(
 /// Deploys `tag` of the service's image: resolves it on the endpoint,
 /// records a release and starts the rollout. Answers at once with the
 /// deployment to follow.
+/// A service with a pre-deploy backup target is backed up first; ticking
+/// `skip_backup` goes without it and needs a `skip_reason` (audited).
 #[server(endpoint = "deploy")]
-pub async fn deploy(service: String, tag: String) -> Result<DeploymentStarted, AppError> {
+pub async fn deploy(
+    service: String,
+    tag: String,
+    #[server(default)] skip_backup: Option<String>,
+    #[server(default)] skip_reason: String,
+) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
-    super::ssr::start::deploy_tag(&state, &actor, &service, &tag)
+    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
+        .map_err(AppError::with_status)?;
+    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip)
         .await
         .map_err(AppError::with_status)
 }
 
 /// Rolls the service back (or forward) to an earlier release, by number,
 /// running exactly the image that release recorded.
+/// Backs up first like [`deploy`], with the same way to skip it.
 #[server(endpoint = "rollback")]
-pub async fn rollback(service: String, release: i32) -> Result<DeploymentStarted, AppError> {
+pub async fn rollback(
+    service: String,
+    release: i32,
+    #[server(default)] skip_backup: Option<String>,
+    #[server(default)] skip_reason: String,
+) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
-    super::ssr::start::deploy_release(&state, &actor, &service, release)
+    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
+        .map_err(AppError::with_status)?;
+    super::ssr::start::deploy_release(&state, &actor, &service, release, skip)
         .await
         .map_err(AppError::with_status)
 }

@@ -99,6 +99,7 @@ fn Header(d: DeploymentView) -> impl IntoView {
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"Started"</dt>
                 <dd class="mt-1 text-sm" title=at(d.started_at)>{format!("{} · {took}", at(d.started_at))}</dd></div>
         </dl>
+        <PreDeployNote backup=d.pre_deploy_backup.clone() skipped=d.backup_skipped.clone()/>
         {d.reason.map(|r| view! {
             <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-900 dark:bg-amber-950" data-test="deployment-reason">
                 <p class="font-medium">{r}</p>
@@ -106,6 +107,19 @@ fn Header(d: DeploymentView) -> impl IntoView {
             </div>
         })}
     }
+}
+
+/// What became of the pre-deploy backup, when the service takes one.
+#[component]
+fn PreDeployNote(backup: Option<String>, skipped: Option<String>) -> impl IntoView {
+    let backup = backup.map(|href| {
+        let label = format!("backup #{}", href.rsplit('/').next().unwrap_or_default());
+        view! { <p class="mt-3 text-sm" data-test="pre-deploy-backup">"Backed up first: " <a class=LINK href=href>{label}</a></p> }
+    });
+    let skipped = skipped.map(|why| {
+        view! { <p class="mt-3 text-sm text-amber-700 dark:text-amber-300" data-test="backup-skipped">"Pre-deploy backup skipped: " {why}</p> }
+    });
+    view! { {backup} {skipped} }
 }
 
 #[component]

@@ -119,6 +119,10 @@ pub struct DeploymentView {
     pub actor: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The page of the backup taken before it, if one was.
+    pub pre_deploy_backup: Option<String>,
+    /// Why the deployer went without the pre-deploy backup.
+    pub backup_skipped: Option<String>,
 }
 
 impl DeploymentView {
@@ -181,6 +185,8 @@ pub struct ServiceConfig {
     /// Plain variables as `NAME=value` lines.
     pub env: String,
     pub secret_names: Vec<String>,
+    /// The backup target backed up before each deploy, if any.
+    pub backup_target: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

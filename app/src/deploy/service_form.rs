@@ -14,6 +14,7 @@ use leptos_router::hooks::use_navigate;
 #[component]
 pub fn NewServicePage() -> impl IntoView {
     let environments = Resource::new(|| (), |_| list_environments());
+    let targets = Resource::new(|| (), |_| backup_target_names());
     let action = ServerAction::<SaveService>::new();
     Effect::new(move |_| {
         if let Some(Ok(saved)) = action.value().get() {
@@ -25,8 +26,9 @@ pub fn NewServicePage() -> impl IntoView {
         <PageHeader title="New service" subtitle="Where it runs, which image repository, and how to tell that it is healthy."/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let targets = targets.await;
                 match environments.await {
-                    Ok(envs) => view! { <ServiceFields config=None id=None editable=true action=action environments=envs/> }.into_any(),
+                    Ok(envs) => view! { <ServiceFields config=None id=None editable=true action=action environments=envs targets=targets/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -82,6 +84,8 @@ pub fn ServiceFields(
     editable: bool,
     action: ServerAction<SaveService>,
     environments: Vec<EnvironmentView>,
+    /// Names of the backup targets a deploy can back up first.
+    targets: Vec<String>,
 ) -> impl IntoView {
     let c = config.unwrap_or_else(defaults);
     let n = |v: i32| v.to_string();
@@ -120,6 +124,7 @@ pub fn ServiceFields(
             <Field label="Retries" name="health_retries" value=n(c.health_retries) editable=editable action=action kind="number"/>
             <Field label="Start period (s)" name="health_start_period_s" value=n(c.health_start_period_s) editable=editable action=action kind="number" hint="failures in this time do not count"/>
             <Field label="Stop timeout (s)" name="stop_timeout_s" value=n(c.stop_timeout_s) editable=editable action=action kind="number" hint="SIGTERM, then SIGKILL after this"/>
+            <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
                 <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{c.env.clone()}</textarea>
                 <FieldError message=Signal::derive(error_for(action, "env"))/>
@@ -136,6 +141,43 @@ pub fn ServiceFields(
             </div>
         </ActionForm>
     }
+}
+
+/// The database backed up before each deploy (and rollback).
+#[component]
+fn BackupChoice(
+    current: Option<String>,
+    targets: Vec<String>,
+    editable: bool,
+    action: ServerAction<SaveService>,
+) -> impl IntoView {
+    let options = targets
+        .into_iter()
+        .map(|t| {
+            let selected = current.as_deref() == Some(t.as_str());
+            let label = t.clone();
+            view! { <option value=t selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <label class=LABEL>"Back up before each deploy"
+            <select name="backup_target" disabled=!editable class=INPUT data-test="field-backup_target">
+                <option value="" selected=current.is_none()>"no backup"</option>
+                {options}
+            </select>
+            <span class="font-normal text-slate-500">"a backup target; the deploy waits for its backup"</span>
+            <FieldError message=Signal::derive(error_for(action, "backup_target"))/>
+        </label>
+    }
+}
+
+/// The backup target names for the form's choice. A list that cannot be
+/// read leaves only "no backup" (the save checks the name anyway).
+pub async fn backup_target_names() -> Vec<String> {
+    crate::backup::api::list_backup_targets()
+        .await
+        .map(|list| list.into_iter().map(|t| t.name).collect())
+        .unwrap_or_default()
 }
 
 /// Environment, name and replica count: chosen once, when creating.
@@ -187,5 +229,6 @@ fn defaults() -> ServiceConfig {
         stop_timeout_s: 10,
         env: String::new(),
         secret_names: vec![],
+        backup_target: None,
     }
 }

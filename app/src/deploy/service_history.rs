@@ -6,6 +6,17 @@ use super::{DeploymentView, ReleaseView};
 use crate::layout::ui::*;
 use leptos::prelude::*;
 
+/// The deployer's choice to go without the pre-deploy backup, shared by
+/// the deploy form and the rollback buttons (browser only; without
+/// JavaScript a rollback always backs up first).
+#[derive(Clone)]
+pub struct SkipBackup {
+    /// The service's backup target; `None` when it takes no backup.
+    pub target: Option<String>,
+    pub ticked: RwSignal<bool>,
+    pub reason: RwSignal<String>,
+}
+
 /// Every release, newest first; any release but the live one can be
 /// deployed again with one click.
 #[component]
@@ -15,6 +26,7 @@ pub fn ReleasesTable(
     live: Option<i32>,
     can_deploy: bool,
     action: ServerAction<Rollback>,
+    skip_backup: SkipBackup,
 ) -> impl IntoView {
     if releases.is_empty() {
         return view! { <p class="text-sm text-slate-500">"No releases yet: deploy a tag to record the first."</p> }.into_any();
@@ -32,6 +44,8 @@ pub fn ReleasesTable(
                     <ActionForm action=action>
                         <input type="hidden" name="service" value=service/>
                         <input type="hidden" name="release" value=r.number.to_string()/>
+                        <input type="hidden" name="skip_backup" value=move || if skip_backup.ticked.get() { "on" } else { "" }/>
+                        <input type="hidden" name="skip_reason" value=move || skip_backup.reason.get()/>
                         <button type="submit" class=BUTTON data-test=format!("rollback-{}", r.number)>{label}</button>
                     </ActionForm>
                 }

@@ -2,7 +2,8 @@
 //! (deploy, scale, restart, roll back), its history, settings and logs.
 
 use super::api::{read_service, Deploy, RemoveService, Restart, Rollback, SaveService, Scale};
-use super::service_form::ServiceFields;
+use super::service_form::{backup_target_names, ServiceFields};
+use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
@@ -81,6 +82,7 @@ pub fn ServicePage() -> impl IntoView {
         |(r, _)| read_service(r),
     );
     let me = Resource::new(|| (), |_| whoami());
+    let targets = Resource::new(|| (), |_| backup_target_names());
     // A started deployment is followed on its own page.
     Effect::new(move |_| {
         if let Some(started) = actions.started() {
@@ -93,8 +95,9 @@ pub fn ServicePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let can_deploy = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
+                let targets = targets.await;
                 match detail.await {
-                    Ok(d) => view! { <ServiceView d=d can_deploy=can_deploy actions=actions/> }.into_any(),
+                    Ok(d) => view! { <ServiceView d=d can_deploy=can_deploy actions=actions targets=targets/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -103,9 +106,19 @@ pub fn ServicePage() -> impl IntoView {
 }
 
 #[component]
-fn ServiceView(d: ServiceDetail, can_deploy: bool, actions: Actions) -> impl IntoView {
+fn ServiceView(
+    d: ServiceDetail,
+    can_deploy: bool,
+    actions: Actions,
+    targets: Vec<String>,
+) -> impl IntoView {
     let full = format!("{}/{}", d.summary.environment, d.summary.name);
     let live_number = d.summary.live.as_ref().map(|r| r.number);
+    let skip = SkipBackup {
+        target: d.config.backup_target.clone(),
+        ticked: RwSignal::new(false),
+        reason: RwSignal::new(String::new()),
+    };
     view! {
         <div class="mb-6">
             <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full.clone()}</h1>
@@ -115,15 +128,15 @@ fn ServiceView(d: ServiceDetail, can_deploy: bool, actions: Actions) -> impl Int
             </p>
         </div>
         <Facts d=d.clone()/>
-        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired tags=d.tags.clone() actions=actions/> })}
+        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired tags=d.tags.clone() actions=actions skip_backup=skip.clone()/> })}
         <h2 class=H2>"Releases"</h2>
-        <ReleasesTable service=full.clone() releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback/>
+        <ReleasesTable service=full.clone() releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback skip_backup=skip.clone()/>
         <h2 class=H2>"Deployments"</h2>
         <DeploymentsTable deployments=d.deployments.clone()/>
         <h2 class=H2>"Logs"</h2>
         <LogPanel service=full.clone()/>
         <h2 class=H2>"Settings"</h2>
-        <ServiceFields config=Some(d.config.clone()) id=Some(d.summary.id) editable=can_deploy action=actions.edit environments=vec![]/>
+        <ServiceFields config=Some(d.config.clone()) id=Some(d.summary.id) editable=can_deploy action=actions.edit environments=vec![] targets=targets/>
         {can_deploy.then(|| view! { <RemoveForm service=full.clone()/> })}
     }
 }
@@ -165,6 +178,7 @@ fn ActionsBar(
     replicas: i32,
     tags: Vec<String>,
     actions: Actions,
+    skip_backup: SkipBackup,
 ) -> impl IntoView {
     let busy = move || {
         actions.deploy.pending().get()
@@ -182,6 +196,7 @@ fn ActionsBar(
                 <datalist id="local-tags">
                     {tags.into_iter().map(|t| view! { <option value=t/> }).collect_view()}
                 </datalist>
+                <SkipControls skip_backup=skip_backup/>
                 <button type="submit" class=BUTTON_PRIMARY disabled=busy data-test="deploy-submit">"Deploy"</button>
             </ActionForm>
             <ActionForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">
@@ -224,4 +239,23 @@ fn RemoveForm(service: String) -> impl IntoView {
             <div class="mt-3">{error}</div>
         </details>
     }
+}
+
+/// "Skip the pre-deploy backup", shown when the service takes one; the
+/// rollback buttons send the same choice.
+#[component]
+fn SkipControls(skip_backup: SkipBackup) -> impl IntoView {
+    let target = skip_backup.target.clone()?;
+    let (ticked, reason) = (skip_backup.ticked, skip_backup.reason);
+    Some(view! {
+        <div class="flex flex-col gap-1 text-xs" data-test="skip-backup">
+            <span class="text-slate-500">{format!("Backs up `{target}` first.")}</span>
+            <label class="inline-flex items-center gap-1">
+                <input type="checkbox" name="skip_backup" prop:checked=move || ticked.get()
+                    on:change=move |e| ticked.set(event_target_checked(&e))/>
+                "skip it, because"
+            </label>
+            <input name="skip_reason" placeholder="reason (audited)" class=INPUT bind:value=reason/>
+        </div>
+    })
 }

@@ -54,6 +54,12 @@ impl Stage {
         deploy(&mut self.ada, &self.service, tag).await
     }
 
+    /// A deploy request with more form fields (`&name=value…`).
+    pub async fn deploy_with(&mut self, tag: &str, extra: &str) -> Reply {
+        let form = format!("service={}&tag={tag}{extra}", self.service);
+        self.ada.post_form("/api/deploy", &form).await
+    }
+
     /// Posts `form` (the service is added) to `path`, which starts a
     /// deployment, and waits for its end.
     pub async fn run(&mut self, path: &str, form: &str) -> (DeploymentStarted, Ended) {

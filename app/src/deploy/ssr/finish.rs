@@ -1,5 +1,6 @@
 //! Running a recorded deployment to its end and recording how it ended.
 
+use super::health::Unhealthy;
 use super::model::{db, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{Ending, Rollout};
@@ -36,6 +37,30 @@ impl Kind {
     }
 }
 
+/// What happens before the rollout about the pre-deploy backup.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PreDeploy {
+    /// No backup target, or a kind of deployment that changes no code.
+    Nothing,
+    /// Back up this target and wait; no backup, no deployment.
+    Backup { target_id: i64, target: String },
+    /// The deployer went without one, saying why.
+    Skipped { target: String, reason: String },
+}
+
+impl PreDeploy {
+    /// For the audit log.
+    pub fn describe(&self) -> serde_json::Value {
+        match self {
+            PreDeploy::Nothing => serde_json::Value::Null,
+            PreDeploy::Backup { target, .. } => json!({ "target": target }),
+            PreDeploy::Skipped { target, reason } => {
+                json!({ "target": target, "skipped_because": reason })
+            }
+        }
+    }
+}
+
 /// One deployment to carry out.
 pub struct Run<'a> {
     pub service: &'a ServiceRow,
@@ -44,14 +69,19 @@ pub struct Run<'a> {
     pub previous: Option<&'a ReleaseRow>,
     pub kind: Kind,
     pub actor: &'a str,
+    pub pre_deploy: PreDeploy,
 }
 
 /// Rolls out and stores the result; never fails: whatever goes wrong ends
 /// up in the deployment's state and reason.
 pub async fn finish(state: &AppState, run: Run<'_>) {
     let log = StepLog::new(state.db.clone(), run.deployment_id);
-    let ending = match docker_for(state, run.service) {
-        Ok((_, docker)) => {
+    let ending = match (
+        pre_deploy(state, &run, &log).await,
+        docker_for(state, run.service),
+    ) {
+        (Err(failure), _) => Ending::Failed(failure),
+        (Ok(()), Ok((_, docker))) => {
             let rollout = Rollout {
                 docker: &docker,
                 secrets: &state.secrets,
@@ -63,7 +93,7 @@ pub async fn finish(state: &AppState, run: Run<'_>) {
                 _ => rollout.run(run.target, run.previous).await,
             }
         }
-        Err(e) => Ending::Failed(super::health::Unhealthy {
+        (Ok(()), Err(e)) => Ending::Failed(Unhealthy {
             reason: e.to_string(),
             output: None,
         }),
@@ -84,6 +114,51 @@ pub async fn finish(state: &AppState, run: Run<'_>) {
     }
     if let Err(e) = record_ending(state, &run, &ending).await {
         tracing::error!(deployment = run.deployment_id, error = %e, "deployment result not stored");
+    }
+}
+
+/// Takes the pre-deploy backup and waits for it, or notes why not.
+async fn pre_deploy(state: &AppState, run: &Run<'_>, log: &StepLog) -> Result<(), Unhealthy> {
+    let (target_id, target) = match &run.pre_deploy {
+        PreDeploy::Nothing => return Ok(()),
+        PreDeploy::Skipped { target, reason } => {
+            let who = run.actor.trim_start_matches("user:");
+            log.warn(format!(
+                "pre-deploy backup of `{target}` skipped by {who}: {reason}"
+            ))
+            .await;
+            return Ok(());
+        }
+        PreDeploy::Backup { target_id, target } => (*target_id, target),
+    };
+    log.info(format!(
+        "backing up `{target}` first; the rollout waits for it"
+    ))
+    .await;
+    let why = format!(
+        "before deployment #{} of {}",
+        run.deployment_id,
+        run.service.full_name()
+    );
+    let backup = crate::backup::ssr::run::backup_and_wait(state, run.actor, target_id, &why).await;
+    match backup {
+        Ok(id) => {
+            let _ = sqlx::query("UPDATE deployment SET backup_id = $2 WHERE id = $1")
+                .bind(run.deployment_id)
+                .bind(id)
+                .execute(&state.db)
+                .await;
+            log.info(format!("pre-deploy backup #{id} of `{target}` is verified"))
+                .await;
+            Ok(())
+        }
+        Err(e) => Err(Unhealthy {
+            reason: format!(
+                "the pre-deploy backup of `{target}` failed, so nothing was changed ({e}); \
+                 deploy again with \"skip backup\" and a reason to go ahead without one"
+            ),
+            output: None,
+        }),
     }
 }
 

@@ -33,6 +33,9 @@ pub struct ServiceRow {
     pub replicas: i32,
     pub stop_timeout_s: i32,
     pub live_release_id: Option<i64>,
+    /// The database backed up before each deploy, by id and name.
+    pub backup_target_id: Option<i64>,
+    pub backup_target: Option<String>,
     /// This installation's id: labels carry it, so two installations (or
     /// two test databases) sharing one engine never see each other's containers.
     pub installation: String,
@@ -44,9 +47,11 @@ const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.netw
         s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
         s.health_timeout_s, s.health_retries, s.health_start_period_s,
         s.replicas, s.stop_timeout_s, s.live_release_id,
+        s.backup_target_id, b.name AS backup_target,
         (SELECT installation_id::text FROM instance) AS installation
     FROM service s JOIN environment e ON e.id = s.environment_id
-    JOIN endpoint p ON p.id = e.endpoint_id";
+    JOIN endpoint p ON p.id = e.endpoint_id
+    LEFT JOIN backup_target b ON b.id = s.backup_target_id";
 
 impl ServiceRow {
     /// `environment/name`.

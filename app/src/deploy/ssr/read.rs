@@ -11,11 +11,14 @@ use std::time::Duration;
 
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
         d.kind, r.number AS release, r.tag, pr.number AS previous_release, d.state, d.reason,
-        d.health_output, d.actor, d.started_at, d.finished_at
+        d.health_output, d.actor, d.started_at, d.finished_at,
+        d.backup_id, bt.name AS backup_target, d.backup_skipped
     FROM deployment d JOIN service s ON s.id = d.service_id
     JOIN environment e ON e.id = s.environment_id
     JOIN release r ON r.id = d.release_id
-    LEFT JOIN release pr ON pr.id = d.previous_release_id";
+    LEFT JOIN release pr ON pr.id = d.previous_release_id
+    LEFT JOIN backup bk ON bk.id = d.backup_id
+    LEFT JOIN backup_target bt ON bt.id = bk.target_id";
 
 #[derive(sqlx::FromRow)]
 struct DeploymentRow {
@@ -32,6 +35,9 @@ struct DeploymentRow {
     actor: String,
     started_at: chrono::DateTime<chrono::Utc>,
     finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    backup_id: Option<i64>,
+    backup_target: Option<String>,
+    backup_skipped: Option<String>,
 }
 
 impl From<DeploymentRow> for DeploymentView {
@@ -50,6 +56,11 @@ impl From<DeploymentRow> for DeploymentView {
             actor: r.actor,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            pre_deploy_backup: match (r.backup_id, r.backup_target) {
+                (Some(id), Some(target)) => Some(format!("/backups/{target}/{id}")),
+                _ => None,
+            },
+            backup_skipped: r.backup_skipped,
         }
     }
 }
@@ -245,6 +256,7 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         stop_timeout_s: s.stop_timeout_s,
         env,
         secret_names: snapshot.secrets.keys().cloned().collect(),
+        backup_target: s.backup_target.clone(),
     };
     Ok(ServiceDetail {
         summary: summary(state, &s, &releases).await?,

@@ -19,17 +19,8 @@ pub async fn save(
 ) -> Result<SavedService, AppError> {
     let v = form.check()?;
     let mut tx = state.db.begin().await.map_err(db)?;
-    let env_id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
-        .bind(&v.environment)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    let env_id = env_id.ok_or_else(|| {
-        invalid(
-            "environment",
-            format!("there is no environment `{}`", v.environment),
-        )
-    })?;
+    let env_id = environment_id(&mut tx, &v).await?;
+    let backup_target_id = backup_target_id(&mut tx, &v).await?;
     if let Some(id) = id {
         same_place(&mut tx, id, env_id, &v).await?;
     }
@@ -38,12 +29,15 @@ pub async fn save(
         // Where it runs and its name stay; replicas change through Scale.
         "UPDATE service SET image = $4, port = $5, health_kind = $6,
            health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
-           health_start_period_s = $11, stop_timeout_s = $13, updated_at = now()
+           health_start_period_s = $11, stop_timeout_s = $13, backup_target_id = $14,
+           updated_at = now()
          WHERE id = $1 AND environment_id = $2 AND name = $3 AND $12::integer IS NOT NULL RETURNING id"
     } else {
         "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
-           health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas, stop_timeout_s)
-         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE $1::bigint IS NULL RETURNING id"
+           health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas,
+           stop_timeout_s, backup_target_id)
+         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+         WHERE $1::bigint IS NULL RETURNING id"
     })
     .bind(id)
     .bind(env_id)
@@ -58,6 +52,7 @@ pub async fn save(
     .bind(start)
     .bind(replicas)
     .bind(stop)
+    .bind(backup_target_id)
     .fetch_optional(&mut *tx)
     .await
     .map_err(|e| match &e {
@@ -82,6 +77,7 @@ pub async fn save(
     )
     .details(json!({
         "image": v.image, "replicas": replicas, "health": v.health_kind,
+        "pre_deploy_backup": v.backup_target,
         "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
     }))
     .meta(&actor.meta);
@@ -90,6 +86,40 @@ pub async fn save(
     Ok(SavedService {
         id: service_id,
         url: format!("/services/{}/{}", v.environment, v.name),
+    })
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+async fn environment_id(tx: &mut Tx, v: &Valid) -> Result<i64, AppError> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
+        .bind(&v.environment)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+    id.ok_or_else(|| {
+        invalid(
+            "environment",
+            format!("there is no environment `{}`", v.environment),
+        )
+    })
+}
+
+/// The pre-deploy backup target named in the form, if any.
+async fn backup_target_id(tx: &mut Tx, v: &Valid) -> Result<Option<i64>, AppError> {
+    let Some(name) = &v.backup_target else {
+        return Ok(None);
+    };
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM backup_target WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+    id.map(Some).ok_or_else(|| {
+        invalid(
+            "backup_target",
+            format!("there is no backup target `{name}`; add it on the Backups page first"),
+        )
     })
 }
 

@@ -21,6 +21,8 @@ pub struct ServiceForm {
     pub stop_timeout_s: String,
     pub env: String,
     pub secrets: String,
+    /// The backup target to back up before each deploy; empty for none.
+    pub backup_target: String,
 }
 
 /// A checked form. `secrets` maps a name to its new value, or `None` to remove it.
@@ -34,6 +36,7 @@ pub struct Valid {
     pub health_check: String,
     pub env: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, Option<String>>,
+    pub backup_target: Option<String>,
 }
 
 pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -172,6 +175,7 @@ impl ServiceForm {
             health_check,
             env,
             secrets,
+            backup_target: Some(self.backup_target.trim().to_string()).filter(|t| !t.is_empty()),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Starting a deployment: take the service's lock, resolve what to run,
 //! record the release and the deployment, then roll out in the background.
 
-use super::finish::{finish, Kind, Run};
+use super::finish::{finish, Kind, PreDeploy, Run};
 use super::lock::{busy, DeployLock};
 use super::model::{db, find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::places::docker_for;
@@ -22,6 +22,27 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     }
 }
 
+/// The reason for skipping the pre-deploy backup, when the box is ticked:
+/// it is required, since it is audited and shown with the deployment.
+pub fn skip_reason(skip: Option<&str>, reason: &str) -> Result<Option<String>, AppError> {
+    let ticked = skip.is_some_and(|s| !matches!(s.trim(), "" | "false" | "off"));
+    if !ticked {
+        return Ok(None);
+    }
+    let reason = reason.trim();
+    match reason.chars().count() {
+        0 => Err(invalid(
+            "skip_reason",
+            "say why the pre-deploy backup is skipped (it is audited)",
+        )),
+        n if n > 500 => Err(invalid(
+            "skip_reason",
+            "keep the reason under 500 characters",
+        )),
+        _ => Ok(Some(reason.to_string())),
+    }
+}
+
 fn check_tag(tag: &str) -> Result<(), AppError> {
     let ok = (1..=128).contains(&tag.len())
         && tag
@@ -39,11 +60,13 @@ fn check_tag(tag: &str) -> Result<(), AppError> {
 }
 
 /// Deploys `tag`: a new release of the image it names on the endpoint now.
+/// `skip_backup` is the deployer's reason to go without the pre-deploy backup.
 pub async fn deploy_tag(
     state: &AppState,
     actor: &Actor,
     service: &str,
     tag: &str,
+    skip_backup: Option<String>,
 ) -> Result<DeploymentStarted, AppError> {
     let tag = tag.trim();
     check_tag(tag)?;
@@ -68,7 +91,8 @@ pub async fn deploy_tag(
     .await
     .map_err(db)?;
     let release = release_by_id(&mut *tx, release_id).await?;
-    begin(state, actor, service, release, Kind::Deploy, lock, tx).await
+    let job = Job::new(service, release, Kind::Deploy).skipping(skip_backup);
+    begin(state, actor, job, lock, tx).await
 }
 
 /// Deploys an earlier release again, exactly as recorded.
@@ -77,6 +101,7 @@ pub async fn deploy_release(
     actor: &Actor,
     service: &str,
     number: i32,
+    skip_backup: Option<String>,
 ) -> Result<DeploymentStarted, AppError> {
     let service = find_service(&state.db, service).await?;
     let release = release_by_number(&state.db, service.id, number)
@@ -104,7 +129,8 @@ pub async fn deploy_release(
         ));
     }
     let tx = state.db.begin().await.map_err(db)?;
-    begin(state, actor, service, release, Kind::Rollback, lock, tx).await
+    let job = Job::new(service, release, Kind::Rollback).skipping(skip_backup);
+    begin(state, actor, job, lock, tx).await
 }
 
 /// The live release of a locked service, or why there is none.
@@ -131,7 +157,14 @@ pub async fn restart(
     let (lock, service) = take_lock(state, &service).await?;
     let release = live_release(state, &service).await?;
     let tx = state.db.begin().await.map_err(db)?;
-    begin(state, actor, service, release, Kind::Restart, lock, tx).await
+    begin(
+        state,
+        actor,
+        Job::new(service, release, Kind::Restart),
+        lock,
+        tx,
+    )
+    .await
 }
 
 /// Runs the live release with `replicas` replicas. Without a live release
@@ -159,10 +192,8 @@ pub async fn scale(
     let release = live_release(state, &service).await?;
     service.replicas = wanted;
     let tx = state.db.begin().await.map_err(db)?;
-    let kind = Kind::Scale { from };
-    begin(state, actor, service, release, kind, lock, tx)
-        .await
-        .map(Some)
+    let job = Job::new(service, release, Kind::Scale { from });
+    begin(state, actor, job, lock, tx).await.map(Some)
 }
 
 /// Sets the desired replica count of a service that runs nothing yet.
@@ -208,25 +239,80 @@ pub(super) async fn take_lock(
     Ok((lock, fresh))
 }
 
+/// One deployment to record and run.
+struct Job {
+    service: ServiceRow,
+    release: ReleaseRow,
+    kind: Kind,
+    /// Why the deployer skips the pre-deploy backup, if they do.
+    skip_backup: Option<String>,
+}
+
+impl Job {
+    fn new(service: ServiceRow, release: ReleaseRow, kind: Kind) -> Self {
+        Job {
+            service,
+            release,
+            kind,
+            skip_backup: None,
+        }
+    }
+
+    fn skipping(mut self, reason: Option<String>) -> Self {
+        self.skip_backup = reason;
+        self
+    }
+
+    /// Deploys and rollbacks of a service that names a backup target back
+    /// it up first, unless skipped; scaling and restarts change no code.
+    fn pre_deploy(&self) -> PreDeploy {
+        let changes_code = matches!(self.kind, Kind::Deploy | Kind::Rollback);
+        match (&self.service.backup_target_id, &self.service.backup_target) {
+            (Some(id), Some(name)) if changes_code => match &self.skip_backup {
+                Some(reason) => PreDeploy::Skipped {
+                    target: name.clone(),
+                    reason: reason.clone(),
+                },
+                None => PreDeploy::Backup {
+                    target_id: *id,
+                    target: name.clone(),
+                },
+            },
+            _ => PreDeploy::Nothing,
+        }
+    }
+}
+
 /// Records the deployment and its intent, then rolls out in the background.
 async fn begin(
     state: &AppState,
     actor: &Actor,
-    service: ServiceRow,
-    release: ReleaseRow,
-    kind: Kind,
+    job: Job,
     lock: DeployLock,
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
 ) -> Result<DeploymentStarted, AppError> {
+    let pre_deploy = job.pre_deploy();
+    let Job {
+        service,
+        release,
+        kind,
+        ..
+    } = job;
+    let skipped = match &pre_deploy {
+        PreDeploy::Skipped { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO deployment (service_id, release_id, previous_release_id, kind, state, actor)
-         VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
+        "INSERT INTO deployment (service_id, release_id, previous_release_id, kind, state, actor,
+           backup_skipped)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING id",
     )
     .bind(service.id)
     .bind(release.id)
     .bind(service.live_release_id)
     .bind(kind.as_str())
     .bind(actor.audit_name())
+    .bind(&skipped)
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
@@ -239,7 +325,7 @@ async fn begin(
     .details(json!({
         "deployment": id, "release": release.number, "tag": release.tag,
         "image": release.image_id, "previous_release": service.live_release_id,
-        "replicas": service.replicas,
+        "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
     }))
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
@@ -263,6 +349,7 @@ async fn begin(
             previous: previous.as_ref(),
             kind,
             actor: &actor_name,
+            pre_deploy,
         };
         finish(&state, run).await;
         lock.release().await;
