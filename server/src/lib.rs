@@ -14,14 +14,24 @@ use app::state::AppState;
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+
+/// The app's routes, generated once per process. Generating them turns off
+/// resource loading process-wide for a moment (leptos' `SuppressResourceLoad`,
+/// leptos-rs/leptos#4773), and a page whose resource first polls in that
+/// moment never finishes: with several routers built in one process (the
+/// integration tests build one per client, in parallel) that hung a page.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// The whole HTTP surface: health probes, server functions, pages and static
 /// files, behind sessions, the same-origin check and request ids.
 pub fn router(state: AppState, web: web::WebConfig) -> Router {
     use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
