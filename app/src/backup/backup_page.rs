@@ -216,6 +216,14 @@ fn TestResult(test: TestRestoreView) -> impl IntoView {
 #[component]
 fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl IntoView {
     let target = backup.target.clone();
+    // A started restore empties the confirmation, so a second click cannot
+    // run the same destructive restore again by accident.
+    let confirm = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(input)) = (action.value().get(), confirm.get()) {
+            input.set_value("");
+        }
+    });
     view! {
         <p class="mb-3 mt-4 text-xs text-slate-500">
             {format!("Restore replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
@@ -223,7 +231,7 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
         <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
             <input type="hidden" name="id" value=backup.id.to_string()/>
             <label class="text-xs">{format!("Type `{target}` to confirm ")}
-                <input name="confirm" required autocomplete="off" class=INPUT/>
+                <input node_ref=confirm name="confirm" required autocomplete="off" class=INPUT data-test="restore-confirm"/>
             </label>
             <button type="submit" data-test="restore-submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Restore this backup"</button>
         </ActionForm>
