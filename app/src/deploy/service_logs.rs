@@ -8,7 +8,8 @@ use leptos::prelude::*;
 const KEEP: usize = 500;
 
 /// A button that starts (and stops) following the logs of the service's
-/// running replicas: the last 100 lines of each, then new ones as printed.
+/// replicas: the last 100 lines of each running one, then new lines as
+/// printed, including those of replicas a deploy or scale-up starts.
 #[component]
 pub fn LogPanel(service: String) -> impl IntoView {
     let following = RwSignal::new(false);
@@ -46,6 +47,6 @@ fn LogStream(service: String) -> impl IntoView {
         <pre class="mt-3 max-h-96 overflow-auto rounded-md bg-slate-950 p-3 font-mono text-xs text-slate-100" data-test="logs">
             {move || lines.with(|l| if l.is_empty() { "Waiting for output…".to_string() } else { l.join("\n") })}
         </pre>
-        {move || ended.get().then(|| view! { <p class="mt-2 text-xs text-slate-500" data-test="logs-ended">"The replicas stopped printing (they were stopped or replaced). Follow again to read the current ones."</p> })}
+        {move || ended.get().then(|| view! { <p class="mt-2 text-xs text-slate-500" data-test="logs-ended">"The log stream ended (the engine connection closed or Opsdeck is stopping). Follow again to resume."</p> })}
     }
 }

@@ -12,8 +12,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
+use bollard::models::EventMessage;
+use futures_util::stream::{self, BoxStream, SelectAll, Stream, StreamExt};
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use tower_sessions::Session;
 
@@ -104,9 +106,11 @@ fn end_event() -> Event {
     Event::default().event("end").data("")
 }
 
-/// `GET /services/{env}/{name}/logs`: the last 100 lines of every running replica,
-/// then new lines as they are printed, each as a `line` event prefixed
-/// with the container's name.
+/// `GET /services/{env}/{name}/logs`: the last 100 lines of every running
+/// replica, then new lines as they are printed, each as a `line` event
+/// prefixed with the container's name. Replicas started later (a deploy,
+/// a scale-up, a restart) join the stream as they start, and a line says
+/// when a replica stops, so a rollout can be watched from one stream.
 pub async fn service_logs(
     State(state): State<AppState>,
     session: Session,
@@ -125,38 +129,117 @@ pub async fn service_logs(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
+    // Subscribe before listing: a replica that starts in between is then
+    // seen by the subscription rather than missed by both.
+    let starts = replica_starts(&docker, &service);
     let replicas = match engine::replicas(&docker, &service).await {
         Ok(r) => r,
         Err(e) => return engine::engine_error(&handle, e).into_response(),
     };
-    let streams = replicas.into_iter().filter(|r| r.running).map(|r| {
-        let options = bollard::query_parameters::LogsOptionsBuilder::default()
-            .follow(true)
-            .stdout(true)
-            .stderr(true)
-            .tail("100")
-            .build();
-        let name = r.name.clone();
-        docker
-            .logs(&r.id, Some(options))
-            .filter_map(move |chunk| {
-                let name = name.clone();
-                async move {
-                    let text = chunk.ok()?.to_string();
-                    let lines: Vec<String> =
-                        text.lines().map(|l| format!("{name} | {l}")).collect();
-                    Some(stream::iter(lines))
-                }
-            })
-            .flatten()
-    });
-    let merged = stream::select_all(streams.map(|s| s.boxed()))
+    let mut following = Following {
+        docker,
+        logs: SelectAll::new(),
+        starts,
+        seen: HashSet::new(),
+    };
+    for r in replicas.into_iter().filter(|r| r.running) {
+        following.seen.insert(r.id.clone());
+        let lines = replica_lines(&following.docker, r.id, r.name, "100");
+        following.logs.push(lines);
+    }
+    let lines = merged_lines(following)
         .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)))
         .chain(stream::once(async { Ok(end_event()) }))
         .take_until(state.background.stopping());
-    Sse::new(merged)
+    Sse::new(lines)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+type Lines = BoxStream<'static, String>;
+type Starts = BoxStream<'static, Result<EventMessage, bollard::errors::Error>>;
+
+/// The engine's `start` events of this service's containers.
+fn replica_starts(docker: &bollard::Docker, service: &super::ssr::model::ServiceRow) -> Starts {
+    let filters = HashMap::from([
+        ("type", vec!["container".to_string()]),
+        ("event", vec!["start".to_string()]),
+        (
+            "label",
+            vec![
+                format!("{}={}", engine::LABEL_INSTALLATION, service.installation),
+                format!("{}={}", engine::LABEL_SERVICE, service.id),
+            ],
+        ),
+    ]);
+    let options = bollard::query_parameters::EventsOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    docker.events(Some(options)).boxed()
+}
+
+/// One replica's output from `tail` lines back, then a line when it stops.
+fn replica_lines(docker: &bollard::Docker, id: String, name: String, tail: &str) -> Lines {
+    let options = bollard::query_parameters::LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .tail(tail)
+        .build();
+    let prefix = name.clone();
+    docker
+        .logs(&id, Some(options))
+        .filter_map(move |chunk| {
+            let prefix = prefix.clone();
+            async move {
+                let text = chunk.ok()?.to_string();
+                let lines: Vec<String> = text.lines().map(|l| format!("{prefix} | {l}")).collect();
+                Some(stream::iter(lines))
+            }
+        })
+        .flatten()
+        .chain(stream::once(async move {
+            format!("{name} | — stopped printing")
+        }))
+        .boxed()
+}
+
+/// What the merged log stream follows: the engine (to attach replicas),
+/// the replicas' lines, the start events, and which containers are followed.
+struct Following {
+    docker: bollard::Docker,
+    logs: SelectAll<Lines>,
+    starts: Starts,
+    seen: HashSet<String>,
+}
+
+/// The lines of the running replicas and of each replica that starts
+/// later; ends only when the engine's event stream does (engine gone).
+fn merged_lines(following: Following) -> impl Stream<Item = String> {
+    stream::unfold(following, |mut f| async move {
+        loop {
+            tokio::select! {
+                Some(line) = f.logs.next(), if !f.logs.is_empty() => return Some((line, f)),
+                event = f.starts.next() => {
+                    let actor = event?.ok()?.actor?;
+                    let Some(id) = actor.id else { continue };
+                    // Started between the subscription and the listing:
+                    // followed already.
+                    if !f.seen.insert(id.clone()) {
+                        continue;
+                    }
+                    let name = actor
+                        .attributes
+                        .and_then(|a| a.get("name").cloned())
+                        .unwrap_or_else(|| id.chars().take(12).collect());
+                    // "all": a container seen at its start has printed
+                    // only what belongs to this stream.
+                    f.logs.push(replica_lines(&f.docker, id, name.clone(), "all"));
+                    return Some((format!("{name} | — started"), f));
+                }
+            }
+        }
+    })
 }
 
 /// The routes of this feature that are not server functions.

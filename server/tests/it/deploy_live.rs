@@ -13,18 +13,25 @@ use std::time::Duration;
 async fn read_until(body: axum::body::Body, until: &str) -> String {
     let mut body = body;
     let mut text = String::new();
+    read_more(&mut body, &mut text, until).await;
+    text
+}
+
+/// Appends what the stream sends to `text` until `until` appears in the
+/// appended part (or 60 s pass).
+async fn read_more(body: &mut axum::body::Body, text: &mut String, until: &str) {
+    let from = text.len();
     let read = async {
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.unwrap().into_data() {
                 text.push_str(&String::from_utf8_lossy(&data));
-                if text.contains(until) {
+                if text[from..].contains(until) {
                     return;
                 }
             }
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(60), read).await;
-    text
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -81,6 +88,19 @@ async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(poo
     );
 }
 
+/// Asks replica `index` for a page it does not have: busybox httpd -v
+/// logs the request, and only such a request gets a 404 (health checks
+/// get 200).
+async fn ask_for_a_missing_page(stage: &Stage, index: usize) {
+    let (_, ip, _, _) = stage.containers().await.remove(index);
+    let url = format!("http://{}:8080/no-such-page-for-the-log-test", ip.unwrap());
+    let _ = reqwest::get(url).await;
+}
+
+fn has_line(text: &str, a: &str, b: &str) -> bool {
+    text.lines().any(|l| l.contains(a) && l.contains(b))
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn following_a_services_logs_streams_what_its_replicas_print(pool: PgPool) {
     let Some(mut stage) = Stage::new(&pool, "logs", 1, "").await else {
@@ -88,26 +108,50 @@ async fn following_a_services_logs_streams_what_its_replicas_print(pool: PgPool)
     };
     assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
 
-    let (status, body) = stage
+    let (status, mut body) = stage
         .ada
         .open_stream("/services/production/logs/logs")
         .await;
     assert_eq!(status, StatusCode::OK);
-    // Ask the replica for a page it does not have: httpd -v prints the
-    // answer, and only this request gets a 404 (health checks get 200).
     assert_eq!(stage.pages().await, vec!["hello from v1"]);
-    let (_, ip, _, _) = stage.containers().await.remove(0);
-    let marker = "/no-such-page-for-the-log-test";
-    let _ = reqwest::get(format!("http://{}:8080{marker}", ip.unwrap())).await;
-    let text = read_until(body, "response:404").await;
+    ask_for_a_missing_page(&stage, 0).await;
+    let mut text = String::new();
+    read_more(&mut body, &mut text, "response:404").await;
     assert!(text.contains("event: line"), "{text}");
     assert!(
-        text.contains("response:404"),
-        "the new request appears: {text}"
+        has_line(&text, "production-logs-r1-s1 | ", "response:404"),
+        "the new request appears, naming the replica: {text}"
+    );
+
+    // The same stream follows a deploy: the new replica joins when it
+    // starts, the old one is seen to stop, and the new one's lines arrive.
+    assert_eq!(stage.deploy_and_wait("v2").await.1 .0, "succeeded");
+    read_more(
+        &mut body,
+        &mut text,
+        "production-logs-r1-s1 | — stopped printing",
+    )
+    .await;
+    assert!(
+        text.contains("production-logs-r2-s1 | — started"),
+        "the new replica joined: {text}"
     );
     assert!(
-        text.contains("production-logs-r1-s1"),
-        "lines name the replica: {text}"
+        text.contains("production-logs-r1-s1 | — stopped printing"),
+        "{text}"
+    );
+    ask_for_a_missing_page(&stage, 0).await;
+    read_more(&mut body, &mut text, "response:404").await;
+    let tail = &text[text
+        .find("production-logs-r1-s1 | — stopped printing")
+        .unwrap()..];
+    assert!(
+        has_line(tail, "production-logs-r2-s1 | ", "response:404"),
+        "the new replica's request appears: {text}"
+    );
+    assert!(
+        !text.contains("event: end"),
+        "the stream stays open: {text}"
     );
 }
 
