@@ -119,34 +119,27 @@ async fn following_a_services_logs_streams_what_its_replicas_print(pool: PgPool)
     read_more(&mut body, &mut text, "response:404").await;
     assert!(text.contains("event: line"), "{text}");
     assert!(
-        has_line(&text, "production-logs-r1-s1 | ", "response:404"),
+        has_line(&text, "production-logs-r1-s1-", "response:404"),
         "the new request appears, naming the replica: {text}"
     );
 
     // The same stream follows a deploy: the new replica joins when it
     // starts, the old one is seen to stop, and the new one's lines arrive.
     assert_eq!(stage.deploy_and_wait("v2").await.1 .0, "succeeded");
-    read_more(
-        &mut body,
-        &mut text,
-        "production-logs-r1-s1 | — stopped printing",
-    )
-    .await;
+    read_more(&mut body, &mut text, "— stopped printing").await;
     assert!(
-        text.contains("production-logs-r2-s1 | — started"),
+        has_line(&text, "production-logs-r2-s1-", "| — started"),
         "the new replica joined: {text}"
     );
     assert!(
-        text.contains("production-logs-r1-s1 | — stopped printing"),
-        "{text}"
+        has_line(&text, "production-logs-r1-s1-", "| — stopped printing"),
+        "the old replica stopped: {text}"
     );
+    let stopped = text.len();
     ask_for_a_missing_page(&stage, 0).await;
     read_more(&mut body, &mut text, "response:404").await;
-    let tail = &text[text
-        .find("production-logs-r1-s1 | — stopped printing")
-        .unwrap()..];
     assert!(
-        has_line(tail, "production-logs-r2-s1 | ", "response:404"),
+        has_line(&text[stopped..], "production-logs-r2-s1-", "response:404"),
         "the new replica's request appears: {text}"
     );
     assert!(
