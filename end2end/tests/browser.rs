@@ -292,18 +292,41 @@ async fn pages_are_readable_without_javascript() {
     );
 }
 
-/// Adds a target for Opsdeck's own database through the form on `/backups`.
-async fn add_self_target(c: &Client, server: &Server) {
-    // `db start` beside the running server names its cluster without touching it.
-    let url = server.cli(&["db", "start"], "").trim().to_string();
+/// Adds a backup target through the form on `/backups`.
+async fn add_target(c: &Client, server: &Server, name: &str, url: &str) {
     c.goto(&server.url("/backups")).await.unwrap();
     wait_until_hydrated(c).await;
-    fill(c, "name", "self").await;
-    fill(c, "url", &url).await;
+    fill(c, "name", name).await;
+    fill(c, "url", url).await;
     click(c, "[data-test=create-target-submit]").await;
-    assert!(wait_for_text(c, "[data-test=target-self]")
+    assert!(wait_for_text(c, &format!("[data-test=target-{name}]"))
         .await
         .contains("never"));
+}
+
+/// The URL of Opsdeck's own database (`db start` beside the running
+/// server names its cluster without touching it).
+fn own_database_url(server: &Server) -> String {
+    server.cli(&["db", "start"], "").trim().to_string()
+}
+
+/// Adds a target for Opsdeck's own database.
+async fn add_self_target(c: &Client, server: &Server) {
+    add_target(c, server, "self", &own_database_url(server)).await;
+}
+
+/// Runs SQL with psql against `url` and returns what it prints.
+fn psql(url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[tokio::test]
@@ -351,6 +374,71 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
             local.contains("02:30") || local.contains('('),
             "the viewer's zone: {local}"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_restore_confirmed_in_the_browser_brings_the_rows_back_and_offers_its_undo() {
+    let test = "restore_in_browser";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = Server::start(test).await;
+    let own = own_database_url(&server);
+    psql(&own, "CREATE DATABASE shop");
+    let shop = own.replacen("/opsdeck?", "/shop?", 1);
+    assert_ne!(shop, own, "the URL names the database: {own}");
+    psql(
+        &shop,
+        "CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)",
+    );
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        add_target(&c, &server, "shop", &shop).await;
+        click(&c, "[data-test=target-shop] a").await;
+        wait_for_path(&c, "/backups/shop").await;
+        wait_until_hydrated(&c).await;
+        click(&c, "[data-test=run-backup]").await;
+        eventually("a verified backup", WAIT, || async {
+            text_of(&c, "[data-test=backups-table] [data-test=backup-verified]")
+                .await
+                .filter(|t| t == "verified")
+        })
+        .await;
+        psql(&shop, "INSERT INTO orders VALUES (2)");
+
+        click(&c, "[data-test=backups-table] td a").await;
+        wait_until_hydrated(&c).await;
+        fill(&c, "confirm", "shop").await;
+        click(&c, "[data-test=restore-submit]").await;
+        let state = eventually("the restore's outcome", WAIT, || async {
+            text_of(&c, "[data-test^=restore-] [data-test=restore-state]")
+                .await
+                .filter(|t| t != "running")
+        })
+        .await;
+        assert_eq!(state, "succeeded");
+        assert!(
+            wait_for_text(&c, "[data-test=restore-undo]")
+                .await
+                .contains("To undo, restore safety backup"),
+            "the page says how to undo it"
+        );
+        let confirm = element(&c, "[data-test=restore-confirm]").await;
+        assert_eq!(
+            confirm.prop("value").await.unwrap().unwrap_or_default(),
+            "",
+            "a started restore empties the confirmation"
+        );
+        assert_eq!(
+            psql(
+                &shop,
+                "SELECT string_agg(id::text, ',' ORDER BY id) FROM orders"
+            ),
+            "1"
+        );
+        keep_screenshot(&c, "restore-outcome").await;
     })
     .await;
 }

@@ -250,13 +250,14 @@ fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
         )),
         _ => None,
     };
-    let safety = r.safety_backup_id.map(|s| view! { <a class="underline" href=format!("/backups/{target}/{s}") data-test="safety-link">{format!("safety backup #{s}")}</a> });
+    // "; safety copy first: #N", so the link does not read as what was restored.
+    let safety = r.safety_backup_id.map(|s| view! { "; safety copy first: " <a class="underline" href=format!("/backups/{target}/{s}") data-test="safety-link">{format!("safety backup #{s}")}</a> });
     view! {
         <li class="border-t border-slate-200 py-2 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
             <Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/>
             {format!(" restore #{} of backup #{} by {}, {} — ", r.id, r.backup_id, r.actor, utc(r.started_at))}
             <span data-test="restore-progress">{restore_text(&r)}</span>
-            " " {safety}
+            {safety}
             {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}
             {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", human_size(r.bytes_read), human_size(r.total_bytes))}</p> })}
         </li>
