@@ -121,6 +121,14 @@ async fn failing_releases_roll_back_by_themselves_and_history_rolls_back_to_the_
         .await
         .unwrap();
     assert_eq!(image, stage.images[0]);
+    let short = stage.images[0].trim_start_matches("sha256:")[..12].to_string();
+    let steps = stage.steps(back.deployment).await;
+    assert!(
+        steps.contains(&format!(
+            "release #1 runs its recorded image {short} (tag v1 is not looked up again)"
+        )),
+        "the step log says which image runs: {steps}"
+    );
 
     // The audit log has intent and outcome for each of them.
     let states: Vec<String> = sqlx::query_scalar(

@@ -54,6 +54,8 @@ async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(poo
         "the stream followed the deployment ({states} states): {text}"
     );
     for step in [
+        "deploy lock on production/events taken",
+        "resolved tag v1 on endpoint local to image ",
         "starting replica 1/2",
         "replica 2/2 is healthy",
         "release #1 is live",

@@ -316,6 +316,16 @@ async fn begin(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
+    for message in opening_steps(&service, &release, kind) {
+        sqlx::query(
+            "INSERT INTO deployment_step (deployment_id, level, message) VALUES ($1, 'info', $2)",
+        )
+        .bind(id)
+        .bind(message)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
     let r = Record::new(
         actor.audit_name(),
         &format!("deploy.{}", kind.as_str()),
@@ -355,4 +365,39 @@ async fn begin(
         lock.release().await;
     });
     Ok(started)
+}
+
+/// What was settled before the deployment row existed (the lock and the
+/// image), written as its first steps so the step log tells the whole run.
+fn opening_steps(service: &ServiceRow, release: &ReleaseRow, kind: Kind) -> [String; 2] {
+    let short = |id: &str| {
+        id.trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect::<String>()
+    };
+    let lock = format!(
+        "deploy lock on {} taken: no other deployment of it can start until this one ends",
+        service.full_name()
+    );
+    let image = match kind {
+        Kind::Deploy => format!(
+            "resolved tag {} on endpoint {} to image {}{}",
+            release.tag,
+            service.endpoint,
+            short(&release.image_id),
+            release
+                .digest
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ),
+        _ => format!(
+            "release #{} runs its recorded image {} (tag {} is not looked up again)",
+            release.number,
+            short(&release.image_id),
+            release.tag
+        ),
+    };
+    [lock, image]
 }
