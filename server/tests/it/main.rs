@@ -20,6 +20,7 @@ mod deploy_control;
 mod deploy_crash;
 mod deploy_kit;
 mod deploy_live;
+mod deploy_pull;
 mod deploy_tls;
 mod docker_engine;
 mod embedded_pg;
