@@ -93,7 +93,7 @@ fn Header(d: DeploymentView) -> impl IntoView {
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"Service"</dt>
                 <dd class="mt-1 text-sm"><a class=LINK href=service_href data-test="deployment-service">{d.service.clone()}</a></dd></div>
             <div class=CARD><dt class="text-xs uppercase text-slate-500">{d.kind.clone()}</dt>
-                <dd class="mt-1 text-sm" data-test="deployment-release">{format!("release #{} {}{previous}", d.release, d.tag)}</dd></div>
+                <dd class="mt-1 text-sm" data-test="deployment-release">{format!("release {}{previous}", d.release_text())}</dd></div>
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"By"</dt>
                 <dd class="mt-1 text-sm">{d.actor.trim_start_matches("user:").to_string()}</dd></div>
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"Started"</dt>

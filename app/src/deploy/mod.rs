@@ -110,7 +110,9 @@ pub struct DeploymentView {
     /// `environment/name`.
     pub service: String,
     pub kind: String,
-    pub release: i32,
+    /// `None` while (or because) the tag's image is being pulled: the
+    /// release is recorded once the image is on the endpoint.
+    pub release: Option<i32>,
     pub tag: String,
     pub previous_release: Option<i32>,
     pub state: DeploymentState,
@@ -126,6 +128,15 @@ pub struct DeploymentView {
 }
 
 impl DeploymentView {
+    /// "#3 v7", or "v7 (pulling)" / "v7 (not pulled)" before a release exists.
+    pub fn release_text(&self) -> String {
+        match self.release {
+            Some(n) => format!("#{n} {}", self.tag),
+            None if self.state == DeploymentState::Running => format!("{} (pulling)", self.tag),
+            None => format!("{} (not pulled)", self.tag),
+        }
+    }
+
     /// Seconds from start to end (or to now while running).
     pub fn duration_secs(&self) -> i64 {
         let end = self.finished_at.unwrap_or_else(Utc::now);

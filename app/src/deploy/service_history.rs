@@ -91,7 +91,7 @@ pub fn DeploymentsTable(deployments: Vec<DeploymentView>) -> impl IntoView {
                 <tr class=ROW data-test=format!("deployment-{}", d.id)>
                     <td class=CELL><a class=LINK href=format!("/deployments/{}", d.id)>{format!("#{}", d.id)}</a></td>
                     <td class=CELL>{d.kind.clone()}</td>
-                    <td class=CELL>{format!("#{} {}", d.release, d.tag)}</td>
+                    <td class=CELL>{d.release_text()}</td>
                     <td class=format!("{CELL} text-xs")>{d.actor.trim_start_matches("user:").to_string()}</td>
                     <td class=format!("{CELL} text-xs") title=at(d.started_at)>{ago(d.started_at)}</td>
                     <td class=format!("{CELL} text-xs")>{duration(took)}</td>

@@ -72,7 +72,7 @@ fn ServiceRow(s: ServiceSummary) -> impl IntoView {
         view! {
             <a href=href class="inline-flex items-center gap-2">
                 <StateBadge state=d.state/>
-                <span class="text-xs text-slate-500">{format!("{} #{} · {}", d.kind, d.release, ago(d.started_at))}</span>
+                <span class="text-xs text-slate-500">{format!("{} {} · {}", d.kind, d.release_text(), ago(d.started_at))}</span>
             </a>
         }
     });

@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use testkit::images::WebImage;
 
 const MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// The only tag the registry has.
+const TAG: &str = "v7";
 
 fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
@@ -81,8 +83,8 @@ async fn repository_of(docker: &Docker, image: &str) -> Repository {
     }
 }
 
-/// Answers `/v2/`, `/v2/<name>/manifests/<tag>` and `/v2/<name>/blobs/<digest>`
-/// (GET and HEAD) for any repository name and tag.
+/// Answers `/v2/`, `/v2/<name>/manifests/<TAG or digest>` and
+/// `/v2/<name>/blobs/<digest>` (GET and HEAD) for any repository name.
 fn answer(repo: &Repository, method: &Method, path: &str) -> Response<Body> {
     repo.asked.lock().unwrap().push(format!("{method} {path}"));
     let reply = |status: StatusCode, kind: &str, body: Vec<u8>, digest: Option<String>| {
@@ -112,9 +114,12 @@ fn answer(repo: &Repository, method: &Method, path: &str) -> Response<Body> {
     if path == "/v2/" {
         return reply(StatusCode::OK, "application/json", b"{}".to_vec(), None);
     }
-    if path.contains("/manifests/") {
+    if let Some((_, reference)) = path.rsplit_once("/manifests/") {
         let m = repo.manifest.clone();
-        return reply(StatusCode::OK, MANIFEST, m.clone(), Some(digest(&m)));
+        if reference == TAG || reference == digest(&m) {
+            return reply(StatusCode::OK, MANIFEST, m.clone(), Some(digest(&m)));
+        }
+        return not_found();
     }
     match path.rsplit_once("/blobs/") {
         Some((_, d)) => match repo.blobs.get(d) {
@@ -174,16 +179,24 @@ async fn a_tag_missing_on_the_endpoint_is_pulled_from_its_registry_and_recorded(
     let state = state(pool.clone(), &testkit::docker_host());
     let mut ada = signed_in(&state, "ada", &[Role::Deployer]).await;
     create_service(&mut ada, "pulled", &pulled, 1, "").await;
-    let d = started(&deploy(&mut ada, "production/pulled", "v7").await);
+    // The request returns at once; the pull is the deployment's first work.
+    let d = started(&deploy(&mut ada, "production/pulled", TAG).await);
+    assert_eq!(d.release, 1, "the release number is known before the pull");
     let (ended, reason, _) = finished(&pool, d.deployment).await;
-    assert_eq!(
-        ended,
-        "succeeded",
-        "{reason:?}: {}",
-        steps(&pool, d.deployment).await
-    );
+    let log = steps(&pool, d.deployment).await;
+    assert_eq!(ended, "succeeded", "{reason:?}: {log}");
     assert_eq!(pages(&docker, &pool).await, vec!["hello from the registry"]);
-
+    for step in [
+        &format!("tag v7 is not on endpoint local: pulling {pulled}:v7 from 127.0.0.1:{port}"),
+        "layer ",
+        &format!(
+            "pulled: tag v7 is image {}; recorded as release #1",
+            &id[7..19]
+        ),
+        "done: release #1 is live",
+    ] {
+        assert!(log.contains(step), "`{step}` in the step log: {log}");
+    }
     let recorded: String = sqlx::query_scalar("SELECT image_id FROM release")
         .fetch_one(&pool)
         .await
@@ -198,6 +211,43 @@ async fn a_tag_missing_on_the_endpoint_is_pulled_from_its_registry_and_recorded(
         asked.contains("/blobs/"),
         "layers came from the registry: {asked}"
     );
+
+    // A tag the registry lacks fails the deployment with the engine's
+    // reason; no release is recorded and the live one keeps serving.
+    let d = started(&deploy(&mut ada, "production/pulled", "v8").await);
+    let (ended, reason, _) = finished(&pool, d.deployment).await;
+    let reason = reason.unwrap_or_default();
+    assert_eq!(ended, "failed", "{}", steps(&pool, d.deployment).await);
+    assert!(
+        reason.contains("could not be pulled, so nothing was changed"),
+        "{reason}"
+    );
+    let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM release")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(releases, 1);
+    assert_eq!(pages(&docker, &pool).await, vec!["hello from the registry"]);
+    let read = ada
+        .post_form("/api/read_service", "service=production/pulled")
+        .await;
+    let detail: app::deploy::ServiceDetail = serde_json::from_str(&read.body).unwrap();
+    let failed = detail
+        .deployments
+        .iter()
+        .find(|x| x.id == d.deployment)
+        .unwrap();
+    assert_eq!(
+        (failed.release, failed.release_text()),
+        (None, "v8 (not pulled)".into())
+    );
+    let audited: String = sqlx::query_scalar(
+        "SELECT details->>'state' FROM audit_event WHERE action = 'deploy.finish' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, "failed");
     drop(containers);
     remove_image(&docker, &id).await;
 }

@@ -162,6 +162,48 @@ async fn pre_deploy(state: &AppState, run: &Run<'_>, log: &StepLog) -> Result<()
     }
 }
 
+/// Ends a deployment that never got a release (its image could not be
+/// pulled): nothing on the endpoint was touched.
+pub async fn fail_unreleased(
+    state: &AppState,
+    service: &ServiceRow,
+    deployment_id: i64,
+    actor: &str,
+    why: &str,
+    log: &StepLog,
+) {
+    let reason = format!("the image could not be pulled, so nothing was changed: {why}");
+    log.error(reason.clone()).await;
+    log.error("done: failed").await;
+    let ended = async {
+        let mut tx = state.db.begin().await.map_err(db)?;
+        sqlx::query(
+            "UPDATE deployment SET state = 'failed', reason = $2, finished_at = now()
+             WHERE id = $1 AND state = 'running'",
+        )
+        .bind(deployment_id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let r = Record::new(
+            actor,
+            "deploy.finish",
+            format!("service:{}", service.full_name()),
+            Outcome::Failure,
+        )
+        .details(json!({
+            "deployment": deployment_id, "kind": "deploy", "release": null,
+            "state": "failed", "replicas": service.replicas, "reason": reason,
+        }));
+        record(&mut tx, r).await.map_err(db)?;
+        tx.commit().await.map_err(db)
+    };
+    if let Err(e) = ended.await {
+        tracing::error!(deployment = deployment_id, error = %e, "deployment result not stored");
+    }
+}
+
 async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Result<(), AppError> {
     let (st, failure) = match ending {
         Ending::Succeeded => (DeploymentState::Succeeded, None),

@@ -10,12 +10,12 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
-        d.kind, r.number AS release, r.tag, pr.number AS previous_release, d.state, d.reason,
+        d.kind, r.number AS release, coalesce(r.tag, d.tag) AS tag, pr.number AS previous_release, d.state, d.reason,
         d.health_output, d.actor, d.started_at, d.finished_at,
         d.backup_id, bt.name AS backup_target, d.backup_skipped
     FROM deployment d JOIN service s ON s.id = d.service_id
     JOIN environment e ON e.id = s.environment_id
-    JOIN release r ON r.id = d.release_id
+    LEFT JOIN release r ON r.id = d.release_id
     LEFT JOIN release pr ON pr.id = d.previous_release_id
     LEFT JOIN backup bk ON bk.id = d.backup_id
     LEFT JOIN backup_target bt ON bt.id = bk.target_id";
@@ -26,7 +26,7 @@ struct DeploymentRow {
     service_id: i64,
     service: String,
     kind: String,
-    release: i32,
+    release: Option<i32>,
     tag: String,
     previous_release: Option<i32>,
     state: String,

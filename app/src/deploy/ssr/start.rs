@@ -1,12 +1,15 @@
 //! Starting a deployment: take the service's lock, resolve what to run,
 //! record the release and the deployment, then roll out in the background.
 
-use super::finish::{finish, Kind, PreDeploy, Run};
+use super::engine;
+use super::finish::{fail_unreleased, finish, Kind, PreDeploy, Run};
 use super::lock::{busy, DeployLock};
 use super::model::{db, find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::reconcile::recover_abandoned;
-use super::{engine, resolve};
+use super::resolve::{self, Resolved};
+use super::snapshot::Snapshot;
+use super::steps::StepLog;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
@@ -73,26 +76,50 @@ pub async fn deploy_tag(
     let service = find_service(&state.db, service).await?;
     let (lock, service) = take_lock(state, &service).await?;
     let (handle, docker) = docker_for(state, &service)?;
-    let (image_id, digest) = resolve::image(&handle, &docker, &service, tag).await?;
+    let resolved = resolve::image(&handle, &docker, &service, tag).await?;
     let snapshot = service.snapshot(&state.db).await?;
     let mut tx = state.db.begin().await.map_err(db)?;
-    let release_id: i64 = sqlx::query_scalar(
+    let target = match resolved {
+        Resolved::Local(image_id, digest) => {
+            let image = (image_id.as_str(), digest.as_deref());
+            let who = actor.audit_name();
+            let release_id = insert_release(&mut tx, &service, tag, image, &snapshot, &who).await?;
+            Target::Release(release_by_id(&mut *tx, release_id).await?)
+        }
+        Resolved::Pull { registry } => Target::Pull {
+            tag: tag.to_string(),
+            registry,
+            snapshot,
+        },
+    };
+    let job = Job::new(service, target, Kind::Deploy).skipping(skip_backup);
+    begin(state, actor, job, lock, tx).await
+}
+
+/// Records release `tag` of `service` as the image `(id, digest)` with the
+/// service's settings as they are now; its number is the next free one.
+async fn insert_release(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    service: &ServiceRow,
+    tag: &str,
+    (image_id, digest): (&str, Option<&str>),
+    snapshot: &Snapshot,
+    actor: &str,
+) -> Result<i64, AppError> {
+    sqlx::query_scalar(
         "INSERT INTO release (service_id, number, tag, image_id, digest, config, created_by)
          SELECT $1, coalesce(max(number), 0) + 1, $2, $3, $4, $5, $6 FROM release WHERE service_id = $1
          RETURNING id",
     )
     .bind(service.id)
     .bind(tag)
-    .bind(&image_id)
-    .bind(&digest)
-    .bind(sqlx::types::Json(&snapshot))
-    .bind(actor.audit_name())
-    .fetch_one(&mut *tx)
+    .bind(image_id)
+    .bind(digest)
+    .bind(sqlx::types::Json(snapshot))
+    .bind(actor)
+    .fetch_one(&mut **tx)
     .await
-    .map_err(db)?;
-    let release = release_by_id(&mut *tx, release_id).await?;
-    let job = Job::new(service, release, Kind::Deploy).skipping(skip_backup);
-    begin(state, actor, job, lock, tx).await
+    .map_err(db)
 }
 
 /// Deploys an earlier release again, exactly as recorded.
@@ -129,7 +156,7 @@ pub async fn deploy_release(
         ));
     }
     let tx = state.db.begin().await.map_err(db)?;
-    let job = Job::new(service, release, Kind::Rollback).skipping(skip_backup);
+    let job = Job::new(service, Target::Release(release), Kind::Rollback).skipping(skip_backup);
     begin(state, actor, job, lock, tx).await
 }
 
@@ -160,7 +187,7 @@ pub async fn restart(
     begin(
         state,
         actor,
-        Job::new(service, release, Kind::Restart),
+        Job::new(service, Target::Release(release), Kind::Restart),
         lock,
         tx,
     )
@@ -192,7 +219,7 @@ pub async fn scale(
     let release = live_release(state, &service).await?;
     service.replicas = wanted;
     let tx = state.db.begin().await.map_err(db)?;
-    let job = Job::new(service, release, Kind::Scale { from });
+    let job = Job::new(service, Target::Release(release), Kind::Scale { from });
     begin(state, actor, job, lock, tx).await.map(Some)
 }
 
@@ -239,20 +266,49 @@ pub(super) async fn take_lock(
     Ok((lock, fresh))
 }
 
+/// What a deployment runs.
+enum Target {
+    /// A recorded release.
+    Release(ReleaseRow),
+    /// A tag the endpoint lacks, pulled from `registry` first; its release
+    /// (with `snapshot`, the settings at the request) is recorded after.
+    Pull {
+        tag: String,
+        registry: String,
+        snapshot: Snapshot,
+    },
+}
+
+impl Target {
+    fn release(&self) -> Option<&ReleaseRow> {
+        match self {
+            Target::Release(r) => Some(r),
+            Target::Pull { .. } => None,
+        }
+    }
+
+    fn tag(&self) -> &str {
+        match self {
+            Target::Release(r) => &r.tag,
+            Target::Pull { tag, .. } => tag,
+        }
+    }
+}
+
 /// One deployment to record and run.
 struct Job {
     service: ServiceRow,
-    release: ReleaseRow,
+    target: Target,
     kind: Kind,
     /// Why the deployer skips the pre-deploy backup, if they do.
     skip_backup: Option<String>,
 }
 
 impl Job {
-    fn new(service: ServiceRow, release: ReleaseRow, kind: Kind) -> Self {
+    fn new(service: ServiceRow, target: Target, kind: Kind) -> Self {
         Job {
             service,
-            release,
+            target,
             kind,
             skip_backup: None,
         }
@@ -292,23 +348,25 @@ async fn begin(
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
 ) -> Result<DeploymentStarted, AppError> {
     let pre_deploy = job.pre_deploy();
-    let Job {
-        service,
-        release,
-        kind,
-        ..
-    } = job;
     let skipped = match &pre_deploy {
         PreDeploy::Skipped { reason, .. } => Some(reason.clone()),
         _ => None,
     };
+    let Job {
+        service,
+        target,
+        kind,
+        ..
+    } = job;
+    let release = target.release();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO deployment (service_id, release_id, previous_release_id, kind, state, actor,
-           backup_skipped)
-         VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING id",
+        "INSERT INTO deployment (service_id, release_id, tag, previous_release_id, kind, state,
+           actor, backup_skipped)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) RETURNING id",
     )
     .bind(service.id)
-    .bind(release.id)
+    .bind(release.map(|r| r.id))
+    .bind(target.tag())
     .bind(service.live_release_id)
     .bind(kind.as_str())
     .bind(actor.audit_name())
@@ -316,7 +374,7 @@ async fn begin(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    for message in opening_steps(&service, &release, kind) {
+    for message in opening_steps(&service, &target, kind) {
         sqlx::query(
             "INSERT INTO deployment_step (deployment_id, level, message) VALUES ($1, 'info', $2)",
         )
@@ -326,6 +384,10 @@ async fn begin(
         .await
         .map_err(db)?;
     }
+    let number = match release {
+        Some(r) => r.number,
+        None => next_release_number(&mut tx, service.id).await?,
+    };
     let r = Record::new(
         actor.audit_name(),
         &format!("deploy.{}", kind.as_str()),
@@ -333,8 +395,10 @@ async fn begin(
         Outcome::Intent,
     )
     .details(json!({
-        "deployment": id, "release": release.number, "tag": release.tag,
-        "image": release.image_id, "previous_release": service.live_release_id,
+        "deployment": id, "release": number, "tag": target.tag(),
+        "image": release.map(|r| r.image_id.clone()),
+        "pull_from": match &target { Target::Pull { registry, .. } => Some(registry), _ => None },
+        "previous_release": service.live_release_id,
         "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
     }))
     .meta(&actor.meta);
@@ -342,60 +406,129 @@ async fn begin(
     tx.commit().await.map_err(db)?;
     let started = DeploymentStarted {
         deployment: id,
-        release: release.number,
+        release: number,
         url: format!("/deployments/{id}"),
     };
     let state = state.clone();
     let actor_name = actor.audit_name();
     state.background.clone().spawn(async move {
-        let previous = match service.live_release_id {
-            Some(p) => release_by_id(&state.db, p).await.ok(),
-            None => None,
+        let log = StepLog::new(state.db.clone(), id);
+        let release = match target {
+            Target::Release(r) => Ok(r),
+            Target::Pull { tag, snapshot, .. } => {
+                pull_and_record(&state, &service, id, &tag, &snapshot, &actor_name, &log).await
+            }
         };
-        let run = Run {
-            service: &service,
-            deployment_id: id,
-            target: &release,
-            previous: previous.as_ref(),
-            kind,
-            actor: &actor_name,
-            pre_deploy,
-        };
-        finish(&state, run).await;
+        match release {
+            Ok(release) => {
+                let previous = match service.live_release_id {
+                    Some(p) => release_by_id(&state.db, p).await.ok(),
+                    None => None,
+                };
+                let run = Run {
+                    service: &service,
+                    deployment_id: id,
+                    target: &release,
+                    previous: previous.as_ref(),
+                    kind,
+                    actor: &actor_name,
+                    pre_deploy,
+                };
+                finish(&state, run).await;
+            }
+            Err(reason) => fail_unreleased(&state, &service, id, &actor_name, &reason, &log).await,
+        }
         lock.release().await;
     });
     Ok(started)
 }
 
+/// The number the next release of a service gets. While its deploy lock
+/// is held nobody else records one, so a pulling deploy can name it early.
+async fn next_release_number(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    service_id: i64,
+) -> Result<i32, AppError> {
+    sqlx::query_scalar("SELECT coalesce(max(number), 0) + 1 FROM release WHERE service_id = $1")
+        .bind(service_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)
+}
+
+/// Pulls `tag` onto the service's endpoint, then records its release and
+/// ties the deployment to it. The error is why the pull failed.
+async fn pull_and_record(
+    state: &AppState,
+    service: &ServiceRow,
+    deployment: i64,
+    tag: &str,
+    snapshot: &Snapshot,
+    actor: &str,
+    log: &StepLog,
+) -> Result<ReleaseRow, String> {
+    let (handle, docker) = docker_for(state, service).map_err(|e| e.to_string())?;
+    resolve::pull(&docker, &service.image, tag, log).await?;
+    let reference = format!("{}:{tag}", service.image);
+    let (image_id, digest) = engine::local_image(&docker, &reference)
+        .await
+        .map_err(|e| engine::engine_error(&handle, e).to_string())?
+        .ok_or_else(|| format!("the engine reported {reference} pulled, but does not have it"))?;
+    let recorded = async {
+        let mut tx = state.db.begin().await.map_err(db)?;
+        let image = (image_id.as_str(), digest.as_deref());
+        let id = insert_release(&mut tx, service, tag, image, snapshot, actor).await?;
+        sqlx::query("UPDATE deployment SET release_id = $2 WHERE id = $1")
+            .bind(deployment)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let release = release_by_id(&mut *tx, id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok::<_, AppError>(release)
+    };
+    let release = recorded.await.map_err(|e| e.to_string())?;
+    log.info(format!(
+        "pulled: tag {tag} is image {}; recorded as release #{}",
+        short_image(&release.image_id),
+        release.number
+    ))
+    .await;
+    Ok(release)
+}
+
+fn short_image(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
 /// What was settled before the deployment row existed (the lock and the
 /// image), written as its first steps so the step log tells the whole run.
-fn opening_steps(service: &ServiceRow, release: &ReleaseRow, kind: Kind) -> [String; 2] {
-    let short = |id: &str| {
-        id.trim_start_matches("sha256:")
-            .chars()
-            .take(12)
-            .collect::<String>()
-    };
+fn opening_steps(service: &ServiceRow, target: &Target, kind: Kind) -> [String; 2] {
     let lock = format!(
         "deploy lock on {} taken: no other deployment of it can start until this one ends",
         service.full_name()
     );
-    let image = match kind {
-        Kind::Deploy => format!(
+    let image = match (target, kind) {
+        (Target::Pull { tag, registry, .. }, _) => format!(
+            "tag {tag} is not on endpoint {}: pulling {}:{tag} from {registry}",
+            service.endpoint, service.image
+        ),
+        (Target::Release(release), Kind::Deploy) => format!(
             "resolved tag {} on endpoint {} to image {}{}",
             release.tag,
             service.endpoint,
-            short(&release.image_id),
+            short_image(&release.image_id),
             release
                 .digest
                 .as_deref()
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         ),
-        _ => format!(
+        (Target::Release(release), _) => format!(
             "release #{} runs its recorded image {} (tag {} is not looked up again)",
             release.number,
-            short(&release.image_id),
+            short_image(&release.image_id),
             release.tag
         ),
     };
