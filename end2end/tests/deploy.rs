@@ -128,6 +128,41 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let row = wait_for_text(&c, &format!("[data-test=service-production-{SERVICE}]")).await;
         assert!(row.contains("#1 v1") && row.contains("2 / 2"), "{row}");
         keep_screenshot(&c, "services-page").await;
+
+        // Logs followed on the service page take in the replicas a restart
+        // starts (requested from the page's own origin, so the page stays).
+        c.goto(&server.url(&format!("/services/production/{SERVICE}")))
+            .await
+            .unwrap();
+        wait_until_hydrated(&c).await;
+        click(&c, "[data-test=logs-toggle]").await;
+        wait_for_text(&c, "[data-test=logs]").await;
+        let restart = format!(
+            "fetch('/api/restart', {{method: 'POST', headers: {{'Content-Type': \
+             'application/x-www-form-urlencoded'}}, body: 'service=production/{SERVICE}'}})"
+        );
+        c.execute(&restart, vec![]).await.unwrap();
+        let logs = eventually("restarted replicas in the logs", WAIT, || async {
+            text_of(&c, "[data-test=logs]").await.filter(|t| {
+                t.matches("| — started").count() >= 2 && t.contains("| — stopped printing")
+            })
+        })
+        .await;
+        assert!(
+            logs.contains(&format!("production-{SERVICE}-r1-")),
+            "{logs}"
+        );
+        // The same restart shows up in the history without a reload.
+        mark_window(&c).await;
+        let history = eventually("the restart in the history", WAIT, || async {
+            text_of(&c, "[data-test=deployments-table]")
+                .await
+                .filter(|t| t.contains("restart"))
+        })
+        .await;
+        assert!(history.contains("restart"), "{history}");
+        assert!(window_still_marked(&c).await, "the page reloaded");
+        keep_screenshot(&c, "service-logs").await;
     })
     .await;
 }

@@ -7,7 +7,7 @@ use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
-use super::widgets::{ago, short_id, StateBadge};
+use super::widgets::{ago, short_id, LiveTick, StateBadge};
 use super::{DeploymentStarted, ServiceDetail};
 use crate::auth::api::whoami;
 use crate::auth::Permission;
@@ -77,12 +77,28 @@ pub fn ServicePage() -> impl IntoView {
         format!("{}/{}", part("env"), part("name"))
     };
     let actions = Actions::new();
-    let detail = Resource::new(
+    // Two reads of the service: `live` follows every change (anyone's
+    // deployment, another process) and redraws the facts and history;
+    // `settled` follows only this page's own actions and carries the forms
+    // and the log stream, which a redraw would reset while in use.
+    let tick = RwSignal::new(0u32);
+    let live = Resource::new(
+        move || (reference(), tick.get(), actions.versions()),
+        |(r, ..)| read_service(r),
+    );
+    let settled = Resource::new(
         move || (reference(), actions.versions()),
         |(r, _)| read_service(r),
     );
     let me = Resource::new(|| (), |_| whoami());
     let targets = Resource::new(|| (), |_| backup_target_names());
+    let skip = (RwSignal::new(false), RwSignal::new(String::new()));
+    let can_deploy = move || async move {
+        me.await
+            .ok()
+            .flatten()
+            .is_some_and(|u| u.can(Permission::Deploy))
+    };
     // A started deployment is followed on its own page.
     Effect::new(move |_| {
         if let Some(started) = actions.started() {
@@ -91,48 +107,89 @@ pub fn ServicePage() -> impl IntoView {
     });
     view! {
         <Title text=reference/>
+        {move || view! { <LiveTick url=format!("/services/{}/changes", reference()) tick=tick/> }}
         {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_deploy = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
-                let targets = targets.await;
-                match detail.await {
-                    Ok(d) => view! { <ServiceView d=d can_deploy=can_deploy actions=actions targets=targets/> }.into_any(),
+                match live.await {
+                    Ok(d) => view! { <ServiceTop d=d/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let can = can_deploy().await;
+                let d = settled.await.ok()?;
+                let skip = skip_backup(&d, skip);
+                can.then(|| view! { <ActionsBar service=full_name(&d) replicas=d.summary.desired tags=d.tags.clone() actions=actions skip_backup=skip/> })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let can = can_deploy().await;
+                let d = live.await.ok()?;
+                let skip = skip_backup(&d, skip);
+                let live_number = d.summary.live.as_ref().map(|r| r.number);
+                Some(view! {
+                    <h2 class=H2>"Releases"</h2>
+                    <ReleasesTable service=full_name(&d) releases=d.releases.clone() live=live_number can_deploy=can action=actions.rollback skip_backup=skip/>
+                    <h2 class=H2>"Deployments"</h2>
+                    <DeploymentsTable deployments=d.deployments.clone()/>
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let can = can_deploy().await;
+                let targets = targets.await;
+                let d = settled.await.ok()?;
+                Some(view! { <ServiceRest d=d can_deploy=can actions=actions targets=targets/> })
             })}
         </Transition>
     }
 }
 
-#[component]
-fn ServiceView(
-    d: ServiceDetail,
-    can_deploy: bool,
-    actions: Actions,
-    targets: Vec<String>,
-) -> impl IntoView {
-    let full = format!("{}/{}", d.summary.environment, d.summary.name);
-    let live_number = d.summary.live.as_ref().map(|r| r.number);
-    let skip = SkipBackup {
+fn full_name(d: &ServiceDetail) -> String {
+    format!("{}/{}", d.summary.environment, d.summary.name)
+}
+
+/// The skip-backup choice, shared by the deploy form and the rollback
+/// buttons (its signals outlive every redraw).
+fn skip_backup(
+    d: &ServiceDetail,
+    (ticked, reason): (RwSignal<bool>, RwSignal<String>),
+) -> SkipBackup {
+    SkipBackup {
         target: d.config.backup_target.clone(),
-        ticked: RwSignal::new(false),
-        reason: RwSignal::new(String::new()),
-    };
+        ticked,
+        reason,
+    }
+}
+
+#[component]
+fn ServiceTop(d: ServiceDetail) -> impl IntoView {
     view! {
         <div class="mb-6">
-            <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full.clone()}</h1>
+            <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full_name(&d)}</h1>
             <p class="mt-1 text-sm text-slate-500">
                 <span class="font-mono">{d.summary.image.clone()}</span>
                 {format!(" · endpoint {} · network {}", d.endpoint, d.network)}
             </p>
         </div>
-        <Facts d=d.clone()/>
-        {can_deploy.then(|| view! { <ActionsBar service=full.clone() replicas=d.summary.desired tags=d.tags.clone() actions=actions skip_backup=skip.clone()/> })}
-        <h2 class=H2>"Releases"</h2>
-        <ReleasesTable service=full.clone() releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback skip_backup=skip.clone()/>
-        <h2 class=H2>"Deployments"</h2>
-        <DeploymentsTable deployments=d.deployments.clone()/>
+        <Facts d=d/>
+    }
+}
+
+#[component]
+fn ServiceRest(
+    d: ServiceDetail,
+    can_deploy: bool,
+    actions: Actions,
+    targets: Vec<String>,
+) -> impl IntoView {
+    let full = full_name(&d);
+    view! {
         <h2 class=H2>"Logs"</h2>
         <LogPanel service=full.clone()/>
         <h2 class=H2>"Settings"</h2>

@@ -1,7 +1,7 @@
 //! `/services`: every service, where it runs and how it is doing.
 
 use super::api::list_services;
-use super::widgets::{ago, StateBadge};
+use super::widgets::{ago, LiveTick, StateBadge};
 use super::ServiceSummary;
 use crate::auth::api::whoami;
 use crate::auth::Permission;
@@ -12,10 +12,13 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
-    let services = Resource::new(|| (), |_| list_services());
+    // Read again whenever any service or deployment changes, anywhere.
+    let tick = RwSignal::new(0u32);
+    let services = Resource::new(move || tick.get(), |_| list_services());
     let me = Resource::new(|| (), |_| whoami());
     view! {
         <Title text="Services"/>
+        <LiveTick url="/service-events".to_string() tick=tick/>
         <PageHeader title="Services" subtitle="What runs where, how healthy it is, and how its last deployment went.">
             <Suspense>
                 {move || Suspend::new(async move {
@@ -24,7 +27,7 @@ pub fn ServicesPage() -> impl IntoView {
                 })}
             </Suspense>
         </PageHeader>
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading services…"</p> }>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 match services.await {
                     Ok(list) if list.is_empty() => view! {
@@ -34,7 +37,7 @@ pub fn ServicesPage() -> impl IntoView {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

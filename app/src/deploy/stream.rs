@@ -101,6 +101,57 @@ fn follow(
     .flatten()
 }
 
+/// `GET /service-events`: a `change` event at once and whenever any
+/// service or deployment changes; the services list reads again on each.
+pub async fn all_service_events(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+) -> Response {
+    if let Err(r) = reader(&state, &session, &headers, &ext, "/service-events").await {
+        return r;
+    }
+    changes(&state, None)
+}
+
+/// `GET /services/{env}/{name}/changes`: a `change` event at once and
+/// whenever the service or one of its deployments changes, wherever the
+/// change was made (another user, a script, another Opsdeck process).
+pub async fn service_events(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ext: Extensions,
+    Path((env, name)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = reader(&state, &session, &headers, &ext, "/services/changes").await {
+        return r;
+    }
+    match find_service(&state.db, &format!("{env}/{name}")).await {
+        Ok(s) => changes(&state, Some(s.id)),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `change` events for service `id` (or any service), until shutdown.
+fn changes(state: &AppState, id: Option<i64>) -> Response {
+    let rx = state.live.subscribe(&state.db);
+    let events = stream::unfold((rx, true), move |(mut rx, first)| async move {
+        if !first {
+            match id {
+                Some(id) => rx.changed("service", id).await,
+                None => rx.changed_any("service").await,
+            }
+        }
+        let event = Event::default().event("change").data("");
+        Some((Ok::<_, Infallible>(event), (rx, false)))
+    });
+    Sse::new(events.take_until(state.background.stopping()))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
 /// Tells the browser the stream is complete, so that it does not reconnect.
 fn end_event() -> Event {
     Event::default().event("end").data("")
@@ -253,4 +304,9 @@ pub fn routes() -> axum::Router<AppState> {
             "/services/{env}/{name}/logs",
             axum::routing::get(service_logs),
         )
+        .route(
+            "/services/{env}/{name}/changes",
+            axum::routing::get(service_events),
+        )
+        .route("/service-events", axum::routing::get(all_service_events))
 }

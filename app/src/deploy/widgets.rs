@@ -87,3 +87,11 @@ mod tests {
         assert_eq!(short_id("abc"), "abc");
     }
 }
+
+/// Bumps `tick` on each `change` event from `url` (after hydration), so
+/// that resources reading `tick` load again; re-created, closing the old
+/// stream, when a page moves to another `url`.
+#[component]
+pub fn LiveTick(url: String, tick: RwSignal<u32>) -> impl IntoView {
+    crate::live::use_event_stream(url, &["change"], move |_, _| tick.update(|n| *n += 1));
+}

@@ -57,10 +57,19 @@ impl Subscription {
     /// Waits until row `id` of `topic` changes, or until the stream should
     /// re-read anyway (reconnect, or it fell behind and may have missed it).
     pub async fn changed(&mut self, topic: &str, id: i64) {
+        self.changed_where(topic, |i| i == id).await
+    }
+
+    /// Waits until any row of `topic` changes (or a re-read is due).
+    pub async fn changed_any(&mut self, topic: &str) {
+        self.changed_where(topic, |_| true).await
+    }
+
+    async fn changed_where(&mut self, topic: &str, wanted: impl Fn(i64) -> bool) {
         use broadcast::error::RecvError;
         loop {
             match self.rx.recv().await {
-                Ok(Change::Row { topic: t, id: i }) if t == topic && i == id => return,
+                Ok(Change::Row { topic: t, id: i }) if t == topic && wanted(i) => return,
                 Ok(Change::Row { .. }) => continue,
                 Ok(Change::Resync) | Err(RecvError::Lagged(_)) => return,
                 Err(RecvError::Closed) => {

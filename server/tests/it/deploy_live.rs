@@ -197,3 +197,36 @@ async fn secret_values_reach_the_container_but_never_the_database_audit_pages_or
         .await;
     assert!(!api.body.contains(VALUE), "the API returns the value");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "heard", 1, "").await else {
+        return;
+    };
+    let mut vera = signed_in(&stage.state, "vera", &[Role::Viewer]).await;
+    let (status, mut one) = vera.open_stream("/services/production/heard/changes").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, mut all) = vera.open_stream("/service-events").await;
+    assert_eq!(status, StatusCode::OK);
+    let (mut seen_one, mut seen_all) = (String::new(), String::new());
+    read_more(&mut one, &mut seen_one, "event: change").await;
+    read_more(&mut all, &mut seen_all, "event: change").await;
+    assert_eq!(
+        seen_one.matches("event: change").count(),
+        1,
+        "one at once: {seen_one}"
+    );
+
+    // Another user's deploy reaches both streams while it runs.
+    let d = started(&stage.deploy("v1").await);
+    read_more(&mut one, &mut seen_one, "event: change").await;
+    read_more(&mut all, &mut seen_all, "event: change").await;
+    assert!(seen_one.matches("event: change").count() >= 2, "{seen_one}");
+    assert!(seen_all.matches("event: change").count() >= 2, "{seen_all}");
+    assert_eq!(finished(&pool, d.deployment).await.0, "succeeded");
+
+    let (status, _) = vera
+        .open_stream("/services/production/nothing/changes")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
