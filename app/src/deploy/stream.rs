@@ -125,13 +125,25 @@ pub async fn service_events(
     ext: Extensions,
     Path((env, name)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = reader(&state, &session, &headers, &ext, "/services/changes").await {
-        return r;
-    }
-    match find_service(&state.db, &format!("{env}/{name}")).await {
+    let caller = (&session, &headers, &ext);
+    match readable_service(&state, caller, "/services/changes", &env, &name).await {
         Ok(s) => changes(&state, Some(s.id)),
-        Err(e) => e.into_response(),
+        Err(r) => r,
     }
+}
+
+/// Service `env/name`, once the caller (session or token) may read it.
+async fn readable_service(
+    state: &AppState,
+    (session, headers, ext): (&Session, &HeaderMap, &Extensions),
+    path: &str,
+    env: &str,
+    name: &str,
+) -> Result<super::ssr::model::ServiceRow, Response> {
+    reader(state, session, headers, ext, path).await?;
+    find_service(&state.db, &format!("{env}/{name}"))
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// `change` events for service `id` (or any service), until shutdown.
@@ -144,7 +156,7 @@ fn changes(state: &AppState, id: Option<i64>) -> Response {
                 None => rx.changed_any("service").await,
             }
         }
-        let event = Event::default().event("change").data("");
+        let event = Event::default().event("change").data("changed");
         Some((Ok::<_, Infallible>(event), (rx, false)))
     });
     Sse::new(events.take_until(state.background.stopping()))
@@ -153,8 +165,10 @@ fn changes(state: &AppState, id: Option<i64>) -> Response {
 }
 
 /// Tells the browser the stream is complete, so that it does not reconnect.
+/// Every event carries data: EventSource drops events whose data is empty,
+/// and the browser would then reconnect to a finished stream forever.
 fn end_event() -> Event {
-    Event::default().event("end").data("")
+    Event::default().event("end").data("end")
 }
 
 /// `GET /services/{env}/{name}/logs`: the last 100 lines of every running
@@ -169,12 +183,10 @@ pub async fn service_logs(
     ext: Extensions,
     Path((env, name)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = reader(&state, &session, &headers, &ext, "/services/logs").await {
-        return r;
-    }
-    let service = match find_service(&state.db, &format!("{env}/{name}")).await {
+    let caller = (&session, &headers, &ext);
+    let service = match readable_service(&state, caller, "/services/logs", &env, &name).await {
         Ok(s) => s,
-        Err(e) => return e.into_response(),
+        Err(r) => return r,
     };
     let (handle, docker) = match docker_for(&state, &service) {
         Ok(d) => d,

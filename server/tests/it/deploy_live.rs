@@ -47,7 +47,11 @@ async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(poo
         .await;
     assert_eq!(status, StatusCode::OK);
     let text = read_until(body, "event: end").await;
-    assert!(text.contains("event: end"), "the stream ends: {text}");
+    // With data: EventSource never dispatches an event whose data is empty.
+    assert!(
+        text.contains("event: end\ndata: end"),
+        "the stream ends: {text}"
+    );
     let states = text.matches("event: state").count();
     assert!(
         states >= 2,
@@ -216,6 +220,10 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
         1,
         "one at once: {seen_one}"
     );
+    assert!(
+        seen_one.contains("event: change\ndata: changed"),
+        "{seen_one}"
+    );
 
     // Another user's deploy reaches both streams while it runs.
     let d = started(&stage.deploy("v1").await);
@@ -229,4 +237,9 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
         .open_stream("/services/production/nothing/changes")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let mut stranger = crate::common::Client::new(&stage.state);
+    for path in ["/service-events", "/services/production/heard/changes"] {
+        let (status, _) = stranger.open_stream(path).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a session");
+    }
 }
