@@ -112,7 +112,7 @@ pub async fn all_service_events(
     if let Err(r) = reader(&state, &session, &headers, &ext, "/service-events").await {
         return r;
     }
-    changes(&state, None)
+    changes(&state, None, None)
 }
 
 /// `GET /services/{env}/{name}/changes`: a `change` event at once and
@@ -126,10 +126,20 @@ pub async fn service_events(
     Path((env, name)): Path<(String, String)>,
 ) -> Response {
     let caller = (&session, &headers, &ext);
-    match readable_service(&state, caller, "/services/changes", &env, &name).await {
-        Ok(s) => changes(&state, Some(s.id)),
-        Err(r) => r,
-    }
+    let service = match readable_service(&state, caller, "/services/changes", &env, &name).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // Replicas that start, die or change health change the page too
+    // (healthy / desired) without any row changing; without an engine
+    // only the database's changes are followed.
+    let engine = docker_for(&state, &service).ok().map(|(_, docker)| {
+        replica_events(&docker, &service, &["start", "die", "health_status"])
+            .take_while(|e| std::future::ready(e.is_ok()))
+            .map(drop)
+            .boxed()
+    });
+    changes(&state, Some(service.id), engine)
 }
 
 /// Service `env/name`, once the caller (session or token) may read it.
@@ -146,19 +156,21 @@ async fn readable_service(
         .map_err(IntoResponse::into_response)
 }
 
-/// `change` events for service `id` (or any service), until shutdown.
-fn changes(state: &AppState, id: Option<i64>) -> Response {
+/// `change` events for service `id` (or any service), and for each of
+/// `engine`'s signals, until shutdown.
+fn changes(state: &AppState, id: Option<i64>, engine: Option<BoxStream<'static, ()>>) -> Response {
     let rx = state.live.subscribe(&state.db);
-    let events = stream::unfold((rx, true), move |(mut rx, first)| async move {
-        if !first {
-            match id {
-                Some(id) => rx.changed("service", id).await,
-                None => rx.changed_any("service").await,
-            }
+    let rows = stream::unfold(rx, move |mut rx| async move {
+        match id {
+            Some(id) => rx.changed("service", id).await,
+            None => rx.changed_any("service").await,
         }
-        let event = Event::default().event("change").data("changed");
-        Some((Ok::<_, Infallible>(event), (rx, false)))
+        Some(((), rx))
     });
+    let engine = engine.unwrap_or_else(|| stream::pending().boxed());
+    let events = stream::once(std::future::ready(()))
+        .chain(stream::select(rows.boxed(), engine))
+        .map(|_| Ok::<_, Infallible>(Event::default().event("change").data("changed")));
     Sse::new(events.take_until(state.background.stopping()))
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -194,7 +206,7 @@ pub async fn service_logs(
     };
     // Subscribe before listing: a replica that starts in between is then
     // seen by the subscription rather than missed by both.
-    let starts = replica_starts(&docker, &service);
+    let starts = replica_events(&docker, &service, &["start"]);
     let replicas = match engine::replicas(&docker, &service).await {
         Ok(r) => r,
         Err(e) => return engine::engine_error(&handle, e).into_response(),
@@ -222,11 +234,15 @@ pub async fn service_logs(
 type Lines = BoxStream<'static, String>;
 type Starts = BoxStream<'static, Result<EventMessage, bollard::errors::Error>>;
 
-/// The engine's `start` events of this service's containers.
-fn replica_starts(docker: &bollard::Docker, service: &super::ssr::model::ServiceRow) -> Starts {
+/// The engine's `events` (start, die, …) of this service's containers.
+fn replica_events(
+    docker: &bollard::Docker,
+    service: &super::ssr::model::ServiceRow,
+    events: &[&str],
+) -> Starts {
     let filters = HashMap::from([
         ("type", vec!["container".to_string()]),
-        ("event", vec!["start".to_string()]),
+        ("event", events.iter().map(|e| e.to_string()).collect()),
         (
             "label",
             vec![

@@ -17,6 +17,18 @@ async fn read_until(body: axum::body::Body, until: &str) -> String {
     text
 }
 
+/// Appends what the stream sends to `text` for `time`.
+async fn read_for(body: &mut axum::body::Body, text: &mut String, time: Duration) {
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    };
+    let _ = tokio::time::timeout(time, read).await;
+}
+
 /// Appends what the stream sends to `text` until `until` appears in the
 /// appended part (or 60 s pass).
 async fn read_more(body: &mut axum::body::Body, text: &mut String, until: &str) {
@@ -166,6 +178,7 @@ async fn secret_values_reach_the_container_but_never_the_database_audit_pages_or
     assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
 
     let (name, ..) = stage.containers().await.remove(0);
+    let name = name.trim_start_matches('/').to_string();
     let env = stage
         .docker
         .inspect_container(name.trim_start_matches('/'), None)
@@ -232,6 +245,26 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
     assert!(seen_one.matches("event: change").count() >= 2, "{seen_one}");
     assert!(seen_all.matches("event: change").count() >= 2, "{seen_all}");
     assert_eq!(finished(&pool, d.deployment).await.0, "succeeded");
+
+    // A replica dying changes the page (healthy / desired) with no row
+    // changed: the engine's events reach the service's stream.
+    read_for(&mut one, &mut seen_one, Duration::from_millis(1500)).await;
+    let before = seen_one.matches("event: change").count();
+    let (name, ..) = stage.containers().await.remove(0);
+    let name = name.trim_start_matches('/').to_string();
+    stage
+        .docker
+        .kill_container(
+            &name,
+            None::<bollard::query_parameters::KillContainerOptions>,
+        )
+        .await
+        .unwrap();
+    read_more(&mut one, &mut seen_one, "event: change").await;
+    assert!(
+        seen_one.matches("event: change").count() > before,
+        "the killed replica was heard: {seen_one}"
+    );
 
     let (status, _) = vera
         .open_stream("/services/production/nothing/changes")
