@@ -31,11 +31,11 @@ pub async fn wait_until_hydrated(client: &Client) {
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
+/// Types into the input named `name`, once it is there (pages render
+/// parts after loading data, and a client-side move keeps the page
+/// hydrated, so hydration alone does not say the field exists).
 pub async fn fill(c: &Client, name: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(&format!("input[name={name}]")))
-        .await
-        .unwrap();
+    let field = element(c, &format!("input[name={name}]")).await;
     field.send_keys(value).await.unwrap();
 }
 

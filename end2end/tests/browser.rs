@@ -408,9 +408,11 @@ async fn a_restore_confirmed_in_the_browser_brings_the_rows_back_and_offers_its_
         .await;
         psql(&shop, "INSERT INTO orders VALUES (2)");
 
+        // A client-side move: the page stays hydrated, so wait for the
+        // form itself (it renders once the backup and the user are read).
         click(&c, "[data-test=backups-table] td a").await;
-        wait_until_hydrated(&c).await;
-        fill(&c, "confirm", "shop").await;
+        let confirm = element(&c, "[data-test=restore-confirm]").await;
+        confirm.send_keys("shop").await.unwrap();
         click(&c, "[data-test=restore-submit]").await;
         let state = eventually("the restore's outcome", WAIT, || async {
             text_of(&c, "[data-test^=restore-] [data-test=restore-state]")
