@@ -13,6 +13,7 @@ use super::steps::StepLog;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::widgets::short_id;
 use crate::deploy::DeploymentStarted;
 use crate::state::AppState;
 use crate::AppError;
@@ -150,7 +151,7 @@ pub async fn deploy_release(
             "release",
             format!(
                 "the image of release #{number} ({}) is no longer on endpoint {}: it cannot be run again",
-                crate::deploy::widgets::short_id(&release.image_id),
+                short_id(&release.image_id),
                 service.endpoint
             ),
         ));
@@ -491,15 +492,11 @@ async fn pull_and_record(
     let release = recorded.await.map_err(|e| e.to_string())?;
     log.info(format!(
         "pulled: tag {tag} is image {}; recorded as release #{}",
-        short_image(&release.image_id),
+        short_id(&release.image_id),
         release.number
     ))
     .await;
     Ok(release)
-}
-
-fn short_image(id: &str) -> String {
-    id.trim_start_matches("sha256:").chars().take(12).collect()
 }
 
 /// What was settled before the deployment row existed (the lock and the
@@ -518,7 +515,7 @@ fn opening_steps(service: &ServiceRow, target: &Target, kind: Kind) -> [String; 
             "resolved tag {} on endpoint {} to image {}{}",
             release.tag,
             service.endpoint,
-            short_image(&release.image_id),
+            short_id(&release.image_id),
             release
                 .digest
                 .as_deref()
@@ -528,7 +525,7 @@ fn opening_steps(service: &ServiceRow, target: &Target, kind: Kind) -> [String; 
         (Target::Release(release), _) => format!(
             "release #{} runs its recorded image {} (tag {} is not looked up again)",
             release.number,
-            short_image(&release.image_id),
+            short_id(&release.image_id),
             release.tag
         ),
     };
