@@ -43,7 +43,7 @@ enum Command {
 enum DbAction {
     /// Start the cluster, leave it running and print its connection URL.
     Start,
-    /// Stop the cluster.
+    /// Stop the cluster; a running server leaves it stopped until `db start`.
     Stop,
 }
 
@@ -99,7 +99,7 @@ async fn db(settings: Settings, action: DbAction) -> anyhow::Result<()> {
     match action {
         DbAction::Start => println!("{}", cluster.start().await?.cluster.url()),
         DbAction::Stop => {
-            let stopped = cluster.stop_if_running().await?;
+            let stopped = cluster.stop_and_hold().await?;
             println!("{}", if stopped { "stopped" } else { "not running" });
         }
     }

@@ -1,7 +1,7 @@
 //! Starting and stopping the whole server process.
 
 use crate::config::Settings;
-use crate::embedded_pg::{EmbeddedPostgres, RunningCluster};
+use crate::embedded_pg::{EmbeddedPostgres, RunningCluster, Supervisor};
 use app::docker::DockerHandle;
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
@@ -91,7 +91,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// Runs the web server until SIGINT/SIGTERM, then stops what it started.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let secrets = settings.secret_box()?;
-    let db = open_database(&settings).await?;
+    let mut db = open_database(&settings).await?;
+    // The embedded cluster is Opsdeck's child: restarted when it dies.
+    let supervisor = db
+        .cluster
+        .take()
+        .map(|c| Supervisor::spawn(c, db.pool.clone()));
     let docker = DockerHandle::new(settings.docker_host.clone());
     let monitor = docker.spawn_monitor(Duration::from_secs(5));
     let state = AppState {
@@ -135,8 +140,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     sweeper.abort();
     reconciler.abort();
     backups.abort();
+    // Stopped first, so that it does not restart the cluster stopped below.
+    let cluster = match supervisor {
+        Some(supervisor) => Some(supervisor.stop().await),
+        None => None,
+    };
     db.pool.close().await;
-    if let Some(cluster) = db.cluster {
+    if let Some(cluster) = cluster {
         tracing::info!("stopping the embedded PostgreSQL cluster");
         cluster.stop().await?;
     }

@@ -7,6 +7,8 @@
 //! `postgres` user, or `nobody` where that user does not exist.
 
 mod process;
+mod recovery;
+mod supervise;
 
 use process::{run_as_cluster_user, ClusterUser};
 use sqlx::postgres::PgConnectOptions;
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use process::is_alive;
+pub use recovery::Keeper;
+pub use supervise::Supervisor;
 
 /// The database Opsdeck uses inside its cluster.
 pub const DATABASE: &str = "opsdeck";
@@ -81,6 +85,11 @@ impl EmbeddedPostgres {
         &self.pgdata
     }
 
+    /// The folder holding `pg_ctl`, `initdb` and `postgres`.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
     /// How to connect to the Opsdeck database over the unix socket.
     pub fn connect_options(&self) -> PgConnectOptions {
         self.options_for(DATABASE)
@@ -128,10 +137,10 @@ impl EmbeddedPostgres {
             true
         };
         if started_here {
-            let pid = std::process::id().to_string();
-            process::write_owned(&self.owner_file(), &pid, self.user.as_ref())
-                .map_err(EmbeddedPgError::Setup)?;
+            self.claim()?;
         }
+        // Only now: while the hold lasts, a watching server keeps its hands off.
+        let _ = std::fs::remove_file(self.hold_file());
         self.ensure_database().await?;
         Ok(RunningCluster {
             cluster: self,
@@ -199,8 +208,34 @@ impl EmbeddedPostgres {
         Ok(true)
     }
 
+    /// Stops the cluster for an operator (`opsdeck db stop`): a server using
+    /// it leaves it stopped until the next `opsdeck db start` or server start.
+    pub async fn stop_and_hold(&self) -> Result<bool, EmbeddedPgError> {
+        if self.running_postmaster().is_none() {
+            return Ok(false);
+        }
+        process::write_owned(
+            &self.hold_file(),
+            &format!("stopped by process {}\n", std::process::id()),
+            self.user.as_ref(),
+        )
+        .map_err(EmbeddedPgError::Setup)?;
+        self.stop_if_running().await
+    }
+
+    fn hold_file(&self) -> PathBuf {
+        self.pgdata.join("opsdeck.stopped")
+    }
+
     fn owner_file(&self) -> PathBuf {
         self.pgdata.join("opsdeck.owner")
+    }
+
+    /// Records this process as the one that stops (and restarts) the cluster.
+    fn claim(&self) -> Result<(), EmbeddedPgError> {
+        let pid = std::process::id().to_string();
+        process::write_owned(&self.owner_file(), &pid, self.user.as_ref())
+            .map_err(EmbeddedPgError::Setup)
     }
 
     /// The Opsdeck process that started the running postmaster.
@@ -233,21 +268,18 @@ impl EmbeddedPostgres {
     }
 
     async fn pg_ctl_start(&self) -> Result<(), EmbeddedPgError> {
-        let pgdata = self.pgdata.to_string_lossy().to_string();
-        let log = self.pgdata.join("server.log").to_string_lossy().to_string();
-        let args = ["-D", &pgdata, "-l", &log, "-w", "-t", "60", "start"];
         // Backends of a killed postmaster can hold its shared memory for a
         // moment after a crash; the start succeeds once they are gone.
         let mut last = None;
         for _ in 0..20 {
-            match run_as_cluster_user(&self.bin_dir.join("pg_ctl"), &args, self.user.as_ref()).await
-            {
+            match self.pg_ctl_start_once(60).await {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
             }
             self.remove_stale_lock_files();
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+        let log = self.pgdata.join("server.log");
         let log_tail = std::fs::read_to_string(&log).unwrap_or_default();
         let tail: String = log_tail
             .lines()
@@ -259,6 +291,15 @@ impl EmbeddedPostgres {
             "{} (server.log: {tail})",
             last.map(|e| e.to_string()).unwrap_or_default()
         )))
+    }
+
+    /// One `pg_ctl start`, waiting up to `wait_secs` for connections.
+    async fn pg_ctl_start_once(&self, wait_secs: u32) -> Result<(), EmbeddedPgError> {
+        let pgdata = self.pgdata.to_string_lossy().to_string();
+        let log = self.pgdata.join("server.log").to_string_lossy().to_string();
+        let wait = wait_secs.to_string();
+        let args = ["-D", &pgdata, "-l", &log, "-w", "-t", &wait, "start"];
+        run_as_cluster_user(&self.bin_dir.join("pg_ctl"), &args, self.user.as_ref()).await
     }
 
     async fn ensure_database(&self) -> Result<(), EmbeddedPgError> {

@@ -24,6 +24,7 @@ mod deploy_pull;
 mod deploy_tls;
 mod docker_engine;
 mod embedded_pg;
+mod embedded_pg_restart;
 mod http;
 mod password_cluster;
 mod tokens;
