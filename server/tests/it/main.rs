@@ -26,6 +26,7 @@ mod docker_engine;
 mod embedded_pg;
 mod http;
 mod password_cluster;
+mod security;
 mod tokens;
 mod users;
 mod users_admin;
