@@ -11,6 +11,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod live;
+mod pages;
 pub mod system;
 pub mod tokens;
 pub mod users;
@@ -23,6 +24,7 @@ pub mod secrets;
 pub mod state;
 
 pub use error::AppError;
+pub use pages::PAGES;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -36,6 +38,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    layout::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -70,7 +74,9 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/opsdeck.css"/>
-        <Title formatter=|page: String| format!("{page} · Opsdeck")/>
+        // leptos_meta writes the title unescaped, and pages put route
+        // parameters (a service's name) into it.
+        <Title formatter=|page: String| layout::html_text(&format!("{page} · Opsdeck"))/>
         <Router>
             <layout::Layout>
                 <Routes fallback=layout::NotFound>

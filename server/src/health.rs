@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/live", get(live))
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+        .route(app::auth::registry::plain_route("/live"), get(live))
+        .route(app::auth::registry::plain_route("/health"), get(health))
+        .route(app::auth::registry::plain_route("/ready"), get(ready))
 }
 
 /// The process is up and serving HTTP.
@@ -34,10 +34,25 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     }
 }
 
-/// Database and Docker states with versions, both checked now. Only a
-/// database outage makes Opsdeck unready: without Docker it still serves
-/// history, incidents and runbooks.
-async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// Database and Docker states, both checked now. Only a database outage
+/// makes Opsdeck unready: without Docker it still serves history, incidents
+/// and runbooks. Versions and error texts help an attacker pick exploits, so
+/// only a caller who may read the panel gets them; others get the status.
+async fn ready(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    request: axum::http::request::Parts,
+) -> (StatusCode, Json<Value>) {
+    let reader = app::auth::guard::require_in_handler(
+        &state,
+        &session,
+        &request.headers,
+        &request.extensions,
+        app::auth::Permission::Read,
+        "/ready",
+    )
+    .await
+    .is_ok();
     let (db, docker) = tokio::join!(database_probe(&state.db), state.docker.probe());
     let code = if db.ok {
         StatusCode::OK
@@ -49,12 +64,16 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         (true, false) => "degraded",
         _ => "unavailable",
     };
-    let body = json!({
-        "status": status,
-        "version": app::VERSION,
-        "database": probe_json(&db),
-        "docker": probe_json(&docker),
-    });
+    let body = if reader {
+        json!({
+            "status": status,
+            "version": app::VERSION,
+            "database": probe_json(&db),
+            "docker": probe_json(&docker),
+        })
+    } else {
+        json!({ "status": status })
+    };
     (code, Json(body))
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod embedded_pg;
 pub mod health;
+pub mod security;
 pub mod serve;
 pub mod telemetry;
 pub mod web;
@@ -27,6 +28,11 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The path of every page the router serves (`/services/{env}/{name}`).
+pub fn page_paths() -> Vec<String> {
+    route_list().iter().map(|r| r.path().to_string()).collect()
+}
+
 /// The whole HTTP surface: health probes, server functions, pages and static
 /// files, behind sessions, the same-origin check and request ids.
 pub fn router(state: AppState, web: web::WebConfig) -> Router {
@@ -41,7 +47,7 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
         .merge(app::deploy::stream::routes())
         .merge(app::backup::stream::routes())
         .route(
-            "/admin/audit/export",
+            app::auth::registry::plain_route("/admin/audit/export"),
             axum::routing::get(audit_export::export),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -56,10 +62,19 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
             web.clone(),
             web::same_origin_only,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            security::known_host_only,
+        ))
         .layer(web::session_layer(state.db.clone(), &web))
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            security::security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(security::sane_request_id))
         .with_state(state)
 }

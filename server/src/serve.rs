@@ -64,6 +64,7 @@ pub fn web_config(settings: &Settings) -> crate::web::WebConfig {
     crate::web::WebConfig {
         public_origin: settings.public_origin.clone(),
         session_idle: Duration::from_secs(u64::from(settings.session_idle_minutes) * 60),
+        listen: settings.addr,
     }
 }
 
@@ -119,6 +120,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("OPSDECK_ADDR: cannot listen on {}: {e}", settings.addr))?;
     tracing::info!(addr = %settings.addr, "Opsdeck listening on http://{}", settings.addr);
+    if settings.public_origin.is_none() && !settings.addr.ip().is_loopback() {
+        tracing::warn!(
+            "OPSDECK_PUBLIC_URL is unset: only requests for localhost, the loopback addresses \
+             and {} are answered; behind a proxy or under a DNS name, set OPSDECK_PUBLIC_URL \
+             to the origin people use",
+            settings.addr.ip()
+        );
+    }
     let app = crate::router(state, web_config(&settings));
     let served = axum::serve(
         listener,

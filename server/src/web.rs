@@ -17,6 +17,8 @@ pub struct WebConfig {
     pub public_origin: Option<String>,
     /// A session ends after this long without a request.
     pub session_idle: std::time::Duration,
+    /// `OPSDECK_ADDR`: its IP is one of the names Opsdeck answers to.
+    pub listen: std::net::SocketAddr,
 }
 
 impl Default for WebConfig {
@@ -24,6 +26,7 @@ impl Default for WebConfig {
         WebConfig {
             public_origin: None,
             session_idle: std::time::Duration::from_secs(60 * 60),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 3000)),
         }
     }
 }

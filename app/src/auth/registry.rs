@@ -203,3 +203,58 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         "id=0",
     ),
 ];
+
+/// Every plain axum route (streams, downloads, exports, probes: what is
+/// not a server fn), who may call it, and a sample path for the every-role
+/// test. Routers name their paths through [`plain_route`], so a route
+/// missing here fails every test that builds the router.
+pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
+    ("/live", Access::Public, "/live"),
+    ("/health", Access::Public, "/health"),
+    ("/ready", Access::Public, "/ready"),
+    (
+        "/deployments/{id}/events",
+        Access::Requires(Permission::Read),
+        "/deployments/1/events",
+    ),
+    (
+        "/services/{env}/{name}/logs",
+        Access::Requires(Permission::Read),
+        "/services/production/web/logs",
+    ),
+    (
+        "/services/{env}/{name}/changes",
+        Access::Requires(Permission::Read),
+        "/services/production/web/changes",
+    ),
+    (
+        "/service-events",
+        Access::Requires(Permission::Read),
+        "/service-events",
+    ),
+    (
+        "/backup-events/{target}",
+        Access::Requires(Permission::Read),
+        "/backup-events/main",
+    ),
+    (
+        "/backup-files/{id}",
+        Access::Requires(Permission::Administer),
+        "/backup-files/1",
+    ),
+    (
+        "/admin/audit/export",
+        Access::Requires(Permission::ReadAudit),
+        "/admin/audit/export?format=csv",
+    ),
+];
+
+/// `path`, once it is known to be listed in [`PLAIN_ROUTES`] (panics
+/// otherwise, when the router is built: in every test).
+pub fn plain_route(path: &'static str) -> &'static str {
+    assert!(
+        PLAIN_ROUTES.iter().any(|(p, ..)| *p == path),
+        "plain route {path} is missing from app::auth::registry::PLAIN_ROUTES"
+    );
+    path
+}

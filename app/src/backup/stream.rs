@@ -171,6 +171,6 @@ fn chunks(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Er
 /// The routes of this feature that are not server functions.
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route("/backup-events/{target}", axum::routing::get(target_events))
-        .route("/backup-files/{id}", axum::routing::get(download))
+        .route(crate::auth::registry::plain_route("/backup-events/{target}"), axum::routing::get(target_events))
+        .route(crate::auth::registry::plain_route("/backup-files/{id}"), axum::routing::get(download))
 }

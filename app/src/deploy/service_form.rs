@@ -126,7 +126,7 @@ pub fn ServiceFields(
             <Field label="Stop timeout (s)" name="stop_timeout_s" value=n(c.stop_timeout_s) editable=editable action=action kind="number" hint="SIGTERM, then SIGKILL after this"/>
             <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
-                <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{c.env.clone()}</textarea>
+                <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{crate::layout::html_text(&c.env)}</textarea>
                 <FieldError message=Signal::derive(error_for(action, "env"))/>
             </label>
             <label class=format!("{LABEL} md:col-span-3")>"Secret variables"

@@ -325,16 +325,16 @@ fn merged_lines(following: Following) -> impl Stream<Item = String> {
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route(
-            "/deployments/{id}/events",
+            crate::auth::registry::plain_route("/deployments/{id}/events"),
             axum::routing::get(deployment_events),
         )
         .route(
-            "/services/{env}/{name}/logs",
+            crate::auth::registry::plain_route("/services/{env}/{name}/logs"),
             axum::routing::get(service_logs),
         )
         .route(
-            "/services/{env}/{name}/changes",
+            crate::auth::registry::plain_route("/services/{env}/{name}/changes"),
             axum::routing::get(service_events),
         )
-        .route("/service-events", axum::routing::get(all_service_events))
+        .route(crate::auth::registry::plain_route("/service-events"), axum::routing::get(all_service_events))
 }

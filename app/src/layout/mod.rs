@@ -2,10 +2,14 @@
 //! building blocks that every page uses.
 
 mod banner;
+#[cfg(feature = "ssr")]
+pub mod csp;
+mod escape;
 mod parts;
 pub mod ui;
 
 pub use banner::StatusBanner;
+pub use escape::html_text;
 pub use parts::{ErrorNotice, Fact, NotFound, PageHeader};
 
 use crate::auth::api::{whoami, Logout};

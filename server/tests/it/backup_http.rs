@@ -2,7 +2,7 @@
 //! with tokens, and the streamed download.
 
 use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state, Client};
+use crate::common::{dead_docker_host, signed_in, state, web, Client, HOST};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -203,9 +203,10 @@ async fn an_admin_downloads_the_exact_file_and_the_download_is_audited(pool: PgP
     } = backed_up(&s, "download").await;
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let req = Request::get(format!("/backup-files/{id}"))
+        .header("host", HOST)
         .body(Body::empty())
         .unwrap();
-    let router = opsdeck_server::router(s.clone(), Default::default());
+    let router = opsdeck_server::router(s.clone(), web());
     let mut req = req;
     req.headers_mut()
         .insert("cookie", admin.cookie().unwrap().parse().unwrap());

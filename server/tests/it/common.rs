@@ -36,11 +36,19 @@ pub fn backup_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("opsdeck-it-backups-{}-{n}", std::process::id()))
 }
 
+/// The web settings of test routers: Opsdeck served as [`ORIGIN`].
+pub fn web() -> opsdeck_server::web::WebConfig {
+    opsdeck_server::web::WebConfig {
+        public_origin: Some(ORIGIN.to_string()),
+        ..Default::default()
+    }
+}
+
 /// Sends a GET through the whole router and returns status and body text.
 pub async fn get(state: &AppState, path: &str) -> (StatusCode, String) {
-    let router = opsdeck_server::router(state.clone(), Default::default());
+    let router = opsdeck_server::router(state.clone(), web());
     let response = router
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .oneshot(Request::get(path).header("host", HOST).body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = response.status();
@@ -130,7 +138,7 @@ impl Reply {
 impl Client {
     pub fn new(state: &AppState) -> Self {
         Client {
-            router: opsdeck_server::router(state.clone(), Default::default()),
+            router: opsdeck_server::router(state.clone(), web()),
             cookie: None,
             client_addr: "127.0.0.1:40000".parse().unwrap(),
         }

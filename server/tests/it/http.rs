@@ -61,7 +61,11 @@ async fn database_outage_makes_health_and_ready_unavailable_but_pages_still_rend
     assert_eq!(health, StatusCode::SERVICE_UNAVAILABLE);
     let (ready, body) = get_json(&s, "/ready").await;
     assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body["database"]["status"], "error");
+    assert_eq!(
+        body,
+        serde_json::json!({ "status": "unavailable" }),
+        "an anonymous caller learns the state, not the error"
+    );
     let mut client = Client::new(&s);
     let home = client.get("/").await;
     assert_eq!(home.location(), Some("/login?next=/"), "{}", home.status);
@@ -82,9 +86,20 @@ async fn ready_reports_database_and_docker_with_versions(pool: PgPool) {
     {
         return;
     }
-    let (status, body) = get_json(&state(pool, &testkit::docker_host()), "/ready").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let s = state(pool, &testkit::docker_host());
+    let (status, anonymous) = get_json(&s, "/ready").await;
+    assert_eq!(status, StatusCode::OK, "{anonymous}");
+    assert_eq!(
+        anonymous,
+        serde_json::json!({ "status": "ok" }),
+        "versions are for signed-in readers only"
+    );
+    let mut viewer = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let reply = viewer.get("/ready").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["version"], app::VERSION, "{body}");
     assert_eq!(body["database"]["status"], "ok");
     assert!(
         body["database"]["version"]
@@ -108,7 +123,9 @@ async fn unreachable_docker_degrades_every_page_without_failing_them(pool: PgPoo
     let s = state(pool, &dead_docker_host());
     s.docker.probe().await;
     let mut client = signed_in(&s, "vera", &[Role::Viewer]).await;
-    let (ready, body) = get_json(&s, "/ready").await;
+    let reply = client.get("/ready").await;
+    let (ready, body): (_, serde_json::Value) =
+        (reply.status, serde_json::from_str(&reply.body).unwrap());
     assert_eq!(
         ready,
         StatusCode::OK,

@@ -27,6 +27,7 @@ mod embedded_pg;
 mod embedded_pg_restart;
 mod http;
 mod password_cluster;
+mod security;
 mod tokens;
 mod users;
 mod users_admin;
