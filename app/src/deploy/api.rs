@@ -93,7 +93,8 @@ pub async fn create_environment(name: String, endpoint: String) -> Result<i64, A
 }
 
 /// Creates a service (`id` empty) or changes one. Numbers arrive as text so
-/// that a wrong one is refused naming its field. In `secrets`, a
+/// that a wrong one is refused naming its field. Empty `memory_mb` and
+/// `cpus` mean no limit; an empty `pids_limit` the default (512). In `secrets`, a
 /// `NAME=value` line sets a secret, `NAME=` removes it; unnamed ones stay.
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_service")]
@@ -114,6 +115,9 @@ pub async fn save_service(
     #[server(default)] env: String,
     #[server(default)] secrets: String,
     #[server(default)] backup_target: String,
+    #[server(default)] memory_mb: String,
+    #[server(default)] cpus: String,
+    #[server(default)] pids_limit: String,
 ) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
@@ -133,6 +137,9 @@ pub async fn save_service(
         env,
         secrets,
         backup_target,
+        memory_mb,
+        cpus,
+        pids_limit,
     };
     super::ssr::service::save(&state, &actor, id, form)
         .await

@@ -19,6 +19,7 @@ mod deploy_backup;
 mod deploy_control;
 mod deploy_crash;
 mod deploy_kit;
+mod deploy_limits;
 mod deploy_live;
 mod deploy_pull;
 mod deploy_tls;
