@@ -21,6 +21,7 @@ mod deploy_crash;
 mod deploy_kit;
 mod deploy_limits;
 mod deploy_live;
+mod deploy_masking;
 mod deploy_pull;
 mod deploy_tls;
 mod docker_engine;

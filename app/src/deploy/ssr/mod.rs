@@ -5,6 +5,7 @@ pub mod finish;
 pub mod health;
 pub mod lock;
 pub mod look;
+pub mod mask;
 pub mod model;
 pub mod network;
 pub mod places;
