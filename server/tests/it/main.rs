@@ -16,6 +16,7 @@ mod backup_secrets;
 mod backup_support;
 mod deploy;
 mod deploy_backup;
+mod deploy_bounds;
 mod deploy_control;
 mod deploy_crash;
 mod deploy_kit;

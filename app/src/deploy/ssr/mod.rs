@@ -1,5 +1,6 @@
 //! Server-only machinery of deployments.
 
+pub mod bounds;
 pub mod engine;
 pub mod finish;
 pub mod health;

@@ -1,5 +1,6 @@
 //! Checking the service form: every field, with a message naming it.
 
+use super::bounds;
 use super::places::check_label;
 use super::snapshot::Limits;
 use crate::deploy::DEFAULT_PIDS_LIMIT;
@@ -171,6 +172,12 @@ fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> 
                 "`{name}` is not a variable name (letters, digits, _)"
             )));
         }
+        if value.len() > bounds::VALUE && value.chars().count() > bounds::VALUE {
+            return Err(at(&format!(
+                "the value of {name} is too long: at most {} characters",
+                bounds::VALUE
+            )));
+        }
         if out.insert(name.to_string(), value.to_string()).is_some() {
             return Err(at(&format!("{name} is given twice")));
         }
@@ -179,7 +186,37 @@ fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> 
 }
 
 impl ServiceForm {
+    /// Every field within its length limit (see [`bounds`]).
+    fn bounded(&self) -> Result<(), AppError> {
+        use bounds::*;
+        let numbers = [
+            ("port", &self.port),
+            ("health_interval_s", &self.health_interval_s),
+            ("health_timeout_s", &self.health_timeout_s),
+            ("health_retries", &self.health_retries),
+            ("health_start_period_s", &self.health_start_period_s),
+            ("replicas", &self.replicas),
+            ("stop_timeout_s", &self.stop_timeout_s),
+            ("memory_mb", &self.memory_mb),
+            ("cpus", &self.cpus),
+            ("pids_limit", &self.pids_limit),
+            ("health_kind", &self.health_kind),
+        ];
+        let mut fields: Vec<(&str, &str, usize)> = vec![
+            ("environment", &self.environment, NAME),
+            ("name", &self.name, NAME),
+            ("image", &self.image, REFERENCE),
+            ("health_check", &self.health_check, HEALTH_CHECK),
+            ("env", &self.env, VARIABLES),
+            ("secrets", &self.secrets, VARIABLES),
+            ("backup_target", &self.backup_target, REFERENCE),
+        ];
+        fields.extend(numbers.iter().map(|(f, t)| (*f, t.as_str(), NUMBER)));
+        check(&fields)
+    }
+
     pub fn check(&self) -> Result<Valid, AppError> {
+        self.bounded()?;
         let name = self.name.trim().to_string();
         check_label("name", &name)?;
         let image = self.image.trim().to_string();
