@@ -6,11 +6,19 @@ use crate::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use super::ssr::bounds;
+#[cfg(feature = "ssr")]
 use crate::auth::guard::require;
 #[cfg(feature = "ssr")]
 use crate::auth::Permission;
 #[cfg(feature = "ssr")]
 use crate::state::app_state;
+
+/// Refuses an overlong field with its status (422) on the response.
+#[cfg(feature = "ssr")]
+fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
+    bounds::check(fields).map_err(AppError::with_status)
+}
 
 /// Every service with its live release, replica health and last deployment.
 #[server(endpoint = "list_services")]
@@ -25,6 +33,7 @@ pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
 #[server(endpoint = "read_service")]
 pub async fn read_service(service: String) -> Result<ServiceDetail, AppError> {
     require(Permission::Read).await?;
+    bounded(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
     super::ssr::read::read_service(&state, &service)
         .await
@@ -68,6 +77,13 @@ pub async fn create_endpoint(
     #[server(default)] tls_key: String,
 ) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[
+        ("name", &name, bounds::NAME),
+        ("url", &url, bounds::REFERENCE),
+        ("tls_ca", &tls_ca, bounds::PATH),
+        ("tls_cert", &tls_cert, bounds::PATH),
+        ("tls_key", &tls_key, bounds::PATH),
+    ])?;
     let state = app_state()?;
     let form = super::ssr::places::NewEndpoint {
         name,
@@ -86,6 +102,10 @@ pub async fn create_endpoint(
 #[server(endpoint = "create_environment")]
 pub async fn create_environment(name: String, endpoint: String) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[
+        ("name", &name, bounds::NAME),
+        ("endpoint", &endpoint, bounds::NAME),
+    ])?;
     let state = app_state()?;
     super::ssr::places::create_environment(&state.db, &actor, &name, &endpoint)
         .await
@@ -93,7 +113,8 @@ pub async fn create_environment(name: String, endpoint: String) -> Result<i64, A
 }
 
 /// Creates a service (`id` empty) or changes one. Numbers arrive as text so
-/// that a wrong one is refused naming its field. In `secrets`, a
+/// that a wrong one is refused naming its field. Empty `memory_mb` and
+/// `cpus` mean no limit; an empty `pids_limit` the default (512). In `secrets`, a
 /// `NAME=value` line sets a secret, `NAME=` removes it; unnamed ones stay.
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_service")]
@@ -114,6 +135,9 @@ pub async fn save_service(
     #[server(default)] env: String,
     #[server(default)] secrets: String,
     #[server(default)] backup_target: String,
+    #[server(default)] memory_mb: String,
+    #[server(default)] cpus: String,
+    #[server(default)] pids_limit: String,
 ) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
@@ -133,6 +157,9 @@ pub async fn save_service(
         env,
         secrets,
         backup_target,
+        memory_mb,
+        cpus,
+        pids_limit,
     };
     super::ssr::service::save(&state, &actor, id, form)
         .await
@@ -152,6 +179,16 @@ pub async fn deploy(
     #[server(default)] skip_reason: String,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
+    bounded(&[
+        ("service", &service, bounds::REFERENCE),
+        ("tag", &tag, bounds::TAG),
+        (
+            "skip_backup",
+            skip_backup.as_deref().unwrap_or(""),
+            bounds::NUMBER,
+        ),
+        ("skip_reason", &skip_reason, bounds::REASON),
+    ])?;
     let state = app_state()?;
     let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
         .map_err(AppError::with_status)?;
@@ -171,6 +208,15 @@ pub async fn rollback(
     #[server(default)] skip_reason: String,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
+    bounded(&[
+        ("service", &service, bounds::REFERENCE),
+        (
+            "skip_backup",
+            skip_backup.as_deref().unwrap_or(""),
+            bounds::NUMBER,
+        ),
+        ("skip_reason", &skip_reason, bounds::REASON),
+    ])?;
     let state = app_state()?;
     let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
         .map_err(AppError::with_status)?;
@@ -188,6 +234,10 @@ pub async fn scale(
     replicas: String,
 ) -> Result<Option<DeploymentStarted>, AppError> {
     let actor = require(Permission::Deploy).await?;
+    bounded(&[
+        ("service", &service, bounds::REFERENCE),
+        ("replicas", &replicas, bounds::NUMBER),
+    ])?;
     let state = app_state()?;
     super::ssr::start::scale(&state, &actor, &service, &replicas)
         .await
@@ -199,6 +249,7 @@ pub async fn scale(
 #[server(endpoint = "restart")]
 pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
+    bounded(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
     super::ssr::start::restart(&state, &actor, &service)
         .await
@@ -211,6 +262,10 @@ pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
 #[server(endpoint = "remove_service")]
 pub async fn remove_service(service: String, confirm: String) -> Result<(), AppError> {
     let actor = require(Permission::Deploy).await?;
+    bounded(&[
+        ("service", &service, bounds::REFERENCE),
+        ("confirm", &confirm, bounds::REFERENCE),
+    ])?;
     let state = app_state()?;
     super::ssr::remove::remove(&state, &actor, &service, &confirm)
         .await

@@ -198,6 +198,33 @@ pub struct ServiceConfig {
     pub secret_names: Vec<String>,
     /// The backup target backed up before each deploy, if any.
     pub backup_target: Option<String>,
+    /// Memory limit of each container in MiB; `None`: no limit.
+    pub memory_mb: Option<i32>,
+    /// CPUs each container may use, in thousandths; `None`: no limit.
+    pub cpu_millis: Option<i32>,
+    /// Most processes (and threads) each container may run.
+    pub pids_limit: i32,
+}
+
+/// The pids limit of a service that names none: room for a busy
+/// application server's threads, not for a fork bomb.
+pub const DEFAULT_PIDS_LIMIT: i32 = 512;
+
+/// Thousandths of a CPU as the form shows them: 1500 → "1.5".
+pub fn cpus_text(millis: i32) -> String {
+    let text = format!("{}.{:03}", millis / 1000, millis % 1000);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A service's limits in one line, e.g. "memory 256 MiB · 1.5 CPUs · 512 pids".
+pub fn limits_text(memory_mb: Option<i32>, cpu_millis: Option<i32>, pids: i32) -> String {
+    let memory = memory_mb.map_or("memory unlimited".to_string(), |m| {
+        format!("memory {m} MiB")
+    });
+    let cpus = cpu_millis.map_or("CPUs unlimited".to_string(), |c| {
+        format!("{} CPUs", cpus_text(c))
+    });
+    format!("{memory} · {cpus} · {pids} pids")
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,4 +251,25 @@ pub struct ServiceDetail {
     pub deployments: Vec<DeploymentView>,
     /// Tags of the image present on the endpoint, newest first.
     pub tags: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpus_show_without_trailing_zeros() {
+        assert_eq!(cpus_text(1500), "1.5");
+        assert_eq!(cpus_text(2000), "2");
+        assert_eq!(cpus_text(10), "0.01");
+        assert_eq!(cpus_text(1250), "1.25");
+    }
+
+    #[test]
+    fn limits_text_names_unset_limits_as_unlimited() {
+        assert_eq!(
+            limits_text(Some(256), None, 512),
+            "memory 256 MiB · CPUs unlimited · 512 pids"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! next to the field it names, and nothing typed is lost.
 
 use super::api::{list_environments, SaveService};
-use super::{EnvironmentView, ServiceConfig};
+use super::{cpus_text, EnvironmentView, ServiceConfig, DEFAULT_PIDS_LIMIT};
 use crate::layout::ui::*;
 use crate::layout::{ErrorNotice, PageHeader};
 use crate::AppError;
@@ -124,6 +124,9 @@ pub fn ServiceFields(
             <Field label="Retries" name="health_retries" value=n(c.health_retries) editable=editable action=action kind="number"/>
             <Field label="Start period (s)" name="health_start_period_s" value=n(c.health_start_period_s) editable=editable action=action kind="number" hint="failures in this time do not count"/>
             <Field label="Stop timeout (s)" name="stop_timeout_s" value=n(c.stop_timeout_s) editable=editable action=action kind="number" hint="SIGTERM, then SIGKILL after this"/>
+            <Field label="Memory limit (MiB)" name="memory_mb" value=c.memory_mb.map(n).unwrap_or_default() editable=editable action=action kind="number" hint="per replica; empty: no limit"/>
+            <Field label="CPUs" name="cpus" value=c.cpu_millis.map(cpus_text).unwrap_or_default() editable=editable action=action hint="per replica, e.g. 0.5; empty: no limit"/>
+            <Field label="Process limit" name="pids_limit" value=n(c.pids_limit) editable=editable action=action kind="number" hint="processes and threads per replica"/>
             <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
                 <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{crate::layout::html_text(&c.env)}</textarea>
@@ -230,5 +233,8 @@ fn defaults() -> ServiceConfig {
         env: String::new(),
         secret_names: vec![],
         backup_target: None,
+        memory_mb: None,
+        cpu_millis: None,
+        pids_limit: DEFAULT_PIDS_LIMIT,
     }
 }

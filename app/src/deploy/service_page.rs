@@ -8,7 +8,7 @@ use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
 use super::widgets::{ago, short_id, LiveTick, StateBadge};
-use super::{DeploymentStarted, ServiceDetail};
+use super::{limits_text, DeploymentStarted, ServiceDetail};
 use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::layout::ui::*;
@@ -175,6 +175,9 @@ fn ServiceTop(d: ServiceDetail) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-500">
                 <span class="font-mono">{d.summary.image.clone()}</span>
                 {format!(" · endpoint {} · network {}", d.endpoint, d.network)}
+            </p>
+            <p class="mt-1 text-sm text-slate-500" data-test="service-limits">
+                {format!("Limits per replica: {}", limits_text(d.config.memory_mb, d.config.cpu_millis, d.config.pids_limit))}
             </p>
         </div>
         <Facts d=d/>

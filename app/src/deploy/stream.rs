@@ -1,13 +1,16 @@
 //! Live streams for the browser (server-sent events): a deployment's steps
-//! as they are written, and a service's container logs as they are printed.
+//! as they are written, and a service's container logs as they are printed,
+//! with the service's secret values masked.
 
 use super::ssr::engine;
+use super::ssr::mask::{MaskedLines, Masker};
 use super::ssr::model::find_service;
 use super::ssr::places::docker_for;
 use super::ssr::read::{deployment, steps_after};
 use crate::auth::guard::require_in_handler;
 use crate::auth::Permission;
 use crate::state::AppState;
+use crate::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -216,10 +219,15 @@ pub async fn service_logs(
         logs: SelectAll::new(),
         starts,
         seen: HashSet::new(),
+        masks: Masks {
+            state: state.clone(),
+            service_id: service.id,
+        },
     };
     for r in replicas.into_iter().filter(|r| r.running) {
         following.seen.insert(r.id.clone());
-        let lines = replica_lines(&following.docker, r.id, r.name, "100");
+        let masker = following.masks.of(r.release_id).await;
+        let lines = replica_lines(&following.docker, r.id, r.name, "100", masker);
         following.logs.push(lines);
     }
     let lines = merged_lines(following)
@@ -257,8 +265,23 @@ fn replica_events(
     docker.events(Some(options)).boxed()
 }
 
-/// One replica's output from `tail` lines back, then a line when it stops.
-fn replica_lines(docker: &bollard::Docker, id: String, name: String, tail: &str) -> Lines {
+/// One replica's output from `tail` lines back, masked, then a line when
+/// it stops. Without a masker (its secrets could not be opened) the output
+/// is withheld, saying so.
+fn replica_lines(
+    docker: &bollard::Docker,
+    id: String,
+    name: String,
+    tail: &str,
+    masker: Result<Masker, AppError>,
+) -> Lines {
+    let masker = match masker {
+        Ok(m) => m,
+        Err(e) => {
+            let why = format!("{name} | — output withheld: its secrets cannot be masked ({e})");
+            return stream::once(async move { why }).boxed();
+        }
+    };
     let options = bollard::query_parameters::LogsOptionsBuilder::default()
         .follow(true)
         .stdout(true)
@@ -266,21 +289,39 @@ fn replica_lines(docker: &bollard::Docker, id: String, name: String, tail: &str)
         .tail(tail)
         .build();
     let prefix = name.clone();
+    // `None` marks the end of the output, where a last unfinished line
+    // is let out.
     docker
         .logs(&id, Some(options))
-        .filter_map(move |chunk| {
-            let prefix = prefix.clone();
-            async move {
-                let text = chunk.ok()?.to_string();
-                let lines: Vec<String> = text.lines().map(|l| format!("{prefix} | {l}")).collect();
-                Some(stream::iter(lines))
-            }
+        .map(Some)
+        .chain(stream::once(async { None }))
+        .scan(MaskedLines::new(masker), move |lines, chunk| {
+            let out: Vec<String> = match chunk {
+                Some(Ok(chunk)) => lines.push(&chunk.to_string()),
+                Some(Err(_)) => vec![],
+                None => lines.finish().into_iter().collect(),
+            };
+            let prefixed = out.into_iter().map(|l| format!("{prefix} | {l}"));
+            std::future::ready(Some(stream::iter(prefixed.collect::<Vec<_>>())))
         })
         .flatten()
         .chain(stream::once(async move {
             format!("{name} | — stopped printing")
         }))
         .boxed()
+}
+
+/// Where the maskers of the followed replicas come from.
+struct Masks {
+    state: AppState,
+    service_id: i64,
+}
+
+impl Masks {
+    async fn of(&self, release_id: i64) -> Result<Masker, AppError> {
+        let s = &self.state;
+        Masker::for_replica(&s.db, &s.secrets, self.service_id, release_id).await
+    }
 }
 
 /// What the merged log stream follows: the engine (to attach replicas),
@@ -290,6 +331,7 @@ struct Following {
     logs: SelectAll<Lines>,
     starts: Starts,
     seen: HashSet<String>,
+    masks: Masks,
 }
 
 /// The lines of the running replicas and of each replica that starts
@@ -307,13 +349,20 @@ fn merged_lines(following: Following) -> impl Stream<Item = String> {
                     if !f.seen.insert(id.clone()) {
                         continue;
                     }
-                    let name = actor
-                        .attributes
-                        .and_then(|a| a.get("name").cloned())
+                    let attributes = actor.attributes.unwrap_or_default();
+                    let name = attributes
+                        .get("name")
+                        .cloned()
                         .unwrap_or_else(|| id.chars().take(12).collect());
+                    // The event carries the container's labels.
+                    let release = attributes.get(engine::LABEL_RELEASE).and_then(|r| r.parse().ok());
+                    let masker = match release {
+                        Some(release) => f.masks.of(release).await,
+                        None => Err(AppError::internal("it names no release")),
+                    };
                     // "all": a container seen at its start has printed
                     // only what belongs to this stream.
-                    f.logs.push(replica_lines(&f.docker, id, name.clone(), "all"));
+                    f.logs.push(replica_lines(&f.docker, id, name.clone(), "all", masker));
                     return Some((format!("{name} | — started"), f));
                 }
             }

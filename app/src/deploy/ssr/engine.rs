@@ -27,6 +27,7 @@ pub const LABEL_SLOT: &str = "opsdeck.slot";
 pub const LABEL_INSTALLATION: &str = "opsdeck.installation";
 
 const NANOS: i64 = 1_000_000_000;
+const MIB: i64 = 1024 * 1024;
 
 /// A replica container of a service, as the engine reports it.
 #[derive(Clone, Debug)]
@@ -161,6 +162,7 @@ pub async fn start_replica(
             format!("{}/{}", spec.environment, spec.service_name),
         ),
     ]);
+    let limits = &spec.snapshot.limits;
     let body = ContainerCreateBody {
         image: Some(spec.image_id.to_string()),
         env: Some(spec.env.clone()),
@@ -176,6 +178,9 @@ pub async fn start_replica(
                 maximum_retry_count: None,
             }),
             network_mode: Some(spec.network_id.to_string()),
+            memory: limits.memory_mb.map(|m| i64::from(m) * MIB),
+            nano_cpus: limits.cpu_millis.map(|c| i64::from(c) * 1_000_000),
+            pids_limit: Some(i64::from(limits.pids)),
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {

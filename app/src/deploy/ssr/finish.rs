@@ -1,6 +1,7 @@
 //! Running a recorded deployment to its end and recording how it ended.
 
 use super::health::Unhealthy;
+use super::mask::Masker;
 use super::model::{db, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{Ending, Rollout};
@@ -75,7 +76,13 @@ pub struct Run<'a> {
 /// Rolls out and stores the result; never fails: whatever goes wrong ends
 /// up in the deployment's state and reason.
 pub async fn finish(state: &AppState, run: Run<'_>) {
-    let log = StepLog::new(state.db.clone(), run.deployment_id);
+    let releases: Vec<_> = [Some(run.target), run.previous]
+        .into_iter()
+        .flatten()
+        .map(|r| &r.config.0)
+        .collect();
+    let log = StepLog::new(state.db.clone(), run.deployment_id)
+        .masking(Masker::for_releases(&state.secrets, &releases));
     let ending = match (
         pre_deploy(state, &run, &log).await,
         docker_for(state, run.service),
@@ -112,7 +119,7 @@ pub async fn finish(state: &AppState, run: Run<'_>) {
         }
         Ending::Failed(_) => log.error("done: failed").await,
     }
-    if let Err(e) = record_ending(state, &run, &ending).await {
+    if let Err(e) = record_ending(state, &run, &masked(&log, ending)).await {
         tracing::error!(deployment = run.deployment_id, error = %e, "deployment result not stored");
     }
 }
@@ -201,6 +208,20 @@ pub async fn fail_unreleased(
     };
     if let Err(e) = ended.await {
         tracing::error!(deployment = deployment_id, error = %e, "deployment result not stored");
+    }
+}
+
+/// The ending as it may be stored: its reason and health check answer
+/// can quote container output.
+fn masked(log: &StepLog, ending: Ending) -> Ending {
+    let mask = |f: Unhealthy| Unhealthy {
+        reason: log.mask(&f.reason),
+        output: f.output.map(|o| log.mask(&o)),
+    };
+    match ending {
+        Ending::Succeeded => Ending::Succeeded,
+        Ending::RolledBack(f) => Ending::RolledBack(mask(f)),
+        Ending::Failed(f) => Ending::Failed(mask(f)),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Server-only machinery of deployments.
 
+pub mod bounds;
 pub mod engine;
 pub mod finish;
 pub mod health;
 pub mod lock;
 pub mod look;
+pub mod mask;
 pub mod model;
 pub mod network;
 pub mod places;

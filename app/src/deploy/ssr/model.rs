@@ -1,6 +1,6 @@
 //! Rows the machinery works with, and the queries that load them.
 
-use super::snapshot::{Health, Snapshot};
+use super::snapshot::{Health, Limits, Snapshot};
 use crate::AppError;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
@@ -32,6 +32,9 @@ pub struct ServiceRow {
     pub health_start_period_s: i32,
     pub replicas: i32,
     pub stop_timeout_s: i32,
+    pub memory_mb: Option<i32>,
+    pub cpu_millis: Option<i32>,
+    pub pids_limit: i32,
     pub live_release_id: Option<i64>,
     /// The database backed up before each deploy, by id and name.
     pub backup_target_id: Option<i64>,
@@ -46,7 +49,7 @@ const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.netw
         p.tls_ca, p.tls_cert, p.tls_key,
         s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
         s.health_timeout_s, s.health_retries, s.health_start_period_s,
-        s.replicas, s.stop_timeout_s, s.live_release_id,
+        s.replicas, s.stop_timeout_s, s.memory_mb, s.cpu_millis, s.pids_limit, s.live_release_id,
         s.backup_target_id, b.name AS backup_target,
         (SELECT installation_id::text FROM instance) AS installation
     FROM service s JOIN environment e ON e.id = s.environment_id
@@ -81,6 +84,11 @@ impl ServiceRow {
             stop_timeout_s: self.stop_timeout_s,
             env: Default::default(),
             secrets: Default::default(),
+            limits: Limits {
+                memory_mb: self.memory_mb,
+                cpu_millis: self.cpu_millis,
+                pids: self.pids_limit,
+            },
         };
         for (name, value, sealed) in vars {
             match (value, sealed) {

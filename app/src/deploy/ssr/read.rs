@@ -257,6 +257,9 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         env,
         secret_names: snapshot.secrets.keys().cloned().collect(),
         backup_target: s.backup_target.clone(),
+        memory_mb: s.memory_mb,
+        cpu_millis: s.cpu_millis,
+        pids_limit: s.pids_limit,
     };
     Ok(ServiceDetail {
         summary: summary(state, &s, &releases).await?,

@@ -4,6 +4,7 @@
 
 use super::engine;
 use super::lock::DeployLock;
+use super::mask::Masker;
 use super::model::{db, find_service, release_by_id, ServiceRow};
 use super::places::docker_for;
 use super::rollout::Rollout;
@@ -77,6 +78,13 @@ async fn converge_live(
     match service.live_release_id {
         Some(id) => {
             let live = release_by_id(&state.db, id).await?;
+            let log = log
+                .clone()
+                .masking(Masker::for_releases(&state.secrets, &[&live.config.0]));
+            let rollout = Rollout {
+                log: &log,
+                ..rollout
+            };
             rollout
                 .converge(&live)
                 .await

@@ -1,6 +1,9 @@
 //! Checking the service form: every field, with a message naming it.
 
+use super::bounds;
 use super::places::check_label;
+use super::snapshot::Limits;
+use crate::deploy::DEFAULT_PIDS_LIMIT;
 use crate::AppError;
 use std::collections::BTreeMap;
 
@@ -23,6 +26,12 @@ pub struct ServiceForm {
     pub secrets: String,
     /// The backup target to back up before each deploy; empty for none.
     pub backup_target: String,
+    /// MiB; empty for no limit.
+    pub memory_mb: String,
+    /// CPUs, e.g. `0.5`; empty for no limit.
+    pub cpus: String,
+    /// Empty for the default.
+    pub pids_limit: String,
 }
 
 /// A checked form. `secrets` maps a name to its new value, or `None` to remove it.
@@ -37,6 +46,7 @@ pub struct Valid {
     pub env: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, Option<String>>,
     pub backup_target: Option<String>,
+    pub limits: Limits,
 }
 
 pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -59,6 +69,59 @@ fn number(field: &str, text: &str, range: std::ops::RangeInclusive<i32>) -> Resu
             format!("must be between {} and {}", range.start(), range.end()),
         ))
     }
+}
+
+/// CPUs as a decimal with at most three places, in thousandths.
+fn cpus(text: &str) -> Result<Option<i32>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let refuse = || {
+        invalid(
+            "cpus",
+            format!("`{text}` is not a number of CPUs from 0.01 to 256, e.g. 0.5 or 2"),
+        )
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty()
+        || whole.len() > 3
+        || fraction.len() > 3
+        || !digits(whole)
+        || !digits(fraction)
+    {
+        return Err(refuse());
+    }
+    let whole: i32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| refuse())?
+    };
+    let fraction: i32 = format!("{fraction:0<3}").parse().map_err(|_| refuse())?;
+    let millis = whole * 1000 + fraction;
+    if (10..=256_000).contains(&millis) {
+        Ok(Some(millis))
+    } else {
+        Err(refuse())
+    }
+}
+
+/// The limits of each container; memory and CPUs may be left empty.
+fn limits(form: &ServiceForm) -> Result<Limits, AppError> {
+    let memory = form.memory_mb.trim();
+    let pids = form.pids_limit.trim();
+    Ok(Limits {
+        memory_mb: match memory {
+            "" => None,
+            m => Some(number("memory_mb", m, 6..=1_048_576)?),
+        },
+        cpu_millis: cpus(&form.cpus)?,
+        pids: match pids {
+            "" => DEFAULT_PIDS_LIMIT,
+            p => number("pids_limit", p, 16..=1_000_000)?,
+        },
+    })
 }
 
 fn check_image(image: &str) -> Result<(), AppError> {
@@ -109,6 +172,12 @@ fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> 
                 "`{name}` is not a variable name (letters, digits, _)"
             )));
         }
+        if value.len() > bounds::VALUE && value.chars().count() > bounds::VALUE {
+            return Err(at(&format!(
+                "the value of {name} is too long: at most {} characters",
+                bounds::VALUE
+            )));
+        }
         if out.insert(name.to_string(), value.to_string()).is_some() {
             return Err(at(&format!("{name} is given twice")));
         }
@@ -117,7 +186,37 @@ fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> 
 }
 
 impl ServiceForm {
+    /// Every field within its length limit (see [`bounds`]).
+    fn bounded(&self) -> Result<(), AppError> {
+        use bounds::*;
+        let numbers = [
+            ("port", &self.port),
+            ("health_interval_s", &self.health_interval_s),
+            ("health_timeout_s", &self.health_timeout_s),
+            ("health_retries", &self.health_retries),
+            ("health_start_period_s", &self.health_start_period_s),
+            ("replicas", &self.replicas),
+            ("stop_timeout_s", &self.stop_timeout_s),
+            ("memory_mb", &self.memory_mb),
+            ("cpus", &self.cpus),
+            ("pids_limit", &self.pids_limit),
+            ("health_kind", &self.health_kind),
+        ];
+        let mut fields: Vec<(&str, &str, usize)> = vec![
+            ("environment", &self.environment, NAME),
+            ("name", &self.name, NAME),
+            ("image", &self.image, REFERENCE),
+            ("health_check", &self.health_check, HEALTH_CHECK),
+            ("env", &self.env, VARIABLES),
+            ("secrets", &self.secrets, VARIABLES),
+            ("backup_target", &self.backup_target, REFERENCE),
+        ];
+        fields.extend(numbers.iter().map(|(f, t)| (*f, t.as_str(), NUMBER)));
+        check(&fields)
+    }
+
     pub fn check(&self) -> Result<Valid, AppError> {
+        self.bounded()?;
         let name = self.name.trim().to_string();
         check_label("name", &name)?;
         let image = self.image.trim().to_string();
@@ -155,6 +254,7 @@ impl ServiceForm {
             number("replicas", &self.replicas, 0..=50)?,
             number("stop_timeout_s", &self.stop_timeout_s, 0..=600)?,
         ];
+        let limits = limits(self)?;
         let env = pairs("env", &self.env)?;
         let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
             .into_iter()
@@ -176,6 +276,7 @@ impl ServiceForm {
             env,
             secrets,
             backup_target: Some(self.backup_target.trim().to_string()).filter(|t| !t.is_empty()),
+            limits,
         })
     }
 }

@@ -20,6 +20,25 @@ pub struct Health {
     pub start_period_s: i32,
 }
 
+/// Resource limits set on each container. Releases recorded before limits
+/// existed read as the defaults: no memory or CPU limit, the default pids limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    pub memory_mb: Option<i32>,
+    pub cpu_millis: Option<i32>,
+    pub pids: i32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_mb: None,
+            cpu_millis: None,
+            pids: crate::deploy::DEFAULT_PIDS_LIMIT,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub image: String,
@@ -29,6 +48,8 @@ pub struct Snapshot {
     pub env: BTreeMap<String, String>,
     /// Sealed values, base64.
     pub secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 impl Snapshot {
@@ -69,7 +90,17 @@ mod tests {
             stop_timeout_s: 10,
             env: BTreeMap::new(),
             secrets: BTreeMap::new(),
+            limits: Limits::default(),
         };
         assert_eq!(s.health_budget().as_secs(), 10 + 4 * 3 + 5);
+    }
+
+    #[test]
+    fn a_release_recorded_before_limits_runs_with_the_default_pids_limit() {
+        let old = r#"{"image":"web","port":80,"health":{"kind":"http","check":"/","interval_s":1,
+            "timeout_s":1,"retries":1,"start_period_s":0},"stop_timeout_s":1,"env":{},"secrets":{}}"#;
+        let s: Snapshot = serde_json::from_str(old).unwrap();
+        assert_eq!(s.limits.pids, crate::deploy::DEFAULT_PIDS_LIMIT);
+        assert_eq!((s.limits.memory_mb, s.limits.cpu_millis), (None, None));
     }
 }

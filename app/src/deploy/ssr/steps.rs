@@ -1,12 +1,16 @@
 //! The step log of a deployment: stored row by row (a trigger notifies
-//! every Opsdeck process, which streams it to its browsers).
+//! every Opsdeck process, which streams it to its browsers). Steps quote
+//! container output (last lines, health check answers), so each is masked
+//! before it is stored or logged.
 
+use super::mask::Masker;
 use sqlx::PgPool;
 
 #[derive(Clone)]
 pub struct StepLog {
     pool: PgPool,
     pub deployment_id: i64,
+    masker: Masker,
 }
 
 impl StepLog {
@@ -14,7 +18,18 @@ impl StepLog {
         StepLog {
             pool,
             deployment_id,
+            masker: Masker::default(),
         }
+    }
+
+    /// Masks the values `masker` holds in every step from now on.
+    pub fn masking(self, masker: Masker) -> Self {
+        StepLog { masker, ..self }
+    }
+
+    /// `text` as a step would store it.
+    pub fn mask(&self, text: &str) -> String {
+        self.masker.mask(text)
     }
 
     pub async fn info(&self, message: impl Into<String>) {
@@ -32,6 +47,7 @@ impl StepLog {
     /// A step that cannot be stored is logged and the rollout goes on: the
     /// containers matter more than the record of them.
     async fn write(&self, level: &str, message: String) {
+        let message = self.mask(&message);
         tracing::info!(deployment = self.deployment_id, level, "{message}");
         let stored = sqlx::query(
             "INSERT INTO deployment_step (deployment_id, level, message) VALUES ($1, $2, $3)",
