@@ -37,6 +37,18 @@ pub enum AppError {
     ServerFn(ServerFnErrorErr),
 }
 
+/// Refuses `value` when it is longer than `max` characters, naming `field`:
+/// every text a server fn takes is bounded before anything else reads it.
+pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+    if value.chars().count() <= max {
+        return Ok(());
+    }
+    Err(AppError::Validation {
+        field: field.into(),
+        message: format!("at most {max} characters"),
+    })
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -133,6 +145,18 @@ mod tests {
         assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
         let ours = AppError::ServerFn(ServerFnErrorErr::Response("x".into()));
         assert_eq!(ours.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_text_over_its_limit_names_its_field() {
+        assert_eq!(check_length("cron", "@daily", 6), Ok(()));
+        assert_eq!(
+            check_length("cron", "@hourly", 6),
+            Err(AppError::Validation {
+                field: "cron".into(),
+                message: "at most 6 characters".into()
+            })
+        );
     }
 
     #[test]

@@ -82,3 +82,25 @@ async fn a_body_over_one_mebibyte_answers_413_whether_or_not_its_length_is_decla
         .await;
     assert_ne!(within.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", within.body);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn overlong_backup_and_audit_fields_answer_422_naming_the_field(pool: PgPool) {
+    let s = state(pool, &dead_docker_host());
+    let mut admin = signed_in(&s, "root", &[Role::Admin]).await;
+    let long_url = format!("postgres://u@db.example/{}", "d".repeat(3000));
+    let calls = [
+        ("/api/save_backup_schedule", format!("target=nope&cron={}", "*".repeat(300)), "cron"),
+        ("/api/create_backup_target", format!("name=big&url={long_url}"), "url"),
+        ("/api/restore_backup", format!("id=1&confirm={}", "x".repeat(1000)), "confirm"),
+        ("/api/list_audit", format!("filter[actor]={}", "a".repeat(400)), "actor"),
+    ];
+    for (path, body, field) in calls {
+        let reply = admin.post_form(path, &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+        assert!(
+            reply.body.contains(&format!(r#""field":"{field}""#)),
+            "{path}: {}",
+            reply.body
+        );
+    }
+}
