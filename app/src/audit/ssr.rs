@@ -211,15 +211,15 @@ impl Row {
     /// for an unknown version.
     fn recomputed_hash(&self, key: &ChainKey) -> Option<[u8; 32]> {
         let fields = Fields {
-                id: self.id,
-                at_micros: self.at.timestamp_micros(),
-                actor: &self.actor,
-                action: &self.action,
-                target: &self.target,
-                outcome: &self.outcome,
-                request_id: self.request_id.as_deref(),
-                client_addr: self.client_addr.as_deref(),
-                details: &self.details,
+            id: self.id,
+            at_micros: self.at.timestamp_micros(),
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            outcome: &self.outcome,
+            request_id: self.request_id.as_deref(),
+            client_addr: self.client_addr.as_deref(),
+            details: &self.details,
         };
         match self.hash_version {
             PLAIN => Some(event_hash(&self.prev_hash, &fields)),
@@ -295,7 +295,9 @@ pub async fn verify_with(db: &PgPool, key: &ChainKey) -> Result<ChainReport, sql
     if events > 0 && !keyed {
         return Ok(ChainReport::Broken {
             id: 1,
-            reason: "no event carries the keyed hash: the log was rehashed without the installation key".into(),
+            reason:
+                "no event carries the keyed hash: the log was rehashed without the installation key"
+                    .into(),
         });
     }
     Ok(ChainReport::Intact { events })

@@ -128,7 +128,11 @@ async fn random_and_malformed_bodies_never_get_a_5xx_from_any_server_fn(pool: Pg
         for case in 0..CASES * 2 {
             let (body, content_type) = body_for(sample).new_tree(&mut runner).unwrap().current();
             let as_admin = case % 2 == 0;
-            let client = if as_admin { &mut signed_in } else { &mut anonymous };
+            let client = if as_admin {
+                &mut signed_in
+            } else {
+                &mut anonymous
+            };
             let req = Request::post(*path)
                 .header("origin", ORIGIN)
                 .header("content-type", content_type)

@@ -21,12 +21,21 @@ async fn arguments_that_do_not_decode_answer_400_for_anyone(pool: PgPool) {
     let mut admin = signed_in(&s, "root", &[Role::Admin]).await;
     for client in [&mut admin, &mut Client::new(&s)] {
         let wrong_type = client.post_form("/api/read_deployment", "id=abc").await;
-        assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST, "{}", wrong_type.body);
+        assert_eq!(
+            wrong_type.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            wrong_type.body
+        );
         assert!(wrong_type.body.contains("Args"), "{}", wrong_type.body);
 
         let missing = client.post_form("/api/revoke_token", "").await;
         assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.body);
-        assert!(missing.body.contains("`id`"), "names the field: {}", missing.body);
+        assert!(
+            missing.body.contains("`id`"),
+            "names the field: {}",
+            missing.body
+        );
 
         let json = post(
             "/api/read_backup",
@@ -34,7 +43,12 @@ async fn arguments_that_do_not_decode_answer_400_for_anyone(pool: PgPool) {
             Body::from(r#"{"id": "#),
         );
         let malformed = client.send(json).await;
-        assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "{}", malformed.body);
+        assert_eq!(
+            malformed.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            malformed.body
+        );
     }
 }
 
@@ -61,7 +75,12 @@ async fn a_body_over_one_mebibyte_answers_413_whether_or_not_its_length_is_decla
         .headers_mut()
         .insert("content-length", big.len().into());
     let reply = admin.send(declared).await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains("1024 KiB"), "{}", reply.body);
 
     let chunks = big
@@ -75,12 +94,25 @@ async fn a_body_over_one_mebibyte_answers_413_whether_or_not_its_length_is_decla
         Body::from_stream(futures_util::stream::iter(chunks)),
     );
     let reply = admin.send(streamed).await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
 
     let within = admin
-        .post_form("/api/list_audit", &format!("filter[actor]={}", "a".repeat(500 * 1024)))
+        .post_form(
+            "/api/list_audit",
+            &format!("filter[actor]={}", "a".repeat(500 * 1024)),
+        )
         .await;
-    assert_ne!(within.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", within.body);
+    assert_ne!(
+        within.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        within.body
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -89,14 +121,35 @@ async fn overlong_backup_and_audit_fields_answer_422_naming_the_field(pool: PgPo
     let mut admin = signed_in(&s, "root", &[Role::Admin]).await;
     let long_url = format!("postgres://u@db.example/{}", "d".repeat(3000));
     let calls = [
-        ("/api/save_backup_schedule", format!("target=nope&cron={}", "*".repeat(300)), "cron"),
-        ("/api/create_backup_target", format!("name=big&url={long_url}"), "url"),
-        ("/api/restore_backup", format!("id=1&confirm={}", "x".repeat(1000)), "confirm"),
-        ("/api/list_audit", format!("filter[actor]={}", "a".repeat(400)), "actor"),
+        (
+            "/api/save_backup_schedule",
+            format!("target=nope&cron={}", "*".repeat(300)),
+            "cron",
+        ),
+        (
+            "/api/create_backup_target",
+            format!("name=big&url={long_url}"),
+            "url",
+        ),
+        (
+            "/api/restore_backup",
+            format!("id=1&confirm={}", "x".repeat(1000)),
+            "confirm",
+        ),
+        (
+            "/api/list_audit",
+            format!("filter[actor]={}", "a".repeat(400)),
+            "actor",
+        ),
     ];
     for (path, body, field) in calls {
         let reply = admin.post_form(path, &body).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            reply.body
+        );
         assert!(
             reply.body.contains(&format!(r#""field":"{field}""#)),
             "{path}: {}",

@@ -324,7 +324,11 @@ async fn rehash_without_the_key(pool: &PgPool, from: i64, to: i64, version: i16)
 async fn a_rewrite_with_sql_alone_is_found_at_the_first_rewritten_event(pool: PgPool) {
     install_chain_key();
     write_events(&pool, 6).await;
-    tamper(&pool, "UPDATE audit_event SET details = '{\"i\": 99}' WHERE id = 3").await;
+    tamper(
+        &pool,
+        "UPDATE audit_event SET details = '{\"i\": 99}' WHERE id = 3",
+    )
+    .await;
     rehash_without_the_key(&pool, 3, 6, 2).await;
     match verify(&pool).await.unwrap() {
         ChainReport::Broken { id, reason } => {
@@ -349,16 +353,22 @@ async fn a_rewrite_with_sql_alone_is_found_at_the_first_rewritten_event(pool: Pg
     let s = crate::common::state(pool.clone(), &crate::common::dead_docker_host());
     let mut admin = crate::common::signed_in(&s, "ada", &[app::auth::Role::Admin]).await;
     let page = admin.post_form("/api/verify_audit", "").await;
-    assert!(page.body.contains("Chain broken at event 3"), "{}", page.body);
+    assert!(
+        page.body.contains("Chain broken at event 3"),
+        "{}",
+        page.body
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn rehashing_the_whole_log_without_the_key_leaves_no_keyed_event_and_is_found(
-    pool: PgPool,
-) {
+async fn rehashing_the_whole_log_without_the_key_leaves_no_keyed_event_and_is_found(pool: PgPool) {
     install_chain_key();
     write_events(&pool, 4).await;
-    tamper(&pool, "UPDATE audit_event SET actor = 'user:mallory' WHERE id = 1").await;
+    tamper(
+        &pool,
+        "UPDATE audit_event SET actor = 'user:mallory' WHERE id = 1",
+    )
+    .await;
     rehash_without_the_key(&pool, 1, 4, 1).await;
     match verify(&pool).await.unwrap() {
         ChainReport::Broken { id, reason } => {
@@ -392,7 +402,11 @@ async fn a_log_from_before_the_key_is_keyed_when_opened_and_its_old_events_stay_
 
     // Rewriting an unkeyed event and relinking the prefix breaks the keyed
     // event after it: its HMAC covers the link.
-    tamper(&pool, "UPDATE audit_event SET target = 'thing:x' WHERE id = 2").await;
+    tamper(
+        &pool,
+        "UPDATE audit_event SET target = 'thing:x' WHERE id = 2",
+    )
+    .await;
     rehash_without_the_key(&pool, 2, 3, 1).await;
     match verify(&pool).await.unwrap() {
         ChainReport::Broken { id, reason } => {
