@@ -37,6 +37,18 @@ pub enum AppError {
     ServerFn(ServerFnErrorErr),
 }
 
+/// Refuses `value` when it is longer than `max` characters, naming `field`:
+/// every text a server fn takes is bounded before anything else reads it.
+pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+    if value.chars().count() <= max {
+        return Ok(());
+    }
+    Err(AppError::Validation {
+        field: field.into(),
+        message: format!("at most {max} characters"),
+    })
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -58,7 +70,8 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Internal(_) | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::ServerFn(e) => server_fn_status(e),
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -86,6 +99,20 @@ impl AppError {
     }
 }
 
+/// Arguments that do not decode are the caller's fault (400), like a
+/// method the function does not take (405); the rest are ours.
+#[cfg(feature = "ssr")]
+fn server_fn_status(e: &ServerFnErrorErr) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match e {
+        ServerFnErrorErr::Args(_)
+        | ServerFnErrorErr::MissingArg(_)
+        | ServerFnErrorErr::Deserialization(_) => StatusCode::BAD_REQUEST,
+        ServerFnErrorErr::UnsupportedRequestMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// Plain handlers (streams, downloads) answer an error as text with its
 /// status, like server functions do with their JSON.
 #[cfg(feature = "ssr")]
@@ -106,6 +133,30 @@ mod tests {
             message: "must be between 0 and 50".into(),
         };
         assert_eq!(e.to_string(), "replicas: must be between 0 and 50");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn arguments_that_do_not_decode_are_the_callers_fault() {
+        use axum::http::StatusCode;
+        let args = AppError::ServerFn(ServerFnErrorErr::Args("id: invalid digit".into()));
+        assert_eq!(args.status(), StatusCode::BAD_REQUEST);
+        let missing = AppError::ServerFn(ServerFnErrorErr::MissingArg("id".into()));
+        assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+        let ours = AppError::ServerFn(ServerFnErrorErr::Response("x".into()));
+        assert_eq!(ours.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_text_over_its_limit_names_its_field() {
+        assert_eq!(check_length("cron", "@daily", 6), Ok(()));
+        assert_eq!(
+            check_length("cron", "@hourly", 6),
+            Err(AppError::Validation {
+                field: "cron".into(),
+                message: "at most 6 characters".into()
+            })
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ async fn main() -> anyhow::Result<()> {
         .connect(&url)
         .await?;
     opsdeck_server::serve::migrate(&pool).await?;
+    // The chain is keyed: the bench measures HMAC-SHA256 appends, as the server writes them.
+    app::audit::ssr::use_chain_key(app::audit::chain::ChainKey::derive(&[7u8; 32]));
     for writers in [1, 8] {
         let rate = appends_per_second(&pool, writers).await?;
         println!("appends_per_second writers={writers} value={rate:.0}");

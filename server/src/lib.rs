@@ -1,6 +1,7 @@
 //! The `opsdeck` server: configuration, the embedded database, the HTTP
 //! router and the process lifecycle.
 
+pub mod api;
 pub mod audit_export;
 pub mod cli;
 pub mod config;
@@ -58,6 +59,8 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(api::bounded_calls))
+        .layer(api::body_limit())
         .layer(axum::middleware::from_fn_with_state(
             web.clone(),
             web::same_origin_only,

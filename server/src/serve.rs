@@ -34,7 +34,19 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     migrate(&pool).await?;
+    key_audit_chain(settings, &pool).await?;
     Ok(Database { pool, cluster })
+}
+
+/// Every process that writes or verifies audit events holds the chain key
+/// (derived from the installation secret key); a log written before the
+/// chain was keyed is keyed now, before anyone can rewrite it unnoticed.
+async fn key_audit_chain(settings: &Settings, pool: &PgPool) -> anyhow::Result<()> {
+    app::audit::ssr::use_chain_key(settings.secret_box()?.chain_key());
+    if app::audit::ssr::key_unkeyed_chain(pool).await? {
+        tracing::info!("audit log keyed: events from now on carry HMAC-SHA256 hashes");
+    }
+    Ok(())
 }
 
 /// Applies the migrations in `migrations/` (embedded at build time).

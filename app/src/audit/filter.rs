@@ -5,6 +5,11 @@ use crate::AppError;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Longest accepted actor, action or target filter.
+const TEXT_MAX: usize = 300;
+/// Longest accepted outcome or time.
+const SHORT_MAX: usize = 64;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
     /// Exact actor, e.g. `user:alice` or `system`.
@@ -64,6 +69,7 @@ fn parse_time(field: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, 
 impl AuditFilter {
     /// Validates every field; says which one is wrong.
     pub fn parse(&self) -> Result<ParsedFilter, AppError> {
+        self.check_lengths()?;
         let outcome = clean(&self.outcome);
         if let Some(o) = &outcome {
             if super::Outcome::parse(o).is_none() {
@@ -90,6 +96,21 @@ impl AuditFilter {
             }
         }
         Ok(parsed)
+    }
+
+    /// Actors, actions and targets are short names; times and outcomes shorter.
+    fn check_lengths(&self) -> Result<(), AppError> {
+        let fields = [
+            ("actor", &self.actor, TEXT_MAX),
+            ("action", &self.action, TEXT_MAX),
+            ("target", &self.target, TEXT_MAX),
+            ("outcome", &self.outcome, SHORT_MAX),
+            ("since", &self.since, SHORT_MAX),
+            ("until", &self.until, SHORT_MAX),
+        ];
+        fields.into_iter().try_for_each(|(field, value, max)| {
+            crate::error::check_length(field, value.as_deref().unwrap_or_default(), max)
+        })
     }
 
     /// The filter as a URL query (for links that keep it).
@@ -166,6 +187,20 @@ mod tests {
         assert!(
             matches!(outcome.parse(), Err(AppError::Validation { field, .. }) if field == "outcome")
         );
+    }
+
+    #[test]
+    fn an_overlong_filter_is_refused_naming_its_field() {
+        let f = AuditFilter {
+            target: Some("x".repeat(TEXT_MAX + 1)),
+            ..Default::default()
+        };
+        assert!(matches!(f.parse(), Err(AppError::Validation { field, .. }) if field == "target"));
+        let f = AuditFilter {
+            since: Some("2".repeat(SHORT_MAX + 1)),
+            ..Default::default()
+        };
+        assert!(matches!(f.parse(), Err(AppError::Validation { field, .. }) if field == "since"));
     }
 
     #[test]

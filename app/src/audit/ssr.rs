@@ -1,6 +1,6 @@
 //! Writing, verifying and exporting audit events (server only).
 
-use super::chain::{event_hash, Fields, GENESIS};
+use super::chain::{event_hash, keyed_event_hash, ChainKey, Fields, GENESIS, KEYED, PLAIN};
 use super::{AuditEvent, Outcome};
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
@@ -84,6 +84,23 @@ pub fn redact(v: Value) -> Value {
     }
 }
 
+/// The chain key of this process: every Opsdeck process on one database
+/// derives the same one from the installation secret key.
+static CHAIN_KEY: std::sync::OnceLock<ChainKey> = std::sync::OnceLock::new();
+
+/// Installs the chain key, once per process, before the first event is
+/// written or verified (the server and the CLI do it when they open the
+/// database). A later call keeps the first key.
+pub fn use_chain_key(key: ChainKey) {
+    let _ = CHAIN_KEY.set(key);
+}
+
+fn chain_key() -> Result<&'static ChainKey, sqlx::Error> {
+    CHAIN_KEY.get().ok_or_else(|| {
+        sqlx::Error::Configuration("the audit chain key is not installed (use_chain_key)".into())
+    })
+}
+
 /// Appends `record` inside `tx`, the transaction of the change it records,
 /// so both commit or neither does. Concurrent writers queue on the chain
 /// head's row lock until this transaction ends. Returns the event id.
@@ -100,7 +117,8 @@ pub async fn record(
     // PostgreSQL keeps microseconds: hash exactly what will be stored.
     let at = Utc::now().trunc_subsecs(6);
     let details = redact(record.details);
-    let hash = event_hash(
+    let hash = keyed_event_hash(
+        chain_key()?,
         &prev_hash,
         &Fields {
             id,
@@ -115,8 +133,8 @@ pub async fn record(
         },
     );
     sqlx::query(
-        "INSERT INTO audit_event (id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_event (id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash, hash_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(at)
@@ -129,6 +147,7 @@ pub async fn record(
     .bind(&details)
     .bind(&prev_hash)
     .bind(hash.as_slice())
+    .bind(KEYED)
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_chain_head SET last_id = $1, last_hash = $2")
@@ -137,6 +156,30 @@ pub async fn record(
         .execute(&mut **tx)
         .await?;
     Ok(id)
+}
+
+/// Keys a log written before the chain was keyed: appends one keyed event
+/// whose HMAC covers the last unkeyed hash, so that no unkeyed event can be
+/// rewritten afterwards. Does nothing on an empty or already keyed log.
+/// Returns whether it wrote the event.
+pub async fn key_unkeyed_chain(db: &PgPool) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let unkeyed: Option<i64> = sqlx::query_scalar(
+        "SELECT last_id FROM audit_chain_head
+         WHERE last_id > 0 AND NOT EXISTS (SELECT 1 FROM audit_event WHERE hash_version = $1)
+         FOR UPDATE",
+    )
+    .bind(KEYED)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(events) = unkeyed else {
+        return Ok(false);
+    };
+    let r = Record::new("system", "audit.key_chain", "audit", Outcome::Success)
+        .details(serde_json::json!({ "unkeyed_events": events }));
+    record(&mut tx, r).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Records an event that accompanies no other change (a failed login, a denial).
@@ -160,24 +203,29 @@ struct Row {
     details: Value,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
+    hash_version: i16,
 }
 
 impl Row {
-    fn recomputed_hash(&self) -> [u8; 32] {
-        event_hash(
-            &self.prev_hash,
-            &Fields {
-                id: self.id,
-                at_micros: self.at.timestamp_micros(),
-                actor: &self.actor,
-                action: &self.action,
-                target: &self.target,
-                outcome: &self.outcome,
-                request_id: self.request_id.as_deref(),
-                client_addr: self.client_addr.as_deref(),
-                details: &self.details,
-            },
-        )
+    /// The hash this row's contents deserve under its own version; `None`
+    /// for an unknown version.
+    fn recomputed_hash(&self, key: &ChainKey) -> Option<[u8; 32]> {
+        let fields = Fields {
+            id: self.id,
+            at_micros: self.at.timestamp_micros(),
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            outcome: &self.outcome,
+            request_id: self.request_id.as_deref(),
+            client_addr: self.client_addr.as_deref(),
+            details: &self.details,
+        };
+        match self.hash_version {
+            PLAIN => Some(event_hash(&self.prev_hash, &fields)),
+            KEYED => Some(keyed_event_hash(key, &self.prev_hash, &fields)),
+            _ => None,
+        }
     }
 
     fn into_event(self) -> AuditEvent {
@@ -206,15 +254,29 @@ pub enum ChainReport {
 
 /// Walks every event in id order (streamed, constant memory) and checks ids,
 /// links and hashes, then the chain head: finds an altered, removed or
-/// reordered event at its exact id.
+/// reordered event at its exact id. Uses this process's chain key.
 pub async fn verify(db: &PgPool) -> Result<ChainReport, sqlx::Error> {
+    verify_with(db, chain_key()?).await
+}
+
+/// [`verify`] under `key`.
+///
+/// The downgrade rule: unkeyed (version 1) events count only before the
+/// first keyed (version 2) one, and a log with events must hold a keyed one
+/// (an upgraded log is keyed when Opsdeck first opens it). Without the key a
+/// rewrite can produce only unkeyed hashes, so it is caught wherever it
+/// starts: after a keyed event it is an unkeyed event out of place; from the
+/// first event on it leaves no keyed event; inside the unkeyed prefix it
+/// breaks the link of the first keyed event, whose HMAC covers that link.
+pub async fn verify_with(db: &PgPool, key: &ChainKey) -> Result<ChainReport, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM audit_event ORDER BY id");
     let mut rows = sqlx::query_as::<_, Row>(&sql).fetch(db);
-    let (mut expected, mut prev) = (1i64, GENESIS.to_vec());
+    let (mut expected, mut prev, mut keyed) = (1i64, GENESIS.to_vec(), false);
     while let Some(row) = rows.try_next().await? {
-        if let Some(broken) = check_row(&row, expected, &prev) {
+        if let Some(broken) = check_row(&row, expected, &prev, keyed, key) {
             return Ok(broken);
         }
+        keyed |= row.hash_version == KEYED;
         prev = row.hash;
         expected += 1;
     }
@@ -230,10 +292,24 @@ pub async fn verify(db: &PgPool) -> Result<ChainReport, sqlx::Error> {
             reason: format!("the chain head names event {last_id}, but the log ends at event {events}: later events were removed"),
         });
     }
+    if events > 0 && !keyed {
+        return Ok(ChainReport::Broken {
+            id: 1,
+            reason:
+                "no event carries the keyed hash: the log was rehashed without the installation key"
+                    .into(),
+        });
+    }
     Ok(ChainReport::Intact { events })
 }
 
-fn check_row(row: &Row, expected: i64, prev: &[u8]) -> Option<ChainReport> {
+fn check_row(
+    row: &Row,
+    expected: i64,
+    prev: &[u8],
+    after_keyed: bool,
+    key: &ChainKey,
+) -> Option<ChainReport> {
     let broken = |id, reason: String| Some(ChainReport::Broken { id, reason });
     if row.id != expected {
         return broken(
@@ -250,13 +326,20 @@ fn check_row(row: &Row, expected: i64, prev: &[u8]) -> Option<ChainReport> {
             format!("its previous hash does not match event {}", row.id - 1),
         );
     }
-    if row.recomputed_hash().as_slice() != row.hash.as_slice() {
+    if after_keyed && row.hash_version != KEYED {
         return broken(
             row.id,
-            "its contents do not match its hash: it was altered".into(),
+            "it carries an unkeyed hash after keyed events: it was rewritten without the installation key".into(),
         );
     }
-    None
+    match row.recomputed_hash(key) {
+        Some(hash) if hash.as_slice() == row.hash.as_slice() => None,
+        Some(_) => broken(
+            row.id,
+            "its contents do not match its hash: it was altered (or OPSDECK_SECRET_KEY is not the installation's key)".into(),
+        ),
+        None => broken(row.id, format!("unknown hash version {}", row.hash_version)),
+    }
 }
 
 /// `%`, `_` and `\` typed by a person match themselves in a LIKE prefix.
@@ -282,7 +365,7 @@ macro_rules! filter_where {
 
 macro_rules! columns {
     () => {
-        "id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash"
+        "id, at, actor, action, target, outcome, request_id, client_addr, details, prev_hash, hash, hash_version"
     };
 }
 

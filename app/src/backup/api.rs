@@ -12,6 +12,26 @@ use crate::auth::Permission;
 #[cfg(feature = "ssr")]
 use crate::state::app_state;
 
+/// Longest accepted texts: a target name or id, a connection URL, a cron
+/// expression, and the small numbers (RPO hours, kept counts).
+#[cfg(feature = "ssr")]
+const TARGET_MAX: usize = 100;
+#[cfg(feature = "ssr")]
+const URL_MAX: usize = 2048;
+#[cfg(feature = "ssr")]
+const CRON_MAX: usize = 200;
+#[cfg(feature = "ssr")]
+const NUMBER_MAX: usize = 16;
+
+/// Bounds every text argument before anything reads it; says which is too long.
+#[cfg(feature = "ssr")]
+fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
+    fields
+        .iter()
+        .try_for_each(|(field, value, max)| crate::error::check_length(field, value, *max))
+        .map_err(AppError::with_status)
+}
+
 /// Every target with the age and state of its newest backup.
 #[server(endpoint = "list_backup_targets")]
 pub async fn list_backup_targets() -> Result<Vec<TargetSummary>, AppError> {
@@ -24,6 +44,7 @@ pub async fn list_backup_targets() -> Result<Vec<TargetSummary>, AppError> {
 #[server(endpoint = "read_backup_target")]
 pub async fn read_backup_target(target: String) -> Result<TargetDetail, AppError> {
     require(Permission::Read).await?;
+    bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
     super::ssr::read::read_target(&state, &target)
         .await
@@ -38,6 +59,11 @@ pub async fn create_backup_target(
     #[server(default)] rpo_hours: String,
 ) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[
+        ("name", &name, TARGET_MAX),
+        ("url", &url, URL_MAX),
+        ("rpo_hours", &rpo_hours, NUMBER_MAX),
+    ])?;
     let state = app_state()?;
     super::ssr::target::create(&state, &actor, &name, &url, &rpo_hours)
         .await
@@ -52,6 +78,11 @@ pub async fn update_backup_target(
     #[server(default)] rpo_hours: String,
 ) -> Result<(), AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[
+        ("target", &target, TARGET_MAX),
+        ("url", &url, URL_MAX),
+        ("rpo_hours", &rpo_hours, NUMBER_MAX),
+    ])?;
     let state = app_state()?;
     super::ssr::target::update(&state, &actor, &target, &url, &rpo_hours)
         .await
@@ -62,6 +93,7 @@ pub async fn update_backup_target(
 #[server(endpoint = "test_backup_target")]
 pub async fn test_backup_target(target: String) -> Result<String, AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
     super::ssr::target::test_connection(&state, &actor, &target)
         .await
@@ -78,6 +110,13 @@ pub async fn save_backup_schedule(
     #[server(default)] keep_monthly: String,
 ) -> Result<(), AppError> {
     let actor = require(Permission::Administer).await?;
+    bounded(&[
+        ("target", &target, TARGET_MAX),
+        ("cron", &cron, CRON_MAX),
+        ("keep_daily", &keep_daily, NUMBER_MAX),
+        ("keep_weekly", &keep_weekly, NUMBER_MAX),
+        ("keep_monthly", &keep_monthly, NUMBER_MAX),
+    ])?;
     let state = app_state()?;
     let keep = [
         keep_daily.as_str(),
@@ -93,6 +132,7 @@ pub async fn save_backup_schedule(
 #[server(endpoint = "run_backup")]
 pub async fn run_backup(target: String) -> Result<BackupStarted, AppError> {
     let actor = require(Permission::RunBackup).await?;
+    bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
     super::ssr::run::start(&state, &actor, &target)
         .await
@@ -113,6 +153,7 @@ pub async fn read_backup(id: i64) -> Result<BackupView, AppError> {
 #[server(endpoint = "list_backups")]
 pub async fn list_backups(target: String) -> Result<Vec<BackupView>, AppError> {
     require(Permission::Read).await?;
+    bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
     let detail = super::ssr::read::read_target(&state, &target)
         .await
@@ -139,6 +180,7 @@ pub async fn restore_backup(
     #[server(default)] confirm: String,
 ) -> Result<RestoreStarted, AppError> {
     let actor = require(Permission::RestoreBackup).await?;
+    bounded(&[("confirm", &confirm, TARGET_MAX)])?;
     let state = app_state()?;
     super::ssr::restore::start(&state, &actor, id, &confirm)
         .await

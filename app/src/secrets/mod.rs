@@ -16,6 +16,8 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Arc<Aes256Gcm>,
+    /// The audit chain's HMAC key, derived from the same installation key.
+    chain_key: crate::audit::chain::ChainKey,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -41,7 +43,13 @@ impl SecretBox {
         let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| KeyError::BadKey)?;
         Ok(SecretBox {
             cipher: Arc::new(cipher),
+            chain_key: crate::audit::chain::ChainKey::derive(key),
         })
+    }
+
+    /// The key of the audit chain: a sub-key, never the sealing key itself.
+    pub fn chain_key(&self) -> crate::audit::chain::ChainKey {
+        self.chain_key.clone()
     }
 
     /// From the base64 text of `OPSDECK_SECRET_KEY`.

@@ -11,7 +11,19 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+/// The installation key of every test state and CLI run (`OPSDECK_SECRET_KEY`
+/// of [`opsdeck`]): one key, so events written by either verify in both.
+pub const SECRET_KEY: [u8; 32] = [42u8; 32];
+pub const SECRET_KEY_BASE64: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// Installs the audit chain key of [`SECRET_KEY`] in this process, as the
+/// server does at start; tests that write events without a state call it.
+pub fn install_chain_key() {
+    app::audit::ssr::use_chain_key(app::audit::chain::ChainKey::derive(&SECRET_KEY));
+}
+
 pub fn state(db: PgPool, docker_host: &str) -> AppState {
+    install_chain_key();
     let leptos_options = LeptosOptions::builder()
         .output_name("opsdeck")
         .site_root("target/site")
@@ -21,7 +33,7 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         db,
         docker: DockerHandle::new(docker_host),
         auth: Default::default(),
-        secrets: app::secrets::SecretBox::from_bytes(&[42u8; 32]).unwrap(),
+        secrets: app::secrets::SecretBox::from_bytes(&SECRET_KEY).unwrap(),
         live: Default::default(),
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(backup_dir()),
@@ -98,6 +110,7 @@ pub fn opsdeck(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, 
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
     cmd.args(args)
         .env("DATABASE_URL", database_url)
+        .env("OPSDECK_SECRET_KEY", SECRET_KEY_BASE64)
         .env("OPSDECK_LOG", "warn");
     let out = testkit::run_with_stdin(cmd, stdin);
     (

@@ -4,6 +4,8 @@
 
 mod common;
 
+mod api_fuzz;
+mod api_input;
 mod audit;
 mod audit_page;
 mod auth;
