@@ -12,7 +12,6 @@ use leptos_router::hooks::use_query_map;
 fn login_error(code: &str) -> &'static str {
     match code {
         "throttled" => "Too many failed sign-ins from your address: try again in 15 minutes.",
-        "locked" => "This account is locked after repeated failed sign-ins: try again later, or ask an admin to unlock it.",
         "disabled" => "This account is disabled; ask an admin.",
         _ => "Invalid username or password.",
     }

@@ -18,6 +18,9 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Bumped when the password is reset or the user disabled: sessions
+    /// started under an older epoch have ended.
+    pub session_epoch: i32,
 }
 
 impl User {
@@ -56,7 +59,7 @@ impl NewUser {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, display_name, roles, disabled, failed_logins, locked_until, created_at, last_login_at";
+    "id, username, display_name, roles, disabled, failed_logins, locked_until, created_at, last_login_at, session_epoch";
 
 /// Inserts a validated user; a taken username is a `username` field error.
 #[tracing::instrument(skip_all, fields(username = %new.username))]
@@ -85,7 +88,7 @@ pub async fn create(tx: &mut Transaction<'_, Postgres>, new: &NewUser) -> Result
         })
 }
 
-/// Sets a new password and clears any lockout.
+/// Sets a new password, clears any lockout and ends the user's sessions.
 pub async fn set_password(
     tx: &mut Transaction<'_, Postgres>,
     username: &str,
@@ -94,7 +97,7 @@ pub async fn set_password(
     validate_password(username, password.expose_secret())?;
     let hash = super::password::hash(password).await?;
     let updated = sqlx::query(
-        "UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1",
+        "UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL, session_epoch = session_epoch + 1 WHERE username = $1",
     )
     .bind(username)
     .bind(hash)

@@ -26,6 +26,8 @@ mod docker_engine;
 mod embedded_pg;
 mod http;
 mod password_cluster;
+mod sessions;
+mod signin_abuse;
 mod tokens;
 mod users;
 mod users_admin;
