@@ -87,7 +87,11 @@ pub async fn login(
     let state = crate::state::app_state()?;
     let meta = super::guard::request_meta().await;
     let username = username.trim().to_lowercase();
-    match sign_in(&state, &meta, &username, password.into()).await {
+    let signed_in = match super::sign_in_fields(&username, &password) {
+        Ok(()) => sign_in(&state, &meta, &username, password.into()).await,
+        Err(e) => Err(e),
+    };
+    match signed_in {
         Ok(_) => {
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
@@ -96,6 +100,7 @@ pub async fn login(
             if plain_form_post() {
                 let code = match &e {
                     AppError::TooManyRequests(_) => "throttled",
+                    AppError::Unavailable(_) => "busy",
                     AppError::Unauthorized(m) if m.contains("disabled") => "disabled",
                     _ => "invalid",
                 };

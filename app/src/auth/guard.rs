@@ -35,6 +35,10 @@ pub struct AuthConfig {
     pub lockout_duration: chrono::Duration,
     /// Failed sign-ins from one address within `lockout_duration` before it is refused.
     pub per_address_limit: i64,
+    /// Bounds the password checks running and waiting at once.
+    pub argon2: super::password::Argon2Limit,
+    /// How often an open event stream checks its caller's access again.
+    pub stream_recheck: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -44,6 +48,8 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_duration: chrono::Duration::minutes(15),
             per_address_limit: 20,
+            argon2: super::password::Argon2Limit::shared(),
+            stream_recheck: std::time::Duration::from_secs(30),
         }
     }
 }

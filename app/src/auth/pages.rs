@@ -13,6 +13,7 @@ fn login_error(code: &str) -> &'static str {
     match code {
         "throttled" => "Too many failed sign-ins from your address: try again in 15 minutes.",
         "disabled" => "This account is disabled; ask an admin.",
+        "busy" => "The server is busy checking other passwords: try again in a few seconds.",
         _ => "Invalid username or password.",
     }
 }

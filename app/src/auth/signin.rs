@@ -27,7 +27,7 @@ pub async fn sign_in(
     let (user, hash) = found
         .map(|(u, h)| (Some(u), Some(h)))
         .unwrap_or((None, None));
-    let verified = match password::verify(pw, hash).await {
+    let verified = match password::verify(&state.auth.argon2, pw, hash).await {
         Ok(verified) => verified,
         Err(e) => {
             // Not checked (the server was busy): not a failure to count.
@@ -207,12 +207,23 @@ async fn record_success(
     tx.commit().await.map_err(AppError::internal)
 }
 
+/// `username` as the audit log names it: at most [`super::MAX_USERNAME`]
+/// characters, so no client can write a large row into the append-only log.
+fn clipped(username: &str) -> String {
+    let mut name: String = username.chars().take(super::MAX_USERNAME).collect();
+    if name.len() < username.len() {
+        name.push('…');
+    }
+    name
+}
+
 fn login_record(
     meta: &RequestMeta,
     username: &str,
     outcome: Outcome,
     details: serde_json::Value,
 ) -> Record {
+    let username = clipped(username);
     let actor = if outcome == Outcome::Success {
         format!("user:{username}")
     } else {

@@ -65,7 +65,8 @@ const USER_COLUMNS: &str =
 #[tracing::instrument(skip_all, fields(username = %new.username))]
 pub async fn create(tx: &mut Transaction<'_, Postgres>, new: &NewUser) -> Result<User, AppError> {
     new.validate()?;
-    let hash = super::password::hash(new.password.clone()).await?;
+    let limit = super::password::Argon2Limit::shared();
+    let hash = super::password::hash(&limit, new.password.clone()).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     let sql = format!(
         "INSERT INTO app_user (username, display_name, password_hash, roles) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
@@ -95,7 +96,7 @@ pub async fn set_password(
     password: SecretString,
 ) -> Result<(), AppError> {
     validate_password(username, password.expose_secret())?;
-    let hash = super::password::hash(password).await?;
+    let hash = super::password::hash(&super::password::Argon2Limit::shared(), password).await?;
     let updated = sqlx::query(
         "UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL, session_epoch = session_epoch + 1 WHERE username = $1",
     )

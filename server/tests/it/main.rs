@@ -28,6 +28,7 @@ mod http;
 mod password_cluster;
 mod sessions;
 mod signin_abuse;
+mod stream_access;
 mod tokens;
 mod users;
 mod users_admin;

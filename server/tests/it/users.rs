@@ -40,7 +40,11 @@ async fn cli_creates_a_user_with_an_argon2id_hash_and_audits_it_without_the_pass
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(
-        app::auth::password::verify(PASSWORD.to_string().into(), Some(hash))
+        app::auth::password::verify(
+            &app::auth::password::Argon2Limit::shared(),
+            PASSWORD.to_string().into(),
+            Some(hash)
+        )
             .await
             .unwrap()
     );
