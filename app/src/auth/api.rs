@@ -181,7 +181,12 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        for local in ["/", "/engine", "/services/production/web?tab=logs", "/a/b%2Fc"] {
+        for local in [
+            "/",
+            "/engine",
+            "/services/production/web?tab=logs",
+            "/a/b%2Fc",
+        ] {
             assert_eq!(safe_next(Some(local)), local);
         }
         for hostile in [

@@ -74,8 +74,7 @@ impl Argon2Limit {
 }
 
 /// What a caller refused by [`Argon2Limit`] reads.
-pub const BUSY: &str =
-    "The server is busy checking other passwords: try again in a few seconds.";
+pub const BUSY: &str = "The server is busy checking other passwords: try again in a few seconds.";
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password`.
 pub async fn hash(limit: &Argon2Limit, password: SecretString) -> Result<String, AppError> {
@@ -133,7 +132,9 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
         let anything = SecretString::from("anything at all");
-        assert!(!verify(&Argon2Limit::shared(), anything, None).await.unwrap());
+        assert!(!verify(&Argon2Limit::shared(), anything, None)
+            .await
+            .unwrap());
     }
 
     #[tokio::test]

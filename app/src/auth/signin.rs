@@ -44,7 +44,11 @@ pub async fn sign_in(
     let user = match (user, verified, locked) {
         (Some(user), true, false) => user,
         (user, _, locked) => {
-            let reason = if locked { "account locked" } else { "invalid credentials" };
+            let reason = if locked {
+                "account locked"
+            } else {
+                "invalid credentials"
+            };
             return Err(record_failure(state, meta, username, user.as_ref(), reason).await?);
         }
     };
@@ -114,7 +118,10 @@ async fn reserve_attempt(
     )))
 }
 
-async fn reserve(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, addr: &str) -> Result<i64, AppError> {
+async fn reserve(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    addr: &str,
+) -> Result<i64, AppError> {
     sqlx::query("DELETE FROM login_failure WHERE at < now() - interval '1 day'")
         .execute(&mut **tx)
         .await
@@ -127,7 +134,10 @@ async fn reserve(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, addr: &str) -> 
 }
 
 /// Gives back a reserved attempt that turned out not to be a failure.
-async fn release_attempt(db: impl sqlx::PgExecutor<'_>, attempt: Option<i64>) -> Result<(), AppError> {
+async fn release_attempt(
+    db: impl sqlx::PgExecutor<'_>,
+    attempt: Option<i64>,
+) -> Result<(), AppError> {
     if let Some(id) = attempt {
         sqlx::query("DELETE FROM login_failure WHERE id = $1")
             .bind(id)

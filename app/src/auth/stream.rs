@@ -46,7 +46,11 @@ impl StreamCaller {
 }
 
 /// `stream` for as long as `caller` may read it, and until shutdown.
-pub fn while_allowed<S>(state: &AppState, caller: StreamCaller, stream: S) -> impl Stream<Item = S::Item> + Send
+pub fn while_allowed<S>(
+    state: &AppState,
+    caller: StreamCaller,
+    stream: S,
+) -> impl Stream<Item = S::Item> + Send
 where
     S: Stream + Send,
 {

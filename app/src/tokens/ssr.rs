@@ -48,7 +48,8 @@ pub async fn create(
 ) -> Result<String, AppError> {
     if actor.token.is_some() {
         return Err(AppError::Forbidden(
-            "An API token cannot create tokens: sign in to Opsdeck and create it at /tokens.".into(),
+            "An API token cannot create tokens: sign in to Opsdeck and create it at /tokens."
+                .into(),
         ));
     }
     let name = name.trim();

@@ -153,7 +153,11 @@ async fn five_failures_lock_the_account_until_the_interval_passes(pool: PgPool) 
 }
 
 /// The answer, and the audit event's shape, of a sign-in as `username`.
-async fn attempt(s: &app::state::AppState, username: &str, password: &str) -> (StatusCode, String, serde_json::Value) {
+async fn attempt(
+    s: &app::state::AppState,
+    username: &str,
+    password: &str,
+) -> (StatusCode, String, serde_json::Value) {
     let reply = Client::new(s).login(username, password).await;
     let event: serde_json::Value = sqlx::query_scalar(
         "SELECT jsonb_build_object('actor', actor, 'action', action, 'target', target, 'outcome', outcome, 'details', details)
@@ -178,10 +182,19 @@ async fn a_locked_account_answers_the_right_password_exactly_like_a_wrong_one(po
     let (right_status, right_body, mut right_event) = attempt(&s, "alice", PASSWORD).await;
     assert_eq!(right_status, StatusCode::UNAUTHORIZED, "{right_body}");
     assert_eq!((wrong_status, &wrong_body), (right_status, &right_body));
-    assert!(right_body.contains("Invalid username or password."), "{right_body}");
+    assert!(
+        right_body.contains("Invalid username or password."),
+        "{right_body}"
+    );
     assert!(!right_body.contains("locked"), "{right_body}");
-    assert_eq!(right_event["details"]["reason"], "account locked", "{right_event}");
-    assert_eq!(wrong_event["details"]["reason"], "account locked", "{wrong_event}");
+    assert_eq!(
+        right_event["details"]["reason"], "account locked",
+        "{right_event}"
+    );
+    assert_eq!(
+        wrong_event["details"]["reason"], "account locked",
+        "{wrong_event}"
+    );
     // Apart from the internal reason, the event is that of any wrong password.
     right_event["details"] = unlocked_wrong["details"].clone();
     assert_eq!(right_event, unlocked_wrong);

@@ -48,7 +48,10 @@ async fn disabling_ends_sessions_even_when_the_user_is_enabled_again_before_usin
         assert!(reply.ok(), "{} {}", reply.status, reply.body);
     }
     assert_eq!(bob.get("/").await.location(), Some("/login?next=/"));
-    assert!(Client::new(&s).login("bob", crate::common::PASSWORD).await.ok());
+    assert!(Client::new(&s)
+        .login("bob", crate::common::PASSWORD)
+        .await
+        .ok());
 }
 
 #[sqlx::test(migrations = "../migrations")]

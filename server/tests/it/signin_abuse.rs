@@ -8,7 +8,12 @@ use axum::http::StatusCode;
 use sqlx::PgPool;
 
 /// `n` sign-ins as `username` at once, from one client address; their statuses.
-async fn parallel_sign_ins(s: &AppState, n: usize, username: &str, password: &str) -> Vec<StatusCode> {
+async fn parallel_sign_ins(
+    s: &AppState,
+    n: usize,
+    username: &str,
+    password: &str,
+) -> Vec<StatusCode> {
     let attempts: Vec<_> = (0..n)
         .map(|_| {
             let (s, username, password) = (s.clone(), username.to_string(), password.to_string());
@@ -33,15 +38,26 @@ async fn parallel_wrong_sign_ins_from_one_address_get_at_most_the_limit_checked(
     s.auth.argon2 = app::auth::password::Argon2Limit::new(2, 100);
     let limit = s.auth.per_address_limit as usize;
     let statuses = parallel_sign_ins(&s, 60, "nobody", "wrong password here").await;
-    assert_eq!(count(&statuses, StatusCode::UNAUTHORIZED), limit, "{statuses:?}");
-    assert_eq!(count(&statuses, StatusCode::TOO_MANY_REQUESTS), 60 - limit, "{statuses:?}");
+    assert_eq!(
+        count(&statuses, StatusCode::UNAUTHORIZED),
+        limit,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        60 - limit,
+        "{statuses:?}"
+    );
     let checked: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_event WHERE action = 'user.login' AND outcome = 'failure'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(checked as usize, limit, "one checked password per failure event");
+    assert_eq!(
+        checked as usize, limit,
+        "one checked password per failure event"
+    );
 
     create_user(&pool, "alice", &[Role::Viewer]).await;
     let mut elsewhere = Client::new(&s);
@@ -58,7 +74,9 @@ async fn successful_sign_ins_do_not_count_against_the_address(pool: PgPool) {
     s.auth.per_address_limit = 2;
     create_user(&pool, "alice", &[Role::Viewer]).await;
     for _ in 0..4 {
-        let reply = Client::new(&s).login("alice", crate::common::PASSWORD).await;
+        let reply = Client::new(&s)
+            .login("alice", crate::common::PASSWORD)
+            .await;
         assert!(reply.ok(), "{} {}", reply.status, reply.body);
     }
 }
@@ -81,7 +99,9 @@ async fn sign_ins_beyond_the_password_check_bound_are_refused_at_once_not_queued
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move {
-                let reply = Client::new(&s).login("alice", crate::common::PASSWORD).await;
+                let reply = Client::new(&s)
+                    .login("alice", crate::common::PASSWORD)
+                    .await;
                 (reply.status, started.elapsed(), reply.body)
             })
         })
@@ -94,7 +114,11 @@ async fn sign_ins_beyond_the_password_check_bound_are_refused_at_once_not_queued
         .iter()
         .filter(|(status, _, _)| *status == StatusCode::SERVICE_UNAVAILABLE)
         .collect();
-    assert_eq!(refused.len(), 4, "two wait, the rest are refused: {answers:?}");
+    assert_eq!(
+        refused.len(),
+        4,
+        "two wait, the rest are refused: {answers:?}"
+    );
     for (_, elapsed, body) in &refused {
         assert!(
             *elapsed < std::time::Duration::from_secs(2),
@@ -102,8 +126,14 @@ async fn sign_ins_beyond_the_password_check_bound_are_refused_at_once_not_queued
         );
         assert!(body.contains("busy"), "{body}");
     }
-    let waited = answers.iter().filter(|(status, _, _)| status.is_success() || status.is_redirection());
-    assert_eq!(waited.count(), 2, "the queued sign-ins succeed: {answers:?}");
+    let waited = answers
+        .iter()
+        .filter(|(status, _, _)| status.is_success() || status.is_redirection());
+    assert_eq!(
+        waited.count(),
+        2,
+        "the queued sign-ins succeed: {answers:?}"
+    );
     busy.await.unwrap().unwrap();
     let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failure")
         .fetch_one(&pool)
@@ -126,7 +156,12 @@ async fn a_huge_username_is_refused_by_name_and_never_fills_the_audit_log(pool: 
     s.auth.per_address_limit = 1;
     let huge = "a".repeat(1 << 20);
     let fresh = Client::new(&s).login(&huge, "wrong password here").await;
-    assert_eq!(fresh.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &fresh.body[..200.min(fresh.body.len())]);
+    assert_eq!(
+        fresh.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        &fresh.body[..200.min(fresh.body.len())]
+    );
     assert!(fresh.body.contains("username"), "names the field");
     assert!(fresh.body.len() < 1000, "the answer does not echo the name");
     let first = Client::new(&s).login("nobody", "wrong password here").await;
@@ -146,19 +181,35 @@ async fn administrators_changes_and_token_names_are_capped_before_they_are_audit
     let mut admin = crate::common::signed_in(&s, "ada", &[Role::Admin]).await;
     let huge = "b".repeat(1 << 20);
     for (path, form) in [
-        ("/api/set_user_disabled", format!("username={huge}&disabled=true")),
+        (
+            "/api/set_user_disabled",
+            format!("username={huge}&disabled=true"),
+        ),
         ("/api/set_user_roles", format!("username={huge}&viewer=on")),
         ("/api/unlock_user", format!("username={huge}")),
-        ("/api/reset_user_password", format!("username={huge}&password=a+long+new+password")),
-        ("/api/create_user", format!("username=dev&display_name={huge}&password=a+long+dev+password&viewer=on")),
+        (
+            "/api/reset_user_password",
+            format!("username={huge}&password=a+long+new+password"),
+        ),
+        (
+            "/api/create_user",
+            format!("username=dev&display_name={huge}&password=a+long+dev+password&viewer=on"),
+        ),
     ] {
         let reply = admin.post_form(path, &form).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(reply.body.len() < 1000, "{path} does not echo the field");
-        assert!(reply.body.contains("username") || reply.body.contains("display_name"), "{path}: {}", reply.body);
+        assert!(
+            reply.body.contains("username") || reply.body.contains("display_name"),
+            "{path}: {}",
+            reply.body
+        );
     }
     let reply = admin
-        .post_form("/api/create_token", &format!("name={huge}&days=1&permissions[0]=read"))
+        .post_form(
+            "/api/create_token",
+            &format!("name={huge}&days=1&permissions[0]=read"),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("name"), "{}", reply.body);

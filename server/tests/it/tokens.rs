@@ -152,7 +152,11 @@ async fn a_token_cannot_create_tokens_only_a_signed_in_person_can(pool: PgPool) 
     )
     .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
-    assert!(reply.body.contains("cannot create tokens"), "{}", reply.body);
+    assert!(
+        reply.body.contains("cannot create tokens"),
+        "{}",
+        reply.body
+    );
     let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM api_token")
         .fetch_one(&pool)
         .await
