@@ -19,12 +19,38 @@ impl CurrentUser {
     }
 }
 
-/// Only same-site paths are followed after sign-in (no open redirect).
+/// Only same-site paths are followed after sign-in (no open redirect):
+/// one leading `/`, then visible ASCII without backslashes. Browsers drop
+/// tabs and newlines from a `Location` and read a backslash as `/`, so `/\t/evil.example`
+/// would leave the site; and a control or non-ASCII character cannot be put
+/// in a header at all. Anything else goes to `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_same_site_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_same_site_path(path: &str) -> bool {
+    let mut bytes = path.bytes();
+    bytes.next() == Some(b'/')
+        && !matches!(bytes.next(), Some(b'/' | b'\\'))
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+/// The login page's address, coming back to `path` after sign-in; `path`
+/// is percent-encoded, so any path (a decoded one with a newline, say)
+/// makes a valid header and query.
+pub fn login_path(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/login?next={encoded}")
 }
 
 /// The signed-in user, or `None`.
@@ -61,7 +87,11 @@ pub async fn login(
     let state = crate::state::app_state()?;
     let meta = super::guard::request_meta().await;
     let username = username.trim().to_lowercase();
-    match sign_in(&state, &meta, &username, password.into()).await {
+    let signed_in = match super::sign_in_fields(&username, &password) {
+        Ok(()) => sign_in(&state, &meta, &username, password.into()).await,
+        Err(e) => Err(e),
+    };
+    match signed_in {
         Ok(_) => {
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
@@ -70,7 +100,7 @@ pub async fn login(
             if plain_form_post() {
                 let code = match &e {
                     AppError::TooManyRequests(_) => "throttled",
-                    AppError::Unauthorized(m) if m.contains("locked") => "locked",
+                    AppError::Unavailable(_) => "busy",
                     AppError::Unauthorized(m) if m.contains("disabled") => "disabled",
                     _ => "invalid",
                 };
@@ -147,19 +177,44 @@ fn plain_form_post() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{login_path, safe_next};
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/engine")), "/engine");
+        for local in [
+            "/",
+            "/engine",
+            "/services/production/web?tab=logs",
+            "/a/b%2Fc",
+        ] {
+            assert_eq!(safe_next(Some(local)), local);
+        }
         for hostile in [
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
+            "/x\\y",
+            "/\t/evil.example/",
+            "/\t\t//evil.example",
+            "/\nx",
+            "/\r\nSet-Cookie: a=b",
+            "/\u{0}x",
+            "/\u{7f}x",
+            "/ /evil.example",
+            "/évil",
+            "javascript:alert(1)",
             "engine",
+            " /engine",
+            "",
         ] {
-            assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_login_path_encodes_what_a_header_cannot_hold() {
+        assert_eq!(login_path("/engine"), "/login?next=/engine");
+        assert_eq!(login_path("/a\nb é&x"), "/login?next=/a%0Ab%20%C3%A9%26x");
     }
 }

@@ -19,6 +19,10 @@ pub const SESSION_KEY: &str = "auth";
 pub struct SessionAuth {
     pub user_id: i64,
     pub login_at: DateTime<Utc>,
+    /// The user's `session_epoch` at sign-in (sessions from before the
+    /// column existed hold 0, as every user did then).
+    #[serde(default)]
+    pub epoch: i32,
 }
 
 /// Session lifetimes and cookie security, from the server's settings.
@@ -31,6 +35,10 @@ pub struct AuthConfig {
     pub lockout_duration: chrono::Duration,
     /// Failed sign-ins from one address within `lockout_duration` before it is refused.
     pub per_address_limit: i64,
+    /// Bounds the password checks running and waiting at once.
+    pub argon2: super::password::Argon2Limit,
+    /// How often an open event stream checks its caller's access again.
+    pub stream_recheck: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -40,6 +48,8 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_duration: chrono::Duration::minutes(15),
             per_address_limit: 20,
+            argon2: super::password::Argon2Limit::shared(),
+            stream_recheck: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -111,7 +121,8 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The signed-in, enabled user, or `None`. A session past its absolute
-/// lifetime, or of a user since disabled or deleted, is ended here.
+/// lifetime, or of a user since disabled, deleted or given a new password,
+/// is ended here. Roles are read afresh on every request.
 pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     let state = app_state()?;
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
@@ -167,7 +178,7 @@ pub async fn actor_for(
     let user = users::find_by_id(&state.db, auth.user_id).await?;
     let expired = Utc::now() - auth.login_at > state.auth.absolute_lifetime;
     match user {
-        Some(user) if !user.disabled && !expired => {
+        Some(user) if !user.disabled && !expired && user.session_epoch == auth.epoch => {
             let roles = user.roles();
             Ok(Some(Actor {
                 user,

@@ -11,6 +11,8 @@ pub mod registry;
 #[cfg(feature = "ssr")]
 pub mod signin;
 #[cfg(feature = "ssr")]
+pub mod stream;
+#[cfg(feature = "ssr")]
 pub mod users;
 
 pub use api::CurrentUser;
@@ -40,6 +42,40 @@ pub fn validate_username(name: &str) -> Result<(), AppError> {
     }
 }
 
+/// The longest username and password a sign-in accepts (no stored user
+/// has a longer one): a bound on what reaches the audit log and argon2.
+pub const MAX_USERNAME: usize = 32;
+pub const MAX_PASSWORD: usize = 1024;
+
+/// Refuses a sign-in's fields by their length alone, naming the field.
+pub fn sign_in_fields(username: &str, password: &str) -> Result<(), AppError> {
+    if username.chars().count() > MAX_USERNAME {
+        return Err(AppError::Validation {
+            field: "username".into(),
+            message: format!("has at most {MAX_USERNAME} characters"),
+        });
+    }
+    if password.chars().count() > MAX_PASSWORD {
+        return Err(AppError::Validation {
+            field: "password".into(),
+            message: format!("has at most {MAX_PASSWORD} characters"),
+        });
+    }
+    Ok(())
+}
+
+/// The username an administrator's change names, checked by length before
+/// it is looked up (it reaches error messages and the audit log).
+pub fn named_user(username: &str) -> Result<&str, AppError> {
+    if username.chars().count() > MAX_USERNAME {
+        return Err(AppError::Validation {
+            field: "username".into(),
+            message: format!("has at most {MAX_USERNAME} characters"),
+        });
+    }
+    Ok(username)
+}
+
 /// At least 12 characters and not the username (OWASP: length over rules).
 pub fn validate_password(username: &str, password: &str) -> Result<(), AppError> {
     let invalid = |message: &str| {
@@ -51,7 +87,7 @@ pub fn validate_password(username: &str, password: &str) -> Result<(), AppError>
     if password.chars().count() < 12 {
         return invalid("must be at least 12 characters long");
     }
-    if password.chars().count() > 1024 {
+    if password.chars().count() > MAX_PASSWORD {
         return invalid("must be at most 1024 characters long");
     }
     if password.eq_ignore_ascii_case(username) {

@@ -12,8 +12,8 @@ use leptos_router::hooks::use_query_map;
 fn login_error(code: &str) -> &'static str {
     match code {
         "throttled" => "Too many failed sign-ins from your address: try again in 15 minutes.",
-        "locked" => "This account is locked after repeated failed sign-ins: try again later, or ask an admin to unlock it.",
         "disabled" => "This account is disabled; ask an admin.",
+        "busy" => "The server is busy checking other passwords: try again in a few seconds.",
         _ => "Invalid username or password.",
     }
 }

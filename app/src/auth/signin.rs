@@ -22,31 +22,36 @@ pub async fn sign_in(
     username: &str,
     pw: SecretString,
 ) -> Result<User, AppError> {
-    refuse_if_address_throttled(state, meta, username).await?;
+    let attempt = reserve_attempt(state, meta, username).await?;
     let found = users::find_credentials(&state.db, username).await?;
     let (user, hash) = found
         .map(|(u, h)| (Some(u), Some(h)))
         .unwrap_or((None, None));
-    let verified = password::verify(pw, hash).await?;
-    let user = match (user, verified) {
-        (Some(user), true) => user,
-        (user, _) => return Err(record_failure(state, meta, username, user.as_ref()).await?),
+    let verified = match password::verify(&state.auth.argon2, pw, hash).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            // Not checked (the server was busy): not a failure to count.
+            release_attempt(&state.db, attempt).await?;
+            return Err(e);
+        }
     };
-    if let Some(until) = user.locked_until.filter(|t| *t > Utc::now()) {
-        let message = format!(
-            "This account is locked until {} UTC after repeated failed sign-ins; an admin can unlock it sooner.",
-            until.format("%H:%M")
-        );
-        audit(
-            state,
-            meta,
-            username,
-            Outcome::Denied,
-            json!({ "reason": "locked" }),
-        )
-        .await?;
-        return Err(AppError::Unauthorized(message));
-    }
+    // A locked account answers every password, right or wrong, like a wrong
+    // one: otherwise guessing goes on during the lockout, and the answer
+    // "locked" tells the guesser when they have found the password.
+    let locked = user
+        .as_ref()
+        .is_some_and(|u| u.locked_until.is_some_and(|t| t > Utc::now()));
+    let user = match (user, verified, locked) {
+        (Some(user), true, false) => user,
+        (user, _, locked) => {
+            let reason = if locked {
+                "account locked"
+            } else {
+                "invalid credentials"
+            };
+            return Err(record_failure(state, meta, username, user.as_ref(), reason).await?);
+        }
+    };
     if user.disabled {
         audit(
             state,
@@ -60,31 +65,45 @@ pub async fn sign_in(
             "This account is disabled; ask an admin.".into(),
         ));
     }
-    record_success(state, meta, &user).await?;
-    start_session(user.id).await?;
+    record_success(state, meta, &user, attempt).await?;
+    start_session(&user).await?;
     Ok(user)
 }
 
-async fn refuse_if_address_throttled(
+/// Counts this attempt against the client's address before its password is
+/// checked, or refuses it at the limit. Attempts from one address take
+/// turns here (an advisory lock per address), so parallel requests cannot
+/// all count the same failures and all pass: at most the limit are checked.
+/// Returns the reservation (a `login_failure` row), kept when the attempt fails.
+async fn reserve_attempt(
     state: &AppState,
     meta: &RequestMeta,
     username: &str,
-) -> Result<(), AppError> {
+) -> Result<Option<i64>, AppError> {
     let Some(addr) = &meta.client_addr else {
-        return Ok(());
+        return Ok(None);
     };
     let window = state.auth.lockout_duration;
+    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('opsdeck.sign_in:' || $1, 0))")
+        .bind(addr)
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::internal)?;
     let recent: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM login_failure WHERE client_addr = $1 AND at > now() - $2",
     )
     .bind(addr)
     .bind(window)
-    .fetch_one(&state.db)
+    .fetch_one(&mut *tx)
     .await
     .map_err(AppError::internal)?;
     if recent < state.auth.per_address_limit {
-        return Ok(());
+        let id = reserve(&mut tx, addr).await?;
+        tx.commit().await.map_err(AppError::internal)?;
+        return Ok(Some(id));
     }
+    drop(tx);
     audit(
         state,
         meta,
@@ -99,26 +118,47 @@ async fn refuse_if_address_throttled(
     )))
 }
 
-/// Counts the failure (per account and per address), locks the account at
-/// the threshold, audits, and returns the error to show.
+async fn reserve(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    addr: &str,
+) -> Result<i64, AppError> {
+    sqlx::query("DELETE FROM login_failure WHERE at < now() - interval '1 day'")
+        .execute(&mut **tx)
+        .await
+        .map_err(AppError::internal)?;
+    sqlx::query_scalar("INSERT INTO login_failure (client_addr) VALUES ($1) RETURNING id")
+        .bind(addr)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Gives back a reserved attempt that turned out not to be a failure.
+async fn release_attempt(
+    db: impl sqlx::PgExecutor<'_>,
+    attempt: Option<i64>,
+) -> Result<(), AppError> {
+    if let Some(id) = attempt {
+        sqlx::query("DELETE FROM login_failure WHERE id = $1")
+            .bind(id)
+            .execute(db)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    Ok(())
+}
+
+/// Counts the failure against the account (the address's count is the
+/// attempt's reservation), locks the account at the threshold, audits, and
+/// returns the error to show.
 async fn record_failure(
     state: &AppState,
     meta: &RequestMeta,
     username: &str,
     user: Option<&User>,
+    reason: &str,
 ) -> Result<AppError, AppError> {
     let mut tx = state.db.begin().await.map_err(AppError::internal)?;
-    if let Some(addr) = &meta.client_addr {
-        sqlx::query("DELETE FROM login_failure WHERE at < now() - interval '1 day'")
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::internal)?;
-        sqlx::query("INSERT INTO login_failure (client_addr) VALUES ($1)")
-            .bind(addr)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::internal)?;
-    }
     if let Some(user) = user {
         let locked: bool = sqlx::query_scalar(
             "UPDATE app_user SET
@@ -148,15 +188,21 @@ async fn record_failure(
         meta,
         username,
         Outcome::Failure,
-        json!({ "reason": "invalid credentials" }),
+        json!({ "reason": reason }),
     );
     record(&mut tx, r).await.map_err(AppError::internal)?;
     tx.commit().await.map_err(AppError::internal)?;
     Ok(AppError::Unauthorized(INVALID.into()))
 }
 
-async fn record_success(state: &AppState, meta: &RequestMeta, user: &User) -> Result<(), AppError> {
+async fn record_success(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    attempt: Option<i64>,
+) -> Result<(), AppError> {
     let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    release_attempt(&mut *tx, attempt).await?;
     sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1")
         .bind(user.id)
         .execute(&mut *tx)
@@ -171,12 +217,23 @@ async fn record_success(state: &AppState, meta: &RequestMeta, user: &User) -> Re
     tx.commit().await.map_err(AppError::internal)
 }
 
+/// `username` as the audit log names it: at most [`super::MAX_USERNAME`]
+/// characters, so no client can write a large row into the append-only log.
+fn clipped(username: &str) -> String {
+    let mut name: String = username.chars().take(super::MAX_USERNAME).collect();
+    if name.len() < username.len() {
+        name.push('…');
+    }
+    name
+}
+
 fn login_record(
     meta: &RequestMeta,
     username: &str,
     outcome: Outcome,
     details: serde_json::Value,
 ) -> Record {
+    let username = clipped(username);
     let actor = if outcome == Outcome::Success {
         format!("user:{username}")
     } else {
@@ -202,12 +259,13 @@ async fn audit(
 }
 
 /// A new session id (no fixation) holding the user.
-async fn start_session(user_id: i64) -> Result<(), AppError> {
+async fn start_session(user: &User) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(AppError::internal)?;
     let auth = SessionAuth {
-        user_id,
+        user_id: user.id,
         login_at: Utc::now(),
+        epoch: user.session_epoch,
     };
     session
         .insert(SESSION_KEY, auth)
@@ -276,5 +334,5 @@ pub async fn first_admin(
     .meta(meta);
     record(&mut tx, r).await.map_err(AppError::internal)?;
     tx.commit().await.map_err(AppError::internal)?;
-    start_session(user.id).await
+    start_session(&user).await
 }

@@ -18,6 +18,9 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Bumped when the password is reset or the user disabled: sessions
+    /// started under an older epoch have ended.
+    pub session_epoch: i32,
 }
 
 impl User {
@@ -56,13 +59,14 @@ impl NewUser {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, display_name, roles, disabled, failed_logins, locked_until, created_at, last_login_at";
+    "id, username, display_name, roles, disabled, failed_logins, locked_until, created_at, last_login_at, session_epoch";
 
 /// Inserts a validated user; a taken username is a `username` field error.
 #[tracing::instrument(skip_all, fields(username = %new.username))]
 pub async fn create(tx: &mut Transaction<'_, Postgres>, new: &NewUser) -> Result<User, AppError> {
     new.validate()?;
-    let hash = super::password::hash(new.password.clone()).await?;
+    let limit = super::password::Argon2Limit::shared();
+    let hash = super::password::hash(&limit, new.password.clone()).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     let sql = format!(
         "INSERT INTO app_user (username, display_name, password_hash, roles) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
@@ -85,16 +89,16 @@ pub async fn create(tx: &mut Transaction<'_, Postgres>, new: &NewUser) -> Result
         })
 }
 
-/// Sets a new password and clears any lockout.
+/// Sets a new password, clears any lockout and ends the user's sessions.
 pub async fn set_password(
     tx: &mut Transaction<'_, Postgres>,
     username: &str,
     password: SecretString,
 ) -> Result<(), AppError> {
     validate_password(username, password.expose_secret())?;
-    let hash = super::password::hash(password).await?;
+    let hash = super::password::hash(&super::password::Argon2Limit::shared(), password).await?;
     let updated = sqlx::query(
-        "UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1",
+        "UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL, session_epoch = session_epoch + 1 WHERE username = $1",
     )
     .bind(username)
     .bind(hash)

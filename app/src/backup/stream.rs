@@ -6,6 +6,7 @@ use super::ssr::target::find;
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::{require_in_handler, Actor};
+use crate::auth::stream::{while_allowed, StreamCaller};
 use crate::auth::Permission;
 use crate::state::AppState;
 use crate::AppError;
@@ -14,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, Stream};
 use std::convert::Infallible;
 use tokio::io::AsyncReadExt;
 use tower_sessions::Session;
@@ -55,13 +56,13 @@ pub async fn target_events(
     {
         return r;
     }
+    let reader = StreamCaller::of(&session, &headers, Permission::Read);
     let row = match find(&state.db, &target).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let changes = state.live.subscribe(&state.db);
-    let stopping = state.background.stopping();
-    Sse::new(follow(row.id, changes).take_until(stopping))
+    Sse::new(while_allowed(&state, reader, follow(row.id, changes)))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

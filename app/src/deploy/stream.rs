@@ -8,6 +8,7 @@ use super::ssr::model::find_service;
 use super::ssr::places::docker_for;
 use super::ssr::read::{deployment, steps_after};
 use crate::auth::guard::require_in_handler;
+use crate::auth::stream::{while_allowed, StreamCaller};
 use crate::auth::Permission;
 use crate::state::AppState;
 use crate::AppError;
@@ -28,10 +29,10 @@ async fn reader(
     headers: &HeaderMap,
     ext: &Extensions,
     path: &str,
-) -> Result<(), Response> {
+) -> Result<StreamCaller, Response> {
     require_in_handler(state, session, headers, ext, Permission::Read, path)
         .await
-        .map(drop)
+        .map(|_| StreamCaller::of(session, headers, Permission::Read))
         .map_err(IntoResponse::into_response)
 }
 
@@ -58,15 +59,16 @@ pub async fn deployment_events(
     Path(id): Path<i64>,
     Query(q): Query<After>,
 ) -> Response {
-    if let Err(r) = reader(&state, &session, &headers, &ext, "/deployments/events").await {
-        return r;
-    }
+    let caller = match reader(&state, &session, &headers, &ext, "/deployments/events").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     if let Err(e) = deployment(&state.db, id).await {
         return e.into_response();
     }
     let changes = state.live.subscribe(&state.db);
-    let stopping = state.background.stopping();
-    Sse::new(follow(state, id, q.after, changes).take_until(stopping))
+    let steps = follow(state.clone(), id, q.after, changes);
+    Sse::new(while_allowed(&state, caller, steps))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -112,10 +114,10 @@ pub async fn all_service_events(
     headers: HeaderMap,
     ext: Extensions,
 ) -> Response {
-    if let Err(r) = reader(&state, &session, &headers, &ext, "/service-events").await {
-        return r;
+    match reader(&state, &session, &headers, &ext, "/service-events").await {
+        Ok(caller) => changes(&state, caller, None, None),
+        Err(r) => r,
     }
-    changes(&state, None, None)
 }
 
 /// `GET /services/{env}/{name}/changes`: a `change` event at once and
@@ -129,10 +131,11 @@ pub async fn service_events(
     Path((env, name)): Path<(String, String)>,
 ) -> Response {
     let caller = (&session, &headers, &ext);
-    let service = match readable_service(&state, caller, "/services/changes", &env, &name).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let (service, caller) =
+        match readable_service(&state, caller, "/services/changes", &env, &name).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
     // Replicas that start, die or change health change the page too
     // (healthy / desired) without any row changing; without an engine
     // only the database's changes are followed.
@@ -142,7 +145,7 @@ pub async fn service_events(
             .map(drop)
             .boxed()
     });
-    changes(&state, Some(service.id), engine)
+    changes(&state, caller, Some(service.id), engine)
 }
 
 /// Service `env/name`, once the caller (session or token) may read it.
@@ -152,16 +155,22 @@ async fn readable_service(
     path: &str,
     env: &str,
     name: &str,
-) -> Result<super::ssr::model::ServiceRow, Response> {
-    reader(state, session, headers, ext, path).await?;
+) -> Result<(super::ssr::model::ServiceRow, StreamCaller), Response> {
+    let caller = reader(state, session, headers, ext, path).await?;
     find_service(&state.db, &format!("{env}/{name}"))
         .await
+        .map(|service| (service, caller))
         .map_err(IntoResponse::into_response)
 }
 
 /// `change` events for service `id` (or any service), and for each of
 /// `engine`'s signals, until shutdown.
-fn changes(state: &AppState, id: Option<i64>, engine: Option<BoxStream<'static, ()>>) -> Response {
+fn changes(
+    state: &AppState,
+    caller: StreamCaller,
+    id: Option<i64>,
+    engine: Option<BoxStream<'static, ()>>,
+) -> Response {
     let rx = state.live.subscribe(&state.db);
     let rows = stream::unfold(rx, move |mut rx| async move {
         match id {
@@ -174,7 +183,7 @@ fn changes(state: &AppState, id: Option<i64>, engine: Option<BoxStream<'static, 
     let events = stream::once(std::future::ready(()))
         .chain(stream::select(rows.boxed(), engine))
         .map(|_| Ok::<_, Infallible>(Event::default().event("change").data("changed")));
-    Sse::new(events.take_until(state.background.stopping()))
+    Sse::new(while_allowed(state, caller, events))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -199,10 +208,11 @@ pub async fn service_logs(
     Path((env, name)): Path<(String, String)>,
 ) -> Response {
     let caller = (&session, &headers, &ext);
-    let service = match readable_service(&state, caller, "/services/logs", &env, &name).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let (service, caller) =
+        match readable_service(&state, caller, "/services/logs", &env, &name).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
     let (handle, docker) = match docker_for(&state, &service) {
         Ok(d) => d,
         Err(e) => return e.into_response(),
@@ -234,7 +244,7 @@ pub async fn service_logs(
         .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)))
         .chain(stream::once(async { Ok(end_event()) }))
         .take_until(state.background.stopping());
-    Sse::new(lines)
+    Sse::new(while_allowed(&state, caller, lines))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

@@ -69,7 +69,7 @@ fn Gate(user: Option<CurrentUser>) -> impl IntoView {
     if user.is_some() || PUBLIC.contains(&path.as_str()) {
         return;
     }
-    let target = format!("/login?next={path}");
+    let target = crate::auth::api::login_path(&path);
     #[cfg(feature = "ssr")]
     leptos_axum::redirect(&target);
     #[cfg(not(feature = "ssr"))]

@@ -34,7 +34,9 @@ pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
 }
 
 /// Creates a token with the ticked permissions (each must be one you hold)
-/// and returns it in full: the only time it can be seen.
+/// and returns it in full: the only time it can be seen. Only a signed-in
+/// person creates tokens: a token minting tokens could outlive its own
+/// revocation through them.
 #[server(endpoint = "create_token")]
 pub async fn create_token(
     name: String,

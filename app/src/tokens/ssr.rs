@@ -46,6 +46,12 @@ pub async fn create(
     days: u32,
     permissions: &[Permission],
 ) -> Result<String, AppError> {
+    if actor.token.is_some() {
+        return Err(AppError::Forbidden(
+            "An API token cannot create tokens: sign in to Opsdeck and create it at /tokens."
+                .into(),
+        ));
+    }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name", "must be 1 to 100 characters"));

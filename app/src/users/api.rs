@@ -63,8 +63,9 @@ pub async fn set_user_roles(
 ) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
+    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
     let change = super::ssr::Change::Roles(ticked(viewer, responder, deployer, admin));
-    super::ssr::apply(&state.db, &actor, &username, change)
+    super::ssr::apply(&state.db, &actor, username, change)
         .await
         .map_err(AppError::with_status)
 }
@@ -73,10 +74,11 @@ pub async fn set_user_roles(
 pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
+    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
     super::ssr::apply(
         &state.db,
         &actor,
-        &username,
+        username,
         super::ssr::Change::Disabled(disabled),
     )
     .await
@@ -87,7 +89,8 @@ pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), A
 pub async fn unlock_user(username: String) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    super::ssr::apply(&state.db, &actor, &username, super::ssr::Change::Unlock)
+    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
+    super::ssr::apply(&state.db, &actor, username, super::ssr::Change::Unlock)
         .await
         .map_err(AppError::with_status)
 }
@@ -96,7 +99,8 @@ pub async fn unlock_user(username: String) -> Result<(), AppError> {
 pub async fn reset_user_password(username: String, password: String) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    super::ssr::reset_password(&state.db, &actor, &username, password.into())
+    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
+    super::ssr::reset_password(&state.db, &actor, username, password.into())
         .await
         .map_err(AppError::with_status)
 }

@@ -126,7 +126,8 @@ async fn write(
             return Ok(("user.set_roles", json!({ "roles": names })));
         }
         Change::Disabled(true) => (
-            "UPDATE app_user SET disabled = true WHERE id = $1",
+            // Ends the user's sessions, also for after a later enable.
+            "UPDATE app_user SET disabled = true, session_epoch = session_epoch + 1 WHERE id = $1",
             "user.disable",
             json!({}),
         ),

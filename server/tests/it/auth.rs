@@ -134,8 +134,7 @@ async fn five_failures_lock_the_account_until_the_interval_passes(pool: PgPool) 
         );
     }
     let locked = Client::new(&s).login("alice", PASSWORD).await;
-    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
-    assert!(locked.body.contains("locked until"), "{}", locked.body);
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED, "{}", locked.body);
     let actions = audit_actions(&pool).await;
     assert!(
         actions.contains(&("user.lockout".into(), "success".into())),
@@ -151,6 +150,54 @@ async fn five_failures_lock_the_account_until_the_interval_passes(pool: PgPool) 
         client.login("alice", PASSWORD).await.ok(),
         "the lock expired"
     );
+}
+
+/// The answer, and the audit event's shape, of a sign-in as `username`.
+async fn attempt(
+    s: &app::state::AppState,
+    username: &str,
+    password: &str,
+) -> (StatusCode, String, serde_json::Value) {
+    let reply = Client::new(s).login(username, password).await;
+    let event: serde_json::Value = sqlx::query_scalar(
+        "SELECT jsonb_build_object('actor', actor, 'action', action, 'target', target, 'outcome', outcome, 'details', details)
+         FROM audit_event WHERE action = 'user.login' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&s.db)
+    .await
+    .unwrap();
+    (reply.status, reply.body, event)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_locked_account_answers_the_right_password_exactly_like_a_wrong_one(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let (_, _, unlocked_wrong) = attempt(&s, "alice", "wrong password here").await;
+    sqlx::query("UPDATE app_user SET locked_until = now() + interval '10 minutes'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (wrong_status, wrong_body, wrong_event) = attempt(&s, "alice", "wrong password here").await;
+    let (right_status, right_body, mut right_event) = attempt(&s, "alice", PASSWORD).await;
+    assert_eq!(right_status, StatusCode::UNAUTHORIZED, "{right_body}");
+    assert_eq!((wrong_status, &wrong_body), (right_status, &right_body));
+    assert!(
+        right_body.contains("Invalid username or password."),
+        "{right_body}"
+    );
+    assert!(!right_body.contains("locked"), "{right_body}");
+    assert_eq!(
+        right_event["details"]["reason"], "account locked",
+        "{right_event}"
+    );
+    assert_eq!(
+        wrong_event["details"]["reason"], "account locked",
+        "{wrong_event}"
+    );
+    // Apart from the internal reason, the event is that of any wrong password.
+    right_event["details"] = unlocked_wrong["details"].clone();
+    assert_eq!(right_event, unlocked_wrong);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -302,4 +349,62 @@ async fn a_session_ends_after_its_absolute_lifetime_however_active(pool: PgPool)
     assert_eq!(client.get("/").await.status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(client.get("/").await.location(), Some("/login?next=/"));
+}
+
+/// A browser's sign-in form post with `next` (already form-encoded).
+async fn sign_in_then_go(s: &app::state::AppState, next: &str) -> crate::common::Reply {
+    let mut client = Client::new(s);
+    let req = axum::http::Request::post("/api/login")
+        .header("origin", crate::common::ORIGIN)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username=alice&password={}&next={next}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    client.send(req).await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_in_redirects_only_to_a_same_site_path_and_never_panics(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let kept = sign_in_then_go(&s, "%2Fengine").await;
+    assert_eq!(
+        (kept.status, kept.location()),
+        (StatusCode::FOUND, Some("/engine"))
+    );
+    // Tab, newline, CR/LF, backslash, `//`, a scheme, non-ASCII.
+    for hostile in [
+        "%2F%09%2Fevil.example%2F",
+        "%2F%0Ax",
+        "%2F%0D%0ASet-Cookie%3A+a%3Db",
+        "%2F%5Cevil.example",
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%C3%A9",
+    ] {
+        let reply = sign_in_then_go(&s, hostile).await;
+        assert_eq!(
+            (reply.status, reply.location()),
+            (StatusCode::FOUND, Some("/")),
+            "{hostile}: {}",
+            reply.body
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_signed_out_visit_to_any_path_is_sent_to_sign_in_without_panicking(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    create_user(&pool, "alice", &[Role::Viewer]).await;
+    let mut client = Client::new(&s);
+    let reply = client.get("/services/a%0Ab/%C3%A9%09").await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    // The path as requested, encoded once more for the query: the login
+    // page decodes it back to `/services/a%0Ab/%C3%A9%09`.
+    let target = "/login?next=/services/a%250Ab/%25C3%25A9%2509";
+    assert_eq!(reply.location(), Some(target));
+    assert_eq!(client.get(target).await.status, StatusCode::OK);
 }

@@ -137,3 +137,29 @@ async fn a_script_reads_the_filtered_audit_log_as_documented(pool: PgPool) {
     assert_eq!(events[0]["actor"], "user:vera");
     assert_eq!(events[0]["action"], "permission.denied");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_token_cannot_create_tokens_only_a_signed_in_person_can(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let token = new_token(&mut admin, "name=ci&days=1&permissions[0]=read").await;
+    let mut script = Client::new(&s);
+    let reply = call(
+        &mut script,
+        &token,
+        "/api/create_token",
+        "name=child&days=365&permissions[0]=read",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert!(
+        reply.body.contains("cannot create tokens"),
+        "{}",
+        reply.body
+    );
+    let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM api_token")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(tokens, 1, "no token was minted");
+}

@@ -40,11 +40,13 @@ async fn cli_creates_a_user_with_an_argon2id_hash_and_audits_it_without_the_pass
         .await
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(
-        app::auth::password::verify(PASSWORD.to_string().into(), Some(hash))
-            .await
-            .unwrap()
-    );
+    assert!(app::auth::password::verify(
+        &app::auth::password::Argon2Limit::shared(),
+        PASSWORD.to_string().into(),
+        Some(hash)
+    )
+    .await
+    .unwrap());
 
     let audit: Vec<(String, String, String)> =
         sqlx::query_as("SELECT action, target, details::text FROM audit_event")
