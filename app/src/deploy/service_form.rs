@@ -124,6 +124,7 @@ pub fn ServiceFields(
             <Field label="Retries" name="health_retries" value=n(c.health_retries) editable=editable action=action kind="number"/>
             <Field label="Start period (s)" name="health_start_period_s" value=n(c.health_start_period_s) editable=editable action=action kind="number" hint="failures in this time do not count"/>
             <Field label="Stop timeout (s)" name="stop_timeout_s" value=n(c.stop_timeout_s) editable=editable action=action kind="number" hint="SIGTERM, then SIGKILL after this"/>
+            <Field label="Drain (s)" name="drain_s" value=n(c.drain_s) editable=editable action=action kind="number" hint="out of the DNS name, then this long before SIGTERM"/>
             <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
                 <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{c.env.clone()}</textarea>
@@ -227,6 +228,7 @@ fn defaults() -> ServiceConfig {
         health_start_period_s: 0,
         replicas: 2,
         stop_timeout_s: 10,
+        drain_s: 3,
         env: String::new(),
         secret_names: vec![],
         backup_target: None,

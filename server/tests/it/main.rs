@@ -18,6 +18,7 @@ mod deploy;
 mod deploy_backup;
 mod deploy_control;
 mod deploy_crash;
+mod deploy_drain;
 mod deploy_kit;
 mod deploy_live;
 mod deploy_pull;

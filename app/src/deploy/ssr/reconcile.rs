@@ -80,6 +80,7 @@ async fn converge_live(
             rollout
                 .converge(&live)
                 .await
+                .map(|_| ())
                 .map_err(|u| AppError::Unavailable(u.reason))
         }
         None => {

@@ -19,6 +19,8 @@ pub struct ServiceForm {
     pub health_start_period_s: String,
     pub replicas: String,
     pub stop_timeout_s: String,
+    /// Seconds of drain; empty for the default.
+    pub drain_s: String,
     pub env: String,
     pub secrets: String,
     /// The backup target to back up before each deploy; empty for none.
@@ -37,7 +39,12 @@ pub struct Valid {
     pub env: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, Option<String>>,
     pub backup_target: Option<String>,
+    pub drain_s: i32,
 }
+
+/// Drain when the form leaves it empty: long enough for requests already
+/// accepted to finish, short enough not to slow rollouts.
+pub const DEFAULT_DRAIN_S: i32 = 3;
 
 pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Validation {
@@ -155,6 +162,10 @@ impl ServiceForm {
             number("replicas", &self.replicas, 0..=50)?,
             number("stop_timeout_s", &self.stop_timeout_s, 0..=600)?,
         ];
+        let drain_s = match self.drain_s.trim() {
+            "" => DEFAULT_DRAIN_S,
+            text => number("drain_s", text, 0..=300)?,
+        };
         let env = pairs("env", &self.env)?;
         let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
             .into_iter()
@@ -176,6 +187,7 @@ impl ServiceForm {
             env,
             secrets,
             backup_target: Some(self.backup_target.trim().to_string()).filter(|t| !t.is_empty()),
+            drain_s,
         })
     }
 }
