@@ -21,5 +21,5 @@ out=$(cargo test -p server --test it -- \
   echo
   echo "| rollout | figures |"
   echo "|---|---|"
-  echo "$out" | sed -n 's/^PROBE \(.*\): \(.*\)$/| \1 | \2 |/p'
+  echo "$out" | sed -n 's/^PROBE \([^:]*\): \(.*\)$/| \1 | \2 |/p'
 } | tee -a bench/RESULTS.md
