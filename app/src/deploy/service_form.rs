@@ -125,6 +125,11 @@ pub fn ServiceFields(
             <Field label="Start period (s)" name="health_start_period_s" value=n(c.health_start_period_s) editable=editable action=action kind="number" hint="failures in this time do not count"/>
             <Field label="Stop timeout (s)" name="stop_timeout_s" value=n(c.stop_timeout_s) editable=editable action=action kind="number" hint="SIGTERM, then SIGKILL after this"/>
             <Field label="Drain (s)" name="drain_s" value=n(c.drain_s) editable=editable action=action kind="number" hint="out of the DNS name, then this long before SIGTERM"/>
+            <label class=format!("{LABEL} md:col-span-3")>
+                <span><input type="checkbox" name="repair_off" value="on" checked=!c.repair disabled=!editable data-test="field-repair_off"/>" Do not repair"</span>
+                <span class="font-normal text-slate-500">"leave replicas that vanish or die missing; otherwise Opsdeck puts them back (at most 5 times in 10 minutes)"</span>
+                <FieldError message=Signal::derive(error_for(action, "repair_off"))/>
+            </label>
             <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
                 <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{c.env.clone()}</textarea>
@@ -229,6 +234,7 @@ fn defaults() -> ServiceConfig {
         replicas: 2,
         stop_timeout_s: 10,
         drain_s: 3,
+        repair: true,
         env: String::new(),
         secret_names: vec![],
         backup_target: None,

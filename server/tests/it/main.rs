@@ -22,6 +22,7 @@ mod deploy_drain;
 mod deploy_kit;
 mod deploy_live;
 mod deploy_pull;
+mod deploy_repair;
 mod deploy_tls;
 mod docker_engine;
 mod embedded_pg;

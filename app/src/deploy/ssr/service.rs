@@ -30,13 +30,13 @@ pub async fn save(
         "UPDATE service SET image = $4, port = $5, health_kind = $6,
            health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
            health_start_period_s = $11, stop_timeout_s = $13, backup_target_id = $14,
-           drain_s = $15, updated_at = now()
+           drain_s = $15, repair = $16, updated_at = now()
          WHERE id = $1 AND environment_id = $2 AND name = $3 AND $12::integer IS NOT NULL RETURNING id"
     } else {
         "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
            health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas,
-           stop_timeout_s, backup_target_id, drain_s)
-         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+           stop_timeout_s, backup_target_id, drain_s, repair)
+         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
          WHERE $1::bigint IS NULL RETURNING id"
     })
     .bind(id)
@@ -54,6 +54,7 @@ pub async fn save(
     .bind(stop)
     .bind(backup_target_id)
     .bind(v.drain_s)
+    .bind(v.repair)
     .fetch_optional(&mut *tx)
     .await
     .map_err(|e| match &e {
@@ -77,7 +78,7 @@ pub async fn save(
         Outcome::Success,
     )
     .details(json!({
-        "image": v.image, "replicas": replicas, "health": v.health_kind, "drain_s": v.drain_s,
+        "image": v.image, "replicas": replicas, "health": v.health_kind, "drain_s": v.drain_s, "repair": v.repair,
         "pre_deploy_backup": v.backup_target,
         "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
     }))

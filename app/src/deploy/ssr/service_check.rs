@@ -21,6 +21,8 @@ pub struct ServiceForm {
     pub stop_timeout_s: String,
     /// Seconds of drain; empty for the default.
     pub drain_s: String,
+    /// A checkbox: `on` turns automatic repair off; empty leaves it on.
+    pub repair_off: String,
     pub env: String,
     pub secrets: String,
     /// The backup target to back up before each deploy; empty for none.
@@ -40,6 +42,7 @@ pub struct Valid {
     pub secrets: BTreeMap<String, Option<String>>,
     pub backup_target: Option<String>,
     pub drain_s: i32,
+    pub repair: bool,
 }
 
 /// Drain when the form leaves it empty: long enough for requests already
@@ -166,6 +169,16 @@ impl ServiceForm {
             "" => DEFAULT_DRAIN_S,
             text => number("drain_s", text, 0..=300)?,
         };
+        let repair = match self.repair_off.trim() {
+            "" | "off" | "false" => true,
+            "on" | "true" => false,
+            _ => {
+                return Err(invalid(
+                    "repair_off",
+                    "tick the box (`on`) to turn repair off, or leave it empty",
+                ))
+            }
+        };
         let env = pairs("env", &self.env)?;
         let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
             .into_iter()
@@ -188,6 +201,7 @@ impl ServiceForm {
             secrets,
             backup_target: Some(self.backup_target.trim().to_string()).filter(|t| !t.is_empty()),
             drain_s,
+            repair,
         })
     }
 }
