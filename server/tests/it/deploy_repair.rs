@@ -1,12 +1,13 @@
 //! Desired state kept between deployments: a replica removed or stopped
 //! behind Opsdeck's back is put back (audited as `system`), unless repair is
 //! off for the service; a service repaired too often is reported as
-//! crash-looping instead of being restarted forever.
+//! crash-looping instead of being restarted forever. And the reconciler
+//! counts no replica the engine is stopping.
 
 use crate::deploy_kit::*;
 use app::deploy::ssr::repair::{repair_service, Verdict, MAX_REPAIRS};
 use app::deploy::ssr::repair_watch::spawn_repairer;
-use bollard::query_parameters::RemoveContainerOptionsBuilder;
+use bollard::query_parameters::{RemoveContainerOptionsBuilder, StopContainerOptionsBuilder};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -155,4 +156,62 @@ async fn repair_off_accepts_only_a_checkbox_value(pool: PgPool) {
         .await
         .unwrap();
     assert!(repair, "repair is on unless turned off");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_reconciler_replaces_a_replica_the_engine_is_stopping(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "stopping", 2, "&drain_s=0").await else {
+        return;
+    };
+    let (v1, _) = stage.deploy_and_wait("v1").await;
+    // A deployment left `running` by a dead process, as after kill -9 ...
+    sqlx::query(
+        "INSERT INTO deployment (service_id, release_id, tag, kind, state, actor)
+         SELECT service_id, release_id, 'v2', 'deploy', 'running', 'ada'
+         FROM deployment WHERE id = $1",
+    )
+    .bind(v1.deployment)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // ... which had begun to stop a live replica: busybox ignores SIGTERM,
+    // so the engine keeps it running until the 8 s timeout.
+    let (victim, ..) = stage.containers().await.remove(0);
+    let docker = stage.docker.clone();
+    let name = victim.trim_start_matches('/').to_string();
+    let stopping = tokio::spawn(async move {
+        let stop = StopContainerOptionsBuilder::default().t(8).build();
+        let _ = docker.stop_container(&name, Some(stop)).await;
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    let recovered = app::deploy::ssr::reconcile::reconcile_once(&stage.state)
+        .await
+        .unwrap();
+    assert_eq!(recovered, 1);
+    let _ = stopping.await;
+    let now = stage.containers().await;
+    assert_eq!(now.len(), 2, "no exited leftover: {now:?}");
+    assert!(now.iter().all(|c| c.2 && c.0 != victim), "{now:?}");
+    assert_eq!(stage.pages().await, vec!["hello from v1"; 2]);
+
+    let (id, reason): (i64, String) =
+        sqlx::query_as("SELECT id, reason FROM deployment WHERE state = 'interrupted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let steps = stage.steps(id).await;
+    assert!(steps.contains("is being stopped"), "{steps}");
+    assert!(
+        reason.contains("returned to its live release: 2 of 2 replica(s) serve (1 started, 1 removed)"),
+        "{reason}"
+    );
+    let (outcome, started): (String, i64) = sqlx::query_as(
+        "SELECT outcome, (details->>'started')::bigint FROM audit_event
+         WHERE action = 'deploy.reconcile' AND outcome <> 'intent'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((outcome.as_str(), started), ("success", 1));
 }
