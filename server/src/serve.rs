@@ -128,6 +128,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         app::backup::ssr::scheduler::spawn_scheduler(state.clone(), Duration::from_secs(15));
     let reconciler =
         app::deploy::ssr::reconcile::spawn_reconciler(state.clone(), Duration::from_secs(30));
+    let repairer =
+        app::deploy::ssr::repair_watch::spawn_repairer(state.clone(), Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .map_err(|e| anyhow::anyhow!("OPSDECK_ADDR: cannot listen on {}: {e}", settings.addr))?;
@@ -160,6 +162,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     monitor.abort();
     sweeper.abort();
     reconciler.abort();
+    repairer.abort();
     backups.abort();
     // Stopped first, so that it does not restart the cluster stopped below.
     let cluster = match supervisor {

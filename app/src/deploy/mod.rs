@@ -193,6 +193,10 @@ pub struct ServiceConfig {
     pub health_start_period_s: i32,
     pub replicas: i32,
     pub stop_timeout_s: i32,
+    /// Seconds an old replica drains between leaving the DNS alias and SIGTERM.
+    pub drain_s: i32,
+    /// Whether replicas that vanish or die are put back between deployments.
+    pub repair: bool,
     /// Plain variables as `NAME=value` lines.
     pub env: String,
     pub secret_names: Vec<String>,

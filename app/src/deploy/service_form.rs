@@ -127,6 +127,12 @@ pub fn ServiceFields(
             <Field label="Memory limit (MiB)" name="memory_mb" value=c.memory_mb.map(n).unwrap_or_default() editable=editable action=action kind="number" hint="per replica; empty: no limit"/>
             <Field label="CPUs" name="cpus" value=c.cpu_millis.map(cpus_text).unwrap_or_default() editable=editable action=action hint="per replica, e.g. 0.5; empty: no limit"/>
             <Field label="Process limit" name="pids_limit" value=n(c.pids_limit) editable=editable action=action kind="number" hint="processes and threads per replica"/>
+            <Field label="Drain (s)" name="drain_s" value=n(c.drain_s) editable=editable action=action kind="number" hint="out of the DNS name, then this long before SIGTERM"/>
+            <label class=format!("{LABEL} md:col-span-3")>
+                <span><input type="checkbox" name="repair_off" value="on" checked=!c.repair disabled=!editable data-test="field-repair_off"/>" Do not repair"</span>
+                <span class="font-normal text-slate-500">"leave replicas that vanish or die missing; otherwise Opsdeck puts them back (at most 5 times in 10 minutes)"</span>
+                <FieldError message=Signal::derive(error_for(action, "repair_off"))/>
+            </label>
             <BackupChoice current=c.backup_target.clone() targets=targets editable=editable action=action/>
             <label class=format!("{LABEL} md:col-span-3")>"Environment variables"
                 <textarea name="env" rows="4" disabled=!editable class=format!("{INPUT} font-mono") placeholder="LOG_LEVEL=info">{crate::layout::html_text(&c.env)}</textarea>
@@ -230,6 +236,8 @@ fn defaults() -> ServiceConfig {
         health_start_period_s: 0,
         replicas: 2,
         stop_timeout_s: 10,
+        drain_s: 3,
+        repair: true,
         env: String::new(),
         secret_names: vec![],
         backup_target: None,

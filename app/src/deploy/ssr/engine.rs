@@ -17,8 +17,8 @@ use bollard::Docker;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 
-pub use super::look::{look, tail_logs, Look};
-pub use super::network::ensure_network;
+pub use super::look::{being_stopped, look, tail_logs, Look};
+pub use super::network::{ensure_network, join_alias, leave_alias};
 
 pub const LABEL_SERVICE: &str = "opsdeck.service";
 pub const LABEL_RELEASE: &str = "opsdeck.release";
@@ -183,13 +183,12 @@ pub async fn start_replica(
             pids_limit: Some(i64::from(limits.pids)),
             ..Default::default()
         }),
+        // No service alias yet: it is given once the replica is healthy
+        // (see `network::join_alias`); until then it has only its own name.
         networking_config: Some(NetworkingConfig {
             endpoints_config: Some(HashMap::from([(
                 spec.network_id.to_string(),
-                EndpointSettings {
-                    aliases: Some(vec![spec.service_name.to_string()]),
-                    ..Default::default()
-                },
+                EndpointSettings::default(),
             )])),
         }),
         ..Default::default()
@@ -259,6 +258,38 @@ pub async fn remove_replica(
         }) => Ok(()),
         other => other,
     }
+}
+
+/// How a stop went.
+#[derive(Debug, PartialEq)]
+pub struct Stopped {
+    /// The engine had to kill the process when the stop timeout ran out.
+    pub ignored_sigterm: bool,
+}
+
+/// Stops a running replica: SIGTERM, then SIGKILL after `stop_timeout_s`.
+/// A stop that lasted the whole timeout, or ended in exit code 137 (killed),
+/// means the process did not act on SIGTERM.
+pub async fn stop_replica(
+    d: &Docker,
+    id: &str,
+    stop_timeout_s: i32,
+) -> Result<Stopped, bollard::errors::Error> {
+    let began = std::time::Instant::now();
+    let stop = StopContainerOptionsBuilder::default()
+        .t(stop_timeout_s)
+        .build();
+    d.stop_container(id, Some(stop)).await?;
+    let took = began.elapsed();
+    let code = d
+        .inspect_container(id, None)
+        .await?
+        .state
+        .and_then(|s| s.exit_code);
+    let timed_out = took >= std::time::Duration::from_secs(stop_timeout_s as u64);
+    Ok(Stopped {
+        ignored_sigterm: stop_timeout_s > 0 && (timed_out || code == Some(137)),
+    })
 }
 
 /// `NAME=value` pairs for the container, secrets opened only here.

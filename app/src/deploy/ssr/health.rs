@@ -126,6 +126,19 @@ async fn probe(url: &str, timeout_s: i32) -> Result<u16, String> {
     Ok(response.status().as_u16())
 }
 
+/// Whether a running replica passes its check right now: the engine's
+/// verdict for a command check (still starting counts as not failing),
+/// one probe for an HTTP check.
+pub async fn healthy_now(seen: &Look, s: &Snapshot) -> bool {
+    if s.health.kind == "command" {
+        return !matches!(seen.engine_health, Some((HealthStatusEnum::UNHEALTHY, _)));
+    }
+    match &seen.ip {
+        Some(ip) => answers(ip, s.port, &s.health.check).await,
+        None => false,
+    }
+}
+
 /// Whether the HTTP check passes right now (for pages showing health).
 pub async fn answers(ip: &str, port: i32, path: &str) -> bool {
     let url = format!("http://{ip}:{port}{path}");

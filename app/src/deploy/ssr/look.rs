@@ -9,6 +9,19 @@ pub struct Look {
     pub exited: Option<i64>,
     pub ip: Option<String>,
     pub engine_health: Option<(HealthStatusEnum, Option<String>)>,
+    /// Its DNS aliases on the network (the service's name while it serves).
+    pub aliases: Vec<String>,
+    /// `running`, `exited`, … as the engine says.
+    pub status: Option<ContainerStateStatusEnum>,
+    /// When its process last started (RFC 3339).
+    pub started_at: Option<String>,
+}
+
+impl Look {
+    /// Whether it carries the service's alias now.
+    pub fn serves(&self, alias: &str) -> bool {
+        self.aliases.iter().any(|a| a == alias)
+    }
 }
 
 pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::errors::Error> {
@@ -17,6 +30,8 @@ pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::
     // With a restart policy an exit shows as `restarting`, or as running
     // again with a restart count: all the same, the process died.
     let restarted = c.restart_count.unwrap_or(0) > 0;
+    let status = state.status;
+    let started_at = state.started_at.clone();
     let exited = match state.status {
         Some(
             ContainerStateStatusEnum::EXITED
@@ -26,10 +41,15 @@ pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::
         _ if restarted => Some(state.exit_code.unwrap_or(-1)),
         _ => None,
     };
-    let ip = c
+    let endpoint = c
         .network_settings
         .and_then(|n| n.networks)
-        .and_then(|mut n| n.remove(network))
+        .and_then(|mut n| n.remove(network));
+    let aliases = endpoint
+        .as_ref()
+        .and_then(|e| e.aliases.clone())
+        .unwrap_or_default();
+    let ip = endpoint
         .and_then(|e| e.ip_address)
         .filter(|ip| !ip.is_empty());
     let engine_health = state.health.and_then(|h| {
@@ -44,6 +64,9 @@ pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::
         exited,
         ip,
         engine_health,
+        aliases,
+        status,
+        started_at,
     })
 }
 
@@ -65,4 +88,47 @@ pub async fn tail_logs(
         out.push_str(&chunk?.to_string());
     }
     Ok(out)
+}
+
+/// Whether the container was sent a stop signal since its process started.
+/// The engine reports it `running` until the process exits or the stop
+/// timeout passes, but it is on its way out: `docker stop`, or a stop whose
+/// caller died, as the engine finishes it anyway.
+pub async fn being_stopped(
+    d: &Docker,
+    id: &str,
+    started_at: &str,
+) -> Result<bool, bollard::errors::Error> {
+    use futures_util::StreamExt;
+    let stamp = |t: chrono::DateTime<chrono::Utc>| {
+        format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos())
+    };
+    let since = chrono::DateTime::parse_from_rfc3339(started_at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default();
+    let filters = std::collections::HashMap::from([
+        ("container", vec![id.to_string()]),
+        ("event", vec!["kill".to_string()]),
+    ]);
+    let options = bollard::query_parameters::EventsOptionsBuilder::default()
+        .since(&stamp(since))
+        .until(&stamp(chrono::Utc::now()))
+        .filters(&filters)
+        .build();
+    let events: Vec<_> = d.events(Some(options)).collect().await;
+    // TERM, KILL, INT, QUIT: the signals that end a container.
+    let stopping = |e: &bollard::models::EventMessage| {
+        let signal = e
+            .actor
+            .as_ref()
+            .and_then(|a| a.attributes.as_ref())
+            .and_then(|a| a.get("signal"))
+            .map(String::as_str);
+        matches!(signal, Some("15" | "9" | "2" | "3"))
+    };
+    let mut seen = false;
+    for e in events {
+        seen |= stopping(&e?);
+    }
+    Ok(seen)
 }

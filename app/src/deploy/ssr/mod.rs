@@ -13,6 +13,8 @@ pub mod places;
 pub mod read;
 pub mod reconcile;
 pub mod remove;
+pub mod repair;
+pub mod repair_watch;
 pub mod resolve;
 pub mod rollout;
 pub mod service;

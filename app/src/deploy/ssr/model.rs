@@ -35,6 +35,10 @@ pub struct ServiceRow {
     pub memory_mb: Option<i32>,
     pub cpu_millis: Option<i32>,
     pub pids_limit: i32,
+    /// Seconds between leaving the DNS alias and SIGTERM.
+    pub drain_s: i32,
+    /// Whether missing replicas are put back between deployments.
+    pub repair: bool,
     pub live_release_id: Option<i64>,
     /// The database backed up before each deploy, by id and name.
     pub backup_target_id: Option<i64>,
@@ -49,7 +53,8 @@ const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.netw
         p.tls_ca, p.tls_cert, p.tls_key,
         s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
         s.health_timeout_s, s.health_retries, s.health_start_period_s,
-        s.replicas, s.stop_timeout_s, s.memory_mb, s.cpu_millis, s.pids_limit, s.live_release_id,
+        s.replicas, s.stop_timeout_s, s.memory_mb, s.cpu_millis, s.pids_limit, s.drain_s, s.repair,
+        s.live_release_id,
         s.backup_target_id, b.name AS backup_target,
         (SELECT installation_id::text FROM instance) AS installation
     FROM service s JOIN environment e ON e.id = s.environment_id

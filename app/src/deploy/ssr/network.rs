@@ -1,6 +1,16 @@
-//! The Docker network of an environment.
+//! The Docker network of an environment, and the service's name on it.
+//!
+//! Clients reach a service by its DNS alias on the environment network, and
+//! the engine's DNS hands out every address that carries the alias, healthy
+//! or not. So a replica carries the alias only while it may serve: it joins
+//! after its health gate and leaves before it is stopped. Docker 20.10 (API
+//! 1.41) cannot change the aliases of a connected container, hence the
+//! disconnect and reconnect; the replica keeps its own name on the network,
+//! where health probes reach it.
 
-use bollard::models::NetworkCreateRequest;
+use bollard::models::{
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+};
 use bollard::Docker;
 use std::collections::HashMap;
 
@@ -54,4 +64,51 @@ async fn networks_named(
         .collect();
     list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
     Ok(list)
+}
+
+/// Puts a running replica behind `alias` on the network.
+pub async fn join_alias(
+    d: &Docker,
+    container: &str,
+    network: &str,
+    alias: &str,
+) -> Result<(), bollard::errors::Error> {
+    reattach(d, container, network, Some(vec![alias.to_string()])).await
+}
+
+/// Takes a replica out of the alias; it stays on the network by its own name.
+pub async fn leave_alias(
+    d: &Docker,
+    container: &str,
+    network: &str,
+) -> Result<(), bollard::errors::Error> {
+    reattach(d, container, network, None).await
+}
+
+async fn reattach(
+    d: &Docker,
+    container: &str,
+    network: &str,
+    aliases: Option<Vec<String>>,
+) -> Result<(), bollard::errors::Error> {
+    let network_id = ensure_network(d, network).await?;
+    let off = NetworkDisconnectRequest {
+        container: container.to_string(),
+        force: Some(false),
+    };
+    match d.disconnect_network(&network_id, off).await {
+        // Not connected (a half-done earlier attempt): connecting mends it.
+        Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+            if message.contains("is not connected") => {}
+        Ok(()) => {}
+        Err(e) => return Err(e),
+    }
+    let on = NetworkConnectRequest {
+        container: container.to_string(),
+        endpoint_config: Some(EndpointSettings {
+            aliases,
+            ..Default::default()
+        }),
+    };
+    d.connect_network(&network_id, on).await
 }

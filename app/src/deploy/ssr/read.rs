@@ -254,6 +254,8 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         health_start_period_s: s.health_start_period_s,
         replicas: s.replicas,
         stop_timeout_s: s.stop_timeout_s,
+        drain_s: s.drain_s,
+        repair: s.repair,
         env,
         secret_names: snapshot.secrets.keys().cloned().collect(),
         backup_target: s.backup_target.clone(),

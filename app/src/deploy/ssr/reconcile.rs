@@ -1,13 +1,17 @@
 //! The reconciler: a deployment still `running` whose lock nobody holds was
 //! left by a dead process. It becomes `interrupted`, and the service is
-//! brought back to its last live release, all audited as `system`.
+//! brought back to its last live release, all audited as `system`. It
+//! converges on what the engine will be, not on what it is for a moment: a
+//! container the dead process had begun to stop is still `running` for up
+//! to its stop timeout, but it is no replica. The result is checked again
+//! afterwards, and the reason and audit event say what was really done.
 
 use super::engine;
 use super::lock::DeployLock;
 use super::mask::Masker;
 use super::model::{db, find_service, release_by_id, ServiceRow};
 use super::places::docker_for;
-use super::rollout::Rollout;
+use super::rollout::{census, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
@@ -37,37 +41,86 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
     log.warn("the Opsdeck process running this deployment stopped; returning the service to its live release")
         .await;
     let converged = converge_live(state, service, &log).await;
+    let (outcome, reason) = match &converged {
+        Ok(done) if done.whole() => (Outcome::Success, done.describe()),
+        Ok(done) => (Outcome::Failure, done.describe()),
+        Err(e) => (
+            Outcome::Failure,
+            format!("returning the service to its live release failed: {e}"),
+        ),
+    };
+    let reason = format!("Opsdeck stopped during the rollout; {reason}");
     let mut tx = state.db.begin().await.map_err(db)?;
     sqlx::query(
-        "UPDATE deployment SET state = 'interrupted', finished_at = now(),
-         reason = 'Opsdeck stopped during the rollout; the service was returned to its live release'
+        "UPDATE deployment SET state = 'interrupted', finished_at = now(), reason = $2
          WHERE id = $1 AND state = 'running'",
     )
     .bind(deployment)
+    .bind(&reason)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    let outcome = if converged.is_ok() {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    let done = Record::new("system", "deploy.reconcile", &target, outcome).details(json!({
-        "deployment": deployment, "state": "interrupted",
-        "error": converged.as_ref().err().map(|e| e.to_string()),
-    }));
+    let mut details = json!({ "deployment": deployment, "state": "interrupted", "reason": reason });
+    if let Ok(done) = &converged {
+        details["started"] = json!(done.started);
+        details["removed"] = json!(done.removed);
+        details["serving"] = json!(done.serving);
+        details["replicas"] = json!(done.wanted);
+    }
+    let done = Record::new("system", "deploy.reconcile", &target, outcome).details(details);
     record(&mut tx, done).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
-    log.info("reconciled: deployment marked interrupted").await;
-    converged.map(|()| true)
+    log.info(format!("reconciled: deployment marked interrupted; {reason}"))
+        .await;
+    converged.map(|_| true)
 }
 
-/// Runs exactly the live release's replicas, nothing else.
+/// What the reconciler did, checked against the engine afterwards.
+struct Returned {
+    live: bool,
+    started: usize,
+    removed: usize,
+    serving: usize,
+    wanted: usize,
+    /// Containers that do not serve after all, and why.
+    others: Vec<(String, String)>,
+}
+
+impl Returned {
+    fn whole(&self) -> bool {
+        self.serving >= self.wanted && self.others.is_empty()
+    }
+
+    fn describe(&self) -> String {
+        let mut text = if !self.live {
+            format!("no release was ever live: {} container(s) removed", self.removed)
+        } else if self.whole() {
+            format!(
+                "the service was returned to its live release: {} of {} replica(s) serve \
+                 ({} started, {} removed)",
+                self.serving, self.wanted, self.started, self.removed
+            )
+        } else {
+            format!(
+                "the service was NOT fully returned to its live release: {} of {} replica(s) \
+                 serve ({} started, {} removed)",
+                self.serving, self.wanted, self.started, self.removed
+            )
+        };
+        for (name, why) in &self.others {
+            text.push_str(&format!("; {name} {why}"));
+        }
+        text
+    }
+}
+
+/// Runs exactly the live release's replicas, nothing else, then looks
+/// again: a replica the engine was still stopping counts for nothing.
 async fn converge_live(
     state: &AppState,
     service: &ServiceRow,
     log: &StepLog,
-) -> Result<(), AppError> {
+) -> Result<Returned, AppError> {
     let (_, docker) = docker_for(state, service)?;
     let rollout = Rollout {
         docker: &docker,
@@ -75,6 +128,7 @@ async fn converge_live(
         service,
         log,
     };
+    let unavailable = |e: bollard::errors::Error| AppError::Unavailable(e.to_string());
     match service.live_release_id {
         Some(id) => {
             let live = release_by_id(&state.db, id).await?;
@@ -85,21 +139,37 @@ async fn converge_live(
                 log: &log,
                 ..rollout
             };
-            rollout
+            let done = rollout
                 .converge(&live)
                 .await
-                .map_err(|u| AppError::Unavailable(u.reason))
+                .map_err(|u| AppError::Unavailable(u.reason))?;
+            let (serving, others) = census(&docker, service, &live)
+                .await
+                .map_err(unavailable)?;
+            Ok(Returned {
+                live: true,
+                started: done.started,
+                removed: done.removed,
+                serving,
+                wanted: service.replicas as usize,
+                others,
+            })
         }
         None => {
-            let orphans = engine::replicas(&docker, service)
-                .await
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            for r in orphans {
+            let orphans = engine::replicas(&docker, service).await.map_err(unavailable)?;
+            for r in &orphans {
                 log.info(format!("removing {} (no release was ever live)", r.name))
                     .await;
                 let _ = engine::remove_replica(&docker, &r.id, 0).await;
             }
-            Ok(())
+            Ok(Returned {
+                live: false,
+                started: 0,
+                removed: orphans.len(),
+                serving: 0,
+                wanted: 0,
+                others: vec![],
+            })
         }
     }
 }

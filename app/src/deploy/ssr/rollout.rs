@@ -2,7 +2,7 @@
 //! release (used to roll back and by the reconciler).
 
 use super::engine::{self, Replica, ReplicaSpec};
-use super::health::{wait_healthy, Unhealthy};
+use super::health::{healthy_now, wait_healthy, Unhealthy};
 use super::model::{ReleaseRow, ServiceRow};
 use super::steps::StepLog;
 use crate::secrets::SecretBox;
@@ -14,6 +14,13 @@ pub struct Rollout<'a> {
     pub secrets: &'a SecretBox,
     pub service: &'a ServiceRow,
     pub log: &'a StepLog,
+}
+
+/// What a convergence did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Converged {
+    pub started: usize,
+    pub removed: usize,
 }
 
 /// How a rollout ended.
@@ -124,11 +131,22 @@ impl Rollout<'_> {
                 }),
                 Err(e) => Err(e),
             };
-        if let Err(e) = healthy {
+        let serving = match healthy {
+            Ok(()) => engine::join_alias(self.docker, &id, net, &self.service.name)
+                .await
+                .map_err(|e| engine_failure(&format!("giving {who} the service's name"), e)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = serving {
             self.discard(&id, who).await;
             return Err(e);
         }
-        self.log.info(format!("{who} is healthy")).await;
+        self.log
+            .info(format!(
+                "{who} is healthy and now serves as `{}`",
+                self.service.name
+            ))
+            .await;
         Ok(id)
     }
 
@@ -148,17 +166,60 @@ impl Rollout<'_> {
         }
     }
 
+    /// Takes an old replica out of service the way a load balancer does:
+    /// out of the service's name first, then the drain period (requests it
+    /// accepted finish), then SIGTERM.
     async fn retire(&self, replica: &Replica) {
-        self.log
-            .info(format!("stopping old replica {}", replica.name))
-            .await;
-        if let Err(e) =
-            engine::remove_replica(self.docker, &replica.id, self.service.stop_timeout_s).await
-        {
+        let name = &replica.name;
+        if replica.running {
+            self.leave(replica).await;
+            self.log.info(format!("stopping old replica {name}")).await;
+            let timeout = self.service.stop_timeout_s;
+            match engine::stop_replica(self.docker, &replica.id, timeout).await {
+                Ok(stopped) if stopped.ignored_sigterm => {
+                    self.log
+                        .warn(format!(
+                            "old replica {name} stopped after the {timeout} s timeout: \
+                             the process ignored SIGTERM"
+                        ))
+                        .await
+                }
+                Ok(_) => {}
+                Err(e) => self.log.warn(format!("old replica {name}: {e}")).await,
+            }
+        } else {
             self.log
-                .warn(format!("old replica {} not removed: {e}", replica.name))
+                .info(format!("removing stopped replica {name}"))
                 .await;
         }
+        if let Err(e) = engine::remove_replica(self.docker, &replica.id, 0).await {
+            self.log
+                .warn(format!("old replica {name} not removed: {e}"))
+                .await;
+        }
+    }
+
+    /// Takes a replica out of the service's name and waits the drain period
+    /// (only when it was serving: otherwise nobody is sent to it).
+    async fn leave(&self, replica: &Replica) {
+        let (d, net, alias) = (self.docker, &self.service.network, &self.service.name);
+        let serving = matches!(engine::look(d, &replica.id, net).await, Ok(l) if l.serves(alias));
+        if !serving {
+            return;
+        }
+        if let Err(e) = engine::leave_alias(d, &replica.id, net).await {
+            self.log
+                .warn(format!("old replica {} kept `{alias}`: {e}", replica.name))
+                .await;
+        }
+        let drain = self.service.drain_s;
+        self.log
+            .info(format!(
+                "old replica {} no longer serves as `{alias}`; draining for {drain} s",
+                replica.name
+            ))
+            .await;
+        tokio::time::sleep(std::time::Duration::from_secs(drain as u64)).await;
     }
 
     /// After a failure: bring the previous release back to full strength
@@ -198,7 +259,7 @@ impl Rollout<'_> {
             ))
             .await;
         match self.converge(previous).await {
-            Ok(()) => Ending::RolledBack(failure),
+            Ok(_) => Ending::RolledBack(failure),
             Err(e) => {
                 self.log
                     .error(format!("rollback incomplete: {}", e.reason))
@@ -212,29 +273,41 @@ impl Rollout<'_> {
     }
 
     /// Makes `release` run with the service's desired replica count, health
-    /// gated, then removes every container of any other release.
-    pub async fn converge(&self, release: &ReleaseRow) -> Result<(), Unhealthy> {
+    /// gated, then removes every container of any other release. Only a
+    /// running, healthy replica that serves under the service's name
+    /// counts: a container being stopped is still `running` for a while,
+    /// and counting it would leave the service short once it exits.
+    pub async fn converge(&self, release: &ReleaseRow) -> Result<Converged, Unhealthy> {
         let all = engine::replicas(self.docker, self.service)
             .await
             .map_err(|e| engine_failure("listing replicas", e))?;
         let (mine, others): (Vec<Replica>, Vec<Replica>) =
             all.into_iter().partition(|r| r.release_id == release.id);
-        let (running, stopped): (Vec<Replica>, Vec<Replica>) =
-            mine.into_iter().partition(|r| r.running);
-        for r in &stopped {
-            self.retire(r).await;
+        let mut serving = Vec::new();
+        let mut done = Converged::default();
+        for r in mine {
+            match why_not_a_replica(self.docker, self.service, &r, release).await {
+                None => serving.push(r),
+                Some(why) => {
+                    self.log.info(format!("{} {why}", r.name)).await;
+                    self.retire(&r).await;
+                    done.removed += 1;
+                }
+            }
         }
         let wanted = self.service.replicas as usize;
-        let mut slot = running.iter().map(|r| r.slot).max().unwrap_or(0);
-        for n in running.len()..wanted {
+        let mut slot = serving.iter().map(|r| r.slot).max().unwrap_or(0);
+        for n in serving.len()..wanted {
             slot += 1;
             let who = format!("replica {}/{wanted} of release #{}", n + 1, release.number);
             self.start_healthy(release, slot, &who).await?;
+            done.started += 1;
         }
-        for r in running.iter().skip(wanted).chain(others.iter()) {
+        for r in serving.iter().skip(wanted).chain(others.iter()) {
             self.retire(r).await;
+            done.removed += 1;
         }
-        Ok(())
+        Ok(done)
     }
 
     /// Runs `release` with the service's (new) replica count; if a new
@@ -247,7 +320,7 @@ impl Rollout<'_> {
                 release.number, release.tag
             ))
             .await;
-        let Err(failure) = self.converge(release).await else {
+        let Err(failure) = self.converge(release).await.map(|_| ()) else {
             return Ending::Succeeded;
         };
         self.log
@@ -265,7 +338,7 @@ impl Rollout<'_> {
             ..*self
         };
         match undo.converge(release).await {
-            Ok(()) => Ending::RolledBack(failure),
+            Ok(_) => Ending::RolledBack(failure),
             Err(e) => Ending::Failed(Unhealthy {
                 reason: format!(
                     "{}; then returning to {from} failed: {}",
@@ -275,4 +348,58 @@ impl Rollout<'_> {
             }),
         }
     }
+}
+
+/// `None` for a replica that serves `release` now; otherwise why not.
+pub async fn why_not_a_replica(
+    d: &Docker,
+    service: &ServiceRow,
+    r: &Replica,
+    release: &ReleaseRow,
+) -> Option<String> {
+    if r.release_id != release.id {
+        return Some(format!("belongs to another release (id {})", r.release_id));
+    }
+    if !r.running {
+        return Some("is not running".into());
+    }
+    let (net, alias) = (&service.network, &service.name);
+    let seen = match engine::look(d, &r.id, net).await {
+        Ok(seen) => seen,
+        Err(e) => return Some(format!("cannot be inspected: {e}")),
+    };
+    if seen.exited.is_some() {
+        return Some("is exiting or restarting".into());
+    }
+    let started = seen.started_at.as_deref().unwrap_or_default();
+    if let Ok(true) = engine::being_stopped(d, &r.id, started).await {
+        return Some("is being stopped (it was sent a stop signal)".into());
+    }
+    if !seen.serves(alias) {
+        return Some(format!(
+            "does not serve as `{alias}` (it was being stopped, or never passed its health check)"
+        ));
+    }
+    if !healthy_now(&seen, &release.config.0).await {
+        return Some("fails its health check".into());
+    }
+    None
+}
+
+/// The service's containers judged against `release`: how many serve it,
+/// and why each other one does not.
+pub async fn census(
+    d: &Docker,
+    service: &ServiceRow,
+    release: &ReleaseRow,
+) -> Result<(usize, Vec<(String, String)>), bollard::errors::Error> {
+    let mut serving = 0;
+    let mut others = Vec::new();
+    for r in engine::replicas(d, service).await? {
+        match why_not_a_replica(d, service, &r, release).await {
+            None => serving += 1,
+            Some(why) => others.push((r.name, why)),
+        }
+    }
+    Ok((serving, others))
 }

@@ -30,13 +30,14 @@ pub async fn save(
         "UPDATE service SET image = $4, port = $5, health_kind = $6,
            health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
            health_start_period_s = $11, stop_timeout_s = $13, backup_target_id = $14,
-           memory_mb = $15, cpu_millis = $16, pids_limit = $17, updated_at = now()
+           memory_mb = $15, cpu_millis = $16, pids_limit = $17, drain_s = $18, repair = $19,
+           updated_at = now()
          WHERE id = $1 AND environment_id = $2 AND name = $3 AND $12::integer IS NOT NULL RETURNING id"
     } else {
         "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
            health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas,
-           stop_timeout_s, backup_target_id, memory_mb, cpu_millis, pids_limit)
-         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+           stop_timeout_s, backup_target_id, memory_mb, cpu_millis, pids_limit, drain_s, repair)
+         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
          WHERE $1::bigint IS NULL RETURNING id"
     })
     .bind(id)
@@ -56,6 +57,8 @@ pub async fn save(
     .bind(v.limits.memory_mb)
     .bind(v.limits.cpu_millis)
     .bind(v.limits.pids)
+    .bind(v.drain_s)
+    .bind(v.repair)
     .fetch_optional(&mut *tx)
     .await
     .map_err(|e| match &e {
@@ -79,7 +82,7 @@ pub async fn save(
         Outcome::Success,
     )
     .details(json!({
-        "image": v.image, "replicas": replicas, "health": v.health_kind,
+        "image": v.image, "replicas": replicas, "health": v.health_kind, "drain_s": v.drain_s, "repair": v.repair,
         "pre_deploy_backup": v.backup_target, "limits": v.limits,
         "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
     }))

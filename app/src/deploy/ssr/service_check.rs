@@ -22,6 +22,10 @@ pub struct ServiceForm {
     pub health_start_period_s: String,
     pub replicas: String,
     pub stop_timeout_s: String,
+    /// Seconds of drain; empty for the default.
+    pub drain_s: String,
+    /// A checkbox: `on` turns automatic repair off; empty leaves it on.
+    pub repair_off: String,
     pub env: String,
     pub secrets: String,
     /// The backup target to back up before each deploy; empty for none.
@@ -47,7 +51,13 @@ pub struct Valid {
     pub secrets: BTreeMap<String, Option<String>>,
     pub backup_target: Option<String>,
     pub limits: Limits,
+    pub drain_s: i32,
+    pub repair: bool,
 }
+
+/// Drain when the form leaves it empty: long enough for requests already
+/// accepted to finish, short enough not to slow rollouts.
+pub const DEFAULT_DRAIN_S: i32 = 3;
 
 pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Validation {
@@ -255,6 +265,20 @@ impl ServiceForm {
             number("stop_timeout_s", &self.stop_timeout_s, 0..=600)?,
         ];
         let limits = limits(self)?;
+        let drain_s = match self.drain_s.trim() {
+            "" => DEFAULT_DRAIN_S,
+            text => number("drain_s", text, 0..=300)?,
+        };
+        let repair = match self.repair_off.trim() {
+            "" | "off" | "false" => true,
+            "on" | "true" => false,
+            _ => {
+                return Err(invalid(
+                    "repair_off",
+                    "tick the box (`on`) to turn repair off, or leave it empty",
+                ))
+            }
+        };
         let env = pairs("env", &self.env)?;
         let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
             .into_iter()
@@ -277,6 +301,8 @@ impl ServiceForm {
             secrets,
             backup_target: Some(self.backup_target.trim().to_string()).filter(|t| !t.is_empty()),
             limits,
+            drain_s,
+            repair,
         })
     }
 }

@@ -1,0 +1,194 @@
+//! Traffic during rollouts, seen the way clients see it: a client container
+//! on the environment network asks the service by its DNS name every 100 ms
+//! with a 1 s timeout. A healthy rollout drops no request, and a release
+//! that fails its health check never answers one.
+
+use crate::deploy_kit::*;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
+use bollard::Docker;
+use futures_util::StreamExt;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// A busybox client requesting `http://<host>:8080/` in a loop, printing
+/// `ok <page>` or `fail` per request.
+struct Probe {
+    docker: Docker,
+    name: String,
+    began: Instant,
+}
+
+/// What a probe saw: requests, failures, and how often each page answered.
+#[derive(Debug)]
+pub struct Tally {
+    pub requests: usize,
+    pub failures: usize,
+    pub pages: BTreeMap<String, usize>,
+    pub seconds: f64,
+}
+
+impl Probe {
+    async fn start(stage: &Stage, host: &str) -> Probe {
+        let network: String =
+            sqlx::query_scalar("SELECT network FROM environment WHERE name = 'production'")
+                .fetch_one(&stage.pool)
+                .await
+                .unwrap();
+        let name = format!("probe-{}", uuid_like());
+        let script = format!(
+            "while true; do \
+               if r=$(busybox timeout 1 busybox wget -q -O - http://{host}:8080/ 2>/dev/null); \
+               then echo \"ok $r\"; else echo fail; fi; busybox sleep 0.1; done"
+        );
+        let body = ContainerCreateBody {
+            image: Some(stage.images[0].clone()),
+            entrypoint: Some(vec!["/bin/busybox".into()]),
+            cmd: Some(vec!["sh".into(), "-c".into(), script]),
+            host_config: Some(HostConfig {
+                network_mode: Some(network),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default().name(&name).build();
+        let docker = stage.docker.clone();
+        docker.create_container(Some(options), body).await.unwrap();
+        docker.start_container(&name, None).await.unwrap();
+        let probe = Probe {
+            docker,
+            name,
+            began: Instant::now(),
+        };
+        // Start counting once the client answers at all.
+        let end = Instant::now() + Duration::from_secs(20);
+        while probe.lines().await.iter().all(|l| !l.starts_with("ok")) {
+            assert!(Instant::now() < end, "the probe never got an answer");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        probe
+    }
+
+    async fn lines(&self) -> Vec<String> {
+        let options = LogsOptionsBuilder::default().stdout(true).build();
+        let mut out = String::new();
+        let mut logs = self.docker.logs(&self.name, Some(options));
+        while let Some(Ok(chunk)) = logs.next().await {
+            out.push_str(&chunk.to_string());
+        }
+        out.lines().map(|l| l.trim().to_string()).collect()
+    }
+
+    async fn stop(self) -> Tally {
+        let lines = self.lines().await;
+        let seconds = self.began.elapsed().as_secs_f64();
+        testkit::remove_containers("name", &self.name);
+        let mut pages = BTreeMap::new();
+        let mut failures = 0;
+        for line in &lines {
+            match line.strip_prefix("ok ") {
+                Some(page) => *pages.entry(page.to_string()).or_insert(0) += 1,
+                None => failures += 1,
+            }
+        }
+        Tally {
+            requests: lines.len(),
+            failures,
+            pages,
+            seconds,
+        }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        testkit::remove_containers("name", &self.name);
+    }
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}-{}", nanos, std::process::id())
+}
+
+/// Runs a deployment of `tag` while a probe asks the service by name.
+async fn probed_deploy(stage: &mut Stage, tag: &str) -> (i64, Ended, Tally) {
+    let probe = Probe::start(stage, "drain").await;
+    let (d, ended) = stage.deploy_and_wait(tag).await;
+    // A moment after the end: the last retirement is over by then.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    (d.deployment, ended, probe.stop().await)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn rollouts_drop_no_request_and_a_failing_release_answers_none(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "drain", 2, "&drain_s=1").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+
+    let (v2, ended, seen) = probed_deploy(&mut stage, "v2").await;
+    println!(
+        "PROBE healthy v1→v2 rollout, 2 replicas: {} requests, {} failed, {:.1} s, pages {:?}",
+        seen.requests, seen.failures, seen.seconds, seen.pages
+    );
+    let steps = stage.steps(v2).await;
+    assert_eq!(ended.0, "succeeded", "{steps}");
+    assert!(seen.requests >= 20, "{seen:?}");
+    assert_eq!(seen.failures, 0, "{seen:?}\n{steps}");
+    assert!(seen.pages.contains_key("hello from v2"), "{seen:?}");
+    assert!(
+        steps.contains("no longer serves as `drain`; draining for 1 s"),
+        "{steps}"
+    );
+
+    let (v3, ended, seen) = probed_deploy(&mut stage, "v3").await;
+    println!(
+        "PROBE failing v3 rollout, 2 replicas: {} requests, {} failed, {:.1} s, pages {:?}",
+        seen.requests, seen.failures, seen.seconds, seen.pages
+    );
+    let steps = stage.steps(v3).await;
+    assert_eq!(ended.0, "rolled_back", "{steps}");
+    assert!(seen.requests >= 20, "{seen:?}");
+    assert!(!seen.pages.contains_key("hello from v3"), "{seen:?}");
+    assert_eq!(seen.failures, 0, "{seen:?}\n{steps}");
+    assert_eq!(stage.pages().await, vec!["hello from v2"; 2]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_replica_ignoring_sigterm_is_named_on_the_step(pool: PgPool) {
+    // busybox httpd as PID 1 has no SIGTERM handler, so only SIGKILL ends it.
+    let Some(mut stage) = Stage::new(&pool, "sigterm", 1, "&drain_s=0").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+    let (d, ended) = stage.deploy_and_wait("v2").await;
+    let steps = stage.steps(d.deployment).await;
+    assert_eq!(ended.0, "succeeded", "{steps}");
+    assert!(
+        steps.contains("stopped after the 1 s timeout: the process ignored SIGTERM"),
+        "{steps}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_drain_outside_its_range_is_refused_naming_the_field(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "drainform", 1, "").await else {
+        return;
+    };
+    let form = "environment=production&name=other&image=opsdeck-test%2Fdrainform&port=8080\
+        &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
+        &health_retries=2&health_start_period_s=0&replicas=1&stop_timeout_s=1&drain_s=301";
+    let reply = stage.ada.post_form("/api/save_service", form).await;
+    assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("drain_s"), "{}", reply.body);
+    let drain: i32 = sqlx::query_scalar("SELECT drain_s FROM service")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(drain, 3, "the default drain");
+}
