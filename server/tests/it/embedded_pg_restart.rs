@@ -229,9 +229,19 @@ async fn recovers_from_outage(
     (began, old_pid): (Instant, i32),
     reason: &str,
 ) {
-    panel
-        .wait_ready(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(10))
-        .await;
+    // /ready says 503 while the cluster is down; a restart can be quicker
+    // than one poll, so a new postmaster counts as having seen the outage.
+    let noticed = Instant::now();
+    while panel.ready_status().await != Some(StatusCode::SERVICE_UNAVAILABLE)
+        && panel.cluster.postmaster_pid().is_none_or(|p| p == old_pid)
+    {
+        assert!(
+            noticed.elapsed() < Duration::from_secs(10),
+            "neither 503 nor a new postmaster within 10 s; log:\n{}",
+            panel.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     panel
         .wait_ready(StatusCode::OK, Duration::from_secs(30))
         .await;
