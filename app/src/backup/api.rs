@@ -68,7 +68,9 @@ pub async fn test_backup_target(target: String) -> Result<String, AppError> {
         .map_err(AppError::with_status)
 }
 
-/// Sets the target's cron schedule and retention (empty `cron` removes it).
+/// Sets the target's cron schedule and retention (empty `cron` removes it):
+/// GFS counts for scheduled backups, and the days safety and pre-deploy
+/// backups are kept at least.
 #[server(endpoint = "save_backup_schedule")]
 pub async fn save_backup_schedule(
     target: String,
@@ -76,6 +78,7 @@ pub async fn save_backup_schedule(
     #[server(default)] keep_daily: String,
     #[server(default)] keep_weekly: String,
     #[server(default)] keep_monthly: String,
+    #[server(default)] keep_safety_days: String,
 ) -> Result<(), AppError> {
     let actor = require(Permission::Administer).await?;
     let state = app_state()?;
@@ -83,6 +86,7 @@ pub async fn save_backup_schedule(
         keep_daily.as_str(),
         keep_weekly.as_str(),
         keep_monthly.as_str(),
+        keep_safety_days.as_str(),
     ];
     super::ssr::schedule::save(&state, &actor, &target, &cron, keep)
         .await
@@ -141,6 +145,28 @@ pub async fn restore_backup(
     let actor = require(Permission::RestoreBackup).await?;
     let state = app_state()?;
     super::ssr::restore::start(&state, &actor, id, &confirm)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Deletes backup `id`'s file (administrators; audited). The safety
+/// backup that undoes the newest restore is refused.
+#[server(endpoint = "delete_backup")]
+pub async fn delete_backup(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::delete::delete(&state, &actor, id)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Scrub now: hashes every stored file of the target again and marks the
+/// ones that no longer match their sha256 corrupted (audited).
+#[server(endpoint = "scrub_backups")]
+pub async fn scrub_backups(target: String) -> Result<ScrubReport, AppError> {
+    let actor = require(Permission::RunBackup).await?;
+    let state = app_state()?;
+    super::ssr::scrub::scrub_target(&state, &actor, &target)
         .await
         .map_err(AppError::with_status)
 }

@@ -106,12 +106,19 @@ pub struct BackupView {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
-    /// `pg_restore --list` read the archive (and no test restore failed).
+    /// `pg_restore --list` read the archive, no test restore failed and no
+    /// scrub found it corrupted.
     pub verified: bool,
     pub toc_entries: Option<i32>,
     pub verify_error: Option<String>,
     pub test: Option<TestRestoreView>,
+    /// Set when a scrub found the file changed or gone: never restored.
+    pub corrupted_at: Option<DateTime<Utc>>,
+    /// What the scrub found.
+    pub corruption: Option<String>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `system` (retention) or the user who deleted it.
+    pub deleted_by: Option<String>,
     /// The retention rules that keep it ("daily 2026-11-23", …); empty
     /// when the next pass would delete it.
     pub kept_by: Vec<String>,
@@ -144,6 +151,8 @@ pub struct ScheduleView {
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,
+    /// Safety and pre-deploy backups are kept at least this many days.
+    pub keep_safety_days: i32,
     /// The next three runs (UTC).
     pub next_runs: Vec<DateTime<Utc>>,
 }
@@ -155,6 +164,14 @@ pub struct TargetDetail {
     /// Newest first, deleted ones included (as history).
     pub backups: Vec<BackupView>,
     pub restores: Vec<RestoreView>,
+}
+
+/// What a scrub found: how many files it hashed, and the backups it newly
+/// marked corrupted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScrubReport {
+    pub checked: usize,
+    pub corrupted: Vec<i64>,
 }
 
 /// What "back up now" answers at once; the backup runs in the background.

@@ -60,8 +60,11 @@ pub fn duration_text(b: &BackupView) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// `verified`, `not verified` or the test restore's state.
+/// `corrupted`, `verified`, `not verified` or the test restore's state.
 pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
+    if b.corrupted_at.is_some() {
+        return ("corrupted".into(), Some(false));
+    }
     match (&b.test, b.verified, b.state) {
         (_, _, RunState::Running) => ("—".into(), None),
         (Some(t), _, _) if t.state == "running" => ("test restore running".into(), None),
@@ -69,6 +72,15 @@ pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
         (Some(_), true, _) => ("verified + test restored".into(), Some(true)),
         (None, true, _) => ("verified".into(), Some(true)),
         _ => ("not verified".into(), Some(false)),
+    }
+}
+
+/// Who deleted a backup: retention (`system`) or a person.
+pub fn deleted_text(b: &BackupView) -> String {
+    let when = b.deleted_at.map(utc).unwrap_or_default();
+    match b.deleted_by.as_deref() {
+        None | Some("system") => format!("deleted by retention at {when}"),
+        Some(who) => format!("deleted by {who} at {when}"),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod conn;
+pub mod delete;
 pub mod dump;
 pub mod ending;
 pub mod feed;
@@ -13,6 +14,7 @@ pub mod reconcile;
 pub mod restore;
 pub mod run;
 pub mod schedule;
+pub mod scrub;
 pub mod scheduler;
 pub mod store;
 pub mod target;
