@@ -136,15 +136,17 @@ pub async fn test_restore_backup(id: i64) -> Result<(), AppError> {
 }
 
 /// Restores backup `id` over its target; `confirm` must be the target's
-/// name. A safety backup is taken first.
+/// name. A safety backup is taken first. `mode`: `exact` (default: objects
+/// created after the backup are dropped) or `merge` (they are kept).
 #[server(endpoint = "restore_backup")]
 pub async fn restore_backup(
     id: i64,
     #[server(default)] confirm: String,
+    #[server(default)] mode: String,
 ) -> Result<RestoreStarted, AppError> {
     let actor = require(Permission::RestoreBackup).await?;
     let state = app_state()?;
-    super::ssr::restore::start(&state, &actor, id, &confirm)
+    super::ssr::restore::start(&state, &actor, id, &confirm, &mode)
         .await
         .map_err(AppError::with_status)
 }

@@ -145,7 +145,7 @@ fn BackupActions(
 ) -> impl IntoView {
     let b = backup;
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
-    let has_file = b.state != RunState::Failed && b.deleted_at.is_none();
+    let has_file = b.state == RunState::Succeeded && b.deleted_at.is_none();
     // A corrupted file is only good for deleting.
     let usable = has_file && b.corrupted_at.is_none();
     let test_running = b.test.as_ref().is_some_and(|t| t.state == "running");
@@ -244,10 +244,16 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
     });
     view! {
         <p class="mb-3 mt-4 text-xs text-slate-500">
-            {format!("Restore replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
+            {format!("A safety backup of the current state of `{target}` is taken first; the restore runs in one transaction.")}
         </p>
         <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
             <input type="hidden" name="id" value=backup.id.to_string()/>
+            <fieldset class="text-xs" data-test="restore-mode">
+                <label class="block"><input type="radio" name="mode" value="exact" checked/>
+                    " Exact (default): the database becomes exactly as it was; tables, views, functions and types created after this backup are dropped"</label>
+                <label class="block"><input type="radio" name="mode" value="merge"/>
+                    " Merge: only this backup's objects are replaced; objects created after it are kept"</label>
+            </fieldset>
             <label class="text-xs">{format!("Type `{target}` to confirm ")}
                 <input node_ref=confirm name="confirm" required autocomplete="off" class=INPUT data-test="restore-confirm"/>
             </label>
@@ -273,7 +279,7 @@ fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
     view! {
         <li class="border-t border-slate-200 py-2 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
             <Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/>
-            {format!(" restore #{} of backup #{} by {}, {} — ", r.id, r.backup_id, r.actor, utc(r.started_at))}
+            {format!(" {} restore #{} of backup #{} by {}, {} — ", r.mode, r.id, r.backup_id, r.actor, utc(r.started_at))}
             <span data-test="restore-progress">{restore_text(&r)}</span>
             {safety}
             {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}

@@ -29,6 +29,8 @@ pub use target_page::TargetPage;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
+    /// A backup waiting while another backup of its target runs.
+    Queued,
     Running,
     Succeeded,
     Failed,
@@ -37,6 +39,7 @@ pub enum RunState {
 impl RunState {
     pub fn as_str(self) -> &'static str {
         match self {
+            RunState::Queued => "queued",
             RunState::Running => "running",
             RunState::Succeeded => "succeeded",
             RunState::Failed => "failed",
@@ -44,8 +47,13 @@ impl RunState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [RunState::Running, RunState::Succeeded, RunState::Failed]
-            .into_iter()
+        [
+            RunState::Queued,
+            RunState::Running,
+            RunState::Succeeded,
+            RunState::Failed,
+        ]
+        .into_iter()
             .find(|v| v.as_str() == s)
     }
 }
@@ -132,6 +140,8 @@ pub struct RestoreView {
     pub backup_id: i64,
     /// The backup of the state before; restoring it undoes this restore.
     pub safety_backup_id: Option<i64>,
+    /// `exact` (objects created after the backup dropped) or `merge` (kept).
+    pub mode: String,
     pub state: RunState,
     /// `safety_backup`, `checking`, `restoring` or `done`.
     pub phase: String,
@@ -233,7 +243,12 @@ mod tests {
 
     #[test]
     fn run_states_round_trip() {
-        for s in [RunState::Running, RunState::Succeeded, RunState::Failed] {
+        for s in [
+            RunState::Queued,
+            RunState::Running,
+            RunState::Succeeded,
+            RunState::Failed,
+        ] {
             assert_eq!(RunState::parse(s.as_str()), Some(s));
         }
         assert_eq!(RunState::parse("done"), None);

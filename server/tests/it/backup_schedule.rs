@@ -263,7 +263,7 @@ async fn the_first_scheduled_backup_of_a_day_keeps_its_manual_and_safety_backups
         ..
     } = backed_up(&s, "kinds").await;
     let admin = system_admin(&s).await;
-    let started = app::backup::ssr::restore::start(&s, &admin, manual, "shop")
+    let started = app::backup::ssr::restore::start(&s, &admin, manual, "shop", "")
         .await
         .unwrap();
     assert_eq!(restore_done(&pool, started.restore).await, "succeeded");

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod delete;
 pub mod dump;
 pub mod ending;
+pub mod exact;
 pub mod feed;
 pub mod lock;
 pub mod model;

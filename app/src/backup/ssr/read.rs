@@ -219,6 +219,7 @@ struct RestoreRecord {
     target: String,
     backup_id: i64,
     safety_backup_id: Option<i64>,
+    mode: String,
     state: String,
     phase: String,
     bytes_read: i64,
@@ -230,7 +231,7 @@ struct RestoreRecord {
 }
 
 const RESTORES: &str =
-    "SELECT r.id, t.name AS target, r.backup_id, r.safety_backup_id, r.state, r.phase,
+    "SELECT r.id, t.name AS target, r.backup_id, r.safety_backup_id, r.mode, r.state, r.phase,
     r.bytes_read, r.total_bytes, r.error, r.actor, r.started_at, r.finished_at
   FROM backup_restore r JOIN backup_target t ON t.id = r.target_id";
 
@@ -241,6 +242,7 @@ impl From<RestoreRecord> for RestoreView {
             target: r.target,
             backup_id: r.backup_id,
             safety_backup_id: r.safety_backup_id,
+            mode: r.mode,
             state: RunState::parse(&r.state).unwrap_or(RunState::Failed),
             phase: r.phase,
             bytes_read: r.bytes_read,
