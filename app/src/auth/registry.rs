@@ -198,6 +198,16 @@ pub const SERVER_FNS: &[(&str, Access, &str)] = &[
         "id=0&confirm=x",
     ),
     (
+        "/api/delete_backup",
+        Access::Requires(Permission::Administer),
+        "id=0",
+    ),
+    (
+        "/api/scrub_backups",
+        Access::Requires(Permission::RunBackup),
+        "target=nope",
+    ),
+    (
         "/api/read_restore",
         Access::Requires(Permission::Read),
         "id=0",

@@ -100,7 +100,9 @@ pub async fn test_backup_target(target: String) -> Result<String, AppError> {
         .map_err(AppError::with_status)
 }
 
-/// Sets the target's cron schedule and retention (empty `cron` removes it).
+/// Sets the target's cron schedule and retention (empty `cron` removes it):
+/// GFS counts for scheduled backups, and the days safety and pre-deploy
+/// backups are kept at least.
 #[server(endpoint = "save_backup_schedule")]
 pub async fn save_backup_schedule(
     target: String,
@@ -108,6 +110,7 @@ pub async fn save_backup_schedule(
     #[server(default)] keep_daily: String,
     #[server(default)] keep_weekly: String,
     #[server(default)] keep_monthly: String,
+    #[server(default)] keep_safety_days: String,
 ) -> Result<(), AppError> {
     let actor = require(Permission::Administer).await?;
     bounded(&[
@@ -122,6 +125,7 @@ pub async fn save_backup_schedule(
         keep_daily.as_str(),
         keep_weekly.as_str(),
         keep_monthly.as_str(),
+        keep_safety_days.as_str(),
     ];
     super::ssr::schedule::save(&state, &actor, &target, &cron, keep)
         .await
@@ -173,16 +177,40 @@ pub async fn test_restore_backup(id: i64) -> Result<(), AppError> {
 }
 
 /// Restores backup `id` over its target; `confirm` must be the target's
-/// name. A safety backup is taken first.
+/// name. A safety backup is taken first. `mode`: `exact` (default: objects
+/// created after the backup are dropped) or `merge` (they are kept).
 #[server(endpoint = "restore_backup")]
 pub async fn restore_backup(
     id: i64,
     #[server(default)] confirm: String,
+    #[server(default)] mode: String,
 ) -> Result<RestoreStarted, AppError> {
     let actor = require(Permission::RestoreBackup).await?;
     bounded(&[("confirm", &confirm, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::restore::start(&state, &actor, id, &confirm)
+    super::ssr::restore::start(&state, &actor, id, &confirm, &mode)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Deletes backup `id`'s file (administrators; audited). The safety
+/// backup that undoes the newest restore is refused.
+#[server(endpoint = "delete_backup")]
+pub async fn delete_backup(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::Administer).await?;
+    let state = app_state()?;
+    super::ssr::delete::delete(&state, &actor, id)
+        .await
+        .map_err(AppError::with_status)
+}
+
+/// Scrub now: hashes every stored file of the target again and marks the
+/// ones that no longer match their sha256 corrupted (audited).
+#[server(endpoint = "scrub_backups")]
+pub async fn scrub_backups(target: String) -> Result<ScrubReport, AppError> {
+    let actor = require(Permission::RunBackup).await?;
+    let state = app_state()?;
+    super::ssr::scrub::scrub_target(&state, &actor, &target)
         .await
         .map_err(AppError::with_status)
 }

@@ -2,7 +2,7 @@
 //! and row counts), and the restore form with the outcome of each restore
 //! and how to undo it.
 
-use super::api::{read_backup_target, RestoreBackup, TestRestoreBackup};
+use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
 use super::{human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
 use crate::auth::api::{whoami, CurrentUser};
@@ -26,7 +26,14 @@ pub fn BackupPage() -> impl IntoView {
     let tick = live_refresh(target.get_untracked());
     let test = ServerAction::<TestRestoreBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
-    let acted = move || [test.version().get(), restore.version().get()];
+    let delete = ServerAction::<DeleteBackup>::new();
+    let acted = move || {
+        [
+            test.version().get(),
+            restore.version().get(),
+            delete.version().get(),
+        ]
+    };
     // The facts follow every change; the forms only actions taken here (a
     // live redraw would wipe a half-typed confirmation).
     let live = Resource::new(
@@ -42,6 +49,7 @@ pub fn BackupPage() -> impl IntoView {
         vec![
             test.value().get(),
             restore.value().get().map(|r| r.map(|_| ())),
+            delete.value().get(),
         ]
     });
     let this_backup = move |d: Result<TargetDetail, AppError>| {
@@ -66,7 +74,7 @@ pub fn BackupPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let user = me.await.ok().flatten();
                 let (b, _) = this_backup(settled.await).ok()?;
-                Some(view! { <BackupActions backup=b user=user actions=(test, restore)/> })
+                Some(view! { <BackupActions backup=b user=user actions=(test, restore) delete=delete/> })
             })}
         </Suspense>
     }
@@ -109,6 +117,7 @@ fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
             <Badge text=verified ok=verified_ok test="backup-verified"/>
         </div>
         {b.error.clone().map(|e| view! { <pre class="mb-4 whitespace-pre-wrap rounded-md border border-red-300 bg-red-50 p-3 text-xs text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-error">{e}</pre> })}
+        {b.corrupted_at.zip(b.corruption.clone()).map(|(at, what)| view! { <p class="mb-4 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-corrupted">{format!("Corrupted (found {}): {what}. It is not restored, tested or downloaded any more; retention keeps an older good backup.", utc(at))}</p> })}
         <BackupFacts backup=b.clone()/>
         <section class=CARD data-test="test-restore">
             <h2 class="mb-1 font-medium">"Test restore"</h2>
@@ -132,24 +141,33 @@ fn BackupActions(
     backup: BackupView,
     user: Option<CurrentUser>,
     actions: (ServerAction<TestRestoreBackup>, ServerAction<RestoreBackup>),
+    delete: ServerAction<DeleteBackup>,
 ) -> impl IntoView {
     let b = backup;
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
-    let has_file = b.state != RunState::Failed && b.deleted_at.is_none();
+    let has_file = b.state == RunState::Succeeded && b.deleted_at.is_none();
+    // A corrupted file is only good for deleting.
+    let usable = has_file && b.corrupted_at.is_none();
     let test_running = b.test.as_ref().is_some_and(|t| t.state == "running");
     view! {
         <section class=CARD data-test="backup-actions">
             <h2 class="mb-3 font-medium">"Actions"</h2>
             <div class="flex flex-wrap items-end gap-4">
-                {(can(Permission::Administer) && has_file).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
-                {(can(Permission::RunBackup) && has_file && !test_running).then(|| view! {
+                {(can(Permission::Administer) && usable).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
+                {(can(Permission::RunBackup) && usable && !test_running).then(|| view! {
                     <ActionForm action=actions.0>
                         <input type="hidden" name="id" value=b.id.to_string()/>
                         <button type="submit" class=BUTTON data-test="run-test-restore">"Test restore"</button>
                     </ActionForm>
                 })}
+                {(can(Permission::Administer) && has_file).then(|| view! {
+                    <ActionForm action=delete>
+                        <input type="hidden" name="id" value=b.id.to_string()/>
+                        <button type="submit" class=BUTTON data-test="delete-backup">"Delete this backup"</button>
+                    </ActionForm>
+                })}
             </div>
-            {(can(Permission::RestoreBackup) && has_file).then(|| view! { <RestoreForm backup=b.clone() action=actions.1/> })}
+            {(can(Permission::RestoreBackup) && usable).then(|| view! { <RestoreForm backup=b.clone() action=actions.1/> })}
         </section>
     }
 }
@@ -162,7 +180,7 @@ fn BackupFacts(backup: BackupView) -> impl IntoView {
         None => b.kind.clone(),
     };
     let kept = match (b.deleted_at, b.next_pass_deletes) {
-        (Some(at), _) => format!("deleted by retention at {}", utc(at)),
+        (Some(_), _) => deleted_text(&b),
         (None, true) => "nothing: the next retention pass deletes it".into(),
         _ => b.kept_by.join(", "),
     };
@@ -226,10 +244,16 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
     });
     view! {
         <p class="mb-3 mt-4 text-xs text-slate-500">
-            {format!("Restore replaces the objects of `{target}` with those of this backup (pg_restore --clean --if-exists, in one transaction). A safety backup of the current state is taken first; tables created after this backup are kept.")}
+            {format!("A safety backup of the current state of `{target}` is taken first; the restore runs in one transaction.")}
         </p>
         <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
             <input type="hidden" name="id" value=backup.id.to_string()/>
+            <fieldset class="text-xs" data-test="restore-mode">
+                <label class="block"><input type="radio" name="mode" value="exact" checked/>
+                    " Exact (default): the database becomes exactly as it was; tables, views, functions and types created after this backup are dropped"</label>
+                <label class="block"><input type="radio" name="mode" value="merge"/>
+                    " Merge: only this backup's objects are replaced; objects created after it are kept"</label>
+            </fieldset>
             <label class="text-xs">{format!("Type `{target}` to confirm ")}
                 <input node_ref=confirm name="confirm" required autocomplete="off" class=INPUT data-test="restore-confirm"/>
             </label>
@@ -255,7 +279,7 @@ fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
     view! {
         <li class="border-t border-slate-200 py-2 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
             <Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/>
-            {format!(" restore #{} of backup #{} by {}, {} — ", r.id, r.backup_id, r.actor, utc(r.started_at))}
+            {format!(" {} restore #{} of backup #{} by {}, {} — ", r.mode, r.id, r.backup_id, r.actor, utc(r.started_at))}
             <span data-test="restore-progress">{restore_text(&r)}</span>
             {safety}
             {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}

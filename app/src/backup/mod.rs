@@ -29,6 +29,8 @@ pub use target_page::TargetPage;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
+    /// A backup waiting while another backup of its target runs.
+    Queued,
     Running,
     Succeeded,
     Failed,
@@ -37,6 +39,7 @@ pub enum RunState {
 impl RunState {
     pub fn as_str(self) -> &'static str {
         match self {
+            RunState::Queued => "queued",
             RunState::Running => "running",
             RunState::Succeeded => "succeeded",
             RunState::Failed => "failed",
@@ -44,8 +47,13 @@ impl RunState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [RunState::Running, RunState::Succeeded, RunState::Failed]
-            .into_iter()
+        [
+            RunState::Queued,
+            RunState::Running,
+            RunState::Succeeded,
+            RunState::Failed,
+        ]
+        .into_iter()
             .find(|v| v.as_str() == s)
     }
 }
@@ -106,12 +114,19 @@ pub struct BackupView {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
-    /// `pg_restore --list` read the archive (and no test restore failed).
+    /// `pg_restore --list` read the archive, no test restore failed and no
+    /// scrub found it corrupted.
     pub verified: bool,
     pub toc_entries: Option<i32>,
     pub verify_error: Option<String>,
     pub test: Option<TestRestoreView>,
+    /// Set when a scrub found the file changed or gone: never restored.
+    pub corrupted_at: Option<DateTime<Utc>>,
+    /// What the scrub found.
+    pub corruption: Option<String>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `system` (retention) or the user who deleted it.
+    pub deleted_by: Option<String>,
     /// The retention rules that keep it ("daily 2026-11-23", …); empty
     /// when the next pass would delete it.
     pub kept_by: Vec<String>,
@@ -125,6 +140,8 @@ pub struct RestoreView {
     pub backup_id: i64,
     /// The backup of the state before; restoring it undoes this restore.
     pub safety_backup_id: Option<i64>,
+    /// `exact` (objects created after the backup dropped) or `merge` (kept).
+    pub mode: String,
     pub state: RunState,
     /// `safety_backup`, `checking`, `restoring` or `done`.
     pub phase: String,
@@ -144,6 +161,8 @@ pub struct ScheduleView {
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,
+    /// Safety and pre-deploy backups are kept at least this many days.
+    pub keep_safety_days: i32,
     /// The next three runs (UTC).
     pub next_runs: Vec<DateTime<Utc>>,
 }
@@ -155,6 +174,14 @@ pub struct TargetDetail {
     /// Newest first, deleted ones included (as history).
     pub backups: Vec<BackupView>,
     pub restores: Vec<RestoreView>,
+}
+
+/// What a scrub found: how many files it hashed, and the backups it newly
+/// marked corrupted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScrubReport {
+    pub checked: usize,
+    pub corrupted: Vec<i64>,
 }
 
 /// What "back up now" answers at once; the backup runs in the background.
@@ -216,7 +243,12 @@ mod tests {
 
     #[test]
     fn run_states_round_trip() {
-        for s in [RunState::Running, RunState::Succeeded, RunState::Failed] {
+        for s in [
+            RunState::Queued,
+            RunState::Running,
+            RunState::Succeeded,
+            RunState::Failed,
+        ] {
             assert_eq!(RunState::parse(s.as_str()), Some(s));
         }
         assert_eq!(RunState::parse("done"), None);

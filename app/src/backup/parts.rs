@@ -33,7 +33,7 @@ pub fn Badge(#[prop(into)] text: String, ok: Option<bool>, test: &'static str) -
 /// `running`, `succeeded`, `failed` with their colors.
 pub fn state_ok(s: RunState) -> Option<bool> {
     match s {
-        RunState::Running => None,
+        RunState::Queued | RunState::Running => None,
         RunState::Succeeded => Some(true),
         RunState::Failed => Some(false),
     }
@@ -43,6 +43,7 @@ pub fn state_ok(s: RunState) -> Option<bool> {
 pub fn size_text(b: &BackupView) -> String {
     match (b.state, b.size_bytes) {
         (_, Some(s)) => human_size(s),
+        (RunState::Queued, None) => "waiting for the backup before it…".into(),
         (RunState::Running, None) => format!("{} so far…", human_size(b.bytes_written)),
         _ => "—".into(),
     }
@@ -60,10 +61,13 @@ pub fn duration_text(b: &BackupView) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// `verified`, `not verified` or the test restore's state.
+/// `corrupted`, `verified`, `not verified` or the test restore's state.
 pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
+    if b.corrupted_at.is_some() {
+        return ("corrupted".into(), Some(false));
+    }
     match (&b.test, b.verified, b.state) {
-        (_, _, RunState::Running) => ("—".into(), None),
+        (_, _, RunState::Queued | RunState::Running) => ("—".into(), None),
         (Some(t), _, _) if t.state == "running" => ("test restore running".into(), None),
         (Some(t), _, _) if t.state == "failed" => ("test restore failed".into(), Some(false)),
         (Some(_), true, _) => ("verified + test restored".into(), Some(true)),
@@ -72,11 +76,20 @@ pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
     }
 }
 
+/// Who deleted a backup: retention (`system`) or a person.
+pub fn deleted_text(b: &BackupView) -> String {
+    let when = b.deleted_at.map(utc).unwrap_or_default();
+    match b.deleted_by.as_deref() {
+        None | Some("system") => format!("deleted by retention at {when}"),
+        Some(who) => format!("deleted by {who} at {when}"),
+    }
+}
+
 /// A restore's progress or outcome in words.
 pub fn restore_text(r: &RestoreView) -> String {
     match (r.state, r.phase.as_str()) {
         (RunState::Running, "safety_backup") => "taking the safety backup…".into(),
-        (RunState::Running, _) => {
+        (RunState::Queued | RunState::Running, _) => {
             let pct = (r.bytes_read * 100).checked_div(r.total_bytes).unwrap_or(0);
             format!(
                 "restoring… {pct}% ({} of {})",

@@ -25,7 +25,7 @@ pub fn ScheduleSummary(detail: TargetDetail) -> impl IntoView {
             <p class="mt-2 text-xs text-slate-500">"Next runs:"</p>
             <RunTimes times=s.next_runs.clone()/>
             <p class="mt-2 text-sm" data-test="schedule-policy">
-                {format!("Keeps the newest backup of each of the last {} days, {} weeks and {} months, and always the newest verified one.", s.keep_daily, s.keep_weekly, s.keep_monthly)}
+                {format!("Scheduled backups: keeps the newest of each of the last {} days, {} weeks and {} months. Manual backups: kept until deleted. Safety and pre-deploy backups: kept at least {} days, and the one that undoes the newest restore always. The newest verified backup is always kept.", s.keep_daily, s.keep_weekly, s.keep_monthly, s.keep_safety_days)}
             </p>
             <p class="mt-1 text-sm" data-test="retention-preview">
                 {if doomed.is_empty() { "Preview: the next retention pass deletes nothing.".to_string() }
@@ -51,13 +51,20 @@ pub fn ScheduleEditor(
     save: ServerAction<SaveBackupSchedule>,
 ) -> impl IntoView {
     let defaults = Policy::default();
-    let (cron, daily, weekly, monthly) = match &current {
-        Some(s) => (s.cron.clone(), s.keep_daily, s.keep_weekly, s.keep_monthly),
+    let (cron, daily, weekly, monthly, safety) = match &current {
+        Some(s) => (
+            s.cron.clone(),
+            s.keep_daily,
+            s.keep_weekly,
+            s.keep_monthly,
+            s.keep_safety_days,
+        ),
         None => (
             String::new(),
             defaults.daily as i32,
             defaults.weekly as i32,
             defaults.monthly as i32,
+            defaults.safety_days as i32,
         ),
     };
     view! {
@@ -71,6 +78,7 @@ pub fn ScheduleEditor(
             <label class="text-xs">"Daily " <input name="keep_daily" type="number" min="0" max="1000" value=daily.to_string() class=format!("{INPUT} w-20")/></label>
             <label class="text-xs">"Weekly " <input name="keep_weekly" type="number" min="0" max="1000" value=weekly.to_string() class=format!("{INPUT} w-20")/></label>
             <label class="text-xs">"Monthly " <input name="keep_monthly" type="number" min="0" max="1000" value=monthly.to_string() class=format!("{INPUT} w-20")/></label>
+            <label class="text-xs">"Safety/pre-deploy days " <input name="keep_safety_days" type="number" min="0" max="3650" value=safety.to_string() class=format!("{INPUT} w-20")/></label>
             <button type="submit" class=BUTTON data-test="schedule-save">"Save schedule"</button>
         </ActionForm>
         <p class="mt-2 text-xs text-slate-500">"Five fields: minute hour day-of-month month day-of-week, e.g. `30 2 * * *` daily at 02:30 UTC. Empty removes the schedule."</p>

@@ -82,6 +82,10 @@ fn follow(
 
 /// `GET /backup-files/{id}`: the dump file, streamed (administrators only,
 /// audited). `x-backup-sha256` carries the checksum recorded at backup time.
+/// The file is hashed as it is sent: when it does not match, the body ends
+/// with an error instead of its last piece (the client sees a broken
+/// transfer, never a clean 200 with a wrong file) and the backup is marked
+/// corrupted. Hashing while streaming costs no second read of the file.
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
@@ -131,7 +135,14 @@ async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Respo
     record_alone(&state.db, r)
         .await
         .map_err(AppError::internal)?;
-    let body = Body::from_stream(chunks(file));
+    let check = Check {
+        state: state.clone(),
+        actor: actor.audit_name(),
+        id,
+        target: backup.target.clone(),
+        expected: backup.sha256.clone().unwrap_or_default(),
+    };
+    let body = Body::from_stream(chunks(file, check));
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -153,18 +164,63 @@ async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Respo
         .into_response())
 }
 
-/// The file in 256 KiB pieces, read as the client takes them.
-fn chunks(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    stream::unfold(Some(file), |file| async move {
-        let mut file = file?;
-        let mut buf = vec![0u8; 256 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(Bytes::from(buf)), Some(file)))
+/// What a download checks its file against at the end.
+struct Check {
+    state: AppState,
+    actor: String,
+    id: i64,
+    target: String,
+    expected: String,
+}
+
+impl Check {
+    /// The error that ends a body whose content is not the recorded one.
+    async fn mismatch(self, found: String) -> std::io::Error {
+        let what = format!(
+            "the file has sha256 {found}, but {} was recorded when it was taken",
+            self.expected
+        );
+        let meta = crate::auth::guard::RequestMeta::default();
+        let who = super::ssr::scrub::Scrubber {
+            actor: &self.actor,
+            meta: &meta,
+        };
+        let _ = super::ssr::scrub::mark_corrupted(&self.state, &who, self.id, &self.target, &what)
+            .await;
+        std::io::Error::other(format!("backup #{} is corrupted: {what}", self.id))
+    }
+}
+
+/// The file in 256 KiB pieces, read as the client takes them and hashed;
+/// each piece is sent only once the next read succeeded, so the last one
+/// is held back until the whole file's hash is known.
+fn chunks(
+    file: tokio::fs::File,
+    check: Check,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    use sha2::{Digest, Sha256};
+    let start = Some((file, Sha256::new(), None::<Bytes>, check));
+    stream::unfold(start, |reading| async move {
+        let (mut file, mut hasher, mut held, check) = reading?;
+        loop {
+            let mut buf = vec![0u8; 256 * 1024];
+            match file.read(&mut buf).await {
+                Ok(0) => {
+                    let found = hex::encode(hasher.finalize());
+                    if found != check.expected {
+                        return Some((Err(check.mismatch(found).await), None));
+                    }
+                    return held.map(|last| (Ok(last), None));
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    hasher.update(&buf);
+                    if let Some(previous) = held.replace(Bytes::from(buf)) {
+                        return Some((Ok(previous), Some((file, hasher, held, check))));
+                    }
+                }
+                Err(e) => return Some((Err(e), None)),
             }
-            Err(e) => Some((Err(e), None)),
         }
     })
 }

@@ -3,7 +3,8 @@
 //! for administrators the schedule editor and the connection settings.
 
 use super::api::{
-    read_backup_target, RunBackup, SaveBackupSchedule, TestBackupTarget, UpdateBackupTarget,
+    read_backup_target, RunBackup, SaveBackupSchedule, ScrubBackups, TestBackupTarget,
+    UpdateBackupTarget,
 };
 use super::parts::*;
 use super::schedule_form::{ScheduleEditor, ScheduleSummary};
@@ -24,8 +25,15 @@ pub fn TargetPage() -> impl IntoView {
     let update = ServerAction::<UpdateBackupTarget>::new();
     let schedule = ServerAction::<SaveBackupSchedule>::new();
     let probe = ServerAction::<TestBackupTarget>::new();
+    let scrub = ServerAction::<ScrubBackups>::new();
     let saved = move || [update.version().get(), schedule.version().get()];
-    let acted = move || [run.version().get(), probe.version().get()];
+    let acted = move || {
+        [
+            run.version().get(),
+            probe.version().get(),
+            scrub.version().get(),
+        ]
+    };
     // Facts and tables follow every change, progress included…
     let live = Resource::new(
         move || (target.get(), tick.get(), acted(), saved()),
@@ -50,7 +58,7 @@ pub fn TargetPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 let user = me.await.ok().flatten();
-                view! { <TargetHeader name=target.get() user=user actions=(run, probe)/> }
+                view! { <TargetHeader name=target.get() user=user actions=(run, probe) scrub=scrub/> }
             })}
         </Suspense>
         <ActionErrors results=errors/>
@@ -78,6 +86,7 @@ fn TargetHeader(
     name: String,
     user: Option<CurrentUser>,
     actions: (ServerAction<RunBackup>, ServerAction<TestBackupTarget>),
+    scrub: ServerAction<ScrubBackups>,
 ) -> impl IntoView {
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
     let (run, probe) = actions;
@@ -89,6 +98,7 @@ fn TargetHeader(
             </div>
             <div class="flex gap-2">
                 {can(Permission::RunBackup).then(|| view! { <RunButton target=name.clone() run=run/> })}
+                {can(Permission::RunBackup).then(|| view! { <ScrubButton target=name.clone() scrub=scrub/> })}
                 {can(Permission::Administer).then(|| view! { <TestConnection target=name.clone() probe=probe/> })}
             </div>
         </div>
@@ -145,6 +155,22 @@ fn RunButton(target: String, run: ServerAction<RunBackup>) -> impl IntoView {
     }
 }
 
+/// Hashes every stored file again and says what it found.
+#[component]
+fn ScrubButton(target: String, scrub: ServerAction<ScrubBackups>) -> impl IntoView {
+    view! {
+        <ActionForm action=scrub attr:class="flex items-center gap-2">
+            <input type="hidden" name="target" value=target/>
+            <button type="submit" data-test="scrub" class=BUTTON title="Hash every stored file again and mark those that changed as corrupted">"Scrub now"</button>
+            {move || scrub.value().get().map(|r| match r {
+                Ok(r) if r.corrupted.is_empty() => view! { <span data-test="scrub-result" class="text-xs text-emerald-700 dark:text-emerald-300">{format!("{} file(s) checked: all intact", r.checked)}</span> }.into_any(),
+                Ok(r) => view! { <span data-test="scrub-result" class="text-xs text-red-700 dark:text-red-300">{format!("{} file(s) checked; corrupted: {}", r.checked, r.corrupted.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", "))}</span> }.into_any(),
+                Err(e) => view! { <span data-test="scrub-result" class="text-xs text-red-700 dark:text-red-300">{e.to_string()}</span> }.into_any(),
+            })}
+        </ActionForm>
+    }
+}
+
 #[component]
 fn TestConnection(target: String, probe: ServerAction<TestBackupTarget>) -> impl IntoView {
     view! {
@@ -187,7 +213,7 @@ fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
     let b = backup;
     let (verified, verified_ok) = verified_text(&b);
     let kept = if b.deleted_at.is_some() {
-        "deleted by retention".to_string()
+        deleted_text(&b)
     } else if b.next_pass_deletes {
         "nothing: the next pass deletes it".to_string()
     } else {
@@ -198,7 +224,7 @@ fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
         .get(..12)
         .map(|s| format!("{s}…"))
         .unwrap_or_else(|| "—".into());
-    let download = (admin && b.file.is_some() && b.deleted_at.is_none())
+    let download = (admin && b.file.is_some() && b.deleted_at.is_none() && b.corrupted_at.is_none())
         .then(|| view! { <a class="underline" href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> });
     view! {
         <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("backup-{}", b.id)>

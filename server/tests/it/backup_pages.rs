@@ -48,7 +48,7 @@ async fn target_and_backup_pages_show_the_schedule_backups_and_allowed_actions(p
         source, backup: id, ..
     } = backed_up(&s, "pages").await;
     let admin = system_admin(&s).await;
-    app::backup::ssr::schedule::save(&s, &admin, "shop", "30 2 * * *", ["", "", ""])
+    app::backup::ssr::schedule::save(&s, &admin, "shop", "30 2 * * *", ["", "", "", ""])
         .await
         .unwrap();
     let mut viewer = signed_in(&s, "vera", &[Role::Viewer]).await;

@@ -209,6 +209,14 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
         &before,
         "pg_restore never got the last block, so nothing changed",
     );
+    // The exact way too: its drops ran in a transaction that never commits.
+    create_later_objects(&source).await;
+    let err = app::backup::ssr::exact::feed_exact(&s, &conn, &path, &recorded, (backup, 0))
+        .await
+        .unwrap_err();
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert_same_rows(&source.rows().await, &before, "exact: nothing changed");
+    assert_eq!(later_objects(&source).await, [true; 4], "exact: nothing dropped");
     source.drop_db().await;
     remove_store(&s);
 }
@@ -237,5 +245,79 @@ async fn opsdecks_own_database_is_never_restored_from_inside_opsdeck(pool: PgPoo
         .await
         .unwrap();
     assert_eq!(restores, 0);
+    remove_store(&s);
+}
+
+/// Objects of every kind an exact restore drops, created after the backup.
+async fn create_later_objects(source: &SourceDb) {
+    let mut c = source.connect().await;
+    sqlx::raw_sql(
+        "CREATE TABLE later (id int PRIMARY KEY, note text);
+         INSERT INTO later VALUES (1, 'made after the backup');
+         CREATE VIEW later_view AS SELECT id FROM later WHERE id > 0;
+         CREATE FUNCTION later_fn() RETURNS int LANGUAGE sql AS 'SELECT 42';
+         CREATE TYPE later_mood AS ENUM ('fine', 'grumpy');",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+}
+
+/// Whether each of the objects of [`create_later_objects`] exists.
+async fn later_objects(source: &SourceDb) -> [bool; 4] {
+    let mut c = source.connect().await;
+    let (t, v, f, ty): (bool, bool, bool, bool) = sqlx::query_as(
+        "SELECT to_regclass('public.later') IS NOT NULL, to_regclass('public.later_view') IS NOT NULL,
+                to_regprocedure('public.later_fn()') IS NOT NULL, to_regtype('public.later_mood') IS NOT NULL",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    [t, v, f, ty]
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_exact_restore_drops_what_came_after_the_backup_and_a_merge_keeps_it(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let BackedUp { source, backup, .. } = backed_up(&s, "exact").await;
+    let original = source.rows().await;
+    change(&source).await;
+    create_later_objects(&source).await;
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+
+    let merge = admin
+        .post_form(
+            "/api/restore_backup",
+            &format!("id={backup}&confirm=shop&mode=merge"),
+        )
+        .await;
+    assert_eq!(merge.status, StatusCode::OK, "{}", merge.body);
+    let merge: app::backup::RestoreStarted = serde_json::from_str(&merge.body).unwrap();
+    assert_eq!(restore_done(&pool, merge.restore).await, "succeeded");
+    assert_same_rows(&source.rows().await, &original, "merge: the old rows");
+    assert_eq!(later_objects(&source).await, [true; 4], "merge keeps them");
+
+    // No mode given: exact, the default.
+    let exact = restore_and_wait(&mut admin, &pool, backup).await;
+    assert_same_rows(&source.rows().await, &original, "exact: the old rows");
+    assert_eq!(later_objects(&source).await, [false; 4], "exact drops them");
+    let (mode, safety): (String, i64) = sqlx::query_as(
+        "SELECT mode, safety_backup_id FROM backup_restore WHERE id = $1",
+    )
+    .bind(exact)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(mode, "exact");
+    let page = admin.get(&format!("/backups/shop/{backup}")).await;
+    assert!(page.body.contains("exact restore #"), "{}", page.body);
+
+    // Its safety backup brings them back.
+    restore_and_wait(&mut admin, &pool, safety).await;
+    assert_eq!(later_objects(&source).await, [true; 4], "undone");
+    let bad = restore(&mut admin, backup, "shop&mode=sideways").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("mode"), "{}", bad.body);
+    source.drop_db().await;
     remove_store(&s);
 }

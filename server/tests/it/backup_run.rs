@@ -5,6 +5,7 @@ use crate::backup_support::*;
 use crate::common::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -147,8 +148,12 @@ async fn a_wrong_password_fails_the_backup_clearly_without_the_password_anywhere
     let target_id = add_target(&s, "locked", &cluster.url(wrong)).await;
     let err = app::backup::ssr::run::run_kind(&s, "user:test", target_id, "manual", "")
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(&err, app::AppError::Validation { field, .. } if field == "url"),
+        "the caller's configuration, not an outage: {err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("password authentication failed"), "{err}");
     let b = stored(
         &pool,
@@ -227,5 +232,98 @@ async fn work_left_running_by_a_dead_process_is_failed_and_live_work_is_left_alo
     );
     assert!(!partial.exists(), "the partial file is removed");
     owner.release().await;
+    remove_store(&s);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refused_login_is_the_callers_to_fix_and_an_unreachable_server_is_unavailable(
+    pool: PgPool,
+) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let cluster = PasswordCluster::start("the-right-one-7Kq");
+    let wrong = "wrong-Hunter2-xyzzy";
+    let nowhere = "postgres://owner:secret-Pw9@127.0.0.1:1/shop?connect_timeout=3";
+    for (name, url) in [
+        ("locked", cluster.url(wrong)),
+        ("nodb", url_for("no_such_database_9q")),
+        ("unreachable", nowhere.to_string()),
+    ] {
+        add_target(&s, name, &url).await;
+    }
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let test = |name: &'static str| format!("target={name}");
+    let locked = admin.post_form("/api/test_backup_target", &test("locked")).await;
+    assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", locked.body);
+    assert!(
+        locked.body.contains("password authentication failed") && locked.body.contains("\"url\""),
+        "{}",
+        locked.body
+    );
+    assert!(!locked.body.contains(wrong));
+    let nodb = admin.post_form("/api/test_backup_target", &test("nodb")).await;
+    assert_eq!(nodb.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nodb.body);
+    assert!(nodb.body.contains("does not exist"), "{}", nodb.body);
+    let down = admin.post_form("/api/test_backup_target", &test("unreachable")).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.body);
+    assert!(!down.body.contains("secret-Pw9"), "{}", down.body);
+    remove_store(&s);
+}
+
+/// "Back up now" on `shop`: the new backup's id.
+async fn run_now(admin: &mut crate::common::Client) -> i64 {
+    let reply = admin.post_form("/api/run_backup", "target=shop").await;
+    serde_json::from_str::<app::backup::BackupStarted>(&reply.body)
+        .unwrap()
+        .backup
+}
+
+/// A backup's state as the API answers it.
+async fn api_state(admin: &mut crate::common::Client, id: i64) -> String {
+    let reply = admin.post_form("/api/read_backup", &format!("id={id}")).await;
+    let view: app::backup::BackupView = serde_json::from_str(&reply.body).unwrap();
+    view.state.as_str().to_string()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_backups_of_one_target_queue_and_never_overlap(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let source = SourceDb::with_data("queue").await;
+    add_target(&s, "shop", &source.url).await;
+    // A lock pg_dump must wait for keeps the first backup running.
+    let mut blocker = source.connect().await;
+    sqlx::raw_sql("BEGIN; LOCK TABLE customer IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    let first = run_now(&mut admin).await;
+    let second = run_now(&mut admin).await;
+    let mut admin = signed_in(&s, "ada2", &[Role::Admin]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while api_state(&mut admin, first).await != "running" {
+        assert!(std::time::Instant::now() < deadline, "the first never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(api_state(&mut admin, first).await, "running");
+    assert_eq!(api_state(&mut admin, second).await, "queued");
+    let page = admin.get("/backups/shop").await;
+    assert!(page.body.contains(">queued<"), "{}", page.body);
+
+    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert_eq!(backup_done(&pool, first).await, "succeeded");
+    assert_eq!(backup_done(&pool, second).await, "succeeded");
+    let times: Vec<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT requested_at, started_at, finished_at FROM backup ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        times[0].2 <= times[1].1,
+        "the second dump began after the first ended: {times:?}"
+    );
+    assert!(times[1].0 < times[0].2, "…though it was asked for before");
+    source.drop_db().await;
     remove_store(&s);
 }

@@ -4,7 +4,7 @@
 
 use crate::backup_support::*;
 use crate::common::{dead_docker_host, state};
-use app::backup::retention::{plan, Candidate, Policy};
+use app::backup::retention::{plan, Candidate, Kind, Policy};
 use app::backup::ssr::scheduler::run_due;
 use app::state::AppState;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -28,7 +28,7 @@ async fn second_process(first: &AppState) -> AppState {
 
 async fn schedule(s: &AppState, target: &str, cron: &str, active_since: DateTime<Utc>) {
     let admin = system_admin(s).await;
-    app::backup::ssr::schedule::save(s, &admin, target, cron, ["", "", ""])
+    app::backup::ssr::schedule::save(s, &admin, target, cron, ["", "", "", ""])
         .await
         .unwrap();
     sqlx::query("UPDATE backup_schedule SET active_since = $1")
@@ -104,27 +104,35 @@ async fn slots_missed_while_opsdeck_was_down_run_once_at_start(pool: PgPool) {
     remove_store(&s);
 }
 
-/// One stored backup: (day, minute, verified, a test restore failed).
-type Entry = (i64, i64, bool, bool);
-/// Keep daily, weekly, monthly.
-type Keep = (u32, u32, u32);
+/// One stored backup: (day, minute, verified, a test restore failed, kind).
+type Entry = (i64, i64, bool, bool, usize);
+/// Keep daily, weekly, monthly, safety days.
+type Keep = (u32, u32, u32, u32);
 
-/// Random histories and policies.
+const KINDS: [(&str, Kind); 4] = [
+    ("scheduled", Kind::Scheduled),
+    ("manual", Kind::Manual),
+    ("safety", Kind::Safety),
+    ("pre_deploy", Kind::PreDeploy),
+];
+
+/// Random histories of every kind (mostly scheduled) and policies.
 fn histories() -> impl Strategy<Value = (Vec<Entry>, Keep)> {
     let backup = (
         0i64..120,
         0i64..1440,
         proptest::bool::weighted(0.7),
         proptest::bool::weighted(0.1),
+        proptest::sample::select(vec![0usize, 0, 0, 1, 2, 3]),
     );
     (
         proptest::collection::vec(backup, 1..30),
-        (0u32..6, 0u32..4, 0u32..3),
+        (0u32..6, 0u32..4, 0u32..3, 0u32..200),
     )
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_retention_pass_deletes_exactly_what_gfs_plans_and_never_the_newest_verified(
+async fn a_retention_pass_deletes_exactly_what_the_plan_says_for_every_kind(
     pool: PgPool,
 ) {
     let s = state(pool.clone(), &dead_docker_host());
@@ -137,16 +145,18 @@ async fn a_retention_pass_deletes_exactly_what_gfs_plans_and_never_the_newest_ve
 }
 
 /// One case: a target `name` with this history and policy, one pass.
-async fn check_pass(s: &AppState, name: &str, history: &[Entry], (d, w, m): Keep) {
+async fn check_pass(s: &AppState, name: &str, history: &[Entry], (d, w, m, days): Keep) {
     let target_id = add_target(s, name, &url_for("anything")).await;
     let policy = Policy {
         daily: d,
         weekly: w,
         monthly: m,
+        safety_days: days,
     };
-    let keep = [d.to_string(), w.to_string(), m.to_string()];
+    let keep = [d, w, m, days].map(|n| n.to_string());
     let admin = system_admin(s).await;
-    app::backup::ssr::schedule::save(s, &admin, name, "@daily", [&keep[0], &keep[1], &keep[2]])
+    let keep_refs = [&keep[0], &keep[1], &keep[2], &keep[3]].map(String::as_str);
+    app::backup::ssr::schedule::save(s, &admin, name, "@daily", keep_refs)
         .await
         .unwrap();
     let stored = insert_history(s, target_id, name, history).await;
@@ -155,7 +165,10 @@ async fn check_pass(s: &AppState, name: &str, history: &[Entry], (d, w, m): Keep
     deleted.sort();
 
     let candidates: Vec<Candidate> = stored.iter().map(|(c, _)| *c).collect();
-    let mut planned: Vec<i64> = plan(&policy, &candidates)
+    for c in candidates.iter().filter(|c| c.kind == Kind::Manual) {
+        assert!(!deleted.contains(&c.id), "{name}: manual #{} deleted", c.id);
+    }
+    let mut planned: Vec<i64> = plan(&policy, &candidates, Utc::now())
         .iter()
         .filter(|d| d.deleted())
         .map(|d| d.id)
@@ -205,33 +218,116 @@ async fn insert_history(
         .unwrap()
         .to_utc();
     let mut out = Vec::new();
-    for (i, (day, minute, verified, test_failed)) in history.iter().enumerate() {
+    for (i, (day, minute, verified, test_failed, kind)) in history.iter().enumerate() {
         let taken_at = epoch + TimeDelta::days(*day) + TimeDelta::minutes(*minute);
         let file = format!("{name}/{name}-{i}.dump");
         let path = s.backups.path(&file).unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"dump").unwrap();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO backup (target_id, kind, state, file, size_bytes, sha256, actor, started_at, finished_at,
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO backup (target_id, kind, slot, state, file, size_bytes, sha256, actor, started_at, finished_at,
                                  verified_at, test_state, test_started_at)
-             VALUES ($1, 'manual', 'succeeded', $2, 4, repeat('a', 64), 'user:test', $3, $3,
+             VALUES ($1, $6, CASE WHEN $6 = 'scheduled' THEN $3 END, 'succeeded', $2, 4, repeat('a', 64), 'user:test', $3, $3,
                      CASE WHEN $4 THEN $3 END, CASE WHEN $5 THEN 'failed' END, CASE WHEN $5 THEN $3 END)
-             RETURNING id",
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(target_id)
         .bind(&file)
         .bind(taken_at)
         .bind(verified)
         .bind(test_failed)
-        .fetch_one(&s.db)
+        .bind(KINDS[*kind].0)
+        .fetch_optional(&s.db)
         .await
         .unwrap();
+        // Two scheduled backups cannot share a slot: the second is left out.
+        let Some(id) = id else { continue };
         let candidate = Candidate {
             id,
             taken_at,
             verified: *verified && !test_failed,
+            kind: KINDS[*kind].1,
+            undoes_newest_restore: false,
         };
         out.push((candidate, path));
     }
     out
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_first_scheduled_backup_of_a_day_keeps_its_manual_and_safety_backups(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let BackedUp {
+        source,
+        backup: manual,
+        ..
+    } = backed_up(&s, "kinds").await;
+    let admin = system_admin(&s).await;
+    let started = app::backup::ssr::restore::start(&s, &admin, manual, "shop", "")
+        .await
+        .unwrap();
+    assert_eq!(restore_done(&pool, started.restore).await, "succeeded");
+    let safety: i64 =
+        sqlx::query_scalar("SELECT safety_backup_id FROM backup_restore WHERE id = $1")
+            .bind(started.restore)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let base = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap();
+    schedule(&s, "shop", "* * * * *", base).await;
+    for handle in run_due(&s, base + TimeDelta::seconds(62)).await.unwrap() {
+        handle.await.unwrap();
+    }
+    let rows: Vec<(String, String, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT kind, state, deleted_at FROM backup ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["manual", "safety", "scheduled"]);
+    assert!(
+        rows.iter().all(|r| r.1 == "succeeded" && r.2.is_none()),
+        "nothing deleted: {rows:?}"
+    );
+    let kept = |id| {
+        let s = s.clone();
+        async move {
+            app::backup::ssr::read::read_backup(&s, id)
+                .await
+                .unwrap()
+                .kept_by
+                .join(", ")
+        }
+    };
+    assert_eq!(kept(manual).await, "manual: kept until deleted");
+    let safety_kept = kept(safety).await;
+    assert!(
+        safety_kept.contains("minimum age: until") && safety_kept.contains("undoes the newest restore"),
+        "{safety_kept}"
+    );
+
+    // By hand: the undo of the newest restore is refused, a manual backup goes.
+    let refused = app::backup::ssr::delete::delete(&s, &admin, safety)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, app::AppError::Conflict(m) if m.contains("undoes restore")),
+        "{refused}"
+    );
+    let file = file_of(&s, manual).await;
+    app::backup::ssr::delete::delete(&s, &admin, manual)
+        .await
+        .unwrap();
+    assert!(!file.exists(), "the file is removed");
+    let (by, audited): (Option<String>, i64) = sqlx::query_as(
+        "SELECT (SELECT deleted_by FROM backup WHERE id = $1),
+                (SELECT count(*) FROM audit_event WHERE action = 'backup.delete' AND actor = 'user:backup-admin')",
+    )
+    .bind(manual)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((by.as_deref(), audited), (Some("user:backup-admin"), 1));
+    source.drop_db().await;
+    remove_store(&s);
 }

@@ -160,7 +160,7 @@ pub async fn system_admin(state: &AppState) -> app::auth::guard::Actor {
 }
 
 /// Waits until `sql` (one bigint/int parameter, one text result) stops
-/// answering `running`, and returns what it answers then.
+/// answering `running` or `queued`, and returns what it answers then.
 pub async fn wait_done(pool: &PgPool, sql: &str, id: i64) -> String {
     let end = Instant::now() + Duration::from_secs(120);
     loop {
@@ -169,7 +169,7 @@ pub async fn wait_done(pool: &PgPool, sql: &str, id: i64) -> String {
             .fetch_one(pool)
             .await
             .unwrap();
-        if let Some(s) = state.filter(|s| s != "running") {
+        if let Some(s) = state.filter(|s| s != "running" && s != "queued") {
             return s;
         }
         assert!(

@@ -14,6 +14,7 @@ mod backup_pages;
 mod backup_restore;
 mod backup_run;
 mod backup_schedule;
+mod backup_scrub;
 mod backup_secrets;
 mod backup_support;
 mod deploy;

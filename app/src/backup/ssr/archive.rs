@@ -3,6 +3,7 @@
 
 use super::conn::find_program;
 use super::dump::{failure, read_limited};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -19,6 +20,48 @@ pub struct Listing {
 
 /// Lists the archive at `path`; the error is pg_restore's reason.
 pub async fn list(path: &Path) -> Result<Listing, String> {
+    Ok(parse(&list_text(path).await?))
+}
+
+/// The schemas an archive holds objects of (or creates), from its table
+/// of contents: what an exact restore makes exactly as they were.
+pub async fn schemas(path: &Path) -> Result<BTreeSet<String>, String> {
+    Ok(schemas_in(&list_text(path).await?))
+}
+
+/// Kinds of table-of-contents entries whose next word is their schema.
+const OBJECTS: &[&str] = &[
+    "TABLE",
+    "VIEW",
+    "SEQUENCE",
+    "FUNCTION",
+    "PROCEDURE",
+    "AGGREGATE",
+    "TYPE",
+    "DOMAIN",
+];
+
+/// Parses the schemas out of `pg_restore --list` output.
+pub fn schemas_in(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with(';')) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(entry) = words.get(3..) else {
+            continue;
+        };
+        let schema = match entry {
+            ["TABLE", "DATA", ..] | ["SEQUENCE", "SET" | "OWNED", ..] => continue,
+            ["SCHEMA", "-", name, ..] => name,
+            ["MATERIALIZED", "VIEW", schema, ..] | ["FOREIGN", "TABLE", schema, ..] => schema,
+            [kind, schema, ..] if OBJECTS.contains(kind) && *schema != "-" => schema,
+            _ => continue,
+        };
+        out.insert(schema.to_string());
+    }
+    out
+}
+
+async fn list_text(path: &Path) -> Result<String, String> {
     let program = find_program("pg_restore").map_err(|e| e.to_string())?;
     let out = tokio::process::Command::new(program)
         .arg("--list")
@@ -35,7 +78,7 @@ pub async fn list(path: &Path) -> Result<Listing, String> {
         let stderr = read_limited(Some(out.stderr.as_slice())).await;
         return Err(failure("pg_restore --list", out.status, stderr));
     }
-    Ok(parse(&String::from_utf8_lossy(&out.stdout)))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Parses `pg_restore --list` output.
@@ -74,6 +117,18 @@ mod tests {
                 server_version: Some("15.18 (Debian 15.18-0+deb12u1)".into()),
             }
         );
+    }
+
+    #[test]
+    fn the_schemas_of_an_archive_are_those_of_its_objects() {
+        let text = ";\n; Selected TOC Entries:\n;\n\
+6; 2615 2200 SCHEMA - public pg_database_owner\n7; 2615 16400 SCHEMA - shop app\n\
+214; 1259 16390 TABLE public t opsdeck\n215; 1259 16397 MATERIALIZED VIEW reports mv opsdeck\n\
+216; 1255 16398 FUNCTION billing add(integer, integer) opsdeck\n\
+3345; 0 16390 TABLE DATA other t opsdeck\n3201; 2606 16396 CONSTRAINT public t t_pkey opsdeck\n\
+2; 3079 16385 EXTENSION - pgcrypto \n";
+        let found: Vec<String> = schemas_in(text).into_iter().collect();
+        assert_eq!(found, ["billing", "public", "reports", "shop"]);
     }
 
     #[tokio::test]

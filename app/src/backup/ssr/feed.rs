@@ -16,7 +16,7 @@ use std::process::Stdio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
-enum Fed {
+pub(super) enum Fed {
     Done,
     /// The file's sha256 is not the recorded one (found, hex).
     Mismatch(String),
@@ -74,7 +74,7 @@ pub async fn feed(
 
 /// Copies the file into `to` (closing it at the end), hashing as it goes and
 /// holding the last block back until the hash is known.
-async fn pipe_checked(
+pub(super) async fn pipe_checked(
     path: &Path,
     to: &mut tokio::process::ChildStdin,
     expected: &str,

@@ -4,7 +4,9 @@
 //! lock on a connection of its own. When its process dies, PostgreSQL drops
 //! the connection and the lock; a row still `running` whose lock can be
 //! taken therefore has no owner (see `reconcile.rs`). A restore also holds
-//! its target's lock, so two restores of one database never overlap.
+//! its target's lock, so two restores of one database never overlap; a
+//! backup holds its target's backup lock while pg_dump runs, so backups of
+//! one database queue, across every Opsdeck process.
 
 use crate::AppError;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -17,6 +19,8 @@ pub enum Job {
     Restore = 7312,
     /// The target being restored.
     RestoreTarget = 7313,
+    /// The target being dumped.
+    BackupTarget = 7314,
 }
 
 fn db(e: sqlx::Error) -> AppError {
@@ -44,6 +48,17 @@ impl JobLock {
             .fetch_one(&mut self.conn)
             .await
             .map_err(db)
+    }
+
+    /// Waits until `(job, id)` is free and takes it.
+    pub async fn wait_for(&mut self, job: Job, id: i64) -> Result<(), AppError> {
+        sqlx::query("SELECT pg_advisory_lock($1, $2)")
+            .bind(job as i32)
+            .bind(key(id))
+            .execute(&mut self.conn)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     /// Takes `(job, id)`, which must be free (a row just inserted).

@@ -2,8 +2,10 @@
 
 pub mod archive;
 pub mod conn;
+pub mod delete;
 pub mod dump;
 pub mod ending;
+pub mod exact;
 pub mod feed;
 pub mod lock;
 pub mod model;
@@ -13,6 +15,7 @@ pub mod reconcile;
 pub mod restore;
 pub mod run;
 pub mod schedule;
+pub mod scrub;
 pub mod scheduler;
 pub mod store;
 pub mod target;

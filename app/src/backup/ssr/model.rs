@@ -21,12 +21,14 @@ pub struct BackupRow {
     pub sha256: Option<String>,
     pub started_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub corrupted_at: Option<DateTime<Utc>>,
+    pub corruption: Option<String>,
 }
 
 pub async fn find_backup(db_: impl PgExecutor<'_>, id: i64) -> Result<BackupRow, AppError> {
     sqlx::query_as(
         "SELECT b.id, b.target_id, t.name AS target, b.state, b.file, b.size_bytes, b.sha256,
-                b.started_at, b.deleted_at
+                b.started_at, b.deleted_at, b.corrupted_at, b.corruption
          FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.id = $1",
     )
     .bind(id)
@@ -37,8 +39,25 @@ pub async fn find_backup(db_: impl PgExecutor<'_>, id: i64) -> Result<BackupRow,
 }
 
 impl BackupRow {
-    /// The file of a succeeded backup that retention has not deleted.
+    /// The file of a succeeded backup that no scrub found corrupted and
+    /// nobody deleted: the only files restored, tested or downloaded.
     pub fn usable_path(&self, state: &AppState) -> Result<PathBuf, AppError> {
+        let path = self.stored_path(state)?;
+        if let (Some(at), Some(what)) = (self.corrupted_at, &self.corruption) {
+            return Err(invalid(
+                "backup",
+                format!(
+                    "backup #{} is corrupted (found by a scrub on {} UTC: {what}); it cannot be restored, test-restored or downloaded: use an older backup",
+                    self.id,
+                    at.format("%Y-%m-%d %H:%M")
+                ),
+            ));
+        }
+        Ok(path)
+    }
+
+    /// The file of a succeeded backup that has not been deleted.
+    pub fn stored_path(&self, state: &AppState) -> Result<PathBuf, AppError> {
         if self.state != "succeeded" {
             return Err(invalid(
                 "backup",
@@ -49,7 +68,7 @@ impl BackupRow {
             return Err(invalid(
                 "backup",
                 format!(
-                    "the file of backup #{} was deleted by retention on {} UTC",
+                    "the file of backup #{} was deleted on {} UTC",
                     self.id,
                     at.format("%Y-%m-%d %H:%M")
                 ),

@@ -25,7 +25,7 @@ struct SummaryRow {
 }
 
 const SUMMARY: &str = "SELECT t.id, t.name, t.display, t.rpo_hours, t.server_version,
-    (SELECT max(b.started_at) FROM backup b WHERE b.target_id = t.id AND b.state = 'succeeded' AND b.deleted_at IS NULL) AS last_good_at,
+    (SELECT max(b.started_at) FROM backup b WHERE b.target_id = t.id AND b.state = 'succeeded' AND b.deleted_at IS NULL AND b.corrupted_at IS NULL) AS last_good_at,
     (SELECT b.state FROM backup b WHERE b.target_id = t.id ORDER BY b.id DESC LIMIT 1) AS last_state,
     s.cron
   FROM backup_target t LEFT JOIN backup_schedule s ON s.target_id = t.id";
@@ -83,13 +83,17 @@ struct BackupRecord {
     test_tables: Option<Json<Vec<TableCount>>>,
     test_error: Option<String>,
     deleted_at: Option<DateTime<Utc>>,
+    deleted_by: Option<String>,
+    corrupted_at: Option<DateTime<Utc>>,
+    corruption: Option<String>,
 }
 
 const BACKUPS: &str =
     "SELECT b.id, t.name AS target, b.kind, b.reason, b.state, b.file, b.bytes_written,
     b.size_bytes, b.sha256, b.server_version, b.error, b.actor, b.started_at, b.finished_at,
     b.verified_at, b.toc_entries, b.verify_error, b.test_state, b.test_started_at,
-    b.test_finished_at, b.test_tables, b.test_error, b.deleted_at
+    b.test_finished_at, b.test_tables, b.test_error, b.deleted_at, b.deleted_by,
+    b.corrupted_at, b.corruption
   FROM backup b JOIN backup_target t ON t.id = b.target_id";
 
 impl BackupRecord {
@@ -125,11 +129,14 @@ impl BackupRecord {
                 .map(|f| (f - self.started_at).num_milliseconds()),
             started_at: self.started_at,
             finished_at: self.finished_at,
-            verified: self.verified_at.is_some() && !test_failed,
+            verified: self.verified_at.is_some() && !test_failed && self.corrupted_at.is_none(),
             toc_entries: self.toc_entries,
             verify_error: self.verify_error,
             test,
+            corrupted_at: self.corrupted_at,
+            corruption: self.corruption,
             deleted_at: self.deleted_at,
+            deleted_by: self.deleted_by,
             kept_by: Vec::new(),
             next_pass_deletes: false,
         }
@@ -212,6 +219,7 @@ struct RestoreRecord {
     target: String,
     backup_id: i64,
     safety_backup_id: Option<i64>,
+    mode: String,
     state: String,
     phase: String,
     bytes_read: i64,
@@ -223,7 +231,7 @@ struct RestoreRecord {
 }
 
 const RESTORES: &str =
-    "SELECT r.id, t.name AS target, r.backup_id, r.safety_backup_id, r.state, r.phase,
+    "SELECT r.id, t.name AS target, r.backup_id, r.safety_backup_id, r.mode, r.state, r.phase,
     r.bytes_read, r.total_bytes, r.error, r.actor, r.started_at, r.finished_at
   FROM backup_restore r JOIN backup_target t ON t.id = r.target_id";
 
@@ -234,6 +242,7 @@ impl From<RestoreRecord> for RestoreView {
             target: r.target,
             backup_id: r.backup_id,
             safety_backup_id: r.safety_backup_id,
+            mode: r.mode,
             state: RunState::parse(&r.state).unwrap_or(RunState::Failed),
             phase: r.phase,
             bytes_read: r.bytes_read,

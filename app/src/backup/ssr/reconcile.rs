@@ -12,7 +12,7 @@ use serde_json::json;
 
 const BACKUP: &str = "UPDATE backup SET state = 'failed', finished_at = now(),
      error = 'interrupted: the Opsdeck process running this backup stopped'
-     WHERE id = $1 AND state = 'running'";
+     WHERE id = $1 AND state IN ('queued', 'running')";
 const TEST: &str = "UPDATE backup SET test_state = 'failed', test_finished_at = now(),
      test_error = 'interrupted: the Opsdeck process running this test restore stopped'
      WHERE id = $1 AND test_state = 'running'";
@@ -24,7 +24,7 @@ const RESTORE: &str = "UPDATE backup_restore SET state = 'failed', phase = 'done
 pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
     let mut fixed = 0;
     for (job, find, fix, action) in [
-        (Job::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state = 'running'", BACKUP, "backup.run"),
+        (Job::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state IN ('queued', 'running')", BACKUP, "backup.run"),
         (Job::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, "backup.test_restore"),
         (Job::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, "backup.restore"),
     ] {

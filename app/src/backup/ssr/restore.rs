@@ -1,11 +1,14 @@
 //! Restoring a backup over its target: the person types the target's name;
 //! the file's sha256 is checked (a mismatch refuses and changes nothing);
-//! a safety backup of the current state is taken; then
-//! `pg_restore --clean --if-exists --single-transaction` reads the file from
-//! Opsdeck, which counts the bytes for the progress display and checks the
-//! sha256 once more on the way. The outcome names the safety backup: restoring
-//! it undoes the restore.
+//! a safety backup of the current state is taken; then the file is read
+//! from Opsdeck, which counts the bytes for the progress display and checks
+//! the sha256 once more on the way, into one transaction: `exact` (the
+//! default, see `exact.rs`) leaves the database as it was at the backup;
+//! `merge` is `pg_restore --clean --if-exists`, which keeps objects created
+//! since. The outcome names the safety backup: restoring it undoes the
+//! restore.
 
+use super::exact::feed_exact;
 use super::feed::feed;
 use super::lock::{Job, JobLock};
 use super::model::{find_backup, BackupRow};
@@ -26,7 +29,9 @@ pub async fn start(
     actor: &Actor,
     backup_id: i64,
     confirm: &str,
+    mode: &str,
 ) -> Result<RestoreStarted, AppError> {
+    let mode = Mode::parse(mode)?;
     let backup = find_backup(&state.db, backup_id).await?;
     let target = find(&state.db, &backup.target_id.to_string()).await?;
     if confirm.trim() != target.name {
@@ -55,17 +60,46 @@ pub async fn start(
             target.name
         )));
     }
-    let id = record_start(state, actor, &target, &backup, &mut lock).await?;
+    let id = record_start(state, actor, &target, &backup, mode, &mut lock).await?;
     let (state, actor) = (state.clone(), actor.audit_name());
     let url = format!("/backups/{}/{}", target.name, backup.id);
     state.background.clone().spawn(async move {
-        let result = safety_then_restore(&state, &target, &backup, id, &actor).await;
+        let result = safety_then_restore(&state, &target, &backup, (id, mode), &actor).await;
         if let Err(e) = record_end(&state, &target, &backup, id, &actor, &result).await {
             tracing::error!(restore = id, error = %e, "restore result not stored");
         }
         lock.release().await;
     });
     Ok(RestoreStarted { restore: id, url })
+}
+
+/// How a restore treats objects created after the backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Dropped: the database is as it was (the default).
+    Exact,
+    /// Kept: only the backup's own objects are replaced.
+    Merge,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Result<Mode, AppError> {
+        match text.trim() {
+            "" | "exact" => Ok(Mode::Exact),
+            "merge" => Ok(Mode::Merge),
+            other => Err(invalid(
+                "mode",
+                format!("`{other}` is not a restore mode: use exact (the default) or merge"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Exact => "exact",
+            Mode::Merge => "merge",
+        }
+    }
 }
 
 /// Whether `conn` reaches this installation's own database (its
@@ -118,17 +152,19 @@ async fn record_start(
     actor: &Actor,
     target: &TargetRow,
     backup: &BackupRow,
+    mode: Mode,
     lock: &mut JobLock,
 ) -> Result<i64, AppError> {
     let mut tx = state.db.begin().await.map_err(db)?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO backup_restore (target_id, backup_id, state, total_bytes, actor)
-         VALUES ($1, $2, 'running', $3, $4) RETURNING id",
+        "INSERT INTO backup_restore (target_id, backup_id, state, total_bytes, actor, mode)
+         VALUES ($1, $2, 'running', $3, $4, $5) RETURNING id",
     )
     .bind(target.id)
     .bind(backup.id)
     .bind(backup.size_bytes.unwrap_or(0))
     .bind(actor.audit_name())
+    .bind(mode.as_str())
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
@@ -139,7 +175,7 @@ async fn record_start(
         target.audit_target(),
         Outcome::Intent,
     )
-    .details(json!({ "restore": id, "backup": backup.id, "sha256": backup.sha256 }))
+    .details(json!({ "restore": id, "backup": backup.id, "sha256": backup.sha256, "mode": mode.as_str() }))
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
@@ -154,7 +190,7 @@ async fn safety_then_restore(
     state: &AppState,
     target: &TargetRow,
     backup: &BackupRow,
-    restore_id: i64,
+    (restore_id, mode): (i64, Mode),
     actor: &str,
 ) -> Ending {
     let reason = format!("before restore #{restore_id} of backup #{}", backup.id);
@@ -178,9 +214,13 @@ async fn safety_then_restore(
     let path = backup.usable_path(state).map_err(|e| fail(e.to_string()))?;
     let conn = open(state, target).map_err(|e| fail(e.to_string()))?;
     let expected = backup.sha256.clone().unwrap_or_default();
-    feed(state, &conn, &path, &expected, backup.id, restore_id)
-        .await
-        .map_err(fail)?;
+    let fed = match mode {
+        Mode::Merge => feed(state, &conn, &path, &expected, backup.id, restore_id).await,
+        Mode::Exact => {
+            feed_exact(state, &conn, &path, &expected, (backup.id, restore_id)).await
+        }
+    };
+    fed.map_err(fail)?;
     Ok(safety)
 }
 

@@ -1,4 +1,5 @@
-//! Running one backup: record it (and the intent) → `pg_dump -Fc` into a
+//! Running one backup: record it `queued` (and the intent) → wait for the
+//! target's backup lock (one pg_dump per target) → `running` → `pg_dump -Fc` into a
 //! partial file, hashed and counted on the way → rename into place →
 //! `pg_restore --list` → record how it ended. A failure keeps pg_dump's
 //! reason (scrubbed of the password) and leaves no file behind.
@@ -8,7 +9,7 @@ use super::dump::{dump, Dumped};
 use super::ending::record_ending;
 use super::lock::{Job, JobLock};
 use super::store::BackupStore;
-use super::target::{db, find, open, TargetRow};
+use super::target::{db, find, invalid, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::{Actor, RequestMeta};
@@ -51,7 +52,7 @@ pub async fn begin(
     let mut tx = state.db.begin().await.map_err(db)?;
     let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
         "INSERT INTO backup (target_id, kind, reason, slot, state, actor)
-         VALUES ($1, $2, $3, $4, 'running', $5)
+         VALUES ($1, $2, $3, $4, 'queued', $5)
          ON CONFLICT (target_id, slot) WHERE slot IS NOT NULL DO NOTHING
          RETURNING id, started_at",
     )
@@ -92,8 +93,11 @@ pub(super) struct Produced {
 
 /// Runs a begun backup to its end and records the ending. Never fails
 /// silently: the reason is stored on the backup and returned.
-pub async fn finish(state: &AppState, begun: Begun) -> Result<i64, String> {
-    let result = produce(state, &begun).await;
+pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
+    let result = match take_turn(state, &mut begun).await {
+        Ok(()) => produce(state, &begun).await,
+        Err(e) => Err(format!("could not wait for the target's turn: {e}")),
+    };
     let stored = record_ending(state, &begun, &result).await;
     begun.lock.release().await;
     if let Err(e) = stored {
@@ -104,6 +108,23 @@ pub async fn finish(state: &AppState, begun: Begun) -> Result<i64, String> {
         Ok(p) => p.listing.map(|_| begun.id),
         Err(e) => Err(e),
     }
+}
+
+/// Waits while another backup of the target runs (in any process), then
+/// marks this one running from now.
+async fn take_turn(state: &AppState, begun: &mut Begun) -> Result<(), AppError> {
+    begun
+        .lock
+        .wait_for(Job::BackupTarget, begun.target.id)
+        .await?;
+    begun.started_at = sqlx::query_scalar(
+        "UPDATE backup SET state = 'running', started_at = now() WHERE id = $1 RETURNING started_at",
+    )
+    .bind(begun.id)
+    .fetch_one(&state.db)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 async fn produce(state: &AppState, begun: &Begun) -> Result<Produced, String> {
@@ -236,6 +257,12 @@ pub async fn run_kind(
         .ok_or_else(|| AppError::internal("an unscheduled backup found its slot taken"))?;
     let id = begun.id;
     finish(state, begun).await.map_err(|reason| {
-        AppError::Unavailable(format!("backup #{id} of `{}` failed: {reason}", row.name))
+        let message = format!("backup #{id} of `{}` failed: {reason}", row.name);
+        // A refused login is the target's URL to fix, not an outage.
+        if refused_login_text(&reason) {
+            invalid("url", message)
+        } else {
+            AppError::Unavailable(message)
+        }
     })
 }

@@ -63,28 +63,34 @@ pub fn view(cron_text: &str, policy: Policy, now: DateTime<Utc>) -> ScheduleView
         keep_daily: policy.daily as i32,
         keep_weekly: policy.weekly as i32,
         keep_monthly: policy.monthly as i32,
+        keep_safety_days: policy.safety_days as i32,
         next_runs: cron.map(|c| next_runs(&c, now, 3)).unwrap_or_default(),
     }
 }
 
 fn count(field: &str, text: &str, default: u32) -> Result<u32, AppError> {
+    count_up_to(field, text, default, 1000)
+}
+
+fn count_up_to(field: &str, text: &str, default: u32, most: u32) -> Result<u32, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(default);
     }
     match text.parse::<u32>() {
-        Ok(n) if n <= 1000 => Ok(n),
-        _ => Err(invalid(field, "a whole number from 0 to 1000")),
+        Ok(n) if n <= most => Ok(n),
+        _ => Err(invalid(field, format!("a whole number from 0 to {most}"))),
     }
 }
 
 /// The policy of a schedule form: empty fields take the defaults.
-fn parse_policy(keep: [&str; 3]) -> Result<Policy, AppError> {
+fn parse_policy(keep: [&str; 4]) -> Result<Policy, AppError> {
     let defaults = Policy::default();
     Ok(Policy {
         daily: count("keep_daily", keep[0], defaults.daily)?,
         weekly: count("keep_weekly", keep[1], defaults.weekly)?,
         monthly: count("keep_monthly", keep[2], defaults.monthly)?,
+        safety_days: count_up_to("keep_safety_days", keep[3], defaults.safety_days, 3650)?,
     })
 }
 
@@ -95,7 +101,7 @@ pub async fn save(
     actor: &Actor,
     target: &str,
     cron: &str,
-    keep: [&str; 3],
+    keep: [&str; 4],
 ) -> Result<(), AppError> {
     let row = find(&state.db, target).await?;
     let cron = cron.trim();
@@ -113,7 +119,8 @@ pub async fn save(
     )
     .details(
         json!({ "cron": (!cron.is_empty()).then_some(cron), "keep_daily": policy.daily,
-                      "keep_weekly": policy.weekly, "keep_monthly": policy.monthly }),
+                      "keep_weekly": policy.weekly, "keep_monthly": policy.monthly,
+                      "keep_safety_days": policy.safety_days }),
     )
     .meta(&actor.meta);
     record(&mut tx, r).await.map_err(db)?;
@@ -130,16 +137,17 @@ async fn write(
         sqlx::query("DELETE FROM backup_schedule WHERE target_id = $1").bind(target_id)
     } else {
         sqlx::query(
-            "INSERT INTO backup_schedule (target_id, cron, keep_daily, keep_weekly, keep_monthly)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO backup_schedule (target_id, cron, keep_daily, keep_weekly, keep_monthly, keep_safety_days)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (target_id) DO UPDATE SET cron = $2, keep_daily = $3, keep_weekly = $4,
-               keep_monthly = $5, active_since = now(), updated_at = now()",
+               keep_monthly = $5, keep_safety_days = $6, active_since = now(), updated_at = now()",
         )
         .bind(target_id)
         .bind(cron)
         .bind(policy.daily as i32)
         .bind(policy.weekly as i32)
         .bind(policy.monthly as i32)
+        .bind(policy.safety_days as i32)
     };
     query.execute(&mut **tx).await.map_err(db)?;
     Ok(())

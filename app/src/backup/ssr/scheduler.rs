@@ -94,11 +94,22 @@ async fn claim(
     })))
 }
 
+/// How often the scheduler starts a scrub pass; each pass hashes only the
+/// files not hashed within the last day.
+const SCRUB_EVERY: Duration = Duration::from_secs(3600);
+
 /// Runs [`run_due`] every `every`, after first putting right work that a
-/// dead process left `running`.
+/// dead process left `running`; and, hourly, a scrub of the files due
+/// (in the background, so hashing a large store never delays a slot).
 pub fn spawn_scheduler(state: AppState, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut scrubbed: Option<std::time::Instant> = None;
         loop {
+            if scrubbed.is_none_or(|at| at.elapsed() >= SCRUB_EVERY) {
+                scrubbed = Some(std::time::Instant::now());
+                // Not background work: a stopping server need not wait for it.
+                tokio::spawn(super::scrub::scrub_due(state.clone()));
+            }
             if let Err(e) = sweep(&state).await {
                 tracing::warn!(error = %e, "could not check for abandoned backups");
             }

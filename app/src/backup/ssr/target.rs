@@ -204,16 +204,50 @@ pub async fn test_connection(
     result
 }
 
+/// SQLSTATEs of a login the server refused: class 28 (wrong password,
+/// unknown role, no pg_hba.conf entry) and 3D000 (unknown database).
+fn refused_login(code: &str) -> bool {
+    code.starts_with("28") || code == "3D000"
+}
+
+/// pg_dump's (libpq's) words for the same refusals, for programs whose
+/// only answer is their stderr.
+pub fn refused_login_text(stderr: &str) -> bool {
+    stderr.contains("password authentication failed")
+        || stderr.contains("no password supplied")
+        || stderr.contains("no pg_hba.conf entry")
+        || (stderr.contains("FATAL:")
+            && stderr.contains("does not exist")
+            && (stderr.contains("role \"") || stderr.contains("database \"")))
+}
+
+/// A login the server refused is the caller's configuration to fix (422 on
+/// `url`, with PostgreSQL's words, scrubbed of the password); anything
+/// else means the server cannot be reached (503).
+pub fn connect_error(conn: &Conn, e: &sqlx::Error) -> AppError {
+    let message = conn.scrub(&e.to_string());
+    let code = e.as_database_error().and_then(|d| d.code());
+    if code.as_deref().is_some_and(refused_login) {
+        invalid(
+            "url",
+            format!(
+                "{} refused the login: {message}; correct the user, password or database in the URL",
+                conn.display
+            ),
+        )
+    } else {
+        AppError::Unavailable(format!("cannot connect to {}: {message}", conn.display))
+    }
+}
+
 /// `SHOW server_version` on the target, within 15 seconds.
 pub async fn server_version(conn: &Conn) -> Result<String, AppError> {
     let ask = async {
-        let mut c = conn.connect_options()?.connect().await.map_err(|e| {
-            AppError::Unavailable(format!(
-                "cannot connect to {}: {}",
-                conn.display,
-                conn.scrub(&e.to_string())
-            ))
-        })?;
+        let mut c = conn
+            .connect_options()?
+            .connect()
+            .await
+            .map_err(|e| connect_error(conn, &e))?;
         sqlx::query_scalar::<_, String>("SHOW server_version")
             .fetch_one(&mut c)
             .await
