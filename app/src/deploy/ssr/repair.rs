@@ -8,6 +8,7 @@
 //! pauses and says so rather than restarting it forever.
 
 use super::lock::DeployLock;
+use super::mask::Masker;
 use super::model::{db, find_service, release_by_id, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{census, Rollout};
@@ -171,7 +172,9 @@ async fn run_repair(
         .details(json!({ "deployment": id, "release": live.number, "found": found }));
     record(&mut tx, intent).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
-    let log = StepLog::new(state.db.clone(), id);
+    // A replica that fails may print its secrets: masked like any rollout's.
+    let log = StepLog::new(state.db.clone(), id)
+        .masking(Masker::for_releases(&state.secrets, &[&live.config.0]));
     log.warn(format!("repairing: {found}")).await;
     let rollout = Rollout {
         docker,
@@ -189,7 +192,7 @@ async fn run_repair(
     let reason = match &converged {
         Ok(_) if whole => None,
         Ok(_) => Some(describe(serving, wanted, &others)),
-        Err(e) => Some(format!("{}; {}", e.reason, describe(serving, wanted, &others))),
+        Err(e) => Some(log.mask(&format!("{}; {}", e.reason, describe(serving, wanted, &others)))),
     };
     let mut tx = state.db.begin().await.map_err(db)?;
     sqlx::query(
