@@ -4,7 +4,10 @@
 //! then run for hours: after sign-out, disabling, a password reset, a lost
 //! role or a revoked token it would keep delivering. So every stream route
 //! wraps its stream here, and the caller's credentials are checked again
-//! every `AuthConfig::stream_recheck` (30 s); the stream ends when they fail.
+//! whenever access may have ended (the database announces sign-outs,
+//! disabled or changed users and revoked tokens on the live channel as
+//! topic `access`), and at least every `AuthConfig::stream_recheck` (30 s)
+//! in case an announcement was missed; the stream ends when they fail.
 
 use super::guard::{actor_for, actor_for_token, bearer_token, RequestMeta};
 use super::Permission;
@@ -12,6 +15,10 @@ use crate::state::AppState;
 use axum::http::HeaderMap;
 use futures_util::{Stream, StreamExt};
 use tower_sessions::Session;
+
+/// The live topic on which the database announces that someone's access
+/// may have ended (see the `notify_access_change` migration).
+const ACCESS_TOPIC: &str = "access";
 
 /// What a stream was opened with, to ask again while it runs.
 pub struct StreamCaller {
@@ -56,9 +63,13 @@ where
 {
     let every = state.auth.stream_recheck;
     let checking = state.clone();
+    let mut changes = state.live.subscribe(&state.db);
     let lost = async move {
         loop {
-            tokio::time::sleep(every).await;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = changes.changed_any(ACCESS_TOPIC) => {}
+            }
             if !caller.still_allowed(&checking).await {
                 return;
             }

@@ -1,5 +1,7 @@
-//! Open event streams end when their caller's access does: signing out or
-//! revoking the token closes them within a recheck interval.
+//! Open event streams end when their caller's access does: signing out,
+//! disabling or revoking the token closes them at once (the database
+//! announces it), and what nothing announces (a session outliving its
+//! lifetime) within the recheck interval.
 
 use crate::common::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
@@ -21,10 +23,26 @@ async fn ends_within(body: &mut Body, time: Duration) -> bool {
     tokio::time::timeout(time, drain).await.is_ok()
 }
 
+/// A state whose streams re-check only when the database announces a
+/// change: the timer alone would take an hour.
 fn quick_rechecks(pool: &PgPool) -> app::state::AppState {
     let mut s = state(pool.clone(), &dead_docker_host());
-    s.auth.stream_recheck = Duration::from_millis(500);
+    s.auth.stream_recheck = Duration::from_secs(3600);
     s
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_ends_by_its_timer_when_the_session_outlives_its_lifetime(pool: PgPool) {
+    let mut s = state(pool.clone(), &dead_docker_host());
+    s.auth.stream_recheck = Duration::from_millis(500);
+    s.auth.absolute_lifetime = chrono::Duration::seconds(3);
+    let mut vera = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let (status, mut body) = vera.open_stream("/service-events").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        ends_within(&mut body, Duration::from_secs(8)).await,
+        "the stream ended once the session's lifetime was over"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
