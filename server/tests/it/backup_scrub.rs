@@ -15,10 +15,11 @@ use sqlx::PgPool;
 /// body arrived whole (`Ok`) or broke off (`Err`).
 async fn download(s: &AppState, cookie: &str, id: i64) -> (StatusCode, Result<Vec<u8>, String>) {
     let mut req = Request::get(format!("/backup-files/{id}"))
+        .header("host", crate::common::HOST)
         .body(Body::empty())
         .unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let router = opsdeck_server::router(s.clone(), Default::default());
+    let router = opsdeck_server::router(s.clone(), crate::common::web());
     let response = tower::ServiceExt::oneshot(router, req).await.unwrap();
     let status = response.status();
     let body = http_body_util::BodyExt::collect(response.into_body())

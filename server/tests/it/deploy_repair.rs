@@ -71,6 +71,11 @@ async fn a_replica_removed_behind_opsdecks_back_is_put_back_and_audited_as_syste
         assert!(Instant::now() < end, "not repaired within 15 s: {now:?}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // The replica serves before the repair has written its outcome.
+    let written = Instant::now() + Duration::from_secs(15);
+    while repairs(&pool).await.len() < 2 && Instant::now() < written {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     repairer.abort();
     assert_eq!(stage.pages().await, vec!["hello from v1"; 2]);
     let audit = repairs(&pool).await;
