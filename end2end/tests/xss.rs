@@ -69,9 +69,16 @@ async fn assert_clean(c: &Client, context: &str) {
 
 /// The checks themselves see an injection: a page that has one fails them.
 async fn checks_see_injections(c: &Client) {
-    c.goto("data:text/html,<p>x</p><img src=x data-xss>").await.unwrap();
-    assert!(injection(c).await.is_some(), "an injected element goes unnoticed");
-    c.goto("data:text/html,<p>x</p><script>alert(1)</script>").await.unwrap();
+    c.goto("data:text/html,<p>x</p><img src=x data-xss>")
+        .await
+        .unwrap();
+    assert!(
+        injection(c).await.is_some(),
+        "an injected element goes unnoticed"
+    );
+    c.goto("data:text/html,<p>x</p><script>alert(1)</script>")
+        .await
+        .unwrap();
     assert!(injection(c).await.is_some(), "a dialog goes unnoticed");
     c.goto("data:text/html,<p>x</p>").await.unwrap();
     assert!(injection(c).await.is_none(), "a clean page is not clean");
@@ -80,10 +87,12 @@ async fn checks_see_injections(c: &Client) {
 /// A page's path with its parameters filled by `param`.
 fn fill_path(page: &str, param: impl Fn(&str) -> String) -> String {
     page.split('/')
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => param(name),
-            None => seg.to_string(),
-        })
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => param(name),
+                None => seg.to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -119,7 +128,9 @@ async fn visit(c: &Client, server: &Server, path: &str) {
 /// Every vector in every route parameter, and in the query parameters
 /// pages read (all vectors at once: query parameters are independent).
 async fn url_parameters(c: &Client, server: &Server) {
-    let names = ["next", "actor", "action", "target", "q", "format", "kind", "state", "page"];
+    let names = [
+        "next", "actor", "action", "target", "q", "format", "kind", "state", "page",
+    ];
     let query = names
         .iter()
         .zip(VECTORS.iter().cycle())
@@ -147,7 +158,10 @@ async fn submit_form(c: &Client, index: usize, round: usize) -> bool {
     let Some(form) = forms_on(c).await.into_iter().nth(index) else {
         return false;
     };
-    let fields = form.find_all(Locator::Css(TEXT_FIELDS)).await.unwrap_or_default();
+    let fields = form
+        .find_all(Locator::Css(TEXT_FIELDS))
+        .await
+        .unwrap_or_default();
     let mut typed = 0;
     for (i, field) in fields.iter().enumerate() {
         if field.attr("disabled").await.ok().flatten().is_some() {
@@ -239,7 +253,10 @@ async fn xss_vectors_in_every_url_parameter_and_form_field_stay_text() {
         for path in &real {
             forms(&c, &server, path, &mut round).await;
         }
-        assert!(round >= 10, "only {round} forms took vectors: the pages did not render their forms");
+        assert!(
+            round >= 10,
+            "only {round} forms took vectors: the pages did not render their forms"
+        );
         // What the forms stored is shown on these pages now.
         for path in &real {
             visit(&c, &server, path).await;

@@ -25,7 +25,10 @@ pub async fn known_host_only(State(web): State<WebConfig>, req: Request, next: N
     if host.is_some_and(|h| web.host_allowed(h)) {
         return next.run(req).await;
     }
-    tracing::warn!(host = host.map(|h| truncate(h, 100)), "refused a request for an unknown host");
+    tracing::warn!(
+        host = host.map(|h| truncate(h, 100)),
+        "refused a request for an unknown host"
+    );
     (
         StatusCode::MISDIRECTED_REQUEST,
         "Unknown host: Opsdeck answers only to its own address. Behind a proxy or under \
@@ -48,8 +51,14 @@ impl WebConfig {
         if name == "localhost" {
             return true;
         }
-        match name.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-            Ok(ip) => ip.is_loopback() || (!self.listen.ip().is_unspecified() && ip == self.listen.ip()),
+        match name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            Ok(ip) => {
+                ip.is_loopback() || (!self.listen.ip().is_unspecified() && ip == self.listen.ip())
+            }
             Err(_) => false,
         }
     }
@@ -58,10 +67,14 @@ impl WebConfig {
 /// `name` of `name:port`, `[v6]` of `[v6]:port`.
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(h, _)| &host[..h.len() + 1]);
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..h.len() + 1]);
     }
     match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => name,
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
+            name
+        }
         _ => host,
     }
 }
@@ -74,7 +87,9 @@ pub async fn security_headers(State(web): State<WebConfig>, req: Request, next: 
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");
@@ -83,8 +98,15 @@ pub async fn security_headers(State(web): State<WebConfig>, req: Request, next: 
         header::CONTENT_SECURITY_POLICY,
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     );
-    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    if web.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")) {
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if web
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("https://"))
+    {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
     response
@@ -148,7 +170,14 @@ mod tests {
         ] {
             assert!(w.host_allowed(host), "{host} should be allowed");
         }
-        for host in ["evil.example", "evil.example:3000", "10.1.2.4:3000", "localhost.evil.example", "", "[::2]:3000"] {
+        for host in [
+            "evil.example",
+            "evil.example:3000",
+            "10.1.2.4:3000",
+            "localhost.evil.example",
+            "",
+            "[::2]:3000",
+        ] {
             assert!(!w.host_allowed(host), "{host} should be refused");
         }
     }
@@ -168,7 +197,10 @@ mod tests {
         assert!(w.host_allowed("OPS.example.com"));
         assert!(!w.host_allowed("ops.example.com:8443"));
         assert!(!w.host_allowed("evil.example"));
-        assert!(w.host_allowed("localhost:3000"), "local health checks still work");
+        assert!(
+            w.host_allowed("localhost:3000"),
+            "local health checks still work"
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl RunState {
             RunState::Failed,
         ]
         .into_iter()
-            .find(|v| v.as_str() == s)
+        .find(|v| v.as_str() == s)
     }
 }
 

@@ -258,7 +258,11 @@ mod tests {
             undoes_newest_restore: undoes,
             ..scheduled(id, at(0, id), false)
         };
-        let plan = plan(&Policy::default(), &[old(1, false), old(2, true)], at(30, 0));
+        let plan = plan(
+            &Policy::default(),
+            &[old(1, false), old(2, true)],
+            at(30, 0),
+        );
         assert_eq!(
             plan,
             vec![
@@ -311,8 +315,11 @@ mod tests {
     /// Random histories of every kind; at most one backup undoes the newest restore.
     fn history() -> impl Strategy<Value = Vec<Candidate>> {
         let one = (0i64..800, 0i64..1440, any::<bool>(), 0usize..4);
-        (prop::collection::vec(one, 0..120), any::<prop::sample::Index>()).prop_map(
-            |(raw, undo)| {
+        (
+            prop::collection::vec(one, 0..120),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(raw, undo)| {
                 let undo = (!raw.is_empty()).then(|| undo.index(raw.len()));
                 raw.into_iter()
                     .enumerate()
@@ -324,8 +331,7 @@ mod tests {
                         undoes_newest_restore: Some(i) == undo,
                     })
                     .collect()
-            },
-        )
+            })
     }
 
     proptest! {

@@ -228,6 +228,12 @@ fn chunks(
 /// The routes of this feature that are not server functions.
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route(crate::auth::registry::plain_route("/backup-events/{target}"), axum::routing::get(target_events))
-        .route(crate::auth::registry::plain_route("/backup-files/{id}"), axum::routing::get(download))
+        .route(
+            crate::auth::registry::plain_route("/backup-events/{target}"),
+            axum::routing::get(target_events),
+        )
+        .route(
+            crate::auth::registry::plain_route("/backup-files/{id}"),
+            axum::routing::get(download),
+        )
 }

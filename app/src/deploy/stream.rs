@@ -395,5 +395,8 @@ pub fn routes() -> axum::Router<AppState> {
             crate::auth::registry::plain_route("/services/{env}/{name}/changes"),
             axum::routing::get(service_events),
         )
-        .route(crate::auth::registry::plain_route("/service-events"), axum::routing::get(all_service_events))
+        .route(
+            crate::auth::registry::plain_route("/service-events"),
+            axum::routing::get(all_service_events),
+        )
 }

@@ -40,7 +40,10 @@ mod tests {
     fn page_policy_allows_scripts_only_by_origin_or_nonce() {
         let p = page_policy("abc123");
         let script = p.split("; ").find(|d| d.starts_with("script-src")).unwrap();
-        assert_eq!(script, "script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'");
+        assert_eq!(
+            script,
+            "script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"
+        );
         assert!(!p.contains("unsafe-inline"));
         assert!(p.contains("frame-ancestors 'none'"));
     }

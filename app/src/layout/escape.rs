@@ -47,6 +47,9 @@ mod tests {
 
     #[test]
     fn plain_text_is_unchanged() {
-        assert_eq!(escape("LOG_LEVEL=info\nPORT=8080"), "LOG_LEVEL=info\nPORT=8080");
+        assert_eq!(
+            escape("LOG_LEVEL=info\nPORT=8080"),
+            "LOG_LEVEL=info\nPORT=8080"
+        );
     }
 }

@@ -216,7 +216,11 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
         .unwrap_err();
     assert!(err.contains("checksum mismatch"), "{err}");
     assert_same_rows(&source.rows().await, &before, "exact: nothing changed");
-    assert_eq!(later_objects(&source).await, [true; 4], "exact: nothing dropped");
+    assert_eq!(
+        later_objects(&source).await,
+        [true; 4],
+        "exact: nothing dropped"
+    );
     source.drop_db().await;
     remove_store(&s);
 }
@@ -301,13 +305,12 @@ async fn an_exact_restore_drops_what_came_after_the_backup_and_a_merge_keeps_it(
     let exact = restore_and_wait(&mut admin, &pool, backup).await;
     assert_same_rows(&source.rows().await, &original, "exact: the old rows");
     assert_eq!(later_objects(&source).await, [false; 4], "exact drops them");
-    let (mode, safety): (String, i64) = sqlx::query_as(
-        "SELECT mode, safety_backup_id FROM backup_restore WHERE id = $1",
-    )
-    .bind(exact)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (mode, safety): (String, i64) =
+        sqlx::query_as("SELECT mode, safety_backup_id FROM backup_restore WHERE id = $1")
+            .bind(exact)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(mode, "exact");
     let page = admin.get(&format!("/backups/shop/{backup}")).await;
     assert!(page.body.contains("exact restore #"), "{}", page.body);

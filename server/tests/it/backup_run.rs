@@ -252,19 +252,40 @@ async fn a_refused_login_is_the_callers_to_fix_and_an_unreachable_server_is_unav
     }
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let test = |name: &'static str| format!("target={name}");
-    let locked = admin.post_form("/api/test_backup_target", &test("locked")).await;
-    assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", locked.body);
+    let locked = admin
+        .post_form("/api/test_backup_target", &test("locked"))
+        .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        locked.body
+    );
     assert!(
         locked.body.contains("password authentication failed") && locked.body.contains("\"url\""),
         "{}",
         locked.body
     );
     assert!(!locked.body.contains(wrong));
-    let nodb = admin.post_form("/api/test_backup_target", &test("nodb")).await;
-    assert_eq!(nodb.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nodb.body);
+    let nodb = admin
+        .post_form("/api/test_backup_target", &test("nodb"))
+        .await;
+    assert_eq!(
+        nodb.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nodb.body
+    );
     assert!(nodb.body.contains("does not exist"), "{}", nodb.body);
-    let down = admin.post_form("/api/test_backup_target", &test("unreachable")).await;
-    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{}", down.body);
+    let down = admin
+        .post_form("/api/test_backup_target", &test("unreachable"))
+        .await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.body
+    );
     assert!(!down.body.contains("secret-Pw9"), "{}", down.body);
     remove_store(&s);
 }
@@ -279,7 +300,9 @@ async fn run_now(admin: &mut crate::common::Client) -> i64 {
 
 /// A backup's state as the API answers it.
 async fn api_state(admin: &mut crate::common::Client, id: i64) -> String {
-    let reply = admin.post_form("/api/read_backup", &format!("id={id}")).await;
+    let reply = admin
+        .post_form("/api/read_backup", &format!("id={id}"))
+        .await;
     let view: app::backup::BackupView = serde_json::from_str(&reply.body).unwrap();
     view.state.as_str().to_string()
 }
@@ -310,15 +333,17 @@ async fn two_backups_of_one_target_queue_and_never_overlap(pool: PgPool) {
     let page = admin.get("/backups/shop").await;
     assert!(page.body.contains(">queued<"), "{}", page.body);
 
-    sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
     assert_eq!(backup_done(&pool, first).await, "succeeded");
     assert_eq!(backup_done(&pool, second).await, "succeeded");
-    let times: Vec<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT requested_at, started_at, finished_at FROM backup ORDER BY id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let times: Vec<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)> =
+        sqlx::query_as("SELECT requested_at, started_at, finished_at FROM backup ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert!(
         times[0].2 <= times[1].1,
         "the second dump began after the first ended: {times:?}"

@@ -132,9 +132,7 @@ fn histories() -> impl Strategy<Value = (Vec<Entry>, Keep)> {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_retention_pass_deletes_exactly_what_the_plan_says_for_every_kind(
-    pool: PgPool,
-) {
+async fn a_retention_pass_deletes_exactly_what_the_plan_says_for_every_kind(pool: PgPool) {
     let s = state(pool.clone(), &dead_docker_host());
     let mut runner = TestRunner::deterministic();
     for case in 0..16 {
@@ -302,7 +300,8 @@ async fn the_first_scheduled_backup_of_a_day_keeps_its_manual_and_safety_backups
     assert_eq!(kept(manual).await, "manual: kept until deleted");
     let safety_kept = kept(safety).await;
     assert!(
-        safety_kept.contains("minimum age: until") && safety_kept.contains("undoes the newest restore"),
+        safety_kept.contains("minimum age: until")
+            && safety_kept.contains("undoes the newest restore"),
         "{safety_kept}"
     );
 

@@ -50,10 +50,17 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let cookie = admin.cookie().unwrap().to_string();
     let (status, body) = download(&s, &cookie, newer).await;
-    assert_eq!(status, StatusCode::OK, "the headers went out before the end");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the headers went out before the end"
+    );
     let broken = body.unwrap_err();
     assert!(broken.contains("corrupted"), "{broken}");
-    assert!(download(&s, &cookie, older).await.1.is_ok(), "a good file downloads whole");
+    assert!(
+        download(&s, &cookie, older).await.1.is_ok(),
+        "a good file downloads whole"
+    );
 
     let mut deployer = signed_in(&s, "dora", &[Role::Deployer]).await;
     let reply = deployer
@@ -62,7 +69,13 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let report: ScrubReport = serde_json::from_str(&reply.body).unwrap();
     // The download found it first (as the admin); the scrub checks the rest.
-    assert_eq!(report, ScrubReport { checked: 1, corrupted: vec![] });
+    assert_eq!(
+        report,
+        ScrubReport {
+            checked: 1,
+            corrupted: vec![]
+        }
+    );
     let actors: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, action FROM audit_event WHERE action IN ('backup.corrupted', 'backup.scrub') ORDER BY id",
     )
@@ -76,7 +89,9 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
             ("user:dora".to_string(), "backup.scrub".to_string())
         ]
     );
-    let view = app::backup::ssr::read::read_backup(&s, newer).await.unwrap();
+    let view = app::backup::ssr::read::read_backup(&s, newer)
+        .await
+        .unwrap();
     assert!(view.corrupted_at.is_some() && !view.verified, "{view:?}");
     assert!(view.corruption.unwrap().contains("was recorded"));
 
@@ -86,11 +101,22 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
     ] {
         let reply = admin.post_form(path, &form).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
-        assert!(reply.body.contains("is corrupted"), "{path}: {}", reply.body);
+        assert!(
+            reply.body.contains("is corrupted"),
+            "{path}: {}",
+            reply.body
+        );
     }
-    assert_eq!(download(&s, &cookie, newer).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        download(&s, &cookie, newer).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let page = admin.get(&format!("/backups/shop/{newer}")).await;
-    assert!(page.body.contains("data-test=\"backup-corrupted\""), "{}", page.body);
+    assert!(
+        page.body.contains("data-test=\"backup-corrupted\""),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("data-test=\"restore-form\""));
 
     // Retention keeps the older good backup as the newest verified one.
@@ -104,7 +130,11 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
         .unwrap();
     let target = app::backup::ssr::target::find(&s.db, "shop").await.unwrap();
     let deleted = app::backup::ssr::prune::apply(&s, &target).await.unwrap();
-    assert_eq!(deleted, [newer], "the corrupted one goes, the older good one stays");
+    assert_eq!(
+        deleted,
+        [newer],
+        "the corrupted one goes, the older good one stays"
+    );
     let targets = app::backup::ssr::read::list_targets(&s.db).await.unwrap();
     let older_at: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT started_at FROM backup WHERE id = $1")
@@ -120,9 +150,7 @@ async fn a_flipped_byte_is_found_by_a_scrub_and_the_backup_is_never_used_again(p
 #[sqlx::test(migrations = "../migrations")]
 async fn the_daily_scrub_marks_a_truncated_file_corrupted_as_system_once(pool: PgPool) {
     let s = state(pool.clone(), &dead_docker_host());
-    let BackedUp {
-        source, backup, ..
-    } = backed_up(&s, "scrubcut").await;
+    let BackedUp { source, backup, .. } = backed_up(&s, "scrubcut").await;
     let path = file_of(&s, backup).await;
     let len = std::fs::metadata(&path).unwrap().len();
     std::fs::OpenOptions::new()
@@ -145,14 +173,22 @@ async fn the_daily_scrub_marks_a_truncated_file_corrupted_as_system_once(pool: P
     assert_eq!(actor, "system");
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let cookie = admin.cookie().unwrap().to_string();
-    assert_eq!(download(&s, &cookie, backup).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        download(&s, &cookie, backup).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let page = admin.get("/backups/shop").await;
     assert!(page.body.contains(">corrupted<"), "{}", page.body);
 
     // A second pass the same day hashes nothing again.
     let meta = Default::default();
-    let who = app::backup::ssr::scrub::Scrubber { actor: "system", meta: &meta };
-    let again = app::backup::ssr::scrub::scrub(&s, &who, None, true).await.unwrap();
+    let who = app::backup::ssr::scrub::Scrubber {
+        actor: "system",
+        meta: &meta,
+    };
+    let again = app::backup::ssr::scrub::scrub(&s, &who, None, true)
+        .await
+        .unwrap();
     assert_eq!(again, ScrubReport::default());
     source.drop_db().await;
     remove_store(&s);

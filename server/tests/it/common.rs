@@ -60,7 +60,12 @@ pub fn web() -> opsdeck_server::web::WebConfig {
 pub async fn get(state: &AppState, path: &str) -> (StatusCode, String) {
     let router = opsdeck_server::router(state.clone(), web());
     let response = router
-        .oneshot(Request::get(path).header("host", HOST).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(path)
+                .header("host", HOST)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();

@@ -184,7 +184,12 @@ async fn a_drain_outside_its_range_is_refused_naming_the_field(pool: PgPool) {
         &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
         &health_retries=2&health_start_period_s=0&replicas=1&stop_timeout_s=1&drain_s=301";
     let reply = stage.ada.post_form("/api/save_service", form).await;
-    assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains("drain_s"), "{}", reply.body);
     let drain: i32 = sqlx::query_scalar("SELECT drain_s FROM service")
         .fetch_one(&pool)

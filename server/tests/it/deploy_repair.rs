@@ -87,13 +87,15 @@ async fn a_replica_removed_behind_opsdecks_back_is_put_back_and_audited_as_syste
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!((kind.as_str(), state.as_str(), actor.as_str()), ("repair", "succeeded", "system"));
+    assert_eq!(
+        (kind.as_str(), state.as_str(), actor.as_str()),
+        ("repair", "succeeded", "system")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn with_repair_off_a_removed_replica_stays_missing(pool: PgPool) {
-    let Some(mut stage) = Stage::new(&pool, "norepair", 2, "&drain_s=0&repair_off=on").await
-    else {
+    let Some(mut stage) = Stage::new(&pool, "norepair", 2, "&drain_s=0&repair_off=on").await else {
         return;
     };
     assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
@@ -112,11 +114,10 @@ async fn a_service_repaired_too_often_is_reported_crash_looping_not_repaired(poo
         return;
     };
     assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
-    let (service, release): (i64, i64) =
-        sqlx::query_as("SELECT id, live_release_id FROM service")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (service, release): (i64, i64) = sqlx::query_as("SELECT id, live_release_id FROM service")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     for _ in 0..MAX_REPAIRS {
         sqlx::query(
             "INSERT INTO deployment (service_id, release_id, tag, kind, state, actor, finished_at)
@@ -142,7 +143,10 @@ async fn a_service_repaired_too_often_is_reported_crash_looping_not_repaired(poo
     .await
     .unwrap();
     assert_eq!(said.len(), 1, "said once per window: {said:?}");
-    assert!(said[0].starts_with("crash-looping: repair paused"), "{said:?}");
+    assert!(
+        said[0].starts_with("crash-looping: repair paused"),
+        "{said:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -154,7 +158,12 @@ async fn repair_off_accepts_only_a_checkbox_value(pool: PgPool) {
         &health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1\
         &health_retries=2&health_start_period_s=0&replicas=1&stop_timeout_s=1&repair_off=maybe";
     let reply = stage.ada.post_form("/api/save_service", form).await;
-    assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains("repair_off"), "{}", reply.body);
     let repair: bool = sqlx::query_scalar("SELECT repair FROM service")
         .fetch_one(&pool)
@@ -208,7 +217,9 @@ async fn the_reconciler_replaces_a_replica_the_engine_is_stopping(pool: PgPool) 
     let steps = stage.steps(id).await;
     assert!(steps.contains("is being stopped"), "{steps}");
     assert!(
-        reason.contains("returned to its live release: 2 of 2 replica(s) serve (1 started, 1 removed)"),
+        reason.contains(
+            "returned to its live release: 2 of 2 replica(s) serve (1 started, 1 removed)"
+        ),
         "{reason}"
     );
     let (outcome, started): (String, i64) = sqlx::query_as(

@@ -41,15 +41,24 @@ async fn pages_allow_only_their_own_nonced_scripts(pool: PgPool) {
             .find_map(|s| s.strip_prefix("'nonce-")?.strip_suffix('\''))
             .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
         assert!(nonce.len() >= 16, "{path}: a guessable nonce {nonce}");
-        assert_eq!(directive(policy, "frame-ancestors"), Some("frame-ancestors 'none'"));
+        assert_eq!(
+            directive(policy, "frame-ancestors"),
+            Some("frame-ancestors 'none'")
+        );
         let opening_tags = reply.body.matches("<script").count();
-        let nonced = reply.body.matches(&format!("<script nonce=\"{nonce}\"")).count()
+        let nonced = reply
+            .body
+            .matches(&format!("<script nonce=\"{nonce}\""))
+            .count()
             + reply
                 .body
                 .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
                 .count();
         assert!(opening_tags > 0, "{path}: the page hydrates");
-        assert_eq!(nonced, opening_tags, "{path}: every script carries the nonce");
+        assert_eq!(
+            nonced, opening_tags,
+            "{path}: every script carries the nonce"
+        );
         assert_eq!(header(&reply, "x-content-type-options"), "nosniff");
         assert_eq!(header(&reply, "referrer-policy"), "same-origin");
     }
@@ -127,11 +136,20 @@ async fn a_rebound_dns_name_cannot_reach_setup_or_sign_in(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(users, 0, "no administrator was created through the foreign host");
+    assert_eq!(
+        users, 0,
+        "no administrator was created through the foreign host"
+    );
     let page = Request::get("/login").body(Body::empty()).unwrap();
-    assert_eq!(request_with_host(&s, "127.0.0.1:3000", page).await, StatusCode::OK);
+    assert_eq!(
+        request_with_host(&s, "127.0.0.1:3000", page).await,
+        StatusCode::OK
+    );
     let page = Request::get("/login").body(Body::empty()).unwrap();
-    assert_eq!(request_with_host(&s, "localhost:3000", page).await, StatusCode::OK);
+    assert_eq!(
+        request_with_host(&s, "localhost:3000", page).await,
+        StatusCode::OK
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -162,7 +180,11 @@ async fn an_overlong_request_id_is_replaced_before_it_reaches_the_audit_log(pool
         .body(Body::empty())
         .unwrap();
     let reply = client.send(req).await;
-    assert_eq!(header(&reply, "x-request-id"), "deploy-42.run:7", "a sane id is kept");
+    assert_eq!(
+        header(&reply, "x-request-id"),
+        "deploy-42.run:7",
+        "a sane id is kept"
+    );
 }
 
 /// Markup a route parameter could smuggle into the page.
@@ -180,7 +202,10 @@ async fn route_parameters_in_titles_are_text_not_markup(pool: PgPool) {
     ] {
         let reply = admin.get(&path).await;
         assert!(!reply.body.contains("<img src=x"), "{path}: {}", reply.body);
-        assert!(reply.body.contains("&lt;/title&gt;&lt;img"), "{path}: the text is shown escaped");
+        assert!(
+            reply.body.contains("&lt;/title&gt;&lt;img"),
+            "{path}: the text is shown escaped"
+        );
     }
 }
 
@@ -189,12 +214,21 @@ async fn a_stored_environment_cannot_close_its_textarea(pool: PgPool) {
     let s = state(pool, &dead_docker_host());
     let mut deployer = signed_in(&s, "dee", &[Role::Deployer]).await;
     let env = "X%3D%3C%2Ftextarea%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E";
-    create_service(&mut deployer, "web", "opsdeck-test/web", 1, &format!("&env={env}")).await;
+    create_service(
+        &mut deployer,
+        "web",
+        "opsdeck-test/web",
+        1,
+        &format!("&env={env}"),
+    )
+    .await;
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
     let page = admin.get("/services/production/web").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("<img src=x"), "{}", page.body);
-    assert!(page.body.contains("X=&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;</textarea>"));
+    assert!(page
+        .body
+        .contains("X=&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;</textarea>"));
 }
 
 #[test]
@@ -230,7 +264,11 @@ async fn every_plain_route_enforces_its_permission_for_every_role(pool: PgPool) 
             assert!(anonymous.is_success(), "{route} is public: {anonymous}");
             continue;
         };
-        assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{route} without a session");
+        assert_eq!(
+            anonymous,
+            StatusCode::UNAUTHORIZED,
+            "{route} without a session"
+        );
         for (role, client) in clients.iter_mut() {
             let (status, _) = client.open_stream(sample).await;
             if permission.granted_by(&[*role]) {

@@ -98,12 +98,17 @@ async fn abort(psql: &mut Child, restore: &mut Child) {
 /// psql on the target's database, stopping at the first error.
 fn spawn_psql(conn: &Conn) -> Result<Child, String> {
     let mut cmd = conn.command("psql").map_err(|e| e.to_string())?;
-    cmd.args(["--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start psql: {e}"))
+    cmd.args([
+        "--no-psqlrc",
+        "--quiet",
+        "--no-password",
+        "--set=ON_ERROR_STOP=1",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .map_err(|e| format!("cannot start psql: {e}"))
 }
 
 /// pg_restore turning the archive on its input into one transaction's
@@ -111,7 +116,13 @@ fn spawn_psql(conn: &Conn) -> Result<Child, String> {
 fn spawn_script() -> Result<Child, String> {
     let program = find_program("pg_restore").map_err(|e| e.to_string())?;
     tokio::process::Command::new(program)
-        .args(["--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--file=-"])
+        .args([
+            "--clean",
+            "--if-exists",
+            "--single-transaction",
+            "--exit-on-error",
+            "--file=-",
+        ])
         .env("LC_ALL", "C")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -202,7 +213,10 @@ mod tests {
     fn schema_names_are_quoted_as_literals() {
         let schemas: BTreeSet<String> = ["public".to_string(), "it's".to_string()].into();
         let sql = prelude(&schemas);
-        assert!(sql.contains("ANY (ARRAY['it''s', 'public']::text[])"), "{sql}");
+        assert!(
+            sql.contains("ANY (ARRAY['it''s', 'public']::text[])"),
+            "{sql}"
+        );
         assert!(!sql.contains("$SCHEMAS"));
     }
 }

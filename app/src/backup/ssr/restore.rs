@@ -216,9 +216,7 @@ async fn safety_then_restore(
     let expected = backup.sha256.clone().unwrap_or_default();
     let fed = match mode {
         Mode::Merge => feed(state, &conn, &path, &expected, backup.id, restore_id).await,
-        Mode::Exact => {
-            feed_exact(state, &conn, &path, &expected, (backup.id, restore_id)).await
-        }
+        Mode::Exact => feed_exact(state, &conn, &path, &expected, (backup.id, restore_id)).await,
     };
     fed.map_err(fail)?;
     Ok(safety)

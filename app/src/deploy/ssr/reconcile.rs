@@ -70,8 +70,10 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
     let done = Record::new("system", "deploy.reconcile", &target, outcome).details(details);
     record(&mut tx, done).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
-    log.info(format!("reconciled: deployment marked interrupted; {reason}"))
-        .await;
+    log.info(format!(
+        "reconciled: deployment marked interrupted; {reason}"
+    ))
+    .await;
     converged.map(|_| true)
 }
 
@@ -93,7 +95,10 @@ impl Returned {
 
     fn describe(&self) -> String {
         let mut text = if !self.live {
-            format!("no release was ever live: {} container(s) removed", self.removed)
+            format!(
+                "no release was ever live: {} container(s) removed",
+                self.removed
+            )
         } else if self.whole() {
             format!(
                 "the service was returned to its live release: {} of {} replica(s) serve \
@@ -143,9 +148,7 @@ async fn converge_live(
                 .converge(&live)
                 .await
                 .map_err(|u| AppError::Unavailable(u.reason))?;
-            let (serving, others) = census(&docker, service, &live)
-                .await
-                .map_err(unavailable)?;
+            let (serving, others) = census(&docker, service, &live).await.map_err(unavailable)?;
             Ok(Returned {
                 live: true,
                 started: done.started,
@@ -156,7 +159,9 @@ async fn converge_live(
             })
         }
         None => {
-            let orphans = engine::replicas(&docker, service).await.map_err(unavailable)?;
+            let orphans = engine::replicas(&docker, service)
+                .await
+                .map_err(unavailable)?;
             for r in &orphans {
                 log.info(format!("removing {} (no release was ever live)", r.name))
                     .await;

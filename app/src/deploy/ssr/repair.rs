@@ -111,17 +111,23 @@ async fn held_back(state: &AppState, service: &ServiceRow) -> Result<Option<Verd
         return Ok(Some(Verdict::Paused));
     }
     // 0 s after no repair, then 2, 4, 8, 16 s.
-    let backoff = if recent == 0 { 0.0 } else { 2f64.powi(recent as i32) };
+    let backoff = if recent == 0 {
+        0.0
+    } else {
+        2f64.powi(recent as i32)
+    };
     match since_last {
-        Some(s) if s < backoff => Ok(Some(Verdict::Later(Duration::from_secs_f64(
-            backoff - s,
-        )))),
+        Some(s) if s < backoff => Ok(Some(Verdict::Later(Duration::from_secs_f64(backoff - s)))),
         _ => Ok(None),
     }
 }
 
 /// Says once per window that repair is paused.
-async fn report_paused(state: &AppState, service: &ServiceRow, recent: i64) -> Result<(), AppError> {
+async fn report_paused(
+    state: &AppState,
+    service: &ServiceRow,
+    recent: i64,
+) -> Result<(), AppError> {
     let target = format!("service:{}", service.full_name());
     let said: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM audit_event WHERE action = 'deploy.repair.paused'
@@ -188,23 +194,31 @@ async fn run_repair(
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     let wanted = service.replicas as usize;
     let whole = serving >= wanted;
-    let (started, removed) = converged.as_ref().map_or((0, 0), |c| (c.started, c.removed));
+    let (started, removed) = converged
+        .as_ref()
+        .map_or((0, 0), |c| (c.started, c.removed));
     let reason = match &converged {
         Ok(_) if whole => None,
         Ok(_) => Some(describe(serving, wanted, &others)),
-        Err(e) => Some(log.mask(&format!("{}; {}", e.reason, describe(serving, wanted, &others)))),
+        Err(e) => Some(log.mask(&format!(
+            "{}; {}",
+            e.reason,
+            describe(serving, wanted, &others)
+        ))),
     };
     let mut tx = state.db.begin().await.map_err(db)?;
-    sqlx::query(
-        "UPDATE deployment SET state = $2, reason = $3, finished_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(if whole { "succeeded" } else { "failed" })
-    .bind(&reason)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    let outcome = if whole { Outcome::Success } else { Outcome::Failure };
+    sqlx::query("UPDATE deployment SET state = $2, reason = $3, finished_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(if whole { "succeeded" } else { "failed" })
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let outcome = if whole {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
     let done = Record::new("system", "deploy.repair", &target, outcome).details(json!({
         "deployment": id, "release": live.number, "started": started, "removed": removed,
         "serving": serving, "replicas": wanted, "reason": reason,
@@ -212,7 +226,10 @@ async fn run_repair(
     record(&mut tx, done).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     match &reason {
-        None => log.info(format!("repaired: {serving} of {wanted} replica(s) serve")).await,
+        None => {
+            log.info(format!("repaired: {serving} of {wanted} replica(s) serve"))
+                .await
+        }
         Some(r) => log.error(format!("repair incomplete: {r}")).await,
     }
     Ok((id, whole))

@@ -76,7 +76,10 @@ async fn watch(state: AppState, via: ServiceRow, tx: UnboundedSender<i64>) {
             let filters = HashMap::from([
                 ("type", vec!["container".to_string()]),
                 ("event", vec!["die".to_string(), "destroy".to_string()]),
-                ("label", vec![format!("{LABEL_INSTALLATION}={}", via.installation)]),
+                (
+                    "label",
+                    vec![format!("{LABEL_INSTALLATION}={}", via.installation)],
+                ),
             ]);
             let options = bollard::query_parameters::EventsOptionsBuilder::default()
                 .filters(&filters)
