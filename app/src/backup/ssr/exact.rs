@@ -14,9 +14,8 @@
 use super::archive;
 use super::conn::{find_program, Conn};
 use super::dump::{failure, read_limited};
-use super::feed::{pipe_checked, Fed};
+use super::feed::{pipe_checked, report_restore_progress, Fed};
 use super::model::checksum_error;
-use super::run::report_progress;
 use crate::state::AppState;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -44,12 +43,7 @@ pub async fn feed_exact(
     let begin = format!("BEGIN;\n{}\n", prelude(&schemas));
     let began = to_psql.write_all(begin.as_bytes()).await;
     let (progress, seen) = watch::channel(0i64);
-    let ticker = tokio::spawn(report_progress(
-        state.db.clone(),
-        "UPDATE backup_restore SET bytes_read = $2 WHERE id = $1 AND state = 'running'",
-        restore_id,
-        seen,
-    ));
+    let ticker = tokio::spawn(report_restore_progress(state.db.clone(), restore_id, seen));
     let archive_in = restore.stdin.take();
     // Owns pg_restore's input, so that it closes (pg_restore sees the end
     // of the archive) as soon as the file has been fed.

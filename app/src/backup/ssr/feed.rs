@@ -44,12 +44,7 @@ pub async fn feed(
         .map_err(|e| format!("cannot start pg_restore: {e}"))?;
     let stderr = tokio::spawn(read_limited(child.stderr.take()));
     let (progress, seen) = watch::channel(0i64);
-    let ticker = tokio::spawn(report_progress(
-        state.db.clone(),
-        "UPDATE backup_restore SET bytes_read = $2 WHERE id = $1 AND state = 'running'",
-        restore_id,
-        seen,
-    ));
+    let ticker = tokio::spawn(report_restore_progress(state.db.clone(), restore_id, seen));
     let fed = match child.stdin.take() {
         Some(mut stdin) => pipe_checked(path, &mut stdin, expected, &progress).await,
         None => Fed::Stopped("pg_restore has no input".into()),
@@ -117,4 +112,20 @@ pub(super) async fn pipe_checked(
         Ok(()) => Fed::Done,
         Err(e) => Fed::Stopped(format!("pg_restore stopped reading: {e}")),
     }
+}
+
+/// Stores how much of the file a running restore has fed (plain and exact
+/// restores alike), until `seen` closes.
+pub async fn report_restore_progress(
+    db: sqlx::PgPool,
+    restore_id: i64,
+    seen: tokio::sync::watch::Receiver<i64>,
+) {
+    report_progress(
+        db,
+        "UPDATE backup_restore SET bytes_read = $2 WHERE id = $1 AND state = 'running'",
+        restore_id,
+        seen,
+    )
+    .await
 }
