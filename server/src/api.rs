@@ -4,8 +4,9 @@
 //! A server function sets its error's status itself (`AppError::with_status`),
 //! but arguments that fail to decode never reach its body: server_fn then
 //! answers every error with 500. This layer reads such an error back and gives
-//! it the status `AppError::status` names (400 for bad arguments), and answers
-//! an oversized body with 413 before anything reads it.
+//! it the status `AppError::status` names, and answers an oversized body with
+//! 413 before anything reads it. Form arguments that fail to decode are read
+//! again through the registry, so the answer (422) names the field at fault.
 
 use app::AppError;
 use axum::body::Body;
@@ -40,13 +41,41 @@ pub async fn bounded_calls(req: Request, next: Next) -> Response {
         return too_large(req.uri().path());
     }
     let path = req.uri().path().to_string();
+    let (req, args) = match form_arguments(req).await {
+        Ok(kept) => kept,
+        Err(response) => return response,
+    };
     let response = next.run(req).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
     {
         return response;
     }
-    with_deserved_status(&path, response).await
+    with_deserved_status(&path, args.as_deref(), response).await
+}
+
+/// Keeps a copy of a form body (or a GET's query) so refused arguments can be
+/// explained; the body is bounded already, and forms are small.
+async fn form_arguments(req: Request) -> Result<(Request, Option<Vec<u8>>), Response> {
+    if req.method() == axum::http::Method::GET {
+        let query = req.uri().query().unwrap_or_default().as_bytes().to_vec();
+        return Ok((req, Some(query)));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return Err(too_large(&path));
+    };
+    let kept = bytes.to_vec();
+    Ok((Request::from_parts(parts, Body::from(bytes)), Some(kept)))
 }
 
 fn declared_length(req: &Request) -> Option<usize> {
@@ -58,7 +87,7 @@ fn declared_length(req: &Request) -> Option<usize> {
         .ok()
 }
 
-async fn with_deserved_status(path: &str, response: Response) -> Response {
+async fn with_deserved_status(path: &str, args: Option<&[u8]>, response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_READ_LIMIT).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -69,12 +98,29 @@ async fn with_deserved_status(path: &str, response: Response) -> Response {
         {
             too_large(path)
         }
+        Ok(AppError::ServerFn(leptos::prelude::ServerFnErrorErr::Args(_))) => {
+            match args.and_then(|a| app::auth::registry::explain_refused_args(path, a)) {
+                Some(named) => error_response(parts, named),
+                None => {
+                    parts.status = StatusCode::BAD_REQUEST;
+                    Response::from_parts(parts, Body::from(bytes))
+                }
+            }
+        }
         Ok(error) => {
             parts.status = error.status();
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),
     }
+}
+
+/// `error` as the JSON body of a failed call, with the status it deserves.
+fn error_response(mut parts: axum::http::response::Parts, error: AppError) -> Response {
+    parts.status = error.status();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// 413 as an `AppError` the calling page can show.

@@ -7,6 +7,7 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 mod permission;
+#[cfg(feature = "ssr")]
 pub mod registry;
 #[cfg(feature = "ssr")]
 pub mod signin;

@@ -3,6 +3,7 @@
 //! without a decision about its permission.
 
 use super::Permission;
+use crate::AppError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -12,207 +13,309 @@ pub enum Access {
     Requires(Permission),
 }
 
-/// Path, access, and a well-formed form body for the permission test (the
-/// guard runs after the arguments are decoded, so each needs valid ones).
-pub const SERVER_FNS: &[(&str, Access, &str)] = &[
-    ("/api/whoami", Access::Public, ""),
-    ("/api/setup_needed", Access::Public, ""),
-    ("/api/login", Access::Public, "username=x&password=y"),
-    ("/api/logout", Access::Public, ""),
+/// Reads a server fn's form arguments again after they failed to decode, to
+/// name the field at fault (server_fn's own message says only "invalid digit
+/// found in string"): the error naming it, or `None`.
+pub type ArgsCheck = fn(&[u8]) -> Option<AppError>;
+
+/// Path, access, a well-formed form body for the permission test (the
+/// guard runs after the arguments are decoded, so each needs valid ones),
+/// and the check that names a field its arguments cannot be read from.
+pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
+    (
+        "/api/whoami",
+        Access::Public,
+        "",
+        args::<crate::auth::api::Whoami>,
+    ),
+    (
+        "/api/setup_needed",
+        Access::Public,
+        "",
+        args::<crate::auth::api::SetupNeeded>,
+    ),
+    (
+        "/api/login",
+        Access::Public,
+        "username=x&password=y",
+        args::<crate::auth::api::Login>,
+    ),
+    (
+        "/api/logout",
+        Access::Public,
+        "",
+        args::<crate::auth::api::Logout>,
+    ),
     (
         "/api/setup",
         Access::Public,
         "username=x&display_name=x&password=y&confirm=y",
+        args::<crate::auth::api::Setup>,
     ),
     (
         "/api/read_system_status",
         Access::Requires(Permission::Read),
         "",
+        args::<crate::system::ReadSystemStatus>,
     ),
-    ("/api/read_engine", Access::Requires(Permission::Read), ""),
+    (
+        "/api/read_engine",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::engine::ReadEngine>,
+    ),
     (
         "/api/list_users",
         Access::Requires(Permission::Administer),
         "",
+        args::<crate::users::ListUsers>,
     ),
     (
         "/api/create_user",
         Access::Requires(Permission::Administer),
         "username=zed&password=long+enough+password&viewer=on",
+        args::<crate::users::api::CreateUser>,
     ),
     (
         "/api/set_user_roles",
         Access::Requires(Permission::Administer),
         "username=nobody&viewer=on",
+        args::<crate::users::api::SetUserRoles>,
     ),
     (
         "/api/set_user_disabled",
         Access::Requires(Permission::Administer),
         "username=nobody&disabled=false",
+        args::<crate::users::api::SetUserDisabled>,
     ),
     (
         "/api/unlock_user",
         Access::Requires(Permission::Administer),
         "username=nobody",
+        args::<crate::users::api::UnlockUser>,
     ),
     (
         "/api/reset_user_password",
         Access::Requires(Permission::Administer),
         "username=nobody&password=long+enough+password",
+        args::<crate::users::api::ResetUserPassword>,
     ),
-    ("/api/list_tokens", Access::Requires(Permission::Read), ""),
+    (
+        "/api/list_tokens",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::tokens::ListTokens>,
+    ),
     (
         "/api/create_token",
         Access::Requires(Permission::Read),
         "name=ci&days=30&permissions[0]=read",
+        args::<crate::tokens::CreateToken>,
     ),
     (
         "/api/revoke_token",
         Access::Requires(Permission::Read),
         "id=999999",
+        args::<crate::tokens::RevokeToken>,
     ),
     (
         "/api/list_audit",
         Access::Requires(Permission::ReadAudit),
         "",
+        args::<crate::audit::api::ListAudit>,
     ),
     (
         "/api/verify_audit",
         Access::Requires(Permission::ReadAudit),
         "",
+        args::<crate::audit::api::VerifyAudit>,
     ),
-    ("/api/list_services", Access::Requires(Permission::Read), ""),
+    (
+        "/api/list_services",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::deploy::api::ListServices>,
+    ),
     (
         "/api/read_service",
         Access::Requires(Permission::Read),
         "service=nope%2Fnope",
+        args::<crate::deploy::api::ReadService>,
     ),
     (
         "/api/read_deployment",
         Access::Requires(Permission::Read),
         "id=0",
+        args::<crate::deploy::api::ReadDeployment>,
     ),
     (
         "/api/list_environments",
         Access::Requires(Permission::Read),
         "",
+        args::<crate::deploy::api::ListEnvironments>,
     ),
     (
         "/api/list_endpoints",
         Access::Requires(Permission::Administer),
         "",
+        args::<crate::deploy::api::ListEndpoints>,
     ),
     (
         "/api/create_endpoint",
         Access::Requires(Permission::Administer),
         "name=x&url=y",
+        args::<crate::deploy::api::CreateEndpoint>,
     ),
     (
         "/api/create_environment",
         Access::Requires(Permission::Administer),
         "name=x&endpoint=y",
+        args::<crate::deploy::api::CreateEnvironment>,
     ),
     (
         "/api/save_service",
         Access::Requires(Permission::Deploy),
         "name=x",
+        args::<crate::deploy::api::SaveService>,
     ),
     (
         "/api/deploy",
         Access::Requires(Permission::Deploy),
         "service=nope&tag=v1",
+        args::<crate::deploy::api::Deploy>,
     ),
     (
         "/api/rollback",
         Access::Requires(Permission::Deploy),
         "service=nope&release=1",
+        args::<crate::deploy::api::Rollback>,
     ),
     (
         "/api/scale",
         Access::Requires(Permission::Deploy),
         "service=nope&replicas=1",
+        args::<crate::deploy::api::Scale>,
     ),
     (
         "/api/restart",
         Access::Requires(Permission::Deploy),
         "service=nope",
+        args::<crate::deploy::api::Restart>,
     ),
     (
         "/api/remove_service",
         Access::Requires(Permission::Deploy),
         "service=nope&confirm=nope",
+        args::<crate::deploy::api::RemoveService>,
     ),
     (
         "/api/list_backup_targets",
         Access::Requires(Permission::Read),
         "",
+        args::<crate::backup::api::ListBackupTargets>,
     ),
     (
         "/api/read_backup_target",
         Access::Requires(Permission::Read),
         "target=nope",
+        args::<crate::backup::api::ReadBackupTarget>,
     ),
     (
         "/api/create_backup_target",
         Access::Requires(Permission::Administer),
         "name=x&url=y",
+        args::<crate::backup::api::CreateBackupTarget>,
     ),
     (
         "/api/update_backup_target",
         Access::Requires(Permission::Administer),
         "target=nope",
+        args::<crate::backup::api::UpdateBackupTarget>,
     ),
     (
         "/api/test_backup_target",
         Access::Requires(Permission::Administer),
         "target=nope",
+        args::<crate::backup::api::TestBackupTarget>,
     ),
     (
         "/api/save_backup_schedule",
         Access::Requires(Permission::Administer),
         "target=nope&cron=x",
+        args::<crate::backup::api::SaveBackupSchedule>,
     ),
     (
         "/api/run_backup",
         Access::Requires(Permission::RunBackup),
         "target=nope",
+        args::<crate::backup::api::RunBackup>,
     ),
     (
         "/api/read_backup",
         Access::Requires(Permission::Read),
         "id=0",
+        args::<crate::backup::api::ReadBackup>,
     ),
     (
         "/api/list_backups",
         Access::Requires(Permission::Read),
         "target=nope",
+        args::<crate::backup::api::ListBackups>,
     ),
     (
         "/api/test_restore_backup",
         Access::Requires(Permission::RunBackup),
         "id=0",
+        args::<crate::backup::api::TestRestoreBackup>,
     ),
     (
         "/api/restore_backup",
         Access::Requires(Permission::RestoreBackup),
         "id=0&confirm=x",
+        args::<crate::backup::api::RestoreBackup>,
     ),
     (
         "/api/delete_backup",
         Access::Requires(Permission::Administer),
         "id=0",
+        args::<crate::backup::api::DeleteBackup>,
     ),
     (
         "/api/scrub_backups",
         Access::Requires(Permission::RunBackup),
         "target=nope",
+        args::<crate::backup::api::ScrubBackups>,
     ),
     (
         "/api/read_restore",
         Access::Requires(Permission::Read),
         "id=0",
+        args::<crate::backup::api::ReadRestore>,
     ),
 ];
+
+/// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the
+/// arguments `T`; when a field's value cannot be read, names that field. A
+/// failure that names none (a missing field: serde's message names it
+/// already) is left to server_fn's answer.
+pub fn args<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<AppError> {
+    let config = serde_qs::Config::new(5, false);
+    let deserializer = serde_qs::Deserializer::with_config(&config, body).ok()?;
+    let refused = serde_path_to_error::deserialize::<_, T>(deserializer).err()?;
+    let field = refused.path().to_string();
+    (refused.path().iter().next().is_some()).then(|| AppError::Validation {
+        field,
+        message: format!("cannot be read: {}", refused.inner()),
+    })
+}
+
+/// Why the arguments `body` sent to the server fn at `path` were refused,
+/// naming the field, or `None` (they decode, name no field, or the path is
+/// unknown).
+pub fn explain_refused_args(path: &str, body: &[u8]) -> Option<AppError> {
+    let (_, _, _, check) = SERVER_FNS.iter().find(|(p, ..)| *p == path)?;
+    check(body)
+}
 
 /// Every plain axum route (streams, downloads, exports, probes: what is
 /// not a server fn), who may call it, and a sample path for the every-role

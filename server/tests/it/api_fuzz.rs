@@ -124,7 +124,7 @@ async fn random_and_malformed_bodies_never_get_a_5xx_from_any_server_fn(pool: Pg
     let mut admins = 0;
     let mut signed_in = admin(&s, admins).await;
     let mut anonymous = Client::new(&s);
-    for (path, _, sample) in SERVER_FNS {
+    for (path, _, sample, _) in SERVER_FNS {
         for case in 0..CASES * 2 {
             let (body, content_type) = body_for(sample).new_tree(&mut runner).unwrap().current();
             let as_admin = case % 2 == 0;

@@ -3,6 +3,7 @@
 
 use crate::common::{dead_docker_host, signed_in, state, Client, ORIGIN};
 use app::auth::Role;
+use app::AppError;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use sqlx::PgPool;
@@ -16,18 +17,35 @@ fn post(path: &str, content_type: &str, body: Body) -> Request<Body> {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn arguments_that_do_not_decode_answer_400_for_anyone(pool: PgPool) {
+async fn arguments_that_do_not_decode_answer_4xx_naming_the_field_for_anyone(pool: PgPool) {
     let s = state(pool, &dead_docker_host());
     let mut admin = signed_in(&s, "root", &[Role::Admin]).await;
     for client in [&mut admin, &mut Client::new(&s)] {
         let wrong_type = client.post_form("/api/read_deployment", "id=abc").await;
         assert_eq!(
             wrong_type.status,
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "{}",
             wrong_type.body
         );
-        assert!(wrong_type.body.contains("Args"), "{}", wrong_type.body);
+        let named: AppError = serde_json::from_str(&wrong_type.body).unwrap();
+        assert!(
+            matches!(&named, AppError::Validation { field, .. } if field == "id"),
+            "names the field: {named:?}"
+        );
+
+        for (body, field) in [
+            ("name=ci&days=soon", "days"),
+            ("name=ci&days=3&permissions[0]=everything", "permissions[0]"),
+        ] {
+            let reply = client.post_form("/api/create_token", body).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            let named: AppError = serde_json::from_str(&reply.body).unwrap();
+            assert!(
+                matches!(&named, AppError::Validation { field: f, .. } if f == field),
+                "{body} names {field}: {named:?}"
+            );
+        }
 
         let missing = client.post_form("/api/revoke_token", "").await;
         assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.body);

@@ -251,7 +251,7 @@ async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_rol
         .map(|(p, _)| p.to_string())
         .collect();
     registered.sort();
-    let mut listed: Vec<String> = SERVER_FNS.iter().map(|(p, _, _)| p.to_string()).collect();
+    let mut listed: Vec<String> = SERVER_FNS.iter().map(|(p, ..)| p.to_string()).collect();
     listed.sort();
     assert_eq!(
         registered, listed,
@@ -259,7 +259,7 @@ async fn every_server_fn_is_registered_and_enforces_its_permission_for_every_rol
     );
 
     let s = state(pool.clone(), &dead_docker_host());
-    for (path, access, sample) in SERVER_FNS {
+    for (path, access, sample, _) in SERVER_FNS {
         let Access::Requires(permission) = access else {
             continue;
         };
