@@ -12,7 +12,7 @@ RUN rustup target add wasm32-unknown-unknown \
  && cargo install wasm-opt@0.116.1 --locked
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release
+RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -21,6 +21,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/opsdeck --shell /usr/sbin/nologin opsdeck
 COPY --from=build /src/target/release/opsdeck /usr/local/bin/opsdeck
 COPY --from=build /src/target/site /usr/share/opsdeck/site
+# The content hashes of the asset names (see server/src/assets.rs).
+COPY --from=build /src/target/release/hash.txt /usr/share/opsdeck/site/hash.txt
 ENV OPSDECK_ADDR=0.0.0.0:3000 \
     OPSDECK_DATA_DIR=/var/lib/opsdeck \
     LEPTOS_SITE_ROOT=/usr/share/opsdeck/site \

@@ -11,7 +11,7 @@ CONNECTIONS="${CONNECTIONS:-50}"
 DURATION="${DURATION:-20s}"
 scripts/ensure-deps run
 command -v wrk >/dev/null || { sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo; $sudo_ apt-get install -y -qq wrk >/dev/null; }
-cargo leptos build --release >/dev/null 2>&1
+cargo leptos build --release --precompress >/dev/null 2>&1
 
 data="$(mktemp -d /tmp/opsdeck-bench.XXXXXX)"
 chmod 755 "$data"

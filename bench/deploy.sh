@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 RUNS="${RUNS:-3}"
 scripts/ensure-deps test >/dev/null
-cargo leptos build --release >/dev/null 2>&1
+cargo leptos build --release --precompress >/dev/null 2>&1
 
 work="$(mktemp -d /tmp/opsdeck-bench-deploy.XXXXXX)"
 chmod 755 "$work"

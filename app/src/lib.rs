@@ -27,7 +27,7 @@ pub use error::AppError;
 pub use pages::PAGES;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
@@ -48,6 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
+                // The stylesheet's name carries its content hash in a release
+                // build, so browsers may keep it for good.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -73,7 +76,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/opsdeck.css"/>
         // leptos_meta writes the title unescaped, and pages put route
         // parameters (a service's name) into it.
         <Title formatter=|page: String| layout::html_text(&format!("{page} · Opsdeck"))/>

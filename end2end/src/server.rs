@@ -23,7 +23,7 @@ impl Server {
             .map(PathBuf::from)
             .unwrap_or_else(|| target_dir().join("site"));
         assert!(
-            bin.exists() && site.join("pkg/opsdeck.wasm").exists(),
+            bin.exists() && has_wasm(&site),
             "{} or its site is missing: run `cargo leptos build --release` first (scripts/test does)",
             bin.display()
         );
@@ -81,6 +81,16 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+}
+
+/// Whether the site holds the app's wasm (its name carries a content hash
+/// in a release build).
+fn has_wasm(site: &std::path::Path) -> bool {
+    std::fs::read_dir(site.join("pkg")).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".wasm"))
+    })
 }
 
 impl Drop for Server {

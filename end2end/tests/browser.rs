@@ -281,7 +281,7 @@ async fn pages_are_readable_without_javascript() {
         .map(|(_, rest)| rest.split('<').next().unwrap_or_default());
     assert_eq!(value, Some(version.as_str()));
     let css = client
-        .get(server.url("/pkg/opsdeck.css"))
+        .get(server.url(&stylesheet_href(&html)))
         .send()
         .await
         .unwrap();
@@ -290,6 +290,71 @@ async fn pages_are_readable_without_javascript() {
         css.text().await.unwrap().contains(".grid"),
         "the generated stylesheet is served"
     );
+}
+
+/// The `href` of the page's stylesheet link.
+fn stylesheet_href(html: &str) -> String {
+    let link = html
+        .split("<link")
+        .find(|tag| tag.contains("rel=\"stylesheet\""))
+        .expect("the page links a stylesheet");
+    let href = link.split("href=\"").nth(1).expect("the link has an href");
+    href.split('"').next().unwrap_or_default().to_string()
+}
+
+/// What a browser on a slow network needs: the wasm, JS and CSS come
+/// compressed (brotli, else gzip) under content-hashed names it may keep for
+/// good, while pages themselves are never stored.
+#[tokio::test]
+async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_never() {
+    let server = Server::start("asset_caching").await;
+    let client = reqwest::Client::new();
+    let page = client.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(header(&page, "cache-control"), "no-store");
+    let html = page.text().await.unwrap();
+    let css = stylesheet_href(&html);
+    let scripts: Vec<String> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/pkg/") && !href.ends_with(".css"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        scripts.iter().any(|h| h.ends_with(".wasm")) && scripts.iter().any(|h| h.ends_with(".js")),
+        "the page preloads its wasm and JS: {scripts:?}"
+    );
+    for asset in scripts.iter().chain([&css]) {
+        let name = asset.trim_start_matches("/pkg/");
+        assert!(
+            name.split('.').count() >= 3,
+            "{asset} carries a content hash in its name"
+        );
+        for (accepted, encoding) in [("br", "br"), ("gzip", "gzip")] {
+            let reply = client
+                .get(server.url(asset))
+                .header("accept-encoding", accepted)
+                .send()
+                .await
+                .unwrap();
+            assert!(reply.status().is_success(), "{asset}: {}", reply.status());
+            assert_eq!(header(&reply, "content-encoding"), encoding, "{asset}");
+            assert_eq!(
+                header(&reply, "cache-control"),
+                "public, max-age=31536000, immutable",
+                "{asset}"
+            );
+        }
+    }
+}
+
+fn header(reply: &reqwest::Response, name: &str) -> String {
+    reply
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Adds a backup target through the form on `/backups`.

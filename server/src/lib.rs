@@ -2,6 +2,7 @@
 //! router and the process lifecycle.
 
 pub mod api;
+pub mod assets;
 pub mod audit_export;
 pub mod cli;
 pub mod config;
@@ -39,6 +40,7 @@ pub fn page_paths() -> Vec<String> {
 pub fn router(state: AppState, web: web::WebConfig) -> Router {
     use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
     let routes = route_list();
+    let hashes = assets::AssetHashes::of(&state.leptos_options);
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -73,6 +75,10 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             web.clone(),
             security::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            hashes,
+            assets::cache_policy,
         ))
         .layer(CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())

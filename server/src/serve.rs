@@ -56,12 +56,20 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// Leptos options from Opsdeck's settings instead of cargo-leptos' variables.
+/// Asset names carry content hashes when the build wrote its hash list.
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    let hash_file = crate::assets::hash_file(&settings.site_root);
     LeptosOptions::builder()
         .output_name("opsdeck")
         .site_root(settings.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
+        .hash_files(hash_file.is_some())
+        .hash_file(std::sync::Arc::<str>::from(
+            hash_file
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_else(|| "hash.txt".into()),
+        ))
         .build()
 }
 

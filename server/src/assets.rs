@@ -1,0 +1,129 @@
+//! Static assets and caching: what a browser may keep, and for how long.
+//!
+//! The release build (`cargo leptos build --release --precompress`, with
+//! `hash-files` on) names the wasm, JS and CSS after a hash of their content
+//! and writes a `.br` and a `.gz` beside each; `leptos_axum`'s file handler
+//! serves those to browsers that accept them. A hashed name never changes
+//! content, so it is cached for a year as `immutable`: after the first visit a
+//! page costs its HTML only. HTML is never stored (it is signed-in content, and
+//! must name the current assets after an upgrade). Other static files get a
+//! short cache so an upgrade reaches browsers within the hour.
+
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use leptos::prelude::LeptosOptions;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The name of cargo-leptos' file listing the content hashes.
+const HASH_FILE: &str = "hash.txt";
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const SHORT: &str = "public, max-age=3600";
+const NEVER: &str = "no-store";
+
+/// Where cargo-leptos' hash list is: beside the binary (as the build leaves
+/// it), else in the site folder (where an install may put it). `None` for a
+/// build without hashed names (a debug build, the tests).
+pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE)));
+    beside_binary
+        .into_iter()
+        .chain([site_root.join(HASH_FILE)])
+        .find(|p| p.is_file())
+}
+
+/// The content hashes the current build's asset names carry.
+#[derive(Clone, Debug, Default)]
+pub struct AssetHashes(Arc<Vec<String>>);
+
+impl AssetHashes {
+    /// Reads the hash list `options` point at, when file hashing is on.
+    pub fn of(options: &LeptosOptions) -> Self {
+        if !options.hash_files {
+            return Self::default();
+        }
+        let text = std::fs::read_to_string(options.hash_file.as_ref()).unwrap_or_default();
+        Self::parse(&text)
+    }
+
+    /// `js: 1a2b…` lines, one per kind of asset.
+    fn parse(text: &str) -> Self {
+        let hashes = text
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .map(|(_, hash)| hash.trim().to_string())
+            .filter(|hash| !hash.is_empty())
+            .collect();
+        AssetHashes(Arc::new(hashes))
+    }
+
+    /// Whether `path` names a file of the build by its content hash.
+    fn names_hashed_file(&self, path: &str) -> bool {
+        let Some(file) = path.strip_prefix("/pkg/") else {
+            return false;
+        };
+        self.0
+            .iter()
+            .any(|hash| file.contains(&format!(".{hash}.")))
+    }
+}
+
+/// Sets `Cache-Control` on every response that does not set its own.
+pub async fn cache_policy(State(hashes): State<AssetHashes>, req: Request, next: Next) -> Response {
+    let immutable = hashes.names_hashed_file(req.uri().path());
+    let mut response = next.run(req).await;
+    if response.headers().contains_key(header::CACHE_CONTROL) {
+        return response;
+    }
+    let policy = if !response.status().is_success() {
+        NEVER
+    } else if immutable {
+        IMMUTABLE
+    } else if is_html_or_data(&response) {
+        NEVER
+    } else {
+        SHORT
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+/// Pages, server-function answers and streams: content that changes, and is
+/// often a signed-in person's.
+fn is_html_or_data(response: &Response) -> bool {
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !(kind.starts_with("text/css")
+        || kind.starts_with("text/javascript")
+        || kind.starts_with("application/javascript")
+        || kind.starts_with("application/wasm")
+        || kind.starts_with("image/")
+        || kind.starts_with("font/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_files_named_by_this_builds_hashes_count_as_hashed() {
+        let hashes = AssetHashes::parse("js: abc123\nwasm: def456\ncss: 0f0f\n\n");
+        assert!(hashes.names_hashed_file("/pkg/opsdeck.abc123.js"));
+        assert!(hashes.names_hashed_file("/pkg/opsdeck.def456.wasm"));
+        assert!(hashes.names_hashed_file("/pkg/opsdeck.0f0f.css"));
+        assert!(!hashes.names_hashed_file("/pkg/opsdeck.css"));
+        assert!(!hashes.names_hashed_file("/pkg/opsdeck.999999.js"));
+        assert!(!hashes.names_hashed_file("/services/opsdeck.abc123.js"));
+        assert!(!AssetHashes::default().names_hashed_file("/pkg/opsdeck.abc123.js"));
+    }
+}
