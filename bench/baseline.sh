@@ -40,7 +40,8 @@ single="$(wrk -t1 -c1 -d5s --latency "http://127.0.0.1:$port/")"
 single_p50=$(echo "$single" | awk '$1=="50%" {print $2}')
 single_p99=$(echo "$single" | awk '$1=="99%" {print $2}')
 
-wasm=target/site/pkg/opsdeck.wasm
+# The name carries a content hash in a release build.
+wasm=$(ls target/site/pkg/opsdeck*.wasm | head -1)
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9c "$wasm" | wc -c)
 
