@@ -1,4 +1,10 @@
 //! The one error type every server function returns.
+//!
+//! A server fn returns its `AppError` as it is: the status travels with the
+//! error. One response layer (`server::api::bounded_calls`) reads every
+//! failed `/api/*` call back and answers it with [`AppError::status`], so no
+//! server fn sets a status itself. A page rendering the same server fn keeps
+//! its own status (its resources' errors are shown inline).
 
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
@@ -59,7 +65,8 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
-    /// The HTTP status this error deserves (user errors are never 500).
+    /// The HTTP status this error deserves (user errors are never 500): what
+    /// a failed server fn call and a plain handler answer.
     pub fn status(&self) -> axum::http::StatusCode {
         use axum::http::StatusCode;
         match self {
@@ -73,22 +80,6 @@ impl AppError {
             AppError::ServerFn(e) => server_fn_status(e),
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
-    }
-
-    /// Sets this error's status on the response of a server fn call. A page
-    /// rendering the same server fn keeps its own status (its resources'
-    /// errors are shown inline).
-    pub fn with_status(self) -> Self {
-        use leptos::prelude::use_context;
-        let is_server_fn_call = use_context::<axum::http::request::Parts>()
-            .is_some_and(|p| p.uri.path().starts_with("/api/"));
-        if let (true, Some(response)) = (
-            is_server_fn_call,
-            use_context::<leptos_axum::ResponseOptions>(),
-        ) {
-            response.set_status(self.status());
-        }
-        self
     }
 
     /// Logs `err` with a fresh reference and returns an error showing only that reference.

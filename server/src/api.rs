@@ -1,12 +1,14 @@
 //! Server-function calls (`/api/*`) at the HTTP level: a bounded body, and
 //! the status an error deserves.
 //!
-//! A server function sets its error's status itself (`AppError::with_status`),
-//! but arguments that fail to decode never reach its body: server_fn then
-//! answers every error with 500. This layer reads such an error back and gives
-//! it the status `AppError::status` names, and answers an oversized body with
-//! 413 before anything reads it. Form arguments that fail to decode are read
+//! This layer is the one place that gives a failed server fn call its
+//! status. server_fn answers every error with 500, whether the function
+//! returned it (a validation error, a missing record) or its arguments never
+//! decoded; the layer reads the `AppError` back and answers with the status
+//! `AppError::status` names (422, 404, 400 for bad arguments, …). Server fns
+//! just return their error. Form arguments that fail to decode are read
 //! again through the registry, so the answer (422) names the field at fault.
+//! It also answers an oversized body with 413 before anything reads it.
 
 use app::AppError;
 use axum::body::Body;

@@ -23,7 +23,7 @@ pub async fn list_audit(
     #[server(default)] before: Option<i64>,
 ) -> Result<AuditPageData, AppError> {
     let _actor = crate::auth::guard::require(crate::auth::Permission::ReadAudit).await?;
-    let parsed = filter.parse().map_err(AppError::with_status)?;
+    let parsed = filter.parse()?;
     let state = crate::state::app_state()?;
     let mut events = super::ssr::search(&state.db, &parsed, before, PAGE_SIZE + 1)
         .await

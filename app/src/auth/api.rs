@@ -105,9 +105,8 @@ pub async fn login(
                     _ => "invalid",
                 };
                 leptos_axum::redirect(&format!("/login?error={code}"));
-                return Err(e);
             }
-            Err(e.with_status())
+            Err(e)
         }
     }
 }
@@ -159,9 +158,8 @@ pub async fn setup(
         Err(e) => {
             if let (true, AppError::Validation { field, .. }) = (plain_form_post(), &e) {
                 leptos_axum::redirect(&format!("/setup?error={field}"));
-                return Err(e);
             }
-            Err(e.with_status())
+            Err(e)
         }
     }
 }

@@ -201,9 +201,7 @@ pub async fn require(permission: Permission) -> Result<Actor, AppError> {
     let path = leptos::prelude::use_context::<axum::http::request::Parts>()
         .map(|p| p.uri.path().to_string());
     let actor = current_actor().await?;
-    authorize(&app_state()?, actor, permission, &path.unwrap_or_default())
-        .await
-        .map_err(AppError::with_status)
+    authorize(&app_state()?, actor, permission, &path.unwrap_or_default()).await
 }
 
 /// [`require`] for plain axum handlers (streams, downloads): the caller by

@@ -29,7 +29,6 @@ fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
     fields
         .iter()
         .try_for_each(|(field, value, max)| crate::error::check_length(field, value, *max))
-        .map_err(AppError::with_status)
 }
 
 /// Every target with the age and state of its newest backup.
@@ -46,9 +45,7 @@ pub async fn read_backup_target(target: String) -> Result<TargetDetail, AppError
     require(Permission::Read).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::read::read_target(&state, &target)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::read::read_target(&state, &target).await
 }
 
 /// Adds a target. The URL is sealed and never shown again.
@@ -65,9 +62,7 @@ pub async fn create_backup_target(
         ("rpo_hours", &rpo_hours, NUMBER_MAX),
     ])?;
     let state = app_state()?;
-    super::ssr::target::create(&state, &actor, &name, &url, &rpo_hours)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::target::create(&state, &actor, &name, &url, &rpo_hours).await
 }
 
 /// Changes a target's RPO and, when `url` is given, its connection URL.
@@ -84,9 +79,7 @@ pub async fn update_backup_target(
         ("rpo_hours", &rpo_hours, NUMBER_MAX),
     ])?;
     let state = app_state()?;
-    super::ssr::target::update(&state, &actor, &target, &url, &rpo_hours)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::target::update(&state, &actor, &target, &url, &rpo_hours).await
 }
 
 /// Connects to the target and answers its server version.
@@ -95,9 +88,7 @@ pub async fn test_backup_target(target: String) -> Result<String, AppError> {
     let actor = require(Permission::Administer).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::target::test_connection(&state, &actor, &target)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::target::test_connection(&state, &actor, &target).await
 }
 
 /// Sets the target's cron schedule and retention (empty `cron` removes it):
@@ -127,9 +118,7 @@ pub async fn save_backup_schedule(
         keep_monthly.as_str(),
         keep_safety_days.as_str(),
     ];
-    super::ssr::schedule::save(&state, &actor, &target, &cron, keep)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::schedule::save(&state, &actor, &target, &cron, keep).await
 }
 
 /// "Back up now": starts a backup and answers at once with its id.
@@ -138,9 +127,7 @@ pub async fn run_backup(target: String) -> Result<BackupStarted, AppError> {
     let actor = require(Permission::RunBackup).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::run::start(&state, &actor, &target)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::run::start(&state, &actor, &target).await
 }
 
 /// One backup: state, progress, file, checksum, verification, kept by.
@@ -148,9 +135,7 @@ pub async fn run_backup(target: String) -> Result<BackupStarted, AppError> {
 pub async fn read_backup(id: i64) -> Result<BackupView, AppError> {
     require(Permission::Read).await?;
     let state = app_state()?;
-    super::ssr::read::read_backup(&state, id)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::read::read_backup(&state, id).await
 }
 
 /// A target's backups, newest first.
@@ -159,9 +144,7 @@ pub async fn list_backups(target: String) -> Result<Vec<BackupView>, AppError> {
     require(Permission::Read).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
-    let detail = super::ssr::read::read_target(&state, &target)
-        .await
-        .map_err(AppError::with_status)?;
+    let detail = super::ssr::read::read_target(&state, &target).await?;
     Ok(detail.backups)
 }
 
@@ -171,9 +154,7 @@ pub async fn list_backups(target: String) -> Result<Vec<BackupView>, AppError> {
 pub async fn test_restore_backup(id: i64) -> Result<(), AppError> {
     let actor = require(Permission::RunBackup).await?;
     let state = app_state()?;
-    super::ssr::test_restore::start(&state, &actor, id)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::test_restore::start(&state, &actor, id).await
 }
 
 /// Restores backup `id` over its target; `confirm` must be the target's
@@ -188,9 +169,7 @@ pub async fn restore_backup(
     let actor = require(Permission::RestoreBackup).await?;
     bounded(&[("confirm", &confirm, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::restore::start(&state, &actor, id, &confirm, &mode)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::restore::start(&state, &actor, id, &confirm, &mode).await
 }
 
 /// Deletes backup `id`'s file (administrators; audited). The safety
@@ -199,9 +178,7 @@ pub async fn restore_backup(
 pub async fn delete_backup(id: i64) -> Result<(), AppError> {
     let actor = require(Permission::Administer).await?;
     let state = app_state()?;
-    super::ssr::delete::delete(&state, &actor, id)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::delete::delete(&state, &actor, id).await
 }
 
 /// Scrub now: hashes every stored file of the target again and marks the
@@ -210,9 +187,7 @@ pub async fn delete_backup(id: i64) -> Result<(), AppError> {
 pub async fn scrub_backups(target: String) -> Result<ScrubReport, AppError> {
     let actor = require(Permission::RunBackup).await?;
     let state = app_state()?;
-    super::ssr::scrub::scrub_target(&state, &actor, &target)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::scrub::scrub_target(&state, &actor, &target).await
 }
 
 /// One restore: phase, progress, outcome and its safety backup.
@@ -220,7 +195,5 @@ pub async fn scrub_backups(target: String) -> Result<ScrubReport, AppError> {
 pub async fn read_restore(id: i64) -> Result<RestoreView, AppError> {
     require(Permission::Read).await?;
     let state = app_state()?;
-    super::ssr::read::read_restore(&state.db, id)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::read::read_restore(&state.db, id).await
 }

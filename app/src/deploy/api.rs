@@ -14,12 +14,6 @@ use crate::auth::Permission;
 #[cfg(feature = "ssr")]
 use crate::state::app_state;
 
-/// Refuses an overlong field with its status (422) on the response.
-#[cfg(feature = "ssr")]
-fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
-    bounds::check(fields).map_err(AppError::with_status)
-}
-
 /// Every service with its live release, replica health and last deployment.
 #[server(endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
@@ -33,11 +27,9 @@ pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
 #[server(endpoint = "read_service")]
 pub async fn read_service(service: String) -> Result<ServiceDetail, AppError> {
     require(Permission::Read).await?;
-    bounded(&[("service", &service, bounds::REFERENCE)])?;
+    bounds::check(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
-    super::ssr::read::read_service(&state, &service)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::read::read_service(&state, &service).await
 }
 
 /// A deployment with its step log.
@@ -45,9 +37,7 @@ pub async fn read_service(service: String) -> Result<ServiceDetail, AppError> {
 pub async fn read_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
     require(Permission::Read).await?;
     let state = app_state()?;
-    super::ssr::read::read_deployment(&state.db, id)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::read::read_deployment(&state.db, id).await
 }
 
 /// Environments services can be placed in.
@@ -77,7 +67,7 @@ pub async fn create_endpoint(
     #[server(default)] tls_key: String,
 ) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
-    bounded(&[
+    bounds::check(&[
         ("name", &name, bounds::NAME),
         ("url", &url, bounds::REFERENCE),
         ("tls_ca", &tls_ca, bounds::PATH),
@@ -92,9 +82,7 @@ pub async fn create_endpoint(
         tls_cert,
         tls_key,
     };
-    super::ssr::places::create_endpoint(&state.db, &actor, form)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::places::create_endpoint(&state.db, &actor, form).await
 }
 
 /// Adds an environment on an endpoint; its Docker network is created when
@@ -102,14 +90,12 @@ pub async fn create_endpoint(
 #[server(endpoint = "create_environment")]
 pub async fn create_environment(name: String, endpoint: String) -> Result<i64, AppError> {
     let actor = require(Permission::Administer).await?;
-    bounded(&[
+    bounds::check(&[
         ("name", &name, bounds::NAME),
         ("endpoint", &endpoint, bounds::NAME),
     ])?;
     let state = app_state()?;
-    super::ssr::places::create_environment(&state.db, &actor, &name, &endpoint)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::places::create_environment(&state.db, &actor, &name, &endpoint).await
 }
 
 /// Creates a service (`id` empty) or changes one. Numbers arrive as text so
@@ -165,9 +151,7 @@ pub async fn save_service(
         cpus,
         pids_limit,
     };
-    super::ssr::service::save(&state, &actor, id, form)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::service::save(&state, &actor, id, form).await
 }
 
 /// Deploys `tag` of the service's image: resolves it on the endpoint,
@@ -183,7 +167,7 @@ pub async fn deploy(
     #[server(default)] skip_reason: String,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
-    bounded(&[
+    bounds::check(&[
         ("service", &service, bounds::REFERENCE),
         ("tag", &tag, bounds::TAG),
         (
@@ -194,11 +178,8 @@ pub async fn deploy(
         ("skip_reason", &skip_reason, bounds::REASON),
     ])?;
     let state = app_state()?;
-    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
-        .map_err(AppError::with_status)?;
-    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip)
-        .await
-        .map_err(AppError::with_status)
+    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)?;
+    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip).await
 }
 
 /// Rolls the service back (or forward) to an earlier release, by number,
@@ -212,7 +193,7 @@ pub async fn rollback(
     #[server(default)] skip_reason: String,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
-    bounded(&[
+    bounds::check(&[
         ("service", &service, bounds::REFERENCE),
         (
             "skip_backup",
@@ -222,11 +203,8 @@ pub async fn rollback(
         ("skip_reason", &skip_reason, bounds::REASON),
     ])?;
     let state = app_state()?;
-    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)
-        .map_err(AppError::with_status)?;
-    super::ssr::start::deploy_release(&state, &actor, &service, release, skip)
-        .await
-        .map_err(AppError::with_status)
+    let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)?;
+    super::ssr::start::deploy_release(&state, &actor, &service, release, skip).await
 }
 
 /// Changes how many replicas of the live release run, starting new ones
@@ -238,14 +216,12 @@ pub async fn scale(
     replicas: String,
 ) -> Result<Option<DeploymentStarted>, AppError> {
     let actor = require(Permission::Deploy).await?;
-    bounded(&[
+    bounds::check(&[
         ("service", &service, bounds::REFERENCE),
         ("replicas", &replicas, bounds::NUMBER),
     ])?;
     let state = app_state()?;
-    super::ssr::start::scale(&state, &actor, &service, &replicas)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::start::scale(&state, &actor, &service, &replicas).await
 }
 
 /// Replaces every replica of the live release with a fresh one, start-first
@@ -253,11 +229,9 @@ pub async fn scale(
 #[server(endpoint = "restart")]
 pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
-    bounded(&[("service", &service, bounds::REFERENCE)])?;
+    bounds::check(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
-    super::ssr::start::restart(&state, &actor, &service)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::start::restart(&state, &actor, &service).await
 }
 
 /// Removes a service: stops and removes its replicas, then forgets it
@@ -266,14 +240,12 @@ pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
 #[server(endpoint = "remove_service")]
 pub async fn remove_service(service: String, confirm: String) -> Result<(), AppError> {
     let actor = require(Permission::Deploy).await?;
-    bounded(&[
+    bounds::check(&[
         ("service", &service, bounds::REFERENCE),
         ("confirm", &confirm, bounds::REFERENCE),
     ])?;
     let state = app_state()?;
-    super::ssr::remove::remove(&state, &actor, &service, &confirm)
-        .await
-        .map_err(AppError::with_status)?;
+    super::ssr::remove::remove(&state, &actor, &service, &confirm).await?;
     leptos_axum::redirect("/services");
     Ok(())
 }

@@ -45,9 +45,7 @@ pub async fn create_token(
 ) -> Result<String, AppError> {
     let actor = crate::auth::guard::require(Permission::Read).await?;
     let state = crate::state::app_state()?;
-    ssr::create(&state.db, &actor, &name, days, &permissions)
-        .await
-        .map_err(AppError::with_status)
+    ssr::create(&state.db, &actor, &name, days, &permissions).await
 }
 
 /// Revokes one of your tokens (an administrator: anyone's).
@@ -55,7 +53,5 @@ pub async fn create_token(
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(Permission::Read).await?;
     let state = crate::state::app_state()?;
-    ssr::revoke(&state.db, &actor, id)
-        .await
-        .map_err(AppError::with_status)
+    ssr::revoke(&state.db, &actor, id).await
 }

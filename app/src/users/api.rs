@@ -48,9 +48,7 @@ pub async fn create_user(
         password: password.into(),
         roles,
     };
-    super::ssr::create(&state.db, &actor, new)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::create(&state.db, &actor, new).await
 }
 
 #[server(endpoint = "set_user_roles")]
@@ -63,18 +61,16 @@ pub async fn set_user_roles(
 ) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
+    let username = crate::auth::named_user(&username)?;
     let change = super::ssr::Change::Roles(ticked(viewer, responder, deployer, admin));
-    super::ssr::apply(&state.db, &actor, username, change)
-        .await
-        .map_err(AppError::with_status)
+    super::ssr::apply(&state.db, &actor, username, change).await
 }
 
 #[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
+    let username = crate::auth::named_user(&username)?;
     super::ssr::apply(
         &state.db,
         &actor,
@@ -82,25 +78,20 @@ pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), A
         super::ssr::Change::Disabled(disabled),
     )
     .await
-    .map_err(AppError::with_status)
 }
 
 #[server(endpoint = "unlock_user")]
 pub async fn unlock_user(username: String) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
-    super::ssr::apply(&state.db, &actor, username, super::ssr::Change::Unlock)
-        .await
-        .map_err(AppError::with_status)
+    let username = crate::auth::named_user(&username)?;
+    super::ssr::apply(&state.db, &actor, username, super::ssr::Change::Unlock).await
 }
 
 #[server(endpoint = "reset_user_password")]
 pub async fn reset_user_password(username: String, password: String) -> Result<(), AppError> {
     let actor = crate::auth::guard::require(crate::auth::Permission::Administer).await?;
     let state = crate::state::app_state()?;
-    let username = crate::auth::named_user(&username).map_err(AppError::with_status)?;
-    super::ssr::reset_password(&state.db, &actor, username, password.into())
-        .await
-        .map_err(AppError::with_status)
+    let username = crate::auth::named_user(&username)?;
+    super::ssr::reset_password(&state.db, &actor, username, password.into()).await
 }

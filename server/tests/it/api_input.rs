@@ -78,6 +78,53 @@ async fn errors_raised_inside_a_server_fn_keep_their_own_status(pool: PgPool) {
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
 }
 
+/// No server fn sets its status itself: the response layer gives every
+/// error the status it names, also in the functions that never had a call
+/// site for it (the engine page, the deployment lists).
+#[sqlx::test(migrations = "../migrations")]
+async fn user_errors_answer_their_status_from_any_server_fn(pool: PgPool) {
+    let s = state(pool, &dead_docker_host());
+    let mut admin = signed_in(&s, "root", &[Role::Admin]).await;
+    let engine = admin.post_form("/api/read_engine", "").await;
+    assert_eq!(
+        engine.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        engine.body
+    );
+    assert!(engine.body.contains("Unavailable"), "{}", engine.body);
+
+    let mut viewer = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let endpoints = viewer.post_form("/api/list_endpoints", "").await;
+    assert_eq!(
+        endpoints.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        endpoints.body
+    );
+
+    let mut anonymous = Client::new(&s);
+    for path in [
+        "/api/list_services",
+        "/api/list_environments",
+        "/api/list_endpoints",
+        "/api/read_engine",
+        "/api/read_system_status",
+    ] {
+        let reply = anonymous.post_form(path, "").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let missing = admin
+        .post_form("/api/read_service", "service=nowhere/nothing")
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn a_body_over_one_mebibyte_answers_413_whether_or_not_its_length_is_declared(pool: PgPool) {
     let s = state(pool, &dead_docker_host());
