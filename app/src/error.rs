@@ -43,16 +43,26 @@ pub enum AppError {
     ServerFn(ServerFnErrorErr),
 }
 
+impl AppError {
+    /// Bad input in `field`, saying why it was refused.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// Refuses `value` when it is longer than `max` characters, naming `field`:
 /// every text a server fn takes is bounded before anything else reads it.
 pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     if value.chars().count() <= max {
         return Ok(());
     }
-    Err(AppError::Validation {
-        field: field.into(),
-        message: format!("at most {max} characters"),
-    })
+    Err(AppError::invalid(
+        field,
+        format!("at most {max} characters"),
+    ))
 }
 
 impl FromServerFnError for AppError {
@@ -87,6 +97,37 @@ impl AppError {
         let reference = format!("{:x}", chrono::Utc::now().timestamp_micros());
         tracing::error!(%reference, error = %err, "internal error");
         AppError::Internal(reference)
+    }
+}
+
+/// A database error nobody can act on: logged with a reference (`?` on a
+/// query is enough). Errors a user can fix are mapped before, e.g. with
+/// [`OnUnique::on_unique`].
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+/// Turns a unique violation into the field error a person can act on
+/// (realworld's `on_constraint`): `.on_unique("name", "… already exists")?`.
+#[cfg(feature = "ssr")]
+pub trait OnUnique<T> {
+    /// A unique violation becomes `field: message` (422); any other database
+    /// error stays internal.
+    fn on_unique(self, field: &str, message: impl Into<String>) -> Result<T, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, field: &str, message: impl Into<String>) -> Result<T, AppError> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                AppError::invalid(field, message)
+            }
+            _ => e.into(),
+        })
     }
 }
 

@@ -25,9 +25,7 @@ pub async fn list_audit(
     let _actor = crate::auth::guard::require(crate::auth::Permission::ReadAudit).await?;
     let parsed = filter.parse()?;
     let state = crate::state::app_state()?;
-    let mut events = super::ssr::search(&state.db, &parsed, before, PAGE_SIZE + 1)
-        .await
-        .map_err(AppError::internal)?;
+    let mut events = super::ssr::search(&state.db, &parsed, before, PAGE_SIZE + 1).await?;
     let older_than = (events.len() as i64 > PAGE_SIZE).then(|| {
         events.truncate(PAGE_SIZE as usize);
         events.last().map(|e| e.id)
@@ -51,7 +49,7 @@ pub async fn verify_audit() -> Result<ChainCheck, AppError> {
     use super::ssr::{record_alone, verify, ChainReport, Record};
     let actor = crate::auth::guard::require(crate::auth::Permission::ReadAudit).await?;
     let state = crate::state::app_state()?;
-    let check = match verify(&state.db).await.map_err(AppError::internal)? {
+    let check = match verify(&state.db).await? {
         ChainReport::Intact { events } => ChainCheck {
             intact: true,
             summary: format!("{events} events, chain intact"),
@@ -69,8 +67,6 @@ pub async fn verify_audit() -> Result<ChainCheck, AppError> {
     let r = Record::new(actor.audit_name(), "audit.verify", "audit", outcome)
         .details(serde_json::json!({ "result": check.summary }))
         .meta(&actor.meta);
-    record_alone(&state.db, r)
-        .await
-        .map_err(AppError::internal)?;
+    record_alone(&state.db, r).await?;
     Ok(check)
 }

@@ -60,10 +60,10 @@ fn parse_time(field: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, 
             d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
         ));
     }
-    Err(AppError::Validation {
-        field: field.into(),
-        message: format!("`{text}` is not a time: use 2026-11-22T13:00 (UTC) or RFC 3339"),
-    })
+    Err(AppError::invalid(
+        field,
+        format!("`{text}` is not a time: use 2026-11-22T13:00 (UTC) or RFC 3339"),
+    ))
 }
 
 impl AuditFilter {
@@ -73,10 +73,10 @@ impl AuditFilter {
         let outcome = clean(&self.outcome);
         if let Some(o) = &outcome {
             if super::Outcome::parse(o).is_none() {
-                return Err(AppError::Validation {
-                    field: "outcome".into(),
-                    message: "must be intent, success, failure or denied".into(),
-                });
+                return Err(AppError::invalid(
+                    "outcome",
+                    "must be intent, success, failure or denied",
+                ));
             }
         }
         let parsed = ParsedFilter {
@@ -89,10 +89,7 @@ impl AuditFilter {
         };
         if let (Some(s), Some(u)) = (parsed.since, parsed.until) {
             if u <= s {
-                return Err(AppError::Validation {
-                    field: "until".into(),
-                    message: "must be after `since`".into(),
-                });
+                return Err(AppError::invalid("until", "must be after `since`"));
             }
         }
         Ok(parsed)

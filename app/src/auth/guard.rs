@@ -269,8 +269,6 @@ async fn deny(
     )
     .details(serde_json::json!({ "permission": permission }))
     .meta(&actor.meta);
-    record_alone(&state.db, r)
-        .await
-        .map_err(AppError::internal)?;
+    record_alone(&state.db, r).await?;
     Ok(())
 }

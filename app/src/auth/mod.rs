@@ -36,10 +36,7 @@ pub fn validate_username(name: &str) -> Result<(), AppError> {
     if ok_len && ok_chars && ok_start {
         Ok(())
     } else {
-        Err(AppError::Validation {
-            field: "username".into(),
-            message: "use 2 to 32 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit".into(),
-        })
+        Err(AppError::invalid("username", "use 2 to 32 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"))
     }
 }
 
@@ -51,16 +48,16 @@ pub const MAX_PASSWORD: usize = 1024;
 /// Refuses a sign-in's fields by their length alone, naming the field.
 pub fn sign_in_fields(username: &str, password: &str) -> Result<(), AppError> {
     if username.chars().count() > MAX_USERNAME {
-        return Err(AppError::Validation {
-            field: "username".into(),
-            message: format!("has at most {MAX_USERNAME} characters"),
-        });
+        return Err(AppError::invalid(
+            "username",
+            format!("has at most {MAX_USERNAME} characters"),
+        ));
     }
     if password.chars().count() > MAX_PASSWORD {
-        return Err(AppError::Validation {
-            field: "password".into(),
-            message: format!("has at most {MAX_PASSWORD} characters"),
-        });
+        return Err(AppError::invalid(
+            "password",
+            format!("has at most {MAX_PASSWORD} characters"),
+        ));
     }
     Ok(())
 }
@@ -69,22 +66,17 @@ pub fn sign_in_fields(username: &str, password: &str) -> Result<(), AppError> {
 /// it is looked up (it reaches error messages and the audit log).
 pub fn named_user(username: &str) -> Result<&str, AppError> {
     if username.chars().count() > MAX_USERNAME {
-        return Err(AppError::Validation {
-            field: "username".into(),
-            message: format!("has at most {MAX_USERNAME} characters"),
-        });
+        return Err(AppError::invalid(
+            "username",
+            format!("has at most {MAX_USERNAME} characters"),
+        ));
     }
     Ok(username)
 }
 
 /// At least 12 characters and not the username (OWASP: length over rules).
 pub fn validate_password(username: &str, password: &str) -> Result<(), AppError> {
-    let invalid = |message: &str| {
-        Err(AppError::Validation {
-            field: "password".into(),
-            message: message.into(),
-        })
-    };
+    let invalid = |message: &str| Err(AppError::invalid("password", message));
     if password.chars().count() < 12 {
         return invalid("must be at least 12 characters long");
     }

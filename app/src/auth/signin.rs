@@ -84,23 +84,21 @@ async fn reserve_attempt(
         return Ok(None);
     };
     let window = state.auth.lockout_duration;
-    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('opsdeck.sign_in:' || $1, 0))")
         .bind(addr)
         .execute(&mut *tx)
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
     let recent: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM login_failure WHERE client_addr = $1 AND at > now() - $2",
     )
     .bind(addr)
     .bind(window)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(AppError::internal)?;
+    .await?;
     if recent < state.auth.per_address_limit {
         let id = reserve(&mut tx, addr).await?;
-        tx.commit().await.map_err(AppError::internal)?;
+        tx.commit().await?;
         return Ok(Some(id));
     }
     drop(tx);
@@ -124,8 +122,7 @@ async fn reserve(
 ) -> Result<i64, AppError> {
     sqlx::query("DELETE FROM login_failure WHERE at < now() - interval '1 day'")
         .execute(&mut **tx)
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
     sqlx::query_scalar("INSERT INTO login_failure (client_addr) VALUES ($1) RETURNING id")
         .bind(addr)
         .fetch_one(&mut **tx)
@@ -142,8 +139,7 @@ async fn release_attempt(
         sqlx::query("DELETE FROM login_failure WHERE id = $1")
             .bind(id)
             .execute(db)
-            .await
-            .map_err(AppError::internal)?;
+            .await?;
     }
     Ok(())
 }
@@ -158,7 +154,7 @@ async fn record_failure(
     user: Option<&User>,
     reason: &str,
 ) -> Result<AppError, AppError> {
-    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    let mut tx = state.db.begin().await?;
     if let Some(user) = user {
         let locked: bool = sqlx::query_scalar(
             "UPDATE app_user SET
@@ -170,8 +166,7 @@ async fn record_failure(
         .bind(state.auth.lockout_threshold)
         .bind(state.auth.lockout_duration)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
         if locked && user.locked_until.is_none_or(|t| t <= Utc::now()) {
             let r = Record::new(
                 "system",
@@ -181,7 +176,7 @@ async fn record_failure(
             )
             .details(json!({ "minutes": state.auth.lockout_duration.num_minutes() }))
             .meta(meta);
-            record(&mut tx, r).await.map_err(AppError::internal)?;
+            record(&mut tx, r).await?;
         }
     }
     let r = login_record(
@@ -190,8 +185,8 @@ async fn record_failure(
         Outcome::Failure,
         json!({ "reason": reason }),
     );
-    record(&mut tx, r).await.map_err(AppError::internal)?;
-    tx.commit().await.map_err(AppError::internal)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(AppError::Unauthorized(INVALID.into()))
 }
 
@@ -201,19 +196,17 @@ async fn record_success(
     user: &User,
     attempt: Option<i64>,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    let mut tx = state.db.begin().await?;
     release_attempt(&mut *tx, attempt).await?;
     sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1")
         .bind(user.id)
         .execute(&mut *tx)
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
     record(
         &mut tx,
         login_record(meta, &user.username, Outcome::Success, json!({})),
     )
-    .await
-    .map_err(AppError::internal)?;
+    .await?;
     tx.commit().await.map_err(AppError::internal)
 }
 
@@ -251,10 +244,8 @@ async fn audit(
     outcome: Outcome,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
-    record(&mut tx, login_record(meta, username, outcome, details))
-        .await
-        .map_err(AppError::internal)?;
+    let mut tx = state.db.begin().await?;
+    record(&mut tx, login_record(meta, username, outcome, details)).await?;
     tx.commit().await.map_err(AppError::internal)
 }
 
@@ -288,9 +279,9 @@ pub async fn sign_out(
             Outcome::Success,
         )
         .meta(meta);
-        let mut tx = state.db.begin().await.map_err(AppError::internal)?;
-        record(&mut tx, r).await.map_err(AppError::internal)?;
-        tx.commit().await.map_err(AppError::internal)?;
+        let mut tx = state.db.begin().await?;
+        record(&mut tx, r).await?;
+        tx.commit().await?;
     }
     Ok(())
 }
@@ -305,17 +296,13 @@ pub async fn first_admin(
 ) -> Result<(), AppError> {
     use secrecy::ExposeSecret;
     if new.password.expose_secret() != confirm.expose_secret() {
-        return Err(AppError::Validation {
-            field: "confirm".into(),
-            message: "does not match the password".into(),
-        });
+        return Err(AppError::invalid("confirm", "does not match the password"));
     }
-    let mut tx = state.db.begin().await.map_err(AppError::internal)?;
+    let mut tx = state.db.begin().await?;
     // Two browsers racing through setup: the second waits here, then finds a user.
     sqlx::query("LOCK TABLE app_user IN EXCLUSIVE MODE")
         .execute(&mut *tx)
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
     if users::count(&mut *tx).await? > 0 {
         return Err(AppError::NotFound("setup".into()));
     }
@@ -332,7 +319,7 @@ pub async fn first_admin(
     )
     .details(json!({ "roles": ["admin"], "via": "setup" }))
     .meta(meta);
-    record(&mut tx, r).await.map_err(AppError::internal)?;
-    tx.commit().await.map_err(AppError::internal)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     start_session(&user).await
 }

@@ -1,6 +1,7 @@
 //! Users in the database (server only).
 
 use super::{validate_password, validate_username, Role};
+use crate::error::OnUnique;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -43,16 +44,13 @@ impl NewUser {
     pub fn validate(&self) -> Result<(), AppError> {
         validate_username(&self.username)?;
         if self.display_name.trim().is_empty() || self.display_name.chars().count() > 100 {
-            return Err(AppError::Validation {
-                field: "display_name".into(),
-                message: "must be 1 to 100 characters".into(),
-            });
+            return Err(AppError::invalid(
+                "display_name",
+                "must be 1 to 100 characters",
+            ));
         }
         if self.roles.is_empty() {
-            return Err(AppError::Validation {
-                field: "roles".into(),
-                message: "choose at least one role".into(),
-            });
+            return Err(AppError::invalid("roles", "choose at least one role"));
         }
         validate_password(&self.username, self.password.expose_secret())
     }
@@ -78,15 +76,8 @@ pub async fn create(tx: &mut Transaction<'_, Postgres>, new: &NewUser) -> Result
         .bind(&roles)
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.constraint() == Some("app_user_username_key") => {
-                AppError::Validation {
-                    field: "username".into(),
-                    message: format!("`{}` is already taken", new.username),
-                }
-            }
-            other => AppError::internal(other),
-        })
+        // The username is the table's only unique key.
+        .on_unique("username", format!("`{}` is already taken", new.username))
 }
 
 /// Sets a new password, clears any lockout and ends the user's sessions.
@@ -103,8 +94,7 @@ pub async fn set_password(
     .bind(username)
     .bind(hash)
     .execute(&mut **tx)
-    .await
-    .map_err(AppError::internal)?;
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::NotFound(format!("user `{username}`")));
     }
@@ -127,17 +117,10 @@ pub async fn find_credentials(
     username: &str,
 ) -> Result<Option<(User, String)>, AppError> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM app_user WHERE username = $1");
-    let row = sqlx::query(&sql)
-        .bind(username)
-        .fetch_optional(db)
-        .await
-        .map_err(AppError::internal)?;
+    let row = sqlx::query(&sql).bind(username).fetch_optional(db).await?;
     row.map(|r| {
         use sqlx::{FromRow, Row};
-        Ok((
-            User::from_row(&r).map_err(AppError::internal)?,
-            r.try_get("password_hash").map_err(AppError::internal)?,
-        ))
+        Ok((User::from_row(&r)?, r.try_get("password_hash")?))
     })
     .transpose()
 }

@@ -132,9 +132,7 @@ async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Respo
     )
     .details(serde_json::json!({ "backup": id, "file": name, "size": size }))
     .meta(&actor.meta);
-    record_alone(&state.db, r)
-        .await
-        .map_err(AppError::internal)?;
+    record_alone(&state.db, r).await?;
     let check = Check {
         state: state.clone(),
         actor: actor.audit_name(),

@@ -13,17 +13,6 @@ use sqlx::PgPool;
 
 const PREFIX: &str = "odk_";
 
-fn db(e: sqlx::Error) -> AppError {
-    AppError::internal(e)
-}
-
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// A new random secret: 32 bytes from the OS, hex.
 fn new_secret() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
@@ -54,23 +43,26 @@ pub async fn create(
     }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name", "must be 1 to 100 characters"));
+        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
     }
     if !(1..=365).contains(&days) {
-        return Err(invalid("days", "a token lives 1 to 365 days"));
+        return Err(AppError::invalid("days", "a token lives 1 to 365 days"));
     }
     if permissions.is_empty() {
-        return Err(invalid("permissions", "choose at least one permission"));
+        return Err(AppError::invalid(
+            "permissions",
+            "choose at least one permission",
+        ));
     }
     if let Some(p) = permissions.iter().find(|p| !actor.can(**p)) {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "permissions",
-            &format!("you do not hold `{p:?}`, so a token of yours cannot either"),
+            format!("you do not hold `{p:?}`, so a token of yours cannot either"),
         ));
     }
     let secret = new_secret()?;
     let names: Vec<String> = permissions.iter().map(|p| p.as_str().to_string()).collect();
-    let mut tx = db_pool.begin().await.map_err(db)?;
+    let mut tx = db_pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_token (user_id, name, secret_hash, permissions, expires_at)
          VALUES ($1, $2, $3, $4, now() + make_interval(days => $5)) RETURNING id",
@@ -81,8 +73,7 @@ pub async fn create(
     .bind(&names)
     .bind(days as i32)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let r = Record::new(
         actor.audit_name(),
         "token.create",
@@ -91,8 +82,8 @@ pub async fn create(
     )
     .details(json!({ "name": name, "scope": names, "days": days }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(format!("{PREFIX}{id}_{secret}"))
 }
 
@@ -118,8 +109,7 @@ pub async fn list(db_pool: &PgPool, actor: &Actor) -> Result<Vec<TokenSummary>, 
     .bind(everyone)
     .bind(actor.user.id)
     .fetch_all(db_pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| TokenSummary {
@@ -136,14 +126,13 @@ pub async fn list(db_pool: &PgPool, actor: &Actor) -> Result<Vec<TokenSummary>, 
 }
 
 pub async fn revoke(db_pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let mut tx = db_pool.begin().await.map_err(db)?;
+    let mut tx = db_pool.begin().await?;
     let done = sqlx::query("UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR user_id = $3)")
         .bind(id)
         .bind(actor.can(Permission::Administer))
         .bind(actor.user.id)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(format!("active token {id} of yours")));
     }
@@ -154,8 +143,8 @@ pub async fn revoke(db_pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppE
         Outcome::Success,
     )
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// A valid bearer token's id, owner and permissions; `None` for anything
@@ -176,8 +165,7 @@ pub async fn check(
     )
     .bind(id)
     .fetch_optional(db_pool)
-    .await
-    .map_err(db)?;
+    .await?;
     let Some((user_id, stored, permissions)) = row else {
         return Ok(None);
     };
@@ -196,7 +184,6 @@ pub async fn check(
     sqlx::query("UPDATE api_token SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')")
         .bind(id)
         .execute(db_pool)
-        .await
-        .map_err(db)?;
+        .await?;
     Ok(Some((id, user_id, parse_permissions(&permissions))))
 }

@@ -10,10 +10,6 @@ use crate::AppError;
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, Transaction};
 
-fn db(e: sqlx::Error) -> AppError {
-    AppError::internal(e)
-}
-
 /// What an administrator can change about a user.
 pub enum Change {
     Roles(Vec<Role>),
@@ -36,12 +32,12 @@ async fn audit(
     )
     .details(details)
     .meta(&by.meta);
-    record(tx, r).await.map_err(db)?;
+    record(tx, r).await?;
     Ok(())
 }
 
 pub async fn create(db_pool: &PgPool, by: &Actor, new: NewUser) -> Result<(), AppError> {
-    let mut tx = db_pool.begin().await.map_err(db)?;
+    let mut tx = db_pool.begin().await?;
     let user = users::create(&mut tx, &new).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     audit(
@@ -52,7 +48,7 @@ pub async fn create(db_pool: &PgPool, by: &Actor, new: NewUser) -> Result<(), Ap
         json!({ "roles": roles }),
     )
     .await?;
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(AppError::from)
 }
 
 pub async fn reset_password(
@@ -61,10 +57,10 @@ pub async fn reset_password(
     username: &str,
     password: secrecy::SecretString,
 ) -> Result<(), AppError> {
-    let mut tx = db_pool.begin().await.map_err(db)?;
+    let mut tx = db_pool.begin().await?;
     users::set_password(&mut tx, username, password).await?;
     audit(&mut tx, by, "user.reset_password", username, json!({})).await?;
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// Applies `change`, refusing one that would leave no enabled admin.
@@ -74,14 +70,13 @@ pub async fn apply(
     username: &str,
     change: Change,
 ) -> Result<(), AppError> {
-    let mut tx = db_pool.begin().await.map_err(db)?;
+    let mut tx = db_pool.begin().await?;
     // Serializes admin changes, so two of them cannot each remove "another" last admin.
     let admins: Vec<String> = sqlx::query_scalar(
         "SELECT username FROM app_user WHERE 'admin' = ANY(roles) AND NOT disabled ORDER BY id FOR UPDATE",
     )
     .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let user = users::find(&mut *tx, username)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("user `{username}`")))?;
@@ -91,16 +86,14 @@ pub async fn apply(
         Change::Unlock => false,
     };
     if removes_admin && admins == [user.username.clone()] {
-        return Err(AppError::Validation {
-            field: "username".into(),
-            message: format!(
-                "`{username}` is the last enabled admin: make another user admin first"
-            ),
-        });
+        return Err(AppError::invalid(
+            "username",
+            format!("`{username}` is the last enabled admin: make another user admin first"),
+        ));
     }
     let (action, details) = write(&mut tx, user.id, &change).await?;
     audit(&mut tx, by, action, username, details).await?;
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(AppError::from)
 }
 
 async fn write(
@@ -111,18 +104,14 @@ async fn write(
     let (sql, action, details) = match change {
         Change::Roles(roles) => {
             if roles.is_empty() {
-                return Err(AppError::Validation {
-                    field: "roles".into(),
-                    message: "choose at least one role".into(),
-                });
+                return Err(AppError::invalid("roles", "choose at least one role"));
             }
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             sqlx::query("UPDATE app_user SET roles = $2 WHERE id = $1")
                 .bind(id)
                 .bind(&names)
                 .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
             return Ok(("user.set_roles", json!({ "roles": names })));
         }
         Change::Disabled(true) => (
@@ -142,10 +131,6 @@ async fn write(
             json!({}),
         ),
     };
-    sqlx::query(sql)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(sql).bind(id).execute(&mut **tx).await?;
     Ok((action, details))
 }

@@ -58,13 +58,6 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::Validation {
-        field: "url".into(),
-        message: message.into(),
-    }
-}
-
 fn decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={s}").as_bytes())
         .next()
@@ -78,10 +71,16 @@ impl Conn {
     pub fn parse(text: &str) -> Result<Conn, AppError> {
         let text = text.trim();
         let url = url::Url::parse(text).map_err(|_| {
-            invalid("is not a URL such as postgres://user:password@host:5432/database")
+            AppError::invalid(
+                "url",
+                "is not a URL such as postgres://user:password@host:5432/database",
+            )
         })?;
         if !matches!(url.scheme(), "postgres" | "postgresql") {
-            return Err(invalid("must start with postgres:// or postgresql://"));
+            return Err(AppError::invalid(
+                "url",
+                "must start with postgres:// or postgresql://",
+            ));
         }
         let mut env = Vec::new();
         let host = url.host_str().unwrap_or_default();
@@ -100,7 +99,7 @@ impl Conn {
         }
         for (key, value) in url.query_pairs() {
             let Some((_, var)) = PARAMS.iter().find(|(k, _)| *k == key) else {
-                return Err(invalid(format!(
+                return Err(AppError::invalid("url", format!(
                     "the parameter `{key}` is not supported; use host, port, sslmode, sslrootcert, connect_timeout or application_name"
                 )));
             };
@@ -116,10 +115,11 @@ impl Conn {
         password: Option<String>,
     ) -> Result<Conn, AppError> {
         let get = |var: &str| env.iter().find(|(v, _)| *v == var).map(|(_, x)| x.clone());
-        let database = get("PGDATABASE")
-            .ok_or_else(|| invalid("names no database: add it as the path, e.g. /shop"))?;
+        let database = get("PGDATABASE").ok_or_else(|| {
+            AppError::invalid("url", "names no database: add it as the path, e.g. /shop")
+        })?;
         PgConnectOptions::from_str(text)
-            .map_err(|_| invalid("is not a valid PostgreSQL connection URL"))?;
+            .map_err(|_| AppError::invalid("url", "is not a valid PostgreSQL connection URL"))?;
         let display = format!(
             "{}:{}/{database}",
             get("PGHOST").unwrap_or_else(|| "localhost".into()),
@@ -146,7 +146,7 @@ impl Conn {
     /// Options for Opsdeck's own queries to this database.
     pub fn connect_options(&self) -> Result<PgConnectOptions, AppError> {
         let options = PgConnectOptions::from_str(self.url.expose_secret())
-            .map_err(|_| invalid("is not a valid PostgreSQL connection URL"))?;
+            .map_err(|_| AppError::invalid("url", "is not a valid PostgreSQL connection URL"))?;
         Ok(options.database(&self.database))
     }
 

@@ -4,7 +4,7 @@
 
 use super::model::find_backup;
 use super::prune::{mark_deleted, remove_file};
-use super::target::{db, find, invalid};
+use super::target::find;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
@@ -18,7 +18,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     // A corrupted backup can be deleted; a deleted or failed one has no file.
     backup.stored_path(state)?;
     let target = find(&state.db, &backup.target_id.to_string()).await?;
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let Some(file) = mark_deleted(&mut tx, id, &actor.audit_name()).await? else {
         return Err(why_kept(state, id, &target.name).await);
     };
@@ -30,8 +30,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     )
     .details(json!({ "backup": id, "file": file, "rule": "by hand" }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     remove_file(state, id, &file).await;
     Ok(())
 }
@@ -50,7 +50,7 @@ async fn why_kept(state: &AppState, id: i64, target: &str) -> AppError {
         Some((restore, Some(safety))) if safety == id => AppError::Conflict(format!(
             "backup #{id} undoes restore #{restore}, the newest restore of `{target}`: it is kept until another restore of `{target}` runs"
         )),
-        _ => invalid(
+        _ => AppError::invalid(
             "backup",
             format!("backup #{id} is in use by a restore or test restore, or was just deleted; try again when that ends"),
         ),

@@ -2,7 +2,6 @@
 //! transaction.
 
 use super::run::{Begun, Produced};
-use super::target::db;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::state::AppState;
@@ -15,7 +14,7 @@ pub(super) async fn record_ending(
     begun: &Begun,
     result: &Result<Produced, String>,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let details = match result {
         Ok(p) => store_success(&mut tx, begun, p).await?,
         Err(e) => store_failure(&mut tx, begun, e).await?,
@@ -34,8 +33,8 @@ pub(super) async fn record_ending(
     )
     .details(details)
     .meta(&begun.request.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// A complete file: stored as succeeded, and verified when its table of
@@ -60,8 +59,7 @@ async fn store_success(
     .bind(listing.map(|l| l.entries))
     .bind(p.listing.as_ref().err())
     .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(
         json!({ "backup": begun.id, "kind": begun.request.kind, "size": p.dumped.size,
                "sha256": p.dumped.sha256, "verified": listing.is_some(),
@@ -80,7 +78,6 @@ async fn store_failure(
     .bind(begun.id)
     .bind(error)
     .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(json!({ "backup": begun.id, "kind": begun.request.kind, "error": error }))
 }

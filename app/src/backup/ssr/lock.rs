@@ -23,10 +23,6 @@ pub enum Job {
     BackupTarget = 7314,
 }
 
-fn db(e: sqlx::Error) -> AppError {
-    AppError::internal(e)
-}
-
 /// Held locks, on their own connection; dropping it releases them all
 /// (the connection closes).
 pub struct JobLock {
@@ -36,7 +32,7 @@ pub struct JobLock {
 impl JobLock {
     /// A fresh connection holding nothing yet.
     pub async fn connect(pool: &PgPool) -> Result<JobLock, AppError> {
-        let conn = pool.acquire().await.map_err(db)?.detach();
+        let conn = pool.acquire().await?.detach();
         Ok(JobLock { conn })
     }
 
@@ -47,7 +43,7 @@ impl JobLock {
             .bind(key(id))
             .fetch_one(&mut self.conn)
             .await
-            .map_err(db)
+            .map_err(AppError::from)
     }
 
     /// Waits until `(job, id)` is free and takes it.
@@ -56,8 +52,7 @@ impl JobLock {
             .bind(job as i32)
             .bind(key(id))
             .execute(&mut self.conn)
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(())
     }
 

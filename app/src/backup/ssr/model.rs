@@ -3,7 +3,6 @@
 
 use super::conn::Conn;
 use super::store::sha256_of;
-use super::target::{db, invalid};
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -33,8 +32,7 @@ pub async fn find_backup(db_: impl PgExecutor<'_>, id: i64) -> Result<BackupRow,
     )
     .bind(id)
     .fetch_optional(db_)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| AppError::NotFound(format!("backup #{id}")))
 }
 
@@ -44,7 +42,7 @@ impl BackupRow {
     pub fn usable_path(&self, state: &AppState) -> Result<PathBuf, AppError> {
         let path = self.stored_path(state)?;
         if let (Some(at), Some(what)) = (self.corrupted_at, &self.corruption) {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "backup",
                 format!(
                     "backup #{} is corrupted (found by a scrub on {} UTC: {what}); it cannot be restored, test-restored or downloaded: use an older backup",
@@ -59,13 +57,13 @@ impl BackupRow {
     /// The file of a succeeded backup that has not been deleted.
     pub fn stored_path(&self, state: &AppState) -> Result<PathBuf, AppError> {
         if self.state != "succeeded" {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "backup",
                 format!("backup #{} {}: it has no file to use", self.id, self.state),
             ));
         }
         if let Some(at) = self.deleted_at {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "backup",
                 format!(
                     "the file of backup #{} was deleted on {} UTC",
@@ -89,7 +87,7 @@ impl BackupRow {
         let path = self.usable_path(state)?;
         let expected = self.sha256.clone().unwrap_or_default();
         let found = sha256_of(&path).await.map_err(|e| {
-            invalid(
+            AppError::invalid(
                 "backup",
                 format!(
                     "the file of backup #{} cannot be read ({e}): it is missing from the store",
@@ -106,7 +104,7 @@ impl BackupRow {
 
 /// The refusal for a file whose content no longer matches its checksum.
 pub fn checksum_error(id: i64, expected: &str, found: &str) -> AppError {
-    invalid(
+    AppError::invalid(
         "backup",
         format!(
             "checksum mismatch: the file of backup #{id} has sha256 {found}, but {expected} was recorded when it was taken; it was altered or damaged, so nothing was restored"

@@ -4,7 +4,7 @@
 //! "kept by" and "preview" come from the very same plan, so they cannot
 //! disagree.
 
-use super::target::{db, TargetRow};
+use super::target::TargetRow;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::backup::retention::{plan, Candidate, Decision, KeepReason, Kind, Policy};
@@ -25,8 +25,7 @@ pub async fn policy_of(
     )
     .bind(target_id)
     .fetch_optional(db_)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(row.map(|(d, w, m, s)| Policy {
         daily: d as u32,
         weekly: w as u32,
@@ -57,8 +56,7 @@ pub async fn candidates(
     ))
     .bind(target_id)
     .fetch_all(db_)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, taken_at, verified, kind, undoes)| Candidate {
@@ -131,7 +129,7 @@ pub async fn mark_deleted(
     .bind(by)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(db)
+    .map_err(AppError::from)
 }
 
 /// Marks one backup deleted by retention and audits it in one transaction.
@@ -141,16 +139,16 @@ async fn delete_one(
     id: i64,
     policy: &Policy,
 ) -> Result<Option<String>, AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let file = mark_deleted(&mut tx, id, "system").await?;
     if file.is_some() {
         let r = Record::new("system", "backup.delete", target.audit_target(), Outcome::Success)
             .details(json!({ "backup": id, "file": file, "rule": "retention",
                              "policy": { "daily": policy.daily, "weekly": policy.weekly, "monthly": policy.monthly,
                                          "safety_days": policy.safety_days } }));
-        record(&mut tx, r).await.map_err(db)?;
+        record(&mut tx, r).await?;
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(file)
 }
 

@@ -3,7 +3,7 @@
 
 use super::prune::{describe, policy_of, preview};
 use super::schedule::view;
-use super::target::{db, find};
+use super::target::find;
 use crate::backup::retention::Decision;
 use crate::backup::*;
 use crate::state::AppState;
@@ -52,8 +52,7 @@ impl SummaryRow {
 pub async fn list_targets(db_: impl PgExecutor<'_>) -> Result<Vec<TargetSummary>, AppError> {
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} ORDER BY t.name"))
         .fetch_all(db_)
-        .await
-        .map_err(db)?;
+        .await?;
     let now = Utc::now();
     Ok(rows.into_iter().map(|r| r.into_view(now)).collect())
 }
@@ -165,8 +164,7 @@ pub async fn read_target(state: &AppState, target: &str) -> Result<TargetDetail,
     let summary: SummaryRow = sqlx::query_as(&format!("{SUMMARY} WHERE t.id = $1"))
         .bind(row.id)
         .fetch_one(&state.db)
-        .await
-        .map_err(db)?;
+        .await?;
     let cron = summary.cron.clone();
     let mut backups = list_backups(&state.db, row.id).await?;
     let plan = preview(state, row.id).await?;
@@ -192,8 +190,7 @@ pub async fn list_backups(
     ))
     .bind(target_id)
     .fetch_all(db_)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows.into_iter().map(BackupRecord::into_view).collect())
 }
 
@@ -202,8 +199,7 @@ pub async fn read_backup(state: &AppState, id: i64) -> Result<BackupView, AppErr
     let row: BackupRecord = sqlx::query_as(&format!("{BACKUPS} WHERE b.id = $1"))
         .bind(id)
         .fetch_optional(&state.db)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("backup #{id}")))?;
     let target = find(&state.db, &row.target).await?;
     let mut view = [row.into_view()];
@@ -264,8 +260,7 @@ pub async fn list_restores(
     ))
     .bind(target_id)
     .fetch_all(db_)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -273,8 +268,7 @@ pub async fn read_restore(db_: impl PgExecutor<'_>, id: i64) -> Result<RestoreVi
     let row: Option<RestoreRecord> = sqlx::query_as(&format!("{RESTORES} WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(db_)
-        .await
-        .map_err(db)?;
+        .await?;
     row.map(Into::into)
         .ok_or_else(|| AppError::NotFound(format!("restore #{id}")))
 }

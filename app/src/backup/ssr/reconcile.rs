@@ -3,7 +3,6 @@
 //! file removed, and the ending audited as `system`.
 
 use super::lock::{Job, JobLock};
-use super::target::db;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::state::AppState;
@@ -28,7 +27,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
         (Job::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, "backup.test_restore"),
         (Job::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, "backup.restore"),
     ] {
-        let rows: Vec<(i64, String)> = sqlx::query_as(find).fetch_all(&state.db).await.map_err(db)?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(find).fetch_all(&state.db).await?;
         for (id, target) in rows {
             if fail_if_abandoned(state, job, id, &target, fix, action).await? {
                 fixed += 1;
@@ -52,12 +51,8 @@ async fn fail_if_abandoned(
         lock.release().await;
         return Ok(false);
     }
-    let mut tx = state.db.begin().await.map_err(db)?;
-    let done = sqlx::query(fix)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    let mut tx = state.db.begin().await?;
+    let done = sqlx::query(fix).bind(id).execute(&mut *tx).await?;
     if done.rows_affected() > 0 {
         let key = if job == Job::Restore {
             "restore"
@@ -73,9 +68,9 @@ async fn fail_if_abandoned(
         .details(
             json!({ key: id, "error": "interrupted: the Opsdeck process running it stopped" }),
         );
-        record(&mut tx, r).await.map_err(db)?;
+        record(&mut tx, r).await?;
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     if job == Job::Backup {
         let _ = tokio::fs::remove_file(state.backups.partial(target, id)).await;
     }

@@ -13,7 +13,7 @@ use super::feed::feed;
 use super::lock::{Job, JobLock};
 use super::model::{find_backup, BackupRow};
 use super::run::run_kind;
-use super::target::{db, find, invalid, open, TargetRow};
+use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
@@ -35,7 +35,7 @@ pub async fn start(
     let backup = find_backup(&state.db, backup_id).await?;
     let target = find(&state.db, &backup.target_id.to_string()).await?;
     if confirm.trim() != target.name {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "confirm",
             format!(
                 "type the target's name, `{}`, to confirm the restore",
@@ -44,7 +44,7 @@ pub async fn start(
         ));
     }
     if is_opsdeck_itself(state, &open(state, &target)?).await {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "backup",
             format!("`{}` is Opsdeck's own database: a restore from inside Opsdeck would overwrite its own records as it runs; stop Opsdeck and use pg_restore", target.name),
         ));
@@ -87,7 +87,7 @@ impl Mode {
         match text.trim() {
             "" | "exact" => Ok(Mode::Exact),
             "merge" => Ok(Mode::Merge),
-            other => Err(invalid(
+            other => Err(AppError::invalid(
                 "mode",
                 format!("`{other}` is not a restore mode: use exact (the default) or merge"),
             )),
@@ -143,7 +143,7 @@ async fn refuse(
     )
     .details(json!({ "backup": backup.id, "error": e.to_string() }))
     .meta(&actor.meta);
-    record_alone(&state.db, r).await.map_err(db)?;
+    record_alone(&state.db, r).await?;
     Ok(())
 }
 
@@ -155,7 +155,7 @@ async fn record_start(
     mode: Mode,
     lock: &mut JobLock,
 ) -> Result<i64, AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO backup_restore (target_id, backup_id, state, total_bytes, actor, mode)
          VALUES ($1, $2, 'running', $3, $4, $5) RETURNING id",
@@ -166,8 +166,7 @@ async fn record_start(
     .bind(actor.audit_name())
     .bind(mode.as_str())
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     lock.try_take(Job::Restore, id).await?;
     let r = Record::new(
         actor.audit_name(),
@@ -177,8 +176,8 @@ async fn record_start(
     )
     .details(json!({ "restore": id, "backup": backup.id, "sha256": backup.sha256, "mode": mode.as_str() }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -234,7 +233,7 @@ async fn record_end(
         Ok(s) => ("succeeded", None, Some(*s)),
         Err((e, s)) => ("failed", Some(e.clone()), *s),
     };
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE backup_restore SET state = $2, error = $3, phase = 'done', finished_at = now(),
          bytes_read = CASE WHEN $2 = 'succeeded' THEN total_bytes ELSE bytes_read END WHERE id = $1",
@@ -243,8 +242,7 @@ async fn record_end(
     .bind(st)
     .bind(&error)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let outcome = if ending.is_ok() {
         Outcome::Success
     } else {
@@ -254,6 +252,6 @@ async fn record_end(
     let r = Record::new(actor, "backup.restore", target.audit_target(), outcome).details(json!({
         "restore": id, "backup": backup.id, "safety_backup": safety, "error": error, "undo": undo,
     }));
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }

@@ -9,7 +9,7 @@ use super::dump::{dump, Dumped};
 use super::ending::record_ending;
 use super::lock::{Job, JobLock};
 use super::store::BackupStore;
-use super::target::{db, find, invalid, open, refused_login_text, TargetRow};
+use super::target::{find, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::{Actor, RequestMeta};
@@ -49,7 +49,7 @@ pub async fn begin(
     target: &TargetRow,
     request: Request,
 ) -> Result<Option<Begun>, AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
         "INSERT INTO backup (target_id, kind, reason, slot, state, actor)
          VALUES ($1, $2, $3, $4, 'queued', $5)
@@ -62,8 +62,7 @@ pub async fn begin(
     .bind(request.slot)
     .bind(&request.actor)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let Some((id, started_at)) = row else {
         return Ok(None);
     };
@@ -72,8 +71,8 @@ pub async fn begin(
     let r = Record::new(&request.actor, "backup.run", target.audit_target(), Outcome::Intent)
         .details(json!({ "backup": id, "kind": request.kind, "reason": request.reason, "slot": request.slot }))
         .meta(&request.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(Some(Begun {
         id,
         started_at,
@@ -122,8 +121,7 @@ async fn take_turn(state: &AppState, begun: &mut Begun) -> Result<(), AppError> 
     )
     .bind(begun.id)
     .fetch_one(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(())
 }
 
@@ -260,7 +258,7 @@ pub async fn run_kind(
         let message = format!("backup #{id} of `{}` failed: {reason}", row.name);
         // A refused login is the target's URL to fix, not an outage.
         if refused_login_text(&reason) {
-            invalid("url", message)
+            AppError::invalid("url", message)
         } else {
             AppError::Unavailable(message)
         }

@@ -1,7 +1,7 @@
 //! Schedules: a five-field cron expression per target (UTC) with its GFS
 //! retention policy, validated with a message that says what is wrong.
 
-use super::target::{db, find, invalid};
+use super::target::find;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
@@ -20,7 +20,7 @@ pub fn parse_cron(text: &str) -> Result<Cron, AppError> {
     let text = text.trim();
     let fields = text.split_whitespace().count();
     if !text.starts_with('@') && fields != 5 {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "cron",
             format!("`{text}` has {fields} fields; use five: minute hour day-of-month month day-of-week, e.g. `30 2 * * *` for 02:30 UTC every day"),
         ));
@@ -30,13 +30,13 @@ pub fn parse_cron(text: &str) -> Result<Cron, AppError> {
         .year(Year::Disallowed)
         .build();
     let cron = parser.parse(text).map_err(|e| {
-        invalid(
+        AppError::invalid(
             "cron",
             format!("`{text}` is not a valid cron expression: {e}"),
         )
     })?;
     if cron.find_next_occurrence(&Utc::now(), false).is_err() {
-        return Err(invalid("cron", format!("`{text}` never runs")));
+        return Err(AppError::invalid("cron", format!("`{text}` never runs")));
     }
     Ok(cron)
 }
@@ -79,7 +79,10 @@ fn count_up_to(field: &str, text: &str, default: u32, most: u32) -> Result<u32, 
     }
     match text.parse::<u32>() {
         Ok(n) if n <= most => Ok(n),
-        _ => Err(invalid(field, format!("a whole number from 0 to {most}"))),
+        _ => Err(AppError::invalid(
+            field,
+            format!("a whole number from 0 to {most}"),
+        )),
     }
 }
 
@@ -109,7 +112,7 @@ pub async fn save(
     if !cron.is_empty() {
         parse_cron(cron)?;
     }
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     write(&mut tx, row.id, cron, &policy).await?;
     let r = Record::new(
         actor.audit_name(),
@@ -123,8 +126,8 @@ pub async fn save(
                       "keep_safety_days": policy.safety_days }),
     )
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 async fn write(
@@ -149,7 +152,7 @@ async fn write(
         .bind(policy.monthly as i32)
         .bind(policy.safety_days as i32)
     };
-    query.execute(&mut **tx).await.map_err(db)?;
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

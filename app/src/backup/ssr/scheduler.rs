@@ -9,7 +9,7 @@ use super::prune;
 use super::reconcile::sweep;
 use super::run::{begin, finish, Request};
 use super::schedule::{latest_slot, parse_cron};
-use super::target::{db, find};
+use super::target::find;
 use crate::auth::guard::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
@@ -28,8 +28,7 @@ pub async fn run_due(
         "SELECT target_id, cron, active_since FROM backup_schedule ORDER BY target_id",
     )
     .fetch_all(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     let mut started = Vec::new();
     for (target_id, cron, active_since) in schedules {
         let Ok(cron) = parse_cron(&cron) else {
@@ -63,8 +62,7 @@ async fn claim(
     .bind(target_id)
     .bind(slot)
     .fetch_one(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     if taken {
         return Ok(None);
     }

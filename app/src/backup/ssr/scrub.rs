@@ -5,7 +5,6 @@
 //! an older good one, and it is never restored, tested or downloaded.
 
 use super::store::sha256_of;
-use super::target::db;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::RequestMeta;
@@ -50,8 +49,7 @@ pub async fn scrub(
         .bind(target)
         .bind(due_only)
         .fetch_all(&state.db)
-        .await
-        .map_err(db)?;
+        .await?;
     let mut report = ScrubReport::default();
     for row in rows {
         if due_only && !claim(state, row.id).await? {
@@ -92,8 +90,7 @@ async fn claim(state: &AppState, id: i64) -> Result<bool, AppError> {
     )
     .bind(id)
     .execute(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(claimed.rows_affected() == 1)
 }
 
@@ -101,8 +98,7 @@ async fn touch(state: &AppState, id: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE backup SET scrubbed_at = now() WHERE id = $1")
         .bind(id)
         .execute(&state.db)
-        .await
-        .map_err(db)?;
+        .await?;
     Ok(())
 }
 
@@ -116,7 +112,7 @@ pub async fn mark_corrupted(
     target: &str,
     what: &str,
 ) -> Result<bool, AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let marked = sqlx::query(
         "UPDATE backup SET corrupted_at = now(), corruption = $2, scrubbed_at = now()
          WHERE id = $1 AND corrupted_at IS NULL AND deleted_at IS NULL",
@@ -124,8 +120,7 @@ pub async fn mark_corrupted(
     .bind(id)
     .bind(what)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?
+    .await?
     .rows_affected()
         == 1;
     if marked {
@@ -137,9 +132,9 @@ pub async fn mark_corrupted(
         )
         .details(json!({ "backup": id, "error": what }))
         .meta(who.meta);
-        record(&mut tx, r).await.map_err(db)?;
+        record(&mut tx, r).await?;
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(marked)
 }
 
@@ -164,7 +159,7 @@ pub async fn scrub_target(
     let r = Record::new(&name, "backup.scrub", row.audit_target(), outcome)
         .details(json!({ "checked": report.checked, "corrupted": report.corrupted }))
         .meta(&actor.meta);
-    record_alone(&state.db, r).await.map_err(db)?;
+    record_alone(&state.db, r).await?;
     Ok(report)
 }
 

@@ -11,17 +11,6 @@ use serde_json::json;
 use sqlx::{ConnectOptions, PgExecutor};
 use std::time::Duration;
 
-pub fn db(e: sqlx::Error) -> AppError {
-    AppError::internal(e)
-}
-
-pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// A target as the machinery uses it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TargetRow {
@@ -49,8 +38,7 @@ pub async fn find(db_: impl PgExecutor<'_>, target: &str) -> Result<TargetRow, A
     .bind(target.trim())
     .bind(id)
     .fetch_optional(db_)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| AppError::NotFound(format!("backup target `{}`", target.trim())))
 }
 
@@ -73,7 +61,7 @@ fn check_name(name: &str) -> Result<(), AppError> {
         && !name.starts_with('-')
         && !name.ends_with('-');
     ok.then_some(()).ok_or_else(|| {
-        invalid(
+        AppError::invalid(
             "name",
             "use 1 to 63 lowercase letters, digits or '-', not first or last",
         )
@@ -88,7 +76,7 @@ pub fn parse_rpo(text: &str) -> Result<i32, AppError> {
     }
     match text.parse::<i32>() {
         Ok(h) if (1..=8760).contains(&h) => Ok(h),
-        _ => Err(invalid(
+        _ => Err(AppError::invalid(
             "rpo_hours",
             "a whole number of hours from 1 to 8760",
         )),
@@ -107,7 +95,7 @@ pub async fn create(
     check_name(name)?;
     let conn = Conn::parse(url)?;
     let rpo = parse_rpo(rpo_hours)?;
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO backup_target (name, sealed_url, display, rpo_hours) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO NOTHING RETURNING id",
@@ -117,9 +105,9 @@ pub async fn create(
     .bind(&conn.display)
     .bind(rpo)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(db)?;
-    let id = id.ok_or_else(|| invalid("name", format!("a target named `{name}` exists")))?;
+    .await?;
+    let id =
+        id.ok_or_else(|| AppError::invalid("name", format!("a target named `{name}` exists")))?;
     let r = Record::new(
         actor.audit_name(),
         "backup_target.create",
@@ -128,8 +116,8 @@ pub async fn create(
     )
     .details(json!({ "id": id, "display": conn.display, "rpo_hours": rpo }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -147,7 +135,7 @@ pub async fn update(
         "" => None,
         text => Some((Conn::parse(text)?, state.secrets.seal(text))),
     };
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE backup_target SET rpo_hours = $2, sealed_url = coalesce($3, sealed_url),
          display = coalesce($4, display), updated_at = now() WHERE id = $1",
@@ -157,8 +145,7 @@ pub async fn update(
     .bind(new_url.as_ref().map(|(_, sealed)| sealed.clone()))
     .bind(new_url.as_ref().map(|(c, _)| c.display.clone()))
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let r = Record::new(
         actor.audit_name(),
         "backup_target.update",
@@ -167,8 +154,8 @@ pub async fn update(
     )
     .details(json!({ "rpo_hours": rpo, "connection_changed": new_url.is_some() }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// Connects to the target and reports its server version (also stored).
@@ -189,8 +176,7 @@ pub async fn test_connection(
             .bind(row.id)
             .bind(v)
             .execute(&state.db)
-            .await
-            .map_err(db)?;
+            .await?;
     }
     let r = Record::new(
         actor.audit_name(),
@@ -200,7 +186,7 @@ pub async fn test_connection(
     )
     .details(details)
     .meta(&actor.meta);
-    record_alone(&state.db, r).await.map_err(db)?;
+    record_alone(&state.db, r).await?;
     result
 }
 
@@ -228,7 +214,7 @@ pub fn connect_error(conn: &Conn, e: &sqlx::Error) -> AppError {
     let message = conn.scrub(&e.to_string());
     let code = e.as_database_error().and_then(|d| d.code());
     if code.as_deref().is_some_and(refused_login) {
-        invalid(
+        AppError::invalid(
             "url",
             format!(
                 "{} refused the login: {message}; correct the user, password or database in the URL",

@@ -7,7 +7,7 @@ use super::conn::Conn;
 use super::dump::{failure, read_limited};
 use super::lock::{Job, JobLock};
 use super::model::{find_backup, restore_command, BackupRow};
-use super::target::{db, find, open, TargetRow};
+use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
@@ -23,15 +23,14 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
     let backup = find_backup(&state.db, id).await?;
     backup.usable_path(state)?;
     let target = find(&state.db, &backup.target_id.to_string()).await?;
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let claimed = sqlx::query(
         "UPDATE backup SET test_state = 'running', test_started_at = now(), test_finished_at = NULL,
          test_tables = NULL, test_error = NULL WHERE id = $1 AND test_state IS DISTINCT FROM 'running'",
     )
     .bind(id)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     if claimed.rows_affected() == 0 {
         return Err(AppError::Conflict(format!(
             "a test restore of backup #{id} is running; wait for its result"
@@ -46,8 +45,8 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
     )
     .details(json!({ "backup": id }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     let (state, actor) = (state.clone(), actor.audit_name());
     state.background.clone().spawn(async move {
         let result = restore_and_count(&state, &target, &backup).await;
@@ -185,7 +184,7 @@ async fn record_result(
     actor: &str,
     result: &Result<Vec<TableCount>, String>,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let (st, tables, error) = match result {
         Ok(t) => (
             "passed",
@@ -203,8 +202,7 @@ async fn record_result(
     .bind(&tables)
     .bind(&error)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let outcome = if result.is_ok() {
         Outcome::Success
     } else {
@@ -219,6 +217,6 @@ async fn record_result(
             "backup": id, "state": st, "tables": result.as_ref().map(|t| t.len()).unwrap_or(0),
             "rows": rows, "error": error,
         }));
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }

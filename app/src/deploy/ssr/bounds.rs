@@ -37,10 +37,7 @@ pub fn check(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
 }
 
 pub fn too_long(field: &str, most: usize) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: format!("too long: at most {most} characters"),
-    }
+    AppError::invalid(field, format!("too long: at most {most} characters"))
 }
 
 #[cfg(test)]

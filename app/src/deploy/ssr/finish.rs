@@ -2,7 +2,7 @@
 
 use super::health::Unhealthy;
 use super::mask::Masker;
-use super::model::{db, ReleaseRow, ServiceRow};
+use super::model::{ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{Ending, Rollout};
 use super::steps::StepLog;
@@ -183,7 +183,7 @@ pub async fn fail_unreleased(
     log.error(reason.clone()).await;
     log.error("done: failed").await;
     let ended = async {
-        let mut tx = state.db.begin().await.map_err(db)?;
+        let mut tx = state.db.begin().await?;
         sqlx::query(
             "UPDATE deployment SET state = 'failed', reason = $2, finished_at = now()
              WHERE id = $1 AND state = 'running'",
@@ -191,8 +191,7 @@ pub async fn fail_unreleased(
         .bind(deployment_id)
         .bind(&reason)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         let r = Record::new(
             actor,
             "deploy.finish",
@@ -203,8 +202,8 @@ pub async fn fail_unreleased(
             "deployment": deployment_id, "kind": "deploy", "release": null,
             "state": "failed", "replicas": service.replicas, "reason": reason,
         }));
-        record(&mut tx, r).await.map_err(db)?;
-        tx.commit().await.map_err(db)
+        record(&mut tx, r).await?;
+        tx.commit().await.map_err(AppError::from)
     };
     if let Err(e) = ended.await {
         tracing::error!(deployment = deployment_id, error = %e, "deployment result not stored");
@@ -231,7 +230,7 @@ async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Resu
         Ending::RolledBack(f) => (DeploymentState::RolledBack, Some(f)),
         Ending::Failed(f) => (DeploymentState::Failed, Some(f)),
     };
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE deployment SET state = $2, reason = $3, health_output = $4, finished_at = now()
          WHERE id = $1 AND state = 'running'",
@@ -241,8 +240,7 @@ async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Resu
     .bind(failure.map(|f| f.reason.clone()))
     .bind(failure.and_then(|f| f.output.clone()))
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     if st == DeploymentState::Succeeded {
         // The release is live, with the replica count it now runs with.
         sqlx::query("UPDATE service SET live_release_id = $2, replicas = $3 WHERE id = $1")
@@ -250,8 +248,7 @@ async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Resu
             .bind(run.target.id)
             .bind(run.service.replicas)
             .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
     }
     let outcome = if st == DeploymentState::Succeeded {
         Outcome::Success
@@ -270,6 +267,6 @@ async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Resu
         "replicas": run.service.replicas,
         "reason": failure.map(|f| f.reason.clone()),
     }));
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }

@@ -5,7 +5,6 @@
 //! connection and the lock with it, which is how the reconciler tells a
 //! deployment that is still running from one left behind.
 
-use super::model::db;
 use crate::AppError;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -20,13 +19,12 @@ pub struct DeployLock {
 impl DeployLock {
     /// Takes the lock of `service_id` if nobody holds it.
     pub async fn try_take(pool: &PgPool, service_id: i64) -> Result<Option<Self>, AppError> {
-        let mut conn = pool.acquire().await.map_err(db)?.detach();
+        let mut conn = pool.acquire().await?.detach();
         let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
             .bind(LOCK_CLASS)
             .bind(key(service_id))
             .fetch_one(&mut conn)
-            .await
-            .map_err(db)?;
+            .await?;
         if !taken {
             let _ = conn.close().await;
             return Ok(None);

@@ -10,7 +10,7 @@
 //! in all output, making logs unreadable, while a value that short protects
 //! nothing anyway (it is guessed in a few thousand tries).
 
-use super::model::{db, release_by_id};
+use super::model::release_by_id;
 use super::snapshot::Snapshot;
 use crate::secrets::SecretBox;
 use crate::AppError;
@@ -99,8 +99,7 @@ impl Masker {
         )
         .bind(service_id)
         .fetch_all(db_pool)
-        .await
-        .map_err(db)?;
+        .await?;
         let unopenable = || AppError::internal("a secret of the service cannot be opened");
         let mut open = Vec::new();
         for s in &sealed {

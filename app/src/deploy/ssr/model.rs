@@ -5,10 +5,6 @@ use crate::AppError;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 
-pub fn db(e: sqlx::Error) -> AppError {
-    AppError::internal(e)
-}
-
 /// A service with where it runs.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ServiceRow {
@@ -73,8 +69,7 @@ impl ServiceRow {
             sqlx::query_as("SELECT name, value, sealed FROM service_env WHERE service_id = $1")
                 .bind(self.id)
                 .fetch_all(pool)
-                .await
-                .map_err(db)?;
+                .await?;
         let mut snapshot = Snapshot {
             image: self.image.clone(),
             port: self.port,
@@ -127,15 +122,14 @@ pub async fn find_service(
         .fetch_optional(db_pool)
         .await
     };
-    row.map_err(db)?
-        .ok_or_else(|| AppError::NotFound(format!("service `{reference}`")))
+    row?.ok_or_else(|| AppError::NotFound(format!("service `{reference}`")))
 }
 
 pub async fn all_services(db_pool: impl PgExecutor<'_>) -> Result<Vec<ServiceRow>, AppError> {
     sqlx::query_as::<_, ServiceRow>(&format!("{SERVICE_SELECT} ORDER BY e.name, s.name"))
         .fetch_all(db_pool)
         .await
-        .map_err(db)
+        .map_err(AppError::from)
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -153,7 +147,7 @@ pub async fn release_by_id(db_pool: impl PgExecutor<'_>, id: i64) -> Result<Rele
         .bind(id)
         .fetch_one(db_pool)
         .await
-        .map_err(db)
+        .map_err(AppError::from)
 }
 
 pub async fn release_by_number(
@@ -169,5 +163,5 @@ pub async fn release_by_number(
     .bind(number)
     .fetch_optional(db_pool)
     .await
-    .map_err(db)
+    .map_err(AppError::from)
 }

@@ -1,11 +1,12 @@
 //! Docker endpoints and the environments bound to them.
 
-use super::model::{db, ServiceRow};
+use super::model::ServiceRow;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::deploy::{EndpointView, EnvironmentView};
 use crate::docker::{DockerHandle, TlsFiles};
+use crate::error::OnUnique;
 use crate::state::AppState;
 use crate::AppError;
 use bollard::Docker;
@@ -13,13 +14,6 @@ use serde_json::json;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: message.into(),
-    }
-}
 
 /// A DNS label: what Docker and humans both accept as a name.
 pub fn check_label(field: &str, v: &str) -> Result<(), AppError> {
@@ -31,7 +25,7 @@ pub fn check_label(field: &str, v: &str) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(AppError::invalid(
             field,
             "use 1 to 63 lowercase letters, digits and inner hyphens (a DNS label)",
         ))
@@ -68,8 +62,7 @@ pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppEr
         "SELECT id, name, url, tls_ca, tls_cert, tls_key FROM endpoint ORDER BY name",
     )
     .fetch_all(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let handle = match &row.url {
@@ -97,8 +90,7 @@ pub async fn list_environments(pool: &PgPool) -> Result<Vec<EnvironmentView>, Ap
          JOIN endpoint p ON p.id = e.endpoint_id ORDER BY e.name",
     )
     .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, endpoint, network)| EnvironmentView {
@@ -108,15 +100,6 @@ pub async fn list_environments(pool: &PgPool) -> Result<Vec<EnvironmentView>, Ap
             network,
         })
         .collect())
-}
-
-fn unique(e: sqlx::Error, field: &str, what: &str) -> AppError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            invalid(field, format!("{what} already exists"))
-        }
-        _ => db(e),
-    }
 }
 
 /// What the endpoint form sends.
@@ -141,10 +124,16 @@ impl NewEndpoint {
         }
         for (field, path) in fields {
             if path.is_empty() {
-                return Err(invalid(field, "give all three TLS files, or none"));
+                return Err(AppError::invalid(
+                    field,
+                    "give all three TLS files, or none",
+                ));
             }
             if let Err(e) = std::fs::File::open(path) {
-                return Err(invalid(field, format!("{path} cannot be read here: {e}")));
+                return Err(AppError::invalid(
+                    field,
+                    format!("{path} cannot be read here: {e}"),
+                ));
             }
         }
         Ok(Some(fields.map(|(_, v)| v.to_string())))
@@ -152,14 +141,14 @@ impl NewEndpoint {
 
     fn check_url(&self) -> Result<String, AppError> {
         let url = self.url.trim();
-        let rest = url
-            .strip_prefix("tcp://")
-            .ok_or_else(|| invalid("url", "give the engine's address as tcp://host:port"))?;
+        let rest = url.strip_prefix("tcp://").ok_or_else(|| {
+            AppError::invalid("url", "give the engine's address as tcp://host:port")
+        })?;
         let port_ok = rest
             .rsplit_once(':')
             .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
         if !port_ok {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "url",
                 "expected tcp://host:port, e.g. tcp://10.0.0.5:2376",
             ));
@@ -178,7 +167,7 @@ pub async fn create_endpoint(
     let url = form.check_url()?;
     let tls = form.tls()?;
     let [ca, cert, key] = tls.clone().map(|t| t.map(Some)).unwrap_or_default();
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO endpoint (name, kind, url, tls_ca, tls_cert, tls_key)
          VALUES ($1, 'tcp', $2, $3, $4, $5) RETURNING id",
@@ -190,7 +179,7 @@ pub async fn create_endpoint(
     .bind(key)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| unique(e, "name", &format!("an endpoint named {name}")))?;
+    .on_unique("name", format!("an endpoint named {name} already exists"))?;
     let r = Record::new(
         actor.audit_name(),
         "endpoint.create",
@@ -199,8 +188,8 @@ pub async fn create_endpoint(
     )
     .details(json!({ "address": url, "tls": tls.is_some() }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -212,14 +201,14 @@ pub async fn create_environment(
 ) -> Result<i64, AppError> {
     let name = name.trim();
     check_label("name", name)?;
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = pool.begin().await?;
     let endpoint_id: Option<i64> = sqlx::query_scalar("SELECT id FROM endpoint WHERE name = $1")
         .bind(endpoint.trim())
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    let endpoint_id = endpoint_id
-        .ok_or_else(|| invalid("endpoint", format!("there is no endpoint `{endpoint}`")))?;
+        .await?;
+    let endpoint_id = endpoint_id.ok_or_else(|| {
+        AppError::invalid("endpoint", format!("there is no endpoint `{endpoint}`"))
+    })?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO environment (name, endpoint_id, network) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -228,7 +217,10 @@ pub async fn create_environment(
     .bind(format!("opsdeck-{name}"))
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| unique(e, "name", &format!("an environment named {name}")))?;
+    .on_unique(
+        "name",
+        format!("an environment named {name} already exists"),
+    )?;
     let r = Record::new(
         actor.audit_name(),
         "environment.create",
@@ -237,8 +229,8 @@ pub async fn create_environment(
     )
     .details(json!({ "endpoint": endpoint }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(id)
 }
 

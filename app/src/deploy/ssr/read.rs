@@ -1,7 +1,7 @@
 //! Reading services, releases and deployments for pages and the API.
 
 use super::engine::{self, look};
-use super::model::{all_services, db, find_service, ServiceRow};
+use super::model::{all_services, find_service, ServiceRow};
 use super::places::docker_for;
 use crate::deploy::*;
 use crate::state::AppState;
@@ -76,8 +76,7 @@ pub async fn deployments_of(
     .bind(service_id)
     .bind(limit)
     .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -87,8 +86,7 @@ pub async fn deployment(pool: &PgPool, id: i64) -> Result<DeploymentView, AppErr
         sqlx::query_as(&format!("{DEPLOYMENT_SELECT} WHERE d.id = $1"))
             .bind(id)
             .fetch_optional(pool)
-            .await
-            .map_err(db)?;
+            .await?;
     Ok(row
         .ok_or_else(|| AppError::NotFound(format!("deployment #{id}")))?
         .into())
@@ -113,8 +111,7 @@ pub async fn steps_after(
     .bind(deployment)
     .bind(after)
     .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, at, level, message)| StepView {
@@ -133,8 +130,7 @@ async fn releases_of(pool: &PgPool, s: &ServiceRow) -> Result<Vec<ReleaseView>, 
     )
     .bind(s.id)
     .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    .await?;
     for r in &mut releases {
         r.live = Some(r.id) == s.live_release_id;
     }

@@ -9,7 +9,7 @@
 use super::engine;
 use super::lock::DeployLock;
 use super::mask::Masker;
-use super::model::{db, find_service, release_by_id, ServiceRow};
+use super::model::{find_service, release_by_id, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{census, Rollout};
 use super::steps::StepLog;
@@ -28,15 +28,14 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
         sqlx::query_scalar("SELECT id FROM deployment WHERE service_id = $1 AND state = 'running'")
             .bind(service.id)
             .fetch_optional(&state.db)
-            .await
-            .map_err(db)?;
+            .await?;
     let Some(deployment) = stale else {
         return Ok(false);
     };
     let target = format!("service:{}", service.full_name());
     let intent = Record::new("system", "deploy.reconcile", &target, Outcome::Intent)
         .details(json!({ "deployment": deployment, "live_release": service.live_release_id }));
-    record_alone(&state.db, intent).await.map_err(db)?;
+    record_alone(&state.db, intent).await?;
     let log = StepLog::new(state.db.clone(), deployment);
     log.warn("the Opsdeck process running this deployment stopped; returning the service to its live release")
         .await;
@@ -50,7 +49,7 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
         ),
     };
     let reason = format!("Opsdeck stopped during the rollout; {reason}");
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE deployment SET state = 'interrupted', finished_at = now(), reason = $2
          WHERE id = $1 AND state = 'running'",
@@ -58,8 +57,7 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
     .bind(deployment)
     .bind(&reason)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let mut details = json!({ "deployment": deployment, "state": "interrupted", "reason": reason });
     if let Ok(done) = &converged {
         details["started"] = json!(done.started);
@@ -68,8 +66,8 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
         details["replicas"] = json!(done.wanted);
     }
     let done = Record::new("system", "deploy.reconcile", &target, outcome).details(details);
-    record(&mut tx, done).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, done).await?;
+    tx.commit().await?;
     log.info(format!(
         "reconciled: deployment marked interrupted; {reason}"
     ))
@@ -185,8 +183,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<usize, AppError> {
     let running: Vec<i64> =
         sqlx::query_scalar("SELECT service_id FROM deployment WHERE state = 'running'")
             .fetch_all(&state.db)
-            .await
-            .map_err(db)?;
+            .await?;
     let mut recovered = 0;
     for service_id in running {
         let Some(lock) = DeployLock::try_take(&state.db, service_id).await? else {

@@ -2,9 +2,8 @@
 //! run on, unmanaged), then its rows. The audit log keeps its history.
 
 use super::engine;
-use super::model::{db, find_service};
+use super::model::find_service;
 use super::places::docker_for;
-use super::service_check::invalid;
 use super::start::take_lock;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
@@ -23,7 +22,7 @@ pub async fn remove(
     let found = find_service(&state.db, service).await?;
     let name = found.full_name();
     if confirm.trim() != name {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "confirm",
             format!("type `{name}` to remove this service"),
         ));
@@ -37,7 +36,7 @@ pub async fn remove(
         Outcome::Intent,
     )
     .meta(&actor.meta);
-    record_alone(&state.db, intent).await.map_err(db)?;
+    record_alone(&state.db, intent).await?;
     let (handle, docker) = docker_for(state, &found)?;
     let replicas = engine::replicas(&docker, &found)
         .await
@@ -47,12 +46,11 @@ pub async fn remove(
             .await
             .map_err(|e| engine::engine_error(&handle, e))?;
     }
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query("DELETE FROM service WHERE id = $1")
         .bind(found.id)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     let done = Record::new(
         actor.audit_name(),
         "service.remove",
@@ -61,8 +59,8 @@ pub async fn remove(
     )
     .details(json!({ "replicas_removed": replicas.len() }))
     .meta(&actor.meta);
-    record(&mut tx, done).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, done).await?;
+    tx.commit().await?;
     lock.release().await;
     Ok(())
 }

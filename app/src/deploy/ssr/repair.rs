@@ -9,7 +9,7 @@
 
 use super::lock::DeployLock;
 use super::mask::Masker;
-use super::model::{db, find_service, release_by_id, ReleaseRow, ServiceRow};
+use super::model::{find_service, release_by_id, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::rollout::{census, Rollout};
 use super::steps::StepLog;
@@ -62,8 +62,7 @@ async fn repair_locked(state: &AppState, service_id: i64) -> Result<Verdict, App
     )
     .bind(service.id)
     .fetch_one(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     if abandoned {
         return Ok(Verdict::Busy);
     }
@@ -104,8 +103,7 @@ async fn held_back(state: &AppState, service: &ServiceRow) -> Result<Option<Verd
     .bind(service.id)
     .bind(&window)
     .fetch_one(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     if recent >= MAX_REPAIRS {
         report_paused(state, service, recent).await?;
         return Ok(Some(Verdict::Paused));
@@ -136,8 +134,7 @@ async fn report_paused(
     .bind(&target)
     .bind(format!("{} seconds", WINDOW.as_secs()))
     .fetch_one(&state.db)
-    .await
-    .map_err(db)?;
+    .await?;
     if said {
         return Ok(());
     }
@@ -149,7 +146,7 @@ async fn report_paused(
     tracing::warn!(service = %service.full_name(), "{reason}");
     let r = Record::new("system", "deploy.repair.paused", &target, Outcome::Failure)
         .details(json!({ "reason": reason, "repairs": recent }));
-    record_alone(&state.db, r).await.map_err(db)?;
+    record_alone(&state.db, r).await?;
     Ok(())
 }
 
@@ -163,7 +160,7 @@ async fn run_repair(
     found: &str,
 ) -> Result<(i64, bool), AppError> {
     let target = format!("service:{}", service.full_name());
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO deployment (service_id, release_id, tag, previous_release_id, kind, state, actor)
          VALUES ($1, $2, $3, $2, 'repair', 'running', 'system') RETURNING id",
@@ -172,12 +169,11 @@ async fn run_repair(
     .bind(live.id)
     .bind(&live.tag)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let intent = Record::new("system", "deploy.repair", &target, Outcome::Intent)
         .details(json!({ "deployment": id, "release": live.number, "found": found }));
-    record(&mut tx, intent).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, intent).await?;
+    tx.commit().await?;
     // A replica that fails may print its secrets: masked like any rollout's.
     let log = StepLog::new(state.db.clone(), id)
         .masking(Masker::for_releases(&state.secrets, &[&live.config.0]));
@@ -206,14 +202,13 @@ async fn run_repair(
             describe(serving, wanted, &others)
         ))),
     };
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query("UPDATE deployment SET state = $2, reason = $3, finished_at = now() WHERE id = $1")
         .bind(id)
         .bind(if whole { "succeeded" } else { "failed" })
         .bind(&reason)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     let outcome = if whole {
         Outcome::Success
     } else {
@@ -223,8 +218,8 @@ async fn run_repair(
         "deployment": id, "release": live.number, "started": started, "removed": removed,
         "serving": serving, "replicas": wanted, "reason": reason,
     }));
-    record(&mut tx, done).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, done).await?;
+    tx.commit().await?;
     match &reason {
         None => {
             log.info(format!("repaired: {serving} of {wanted} replica(s) serve"))

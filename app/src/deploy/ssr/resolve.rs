@@ -40,13 +40,10 @@ pub async fn image(
     if reachable(&registry).await {
         return Ok(Resolved::Pull { registry });
     }
-    Err(AppError::Validation {
-        field: "tag".into(),
-        message: format!(
+    Err(AppError::invalid("tag", format!(
             "image `{reference}` not found on endpoint `{}` (registry {registry} not reachable): build or load it there first",
             service.endpoint
-        ),
-    })
+        )))
 }
 
 /// `host[:port]` of the registry a repository lives in (Docker's rules:

@@ -1,11 +1,11 @@
 //! Creating and changing services: every field checked, secrets sealed.
 
-use super::model::db;
-use super::service_check::{invalid, ServiceForm, Valid};
+use super::service_check::{ServiceForm, Valid};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::deploy::SavedService;
+use crate::error::OnUnique;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -18,7 +18,7 @@ pub async fn save(
     form: ServiceForm,
 ) -> Result<SavedService, AppError> {
     let v = form.check()?;
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let env_id = environment_id(&mut tx, &v).await?;
     let backup_target_id = backup_target_id(&mut tx, &v).await?;
     if let Some(id) = id {
@@ -61,12 +61,10 @@ pub async fn save(
     .bind(v.repair)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            invalid("name", format!("{} already has a service named {}", v.environment, v.name))
-        }
-        _ => db(e),
-    })?;
+    .on_unique(
+        "name",
+        format!("{} already has a service named {}", v.environment, v.name),
+    )?;
     let service_id =
         saved.ok_or_else(|| AppError::NotFound(format!("service {}", id.unwrap_or(0))))?;
     store_env(state, &mut tx, service_id, &v).await?;
@@ -87,8 +85,8 @@ pub async fn save(
         "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
     }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     Ok(SavedService {
         id: service_id,
         url: format!("/services/{}/{}", v.environment, v.name),
@@ -101,10 +99,9 @@ async fn environment_id(tx: &mut Tx, v: &Valid) -> Result<i64, AppError> {
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
         .bind(&v.environment)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
     id.ok_or_else(|| {
-        invalid(
+        AppError::invalid(
             "environment",
             format!("there is no environment `{}`", v.environment),
         )
@@ -119,10 +116,9 @@ async fn backup_target_id(tx: &mut Tx, v: &Valid) -> Result<Option<i64>, AppErro
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM backup_target WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
     id.map(Some).ok_or_else(|| {
-        invalid(
+        AppError::invalid(
             "backup_target",
             format!("there is no backup target `{name}`; add it on the Backups page first"),
         )
@@ -141,15 +137,14 @@ async fn same_place(
         sqlx::query_as("SELECT environment_id, name FROM service WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
     match now {
         None => Err(AppError::NotFound(format!("service {id}"))),
-        Some((e, _)) if e != env_id => Err(invalid(
+        Some((e, _)) if e != env_id => Err(AppError::invalid(
             "environment",
             "a service cannot move to another environment; create a new service there",
         )),
-        Some((_, name)) if name != v.name => Err(invalid(
+        Some((_, name)) if name != v.name => Err(AppError::invalid(
             "name",
             "a service cannot be renamed; create a new service with the new name",
         )),
@@ -172,32 +167,28 @@ async fn store_env(
     .bind(service_id)
     .bind(names)
     .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     for (name, value) in &v.env {
         sqlx::query("INSERT INTO service_env (service_id, name, value) VALUES ($1, $2, $3)")
             .bind(service_id)
             .bind(name)
             .bind(value)
             .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
     }
     for (name, value) in &v.secrets {
         sqlx::query("DELETE FROM service_env WHERE service_id = $1 AND name = $2")
             .bind(service_id)
             .bind(name)
             .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         if let Some(value) = value {
             sqlx::query("INSERT INTO service_env (service_id, name, sealed) VALUES ($1, $2, $3)")
                 .bind(service_id)
                 .bind(name)
                 .bind(state.secrets.seal(value))
                 .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
         }
     }
     Ok(())

@@ -59,22 +59,14 @@ pub struct Valid {
 /// accepted to finish, short enough not to slow rollouts.
 pub const DEFAULT_DRAIN_S: i32 = 3;
 
-pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 fn number(field: &str, text: &str, range: std::ops::RangeInclusive<i32>) -> Result<i32, AppError> {
-    let n: i32 = text
-        .trim()
-        .parse()
-        .map_err(|_| invalid(field, format!("`{}` is not a whole number", text.trim())))?;
+    let n: i32 = text.trim().parse().map_err(|_| {
+        AppError::invalid(field, format!("`{}` is not a whole number", text.trim()))
+    })?;
     if range.contains(&n) {
         Ok(n)
     } else {
-        Err(invalid(
+        Err(AppError::invalid(
             field,
             format!("must be between {} and {}", range.start(), range.end()),
         ))
@@ -88,7 +80,7 @@ fn cpus(text: &str) -> Result<Option<i32>, AppError> {
         return Ok(None);
     }
     let refuse = || {
-        invalid(
+        AppError::invalid(
             "cpus",
             format!("`{text}` is not a number of CPUs from 0.01 to 256, e.g. 0.5 or 2"),
         )
@@ -137,13 +129,13 @@ fn limits(form: &ServiceForm) -> Result<Limits, AppError> {
 fn check_image(image: &str) -> Result<(), AppError> {
     let last = image.rsplit('/').next().unwrap_or("");
     if image.is_empty() || image.len() > 255 {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "image",
             "give the image repository, e.g. registry.example.com/shop/web",
         ));
     }
     if last.contains(':') || image.contains('@') {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "image",
             "give the repository without a tag or digest; the tag is chosen when deploying",
         ));
@@ -152,7 +144,7 @@ fn check_image(image: &str) -> Result<(), AppError> {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/:".contains(&b));
     if !ok {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "image",
             "a repository is lowercase letters, digits, `.`, `_`, `-` and `/`",
         ));
@@ -168,7 +160,7 @@ fn pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> 
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = |m: &str| invalid(field, format!("line {}: {m}", i + 1));
+        let at = |m: &str| AppError::invalid(field, format!("line {}: {m}", i + 1));
         let (name, value) = line
             .split_once('=')
             .ok_or_else(|| at("expected NAME=value"))?;
@@ -237,19 +229,24 @@ impl ServiceForm {
             "http"
                 if !health_check.starts_with('/') || health_check.contains(char::is_whitespace) =>
             {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "health_check",
                     "an HTTP check is a path starting with /, e.g. /healthz",
                 ))
             }
             "command" if health_check.is_empty() => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "health_check",
                     "give the command to run inside the container, e.g. /bin/check --quick",
                 ))
             }
             "http" | "command" => {}
-            _ => return Err(invalid("health_kind", "choose `http` or `command`")),
+            _ => {
+                return Err(AppError::invalid(
+                    "health_kind",
+                    "choose `http` or `command`",
+                ))
+            }
         }
         let numbers = [
             number("port", &self.port, 1..=65535)?,
@@ -273,7 +270,7 @@ impl ServiceForm {
             "" | "off" | "false" => true,
             "on" | "true" => false,
             _ => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "repair_off",
                     "tick the box (`on`) to turn repair off, or leave it empty",
                 ))
@@ -285,7 +282,7 @@ impl ServiceForm {
             .map(|(k, v)| (k, (!v.is_empty()).then_some(v)))
             .collect();
         if let Some(both) = env.keys().find(|k| secrets.contains_key(*k)) {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "secrets",
                 format!("{both} is also a plain variable; keep one"),
             ));

@@ -4,7 +4,7 @@
 use super::engine;
 use super::finish::{fail_unreleased, finish, Kind, PreDeploy, Run};
 use super::lock::{busy, DeployLock};
-use super::model::{db, find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
+use super::model::{find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::places::docker_for;
 use super::reconcile::recover_abandoned;
 use super::resolve::{self, Resolved};
@@ -19,13 +19,6 @@ use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Validation {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// The reason for skipping the pre-deploy backup, when the box is ticked:
 /// it is required, since it is audited and shown with the deployment.
 pub fn skip_reason(skip: Option<&str>, reason: &str) -> Result<Option<String>, AppError> {
@@ -35,11 +28,11 @@ pub fn skip_reason(skip: Option<&str>, reason: &str) -> Result<Option<String>, A
     }
     let reason = reason.trim();
     match reason.chars().count() {
-        0 => Err(invalid(
+        0 => Err(AppError::invalid(
             "skip_reason",
             "say why the pre-deploy backup is skipped (it is audited)",
         )),
-        n if n > 500 => Err(invalid(
+        n if n > 500 => Err(AppError::invalid(
             "skip_reason",
             "keep the reason under 500 characters",
         )),
@@ -56,7 +49,7 @@ fn check_tag(tag: &str) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(AppError::invalid(
             "tag",
             "a tag is 1 to 128 letters, digits, `_`, `.` or `-` (not first)",
         ))
@@ -79,7 +72,7 @@ pub async fn deploy_tag(
     let (handle, docker) = docker_for(state, &service)?;
     let resolved = resolve::image(&handle, &docker, &service, tag).await?;
     let snapshot = service.snapshot(&state.db).await?;
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     let target = match resolved {
         Resolved::Local(image_id, digest) => {
             let image = (image_id.as_str(), digest.as_deref());
@@ -120,7 +113,7 @@ async fn insert_release(
     .bind(actor)
     .fetch_one(&mut **tx)
     .await
-    .map_err(db)
+    .map_err(AppError::from)
 }
 
 /// Deploys an earlier release again, exactly as recorded.
@@ -135,7 +128,7 @@ pub async fn deploy_release(
     let release = release_by_number(&state.db, service.id, number)
         .await?
         .ok_or_else(|| {
-            invalid(
+            AppError::invalid(
                 "release",
                 format!("{} has no release #{number}", service.full_name()),
             )
@@ -147,7 +140,7 @@ pub async fn deploy_release(
         .map_err(|e| engine::engine_error(&handle, e))?
         .is_none()
     {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "release",
             format!(
                 "the image of release #{number} ({}) is no longer on endpoint {}: it cannot be run again",
@@ -156,7 +149,7 @@ pub async fn deploy_release(
             ),
         ));
     }
-    let tx = state.db.begin().await.map_err(db)?;
+    let tx = state.db.begin().await?;
     let job = Job::new(service, Target::Release(release), Kind::Rollback).skipping(skip_backup);
     begin(state, actor, job, lock, tx).await
 }
@@ -164,7 +157,7 @@ pub async fn deploy_release(
 /// The live release of a locked service, or why there is none.
 async fn live_release(state: &AppState, service: &ServiceRow) -> Result<ReleaseRow, AppError> {
     let id = service.live_release_id.ok_or_else(|| {
-        invalid(
+        AppError::invalid(
             "service",
             format!(
                 "{} has no live release yet: deploy a tag first",
@@ -184,7 +177,7 @@ pub async fn restart(
     let service = find_service(&state.db, service).await?;
     let (lock, service) = take_lock(state, &service).await?;
     let release = live_release(state, &service).await?;
-    let tx = state.db.begin().await.map_err(db)?;
+    let tx = state.db.begin().await?;
     begin(
         state,
         actor,
@@ -208,7 +201,7 @@ pub async fn scale(
         .parse()
         .ok()
         .filter(|n| (0..=50).contains(n))
-        .ok_or_else(|| invalid("replicas", "give a whole number from 0 to 50"))?;
+        .ok_or_else(|| AppError::invalid("replicas", "give a whole number from 0 to 50"))?;
     let service = find_service(&state.db, service).await?;
     let (lock, mut service) = take_lock(state, &service).await?;
     let from = service.replicas;
@@ -219,7 +212,7 @@ pub async fn scale(
     }
     let release = live_release(state, &service).await?;
     service.replicas = wanted;
-    let tx = state.db.begin().await.map_err(db)?;
+    let tx = state.db.begin().await?;
     let job = Job::new(service, Target::Release(release), Kind::Scale { from });
     begin(state, actor, job, lock, tx).await.map(Some)
 }
@@ -231,13 +224,12 @@ async fn store_replicas(
     service: &ServiceRow,
     wanted: i32,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(db)?;
+    let mut tx = state.db.begin().await?;
     sqlx::query("UPDATE service SET replicas = $2, updated_at = now() WHERE id = $1")
         .bind(service.id)
         .bind(wanted)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     let r = Record::new(
         actor.audit_name(),
         "deploy.scale",
@@ -246,8 +238,8 @@ async fn store_replicas(
     )
     .details(json!({ "from": service.replicas, "to": wanted, "running": false }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)
+    record(&mut tx, r).await?;
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// The service's lock, after putting right a deployment a dead process
@@ -373,8 +365,7 @@ async fn begin(
     .bind(actor.audit_name())
     .bind(&skipped)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     for message in opening_steps(&service, &target, kind) {
         sqlx::query(
             "INSERT INTO deployment_step (deployment_id, level, message) VALUES ($1, 'info', $2)",
@@ -382,8 +373,7 @@ async fn begin(
         .bind(id)
         .bind(message)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     }
     let number = match release {
         Some(r) => r.number,
@@ -403,8 +393,8 @@ async fn begin(
         "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
     }))
     .meta(&actor.meta);
-    record(&mut tx, r).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    record(&mut tx, r).await?;
+    tx.commit().await?;
     let started = DeploymentStarted {
         deployment: id,
         release: number,
@@ -454,7 +444,7 @@ async fn next_release_number(
         .bind(service_id)
         .fetch_one(&mut **tx)
         .await
-        .map_err(db)
+        .map_err(AppError::from)
 }
 
 /// Pulls `tag` onto the service's endpoint, then records its release and
@@ -476,17 +466,16 @@ async fn pull_and_record(
         .map_err(|e| engine::engine_error(&handle, e).to_string())?
         .ok_or_else(|| format!("the engine reported {reference} pulled, but does not have it"))?;
     let recorded = async {
-        let mut tx = state.db.begin().await.map_err(db)?;
+        let mut tx = state.db.begin().await?;
         let image = (image_id.as_str(), digest.as_deref());
         let id = insert_release(&mut tx, service, tag, image, snapshot, actor).await?;
         sqlx::query("UPDATE deployment SET release_id = $2 WHERE id = $1")
             .bind(deployment)
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         let release = release_by_id(&mut *tx, id).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok::<_, AppError>(release)
     };
     let release = recorded.await.map_err(|e| e.to_string())?;
