@@ -83,30 +83,24 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use super::signin::sign_in;
+    use super::signin::{sign_in, Refused};
     let state = crate::state::app_state()?;
     let meta = super::guard::request_meta().await;
     let username = username.trim().to_lowercase();
     let signed_in = match super::sign_in_fields(&username, &password) {
         Ok(()) => sign_in(&state, &meta, &username, password.into()).await,
-        Err(e) => Err(e),
+        Err(e) => Err(Refused::from(e)),
     };
     match signed_in {
         Ok(_) => {
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
-        Err(e) => {
+        Err(Refused { why, error }) => {
             if plain_form_post() {
-                let code = match &e {
-                    AppError::TooManyRequests(_) => "throttled",
-                    AppError::Unavailable(_) => "busy",
-                    AppError::Unauthorized(m) if m.contains("disabled") => "disabled",
-                    _ => "invalid",
-                };
-                leptos_axum::redirect(&format!("/login?error={code}"));
+                leptos_axum::redirect(&format!("/login?error={}", why.code()));
             }
-            Err(e)
+            Err(error)
         }
     }
 }

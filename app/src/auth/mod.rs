@@ -22,6 +22,55 @@ pub use permission::{Permission, Role};
 
 use crate::AppError;
 
+/// Why a sign-in was refused, as the login page names it. A plain form
+/// post is sent back to `/login?error=<code>` (the error itself cannot
+/// travel in a redirect), and the page shows [`SignInRefusal::message`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// Unknown user, wrong password, or a locked account (told apart from
+    /// none of them, on purpose).
+    Invalid,
+    /// Too many failed sign-ins from the client's address.
+    Throttled,
+    /// The account is disabled.
+    Disabled,
+    /// The password could not be checked now (every hashing slot busy).
+    Busy,
+}
+
+impl SignInRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            SignInRefusal::Invalid => "invalid",
+            SignInRefusal::Throttled => "throttled",
+            SignInRefusal::Disabled => "disabled",
+            SignInRefusal::Busy => "busy",
+        }
+    }
+
+    /// The refusal a code names; an unknown code reads as `Invalid`.
+    pub fn from_code(code: &str) -> Self {
+        [Self::Throttled, Self::Disabled, Self::Busy]
+            .into_iter()
+            .find(|r| r.code() == code)
+            .unwrap_or(Self::Invalid)
+    }
+
+    /// What the login page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            SignInRefusal::Invalid => "Invalid username or password.",
+            SignInRefusal::Throttled => {
+                "Too many failed sign-ins from your address: try again in 15 minutes."
+            }
+            SignInRefusal::Disabled => "This account is disabled; ask an admin.",
+            SignInRefusal::Busy => {
+                "The server is busy checking other passwords: try again in a few seconds."
+            }
+        }
+    }
+}
+
 /// Usernames: 2–32 of `a-z 0-9 . _ -`, starting with a letter or digit
 /// (the same rule as the database constraint).
 pub fn validate_username(name: &str) -> Result<(), AppError> {
@@ -92,6 +141,15 @@ pub fn validate_password(username: &str, password: &str) -> Result<(), AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_sign_in_refusal_comes_back_from_its_code() {
+        use SignInRefusal::*;
+        for why in [Invalid, Throttled, Disabled, Busy] {
+            assert_eq!(SignInRefusal::from_code(why.code()), why);
+        }
+        assert_eq!(SignInRefusal::from_code("<script>"), Invalid);
+    }
 
     #[test]
     fn usernames_follow_the_documented_rule() {

@@ -3,20 +3,12 @@
 //! the whole page so every part of it sees the new session.
 
 use super::api::{setup_needed, Login, Setup};
+use super::SignInRefusal;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
-
-fn login_error(code: &str) -> &'static str {
-    match code {
-        "throttled" => "Too many failed sign-ins from your address: try again in 15 minutes.",
-        "disabled" => "This account is disabled; ask an admin.",
-        "busy" => "The server is busy checking other passwords: try again in a few seconds.",
-        _ => "Invalid username or password.",
-    }
-}
 
 fn setup_error(code: &str) -> &'static str {
     match code {
@@ -34,7 +26,12 @@ fn setup_error(code: &str) -> &'static str {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = move || query.read().get("error").map(|c| login_error(&c));
+    let error = move || {
+        query
+            .read()
+            .get("error")
+            .map(|c| SignInRefusal::from_code(&c).message())
+    };
     let setup = Resource::new(|| (), |_| setup_needed());
     view! {
         <Title text="Sign in"/>

@@ -2,7 +2,7 @@
 
 use super::guard::{session, RequestMeta, SessionAuth, SESSION_KEY};
 use super::users::{self, NewUser, User};
-use super::{password, Role};
+use super::{password, Role, SignInRefusal};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::state::AppState;
@@ -11,8 +11,25 @@ use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::json;
 
-/// The one message for an unknown user and a wrong password.
-pub const INVALID: &str = "Invalid username or password.";
+/// A refused sign-in: the error to answer, and why in the login page's terms.
+#[derive(Debug)]
+pub struct Refused {
+    pub why: SignInRefusal,
+    pub error: AppError,
+}
+
+/// Refused by an error on the way: its kind says why (throttled, busy);
+/// anything else reads as invalid credentials.
+impl From<AppError> for Refused {
+    fn from(error: AppError) -> Self {
+        let why = match &error {
+            AppError::TooManyRequests(_) => SignInRefusal::Throttled,
+            AppError::Unavailable(_) => SignInRefusal::Busy,
+            _ => SignInRefusal::Invalid,
+        };
+        Refused { why, error }
+    }
+}
 
 /// Checks the credentials, applies throttling and lockout, audits the
 /// attempt, and on success starts a fresh session (new id) for the user.
@@ -21,7 +38,7 @@ pub async fn sign_in(
     meta: &RequestMeta,
     username: &str,
     pw: SecretString,
-) -> Result<User, AppError> {
+) -> Result<User, Refused> {
     let attempt = reserve_attempt(state, meta, username).await?;
     let found = users::find_credentials(&state.db, username).await?;
     let (user, hash) = found
@@ -32,7 +49,7 @@ pub async fn sign_in(
         Err(e) => {
             // Not checked (the server was busy): not a failure to count.
             release_attempt(&state.db, attempt).await?;
-            return Err(e);
+            return Err(e.into());
         }
     };
     // A locked account answers every password, right or wrong, like a wrong
@@ -49,7 +66,8 @@ pub async fn sign_in(
             } else {
                 "invalid credentials"
             };
-            return Err(record_failure(state, meta, username, user.as_ref(), reason).await?);
+            let error = record_failure(state, meta, username, user.as_ref(), reason).await?;
+            return Err(error.into());
         }
     };
     if user.disabled {
@@ -61,9 +79,11 @@ pub async fn sign_in(
             json!({ "reason": "disabled" }),
         )
         .await?;
-        return Err(AppError::Unauthorized(
-            "This account is disabled; ask an admin.".into(),
-        ));
+        let why = SignInRefusal::Disabled;
+        return Err(Refused {
+            why,
+            error: AppError::Unauthorized(why.message().into()),
+        });
     }
     record_success(state, meta, &user, attempt).await?;
     start_session(&user).await?;
@@ -187,7 +207,9 @@ async fn record_failure(
     );
     record(&mut tx, r).await?;
     tx.commit().await?;
-    Ok(AppError::Unauthorized(INVALID.into()))
+    Ok(AppError::Unauthorized(
+        SignInRefusal::Invalid.message().into(),
+    ))
 }
 
 async fn record_success(

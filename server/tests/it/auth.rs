@@ -339,6 +339,28 @@ async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason
         "{}",
         page.body
     );
+
+    sqlx::query("UPDATE app_user SET disabled = true WHERE username = 'alice'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let req = axum::http::Request::post("/api/login")
+        .header("origin", crate::common::ORIGIN)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username=alice&password={}",
+            crate::common::PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let reply = client.send(req).await;
+    assert_eq!(reply.location(), Some("/login?error=disabled"));
+    let page = client.get("/login?error=disabled").await;
+    assert!(
+        page.body.contains("This account is disabled"),
+        "{}",
+        page.body
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
