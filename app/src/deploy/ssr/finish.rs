@@ -176,7 +176,7 @@ pub async fn fail_unreleased(
     service: &ServiceRow,
     deployment_id: i64,
     actor: &str,
-    why: &str,
+    why: &AppError,
     log: &StepLog,
 ) {
     let reason = format!("the image could not be pulled, so nothing was changed: {why}");

@@ -74,13 +74,13 @@ const PULL_LIMIT: Duration = Duration::from_secs(600);
 
 /// Pulls `repository:tag`, writing what the engine reports to the step
 /// log: each layer once it is there, and the bytes downloaded at most
-/// every two seconds. The error is the engine's reason.
+/// every two seconds. The error is the engine's reason (`Unavailable`).
 pub async fn pull(
     docker: &Docker,
     repository: &str,
     tag: &str,
     log: &StepLog,
-) -> Result<(), String> {
+) -> Result<(), AppError> {
     let options = CreateImageOptionsBuilder::default()
         .from_image(repository)
         .tag(tag)
@@ -89,20 +89,20 @@ pub async fn pull(
     let mut progress = Progress::default();
     let pulled = tokio::time::timeout(PULL_LIMIT, async {
         while let Some(msg) = stream.next().await {
-            let info = msg.map_err(|e| e.to_string())?;
+            let info = msg.map_err(|e| AppError::Unavailable(e.to_string()))?;
             if let Some(line) = progress.note(&info) {
                 log.info(line).await;
             }
         }
-        Ok::<(), String>(())
+        Ok::<(), AppError>(())
     })
     .await;
     match pulled {
         Ok(result) => result,
-        Err(_) => Err(format!(
+        Err(_) => Err(AppError::Unavailable(format!(
             "pulling {repository}:{tag} took longer than {} minutes",
             PULL_LIMIT.as_secs() / 60
-        )),
+        ))),
     }
 }
 

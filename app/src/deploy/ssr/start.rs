@@ -457,14 +457,18 @@ async fn pull_and_record(
     snapshot: &Snapshot,
     actor: &str,
     log: &StepLog,
-) -> Result<ReleaseRow, String> {
-    let (handle, docker) = docker_for(state, service).map_err(|e| e.to_string())?;
+) -> Result<ReleaseRow, AppError> {
+    let (handle, docker) = docker_for(state, service)?;
     resolve::pull(&docker, &service.image, tag, log).await?;
     let reference = format!("{}:{tag}", service.image);
     let (image_id, digest) = engine::local_image(&docker, &reference)
         .await
-        .map_err(|e| engine::engine_error(&handle, e).to_string())?
-        .ok_or_else(|| format!("the engine reported {reference} pulled, but does not have it"))?;
+        .map_err(|e| engine::engine_error(&handle, e))?
+        .ok_or_else(|| {
+            AppError::Unavailable(format!(
+                "the engine reported {reference} pulled, but does not have it"
+            ))
+        })?;
     let recorded = async {
         let mut tx = state.db.begin().await?;
         let image = (image_id.as_str(), digest.as_deref());
@@ -478,7 +482,7 @@ async fn pull_and_record(
         tx.commit().await?;
         Ok::<_, AppError>(release)
     };
-    let release = recorded.await.map_err(|e| e.to_string())?;
+    let release = recorded.await?;
     log.info(format!(
         "pulled: tag {tag} is image {}; recorded as release #{}",
         short_id(&release.image_id),
