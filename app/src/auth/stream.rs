@@ -16,10 +16,6 @@ use axum::http::HeaderMap;
 use futures_util::{Stream, StreamExt};
 use tower_sessions::Session;
 
-/// The live topic on which the database announces that someone's access
-/// may have ended (see the `notify_access_change` migration).
-const ACCESS_TOPIC: &str = "access";
-
 /// What a stream was opened with, to ask again while it runs.
 pub struct StreamCaller {
     session: Session,
@@ -68,7 +64,7 @@ where
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = changes.changed_any(ACCESS_TOPIC) => {}
+                _ = changes.changed_any(crate::live::Topic::Access) => {}
             }
             if !caller.still_allowed(&checking).await {
                 return;

@@ -73,7 +73,8 @@ fn follow(
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold((changes, true), move |(mut rx, first)| async move {
         if !first {
-            rx.changed("backup_target", target_id).await;
+            rx.changed(crate::live::Topic::BackupTarget, target_id)
+                .await;
         }
         let event = Event::default().event("change").data(target_id.to_string());
         Some((Ok(event), (rx, false)))

@@ -87,7 +87,7 @@ fn follow(
         async move {
             let (last, mut rx, first) = turn?;
             if !first {
-                rx.changed("deployment", id).await;
+                rx.changed(crate::live::Topic::Deployment, id).await;
             }
             let deployment = deployment(&state.db, id).await.ok()?;
             let steps = steps_after(&state.db, id, last).await.ok()?;
@@ -174,8 +174,8 @@ fn changes(
     let rx = state.live.subscribe(&state.db);
     let rows = stream::unfold(rx, move |mut rx| async move {
         match id {
-            Some(id) => rx.changed("service", id).await,
-            None => rx.changed_any("service").await,
+            Some(id) => rx.changed(crate::live::Topic::Service, id).await,
+            None => rx.changed_any(crate::live::Topic::Service).await,
         }
         Some(((), rx))
     });

@@ -6,22 +6,25 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+use super::Topic;
+
 const CHANNEL: &str = "opsdeck_live";
 
-/// One notification: a row of `topic` (`deployment`, `backup`, …) changed,
-/// or `Resync` after the listener reconnected (anything may have been
-/// missed, so every stream re-reads what it shows).
+/// One notification: a row of `topic` changed, or `Resync` after the
+/// listener reconnected (anything may have been missed, so every stream
+/// re-reads what it shows).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    Row { topic: String, id: i64 },
+    Row { topic: Topic, id: i64 },
     Resync,
 }
 
 impl Change {
+    /// `None` for a payload no stream could wait for (an unknown topic).
     fn parse(payload: &str) -> Option<Change> {
         let (topic, id) = payload.split_once(':')?;
         Some(Change::Row {
-            topic: topic.to_string(),
+            topic: Topic::parse(topic)?,
             id: id.parse().ok()?,
         })
     }
@@ -56,16 +59,16 @@ pub struct Subscription {
 impl Subscription {
     /// Waits until row `id` of `topic` changes, or until the stream should
     /// re-read anyway (reconnect, or it fell behind and may have missed it).
-    pub async fn changed(&mut self, topic: &str, id: i64) {
+    pub async fn changed(&mut self, topic: Topic, id: i64) {
         self.changed_where(topic, |i| i == id).await
     }
 
     /// Waits until any row of `topic` changes (or a re-read is due).
-    pub async fn changed_any(&mut self, topic: &str) {
+    pub async fn changed_any(&mut self, topic: Topic) {
         self.changed_where(topic, |_| true).await
     }
 
-    async fn changed_where(&mut self, topic: &str, wanted: impl Fn(i64) -> bool) {
+    async fn changed_where(&mut self, topic: Topic, wanted: impl Fn(i64) -> bool) {
         use broadcast::error::RecvError;
         loop {
             match self.rx.recv().await {
@@ -107,17 +110,18 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<Change>) {
 
 #[cfg(test)]
 mod tests {
-    use super::Change;
+    use super::{Change, Topic};
 
     #[test]
     fn payload_names_topic_and_row() {
         assert_eq!(
             Change::parse("deployment:42"),
             Some(Change::Row {
-                topic: "deployment".into(),
+                topic: Topic::Deployment,
                 id: 42
             })
         );
+        assert_eq!(Change::parse("nothing:42"), None);
         assert_eq!(Change::parse("deployment"), None);
         assert_eq!(Change::parse("deployment:x"), None);
     }
