@@ -46,7 +46,7 @@ async fn appends_per_second(pool: &sqlx::PgPool, writers: usize) -> anyhow::Resu
                 for i in 0..APPENDS / writers {
                     let r = Record::new(
                         format!("user:w{w}"),
-                        "bench.append",
+                        app::audit::Action::new("bench.append"),
                         format!("thing:{i}"),
                         Outcome::Success,
                     );

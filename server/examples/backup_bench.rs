@@ -35,9 +35,15 @@ async fn main() -> anyhow::Result<()> {
     .fetch_one(&pool)
     .await?;
     let start = Instant::now();
-    let id = app::backup::ssr::run::run_kind(&state, "user:bench", target_id, "manual", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = app::backup::ssr::run::run_kind(
+        &state,
+        "user:bench",
+        target_id,
+        app::backup::BackupKind::Manual,
+        "bench",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let seconds = start.elapsed().as_secs_f64();
     let size: i64 = sqlx::query_scalar("SELECT size_bytes FROM backup WHERE id = $1")
         .bind(id)

@@ -1,6 +1,7 @@
 //! `GET /admin/audit/export?format=csv|json&<filter>`: the audit page's
 //! current filter as a streamed download, in constant memory at any size.
 
+use app::audit::actions;
 use app::audit::filter::AuditFilter;
 use app::audit::ssr::{record_alone, stream_filtered, Record};
 use app::audit::{AuditEvent, Outcome};
@@ -54,7 +55,7 @@ pub async fn export(
     };
     let r = Record::new(
         actor.audit_name(),
-        "audit.export",
+        actions::EXPORT,
         "audit",
         Outcome::Success,
     )

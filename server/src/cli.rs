@@ -7,9 +7,11 @@ use crate::config::Settings;
 use crate::serve::{open_database, Database};
 use app::audit::filter::ParsedFilter;
 use app::audit::ssr::{record, stream_filtered, verify, ChainReport, Record};
+use app::audit::AuditTarget;
 use app::audit::Outcome;
 use app::auth::users::{self, NewUser};
 use app::auth::Role;
+use app::users::actions;
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use futures_util::TryStreamExt;
@@ -109,14 +111,14 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
                 users::create(&mut tx, &new).await?;
                 let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
                 (
-                    "user.create",
+                    actions::CREATE,
                     username,
                     json!({ "roles": roles, "via": "cli" }),
                 )
             }
             UserCommand::ResetPassword { username, .. } => {
                 users::set_password(&mut tx, &username, password).await?;
-                ("user.reset_password", username, json!({ "via": "cli" }))
+                (actions::RESET_PASSWORD, username, json!({ "via": "cli" }))
             }
         };
         record(
@@ -124,7 +126,7 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
             Record::new(
                 "system",
                 action,
-                format!("user:{username}"),
+                AuditTarget::User(&username),
                 Outcome::Success,
             )
             .details(details),

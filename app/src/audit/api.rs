@@ -2,6 +2,7 @@
 
 use super::filter::AuditFilter;
 use super::AuditEvent;
+use crate::audit::actions;
 use crate::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -64,7 +65,7 @@ pub async fn verify_audit() -> Result<ChainCheck, AppError> {
     } else {
         super::Outcome::Failure
     };
-    let r = Record::new(actor.audit_name(), "audit.verify", "audit", outcome)
+    let r = Record::new(actor.audit_name(), actions::VERIFY, "audit", outcome)
         .details(serde_json::json!({ "result": check.summary }))
         .meta(&actor.meta);
     record_alone(&state.db, r).await?;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 pub use page::AuditPage;
 use serde::{Deserialize, Serialize};
 
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod chain;
@@ -13,6 +14,62 @@ pub mod filter;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+/// An audit action, `<feature>.<verb>` such as `deploy.scale`. Each feature
+/// lists its own in its `actions` module (`crate::deploy::actions::SCALE`)
+/// and writes every event with one of them, so the log's vocabulary is
+/// spelled once, beside the feature, and the pages and tests that read it
+/// name the same constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Action(&'static str);
+
+impl Action {
+    pub const fn new(name: &'static str) -> Self {
+        Action(name)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// What an audit event is about, stored as `<kind>:<name>` (the audit
+/// page's target filter matches these prefixes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditTarget<'a> {
+    User(&'a str),
+    Token(i64),
+    /// `environment/name`.
+    Service(&'a str),
+    Endpoint(&'a str),
+    Environment(&'a str),
+    BackupTarget(&'a str),
+}
+
+impl std::fmt::Display for AuditTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditTarget::User(name) => write!(f, "user:{name}"),
+            AuditTarget::Token(id) => write!(f, "token:{id}"),
+            AuditTarget::Service(name) => write!(f, "service:{name}"),
+            AuditTarget::Endpoint(name) => write!(f, "endpoint:{name}"),
+            AuditTarget::Environment(name) => write!(f, "environment:{name}"),
+            AuditTarget::BackupTarget(name) => write!(f, "backup_target:{name}"),
+        }
+    }
+}
+
+impl From<AuditTarget<'_>> for String {
+    fn from(t: AuditTarget<'_>) -> String {
+        t.to_string()
+    }
+}
 
 /// How an action ended; `Intent` is written before a side effect outside the
 /// database (Docker, pg_dump), and an outcome event after it.

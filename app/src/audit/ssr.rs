@@ -1,7 +1,8 @@
 //! Writing, verifying and exporting audit events (server only).
 
 use super::chain::{event_hash, keyed_event_hash, ChainKey, Fields, GENESIS, KEYED, PLAIN};
-use super::{AuditEvent, Outcome};
+use super::{Action, AuditEvent, Outcome};
+use crate::audit::actions;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::TryStreamExt;
 use serde_json::Value;
@@ -21,16 +22,16 @@ pub struct Record {
 
 impl Record {
     /// `actor` is `user:<name>`, `token:<id>`, `system` or `anonymous`;
-    /// `action` is `<feature>.<verb>` such as `user.login` or `deploy.start`.
+    /// `action` one of a feature's `actions` (`deploy::actions::SCALE`).
     pub fn new(
         actor: impl Into<String>,
-        action: &str,
+        action: Action,
         target: impl Into<String>,
         outcome: Outcome,
     ) -> Self {
         Record {
             actor: actor.into(),
-            action: action.to_string(),
+            action: action.as_str().to_string(),
             target: target.into(),
             outcome,
             request_id: None,
@@ -175,7 +176,7 @@ pub async fn key_unkeyed_chain(db: &PgPool) -> Result<bool, sqlx::Error> {
     let Some(events) = unkeyed else {
         return Ok(false);
     };
-    let r = Record::new("system", "audit.key_chain", "audit", Outcome::Success)
+    let r = Record::new("system", actions::KEY_CHAIN, "audit", Outcome::Success)
         .details(serde_json::json!({ "unkeyed_events": events }));
     record(&mut tx, r).await?;
     tx.commit().await?;

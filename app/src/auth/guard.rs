@@ -5,6 +5,7 @@ use super::users::{self, User};
 use super::{Permission, Role};
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::Outcome;
+use crate::auth::actions;
 use crate::state::{app_state, AppState};
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -263,7 +264,7 @@ async fn deny(
 ) -> Result<(), AppError> {
     let r = Record::new(
         actor.audit_name(),
-        "permission.denied",
+        actions::PERMISSION_DENIED,
         path,
         Outcome::Denied,
     )

@@ -1,5 +1,6 @@
 //! Identity: users, roles and what each role may do.
 
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod guard;

@@ -4,6 +4,7 @@ use super::guard::{session, RequestMeta, SessionAuth, SESSION_KEY};
 use super::users::{self, NewUser, User};
 use super::{password, Role, SignInRefusal};
 use crate::audit::ssr::{record, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::state::AppState;
 use crate::AppError;
@@ -190,8 +191,8 @@ async fn record_failure(
         if locked && user.locked_until.is_none_or(|t| t <= Utc::now()) {
             let r = Record::new(
                 "system",
-                "user.lockout",
-                format!("user:{username}"),
+                crate::auth::actions::LOCKOUT,
+                AuditTarget::User(username),
                 Outcome::Success,
             )
             .details(json!({ "minutes": state.auth.lockout_duration.num_minutes() }))
@@ -254,9 +255,14 @@ fn login_record(
     } else {
         "anonymous".into()
     };
-    Record::new(actor, "user.login", format!("user:{username}"), outcome)
-        .details(details)
-        .meta(meta)
+    Record::new(
+        actor,
+        crate::auth::actions::LOGIN,
+        AuditTarget::User(&username),
+        outcome,
+    )
+    .details(details)
+    .meta(meta)
 }
 
 async fn audit(
@@ -296,8 +302,8 @@ pub async fn sign_out(
     if let Some(name) = username {
         let r = Record::new(
             format!("user:{name}"),
-            "user.logout",
-            format!("user:{name}"),
+            crate::auth::actions::LOGOUT,
+            AuditTarget::User(name),
             Outcome::Success,
         )
         .meta(meta);
@@ -335,8 +341,8 @@ pub async fn first_admin(
     let user = users::create(&mut tx, &new).await?;
     let r = Record::new(
         format!("user:{}", user.username),
-        "user.create",
-        format!("user:{}", user.username),
+        crate::users::actions::CREATE,
+        AuditTarget::User(&user.username),
         Outcome::Success,
     )
     .details(json!({ "roles": ["admin"], "via": "setup" }))

@@ -4,7 +4,9 @@
 
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
-use super::{human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
+use super::{
+    human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView,
+};
 use crate::auth::api::{whoami, CurrentUser};
 use crate::auth::Permission;
 use crate::layout::Fact;
@@ -148,7 +150,10 @@ fn BackupActions(
     let has_file = b.state == RunState::Succeeded && b.deleted_at.is_none();
     // A corrupted file is only good for deleting.
     let usable = has_file && b.corrupted_at.is_none();
-    let test_running = b.test.as_ref().is_some_and(|t| t.state == "running");
+    let test_running = b
+        .test
+        .as_ref()
+        .is_some_and(|t| t.state == TestRestoreState::Running);
     view! {
         <section class=CARD data-test="backup-actions">
             <h2 class="mb-3 font-medium">"Actions"</h2>
@@ -176,8 +181,8 @@ fn BackupActions(
 fn BackupFacts(backup: BackupView) -> impl IntoView {
     let b = backup;
     let kind = match &b.reason {
-        Some(r) => format!("{} ({r})", b.kind),
-        None => b.kind.clone(),
+        Some(r) => format!("{} ({r})", b.kind.as_str()),
+        None => b.kind.as_str().to_string(),
     };
     let kept = match (b.deleted_at, b.next_pass_deletes) {
         (Some(_), _) => deleted_text(&b),
@@ -202,10 +207,10 @@ fn BackupFacts(backup: BackupView) -> impl IntoView {
 
 #[component]
 fn TestResult(test: TestRestoreView) -> impl IntoView {
-    let ok = match test.state.as_str() {
-        "passed" => Some(true),
-        "failed" => Some(false),
-        _ => None,
+    let ok = match test.state {
+        TestRestoreState::Passed => Some(true),
+        TestRestoreState::Failed => Some(false),
+        TestRestoreState::Running => None,
     };
     let took = test
         .finished_at
@@ -222,7 +227,7 @@ fn TestResult(test: TestRestoreView) -> impl IntoView {
         .map(|t| view! { <tr class="border-t border-slate-200 dark:border-slate-800"><td class=format!("{TD} font-mono text-xs")>{t.table}</td><td class=TD>{t.rows}</td></tr> })
         .collect_view();
     view! {
-        <p class="text-sm"><Badge text=test.state.clone() ok=ok test="test-state"/> " " {format!("started {}, {took}", utc(test.started_at))}</p>
+        <p class="text-sm"><Badge text=test.state.as_str() ok=ok test="test-state"/> " " {format!("started {}, {took}", utc(test.started_at))}</p>
         {test.error.map(|e| view! { <pre class="mt-2 whitespace-pre-wrap text-xs text-red-700 dark:text-red-300" data-test="test-error">{e}</pre> })}
         <table class="mt-2 text-left text-sm" data-test="test-tables">
             <thead class="text-xs uppercase text-slate-500"><tr><th class=TH>"Table"</th><th class=TH>"Rows"</th></tr></thead>

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod actions;
 pub mod api;
 mod backup_page;
 mod list_page;
@@ -24,6 +25,37 @@ mod target_page;
 pub use backup_page::BackupPage;
 pub use list_page::BackupsPage;
 pub use target_page::TargetPage;
+
+pub use retention::Kind as BackupKind;
+
+/// How a backup's test restore went; stored in `backup.test_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestRestoreState {
+    Running,
+    Passed,
+    Failed,
+}
+
+impl TestRestoreState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestRestoreState::Running => "running",
+            TestRestoreState::Passed => "passed",
+            TestRestoreState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            TestRestoreState::Running,
+            TestRestoreState::Passed,
+            TestRestoreState::Failed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
 
 /// Where a backup (or a restore) is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,8 +112,7 @@ pub struct TargetSummary {
 /// Deep verification of one backup: restored into a scratch database.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestRestoreView {
-    /// `running`, `passed` or `failed`.
-    pub state: String,
+    pub state: TestRestoreState,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub tables: Vec<TableCount>,
@@ -99,8 +130,7 @@ pub struct TableCount {
 pub struct BackupView {
     pub id: i64,
     pub target: String,
-    /// `manual`, `scheduled`, `safety` or `pre_deploy`.
-    pub kind: String,
+    pub kind: BackupKind,
     pub reason: Option<String>,
     pub state: RunState,
     /// The file's name in the store, once complete.

@@ -1,7 +1,7 @@
 //! Small pieces the backup pages share: badges, sizes, times, the live
 //! refresh, and the local-time display of schedule runs.
 
-use super::{human_duration, human_size, BackupView, RestoreView, RunState};
+use super::{human_duration, human_size, BackupView, RestoreView, RunState, TestRestoreState};
 use crate::layout::ErrorNotice;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -68,8 +68,12 @@ pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
     }
     match (&b.test, b.verified, b.state) {
         (_, _, RunState::Queued | RunState::Running) => ("—".into(), None),
-        (Some(t), _, _) if t.state == "running" => ("test restore running".into(), None),
-        (Some(t), _, _) if t.state == "failed" => ("test restore failed".into(), Some(false)),
+        (Some(t), _, _) if t.state == TestRestoreState::Running => {
+            ("test restore running".into(), None)
+        }
+        (Some(t), _, _) if t.state == TestRestoreState::Failed => {
+            ("test restore failed".into(), Some(false))
+        }
         (Some(_), true, _) => ("verified + test restored".into(), Some(true)),
         (None, true, _) => ("verified".into(), Some(true)),
         _ => ("not verified".into(), Some(false)),

@@ -30,8 +30,10 @@ impl Default for Policy {
     }
 }
 
-/// Why a backup was taken; each kind has its own retention rule.
+/// Why a backup was taken; each kind has its own retention rule. Stored
+/// (and sent) as its `as_str` word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Scheduled,
     Manual,
@@ -41,6 +43,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Scheduled => "scheduled",
+            Kind::Manual => "manual",
+            Kind::Safety => "safety",
+            Kind::PreDeploy => "pre_deploy",
+        }
+    }
+
     /// The stored word; anything unknown counts as manual, the kind that
     /// is never deleted by a pass.
     pub fn parse(s: &str) -> Kind {

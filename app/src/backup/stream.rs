@@ -4,10 +4,12 @@
 use super::ssr::model::find_backup;
 use super::ssr::target::find;
 use crate::audit::ssr::{record_alone, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::{require_in_handler, Actor};
 use crate::auth::stream::{while_allowed, StreamCaller};
 use crate::auth::Permission;
+use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use axum::body::{Body, Bytes};
@@ -127,8 +129,8 @@ async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Respo
         .to_string();
     let r = Record::new(
         actor.audit_name(),
-        "backup.download",
-        format!("backup_target:{}", backup.target),
+        actions::DOWNLOAD,
+        AuditTarget::BackupTarget(&backup.target),
         Outcome::Success,
     )
     .details(serde_json::json!({ "backup": id, "file": name, "size": size }))

@@ -230,7 +230,7 @@ fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
         <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("backup-{}", b.id)>
             <td class=TD><a class="underline" href=format!("/backups/{target}/{}", b.id)>{b.id}</a></td>
             <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-            <td class=TD>{b.kind.clone()}</td>
+            <td class=TD>{b.kind.as_str()}</td>
             <td class=TD title=b.error.clone().unwrap_or_default()><Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/></td>
             <td class=format!("{TD} whitespace-nowrap") data-test="backup-size">{size_text(&b)}</td>
             <td class=format!("{TD} whitespace-nowrap")>{duration_text(&b)}</td>

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod actions;
 pub mod api;
 mod deployment_page;
 mod places_page;

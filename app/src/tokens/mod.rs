@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod actions;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -2,9 +2,11 @@
 
 use super::TokenSummary;
 use crate::audit::ssr::{record, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::auth::Permission;
+use crate::tokens::actions;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -76,8 +78,8 @@ pub async fn create(
     .await?;
     let r = Record::new(
         actor.audit_name(),
-        "token.create",
-        format!("token:{id}"),
+        actions::CREATE,
+        AuditTarget::Token(id),
         Outcome::Success,
     )
     .details(json!({ "name": name, "scope": names, "days": days }))
@@ -138,8 +140,8 @@ pub async fn revoke(db_pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppE
     }
     let r = Record::new(
         actor.audit_name(),
-        "token.revoke",
-        format!("token:{id}"),
+        actions::REVOKE,
+        AuditTarget::Token(id),
         Outcome::Success,
     )
     .meta(&actor.meta);

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod actions;
 pub mod api;
 mod page;
 #[cfg(feature = "ssr")]

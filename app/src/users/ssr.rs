@@ -2,10 +2,11 @@
 //! transaction (server only).
 
 use crate::audit::ssr::{record, Record};
-use crate::audit::Outcome;
+use crate::audit::{Action, AuditTarget, Outcome};
 use crate::auth::guard::Actor;
 use crate::auth::users::{self, NewUser};
 use crate::auth::Role;
+use crate::users::actions;
 use crate::AppError;
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -20,14 +21,14 @@ pub enum Change {
 async fn audit(
     tx: &mut Transaction<'_, Postgres>,
     by: &Actor,
-    action: &str,
+    action: Action,
     username: &str,
     details: Value,
 ) -> Result<(), AppError> {
     let r = Record::new(
         by.audit_name(),
         action,
-        format!("user:{username}"),
+        AuditTarget::User(username),
         Outcome::Success,
     )
     .details(details)
@@ -43,7 +44,7 @@ pub async fn create(db_pool: &PgPool, by: &Actor, new: NewUser) -> Result<(), Ap
     audit(
         &mut tx,
         by,
-        "user.create",
+        actions::CREATE,
         &user.username,
         json!({ "roles": roles }),
     )
@@ -59,7 +60,7 @@ pub async fn reset_password(
 ) -> Result<(), AppError> {
     let mut tx = db_pool.begin().await?;
     users::set_password(&mut tx, username, password).await?;
-    audit(&mut tx, by, "user.reset_password", username, json!({})).await?;
+    audit(&mut tx, by, actions::RESET_PASSWORD, username, json!({})).await?;
     tx.commit().await.map_err(AppError::from)
 }
 
@@ -100,7 +101,7 @@ async fn write(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     change: &Change,
-) -> Result<(&'static str, Value), AppError> {
+) -> Result<(Action, Value), AppError> {
     let (sql, action, details) = match change {
         Change::Roles(roles) => {
             if roles.is_empty() {
@@ -112,22 +113,22 @@ async fn write(
                 .bind(&names)
                 .execute(&mut **tx)
                 .await?;
-            return Ok(("user.set_roles", json!({ "roles": names })));
+            return Ok((actions::SET_ROLES, json!({ "roles": names })));
         }
         Change::Disabled(true) => (
             // Ends the user's sessions, also for after a later enable.
             "UPDATE app_user SET disabled = true, session_epoch = session_epoch + 1 WHERE id = $1",
-            "user.disable",
+            actions::DISABLE,
             json!({}),
         ),
         Change::Disabled(false) => (
             "UPDATE app_user SET disabled = false WHERE id = $1",
-            "user.enable",
+            actions::ENABLE,
             json!({}),
         ),
         Change::Unlock => (
             "UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-            "user.unlock",
+            actions::UNLOCK,
             json!({}),
         ),
     };

@@ -13,7 +13,10 @@
 
 use super::{EmbeddedPostgres, Keeper, RunningCluster};
 use app::audit::ssr::{record_alone, Record};
-use app::audit::Outcome;
+use app::audit::{Action, Outcome};
+
+/// The supervisor's audit action: the embedded cluster was started again.
+const DATABASE_RESTART: Action = Action::new("database.restart");
 use serde_json::json;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -159,7 +162,7 @@ impl Watch {
         });
         let record = Record::new(
             "system",
-            "database.restart",
+            DATABASE_RESTART,
             "database:embedded",
             Outcome::Success,
         );

@@ -3,7 +3,7 @@
 
 use crate::common::{install_chain_key, opsdeck, url_of};
 use app::audit::ssr::{record, record_alone, verify, ChainReport, Record};
-use app::audit::Outcome;
+use app::audit::{Action, Outcome};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -11,7 +11,7 @@ async fn write_events(pool: &PgPool, n: usize) {
     for i in 0..n {
         let r = Record::new(
             "user:alice",
-            "test.event",
+            Action::new("test.event"),
             format!("thing:{i}"),
             Outcome::Success,
         )
@@ -85,14 +85,19 @@ async fn an_event_disappears_with_the_transaction_that_wrote_it(pool: PgPool) {
     let mut tx = pool.begin().await.unwrap();
     record(
         &mut tx,
-        Record::new("system", "test.rolled_back", "x", Outcome::Success),
+        Record::new(
+            "system",
+            Action::new("test.rolled_back"),
+            "x",
+            Outcome::Success,
+        ),
     )
     .await
     .unwrap();
     tx.rollback().await.unwrap();
     let id = record_alone(
         &pool,
-        Record::new("system", "test.kept", "x", Outcome::Success),
+        Record::new("system", Action::new("test.kept"), "x", Outcome::Success),
     )
     .await
     .unwrap();
@@ -161,7 +166,7 @@ async fn fifty_concurrent_writers_produce_one_valid_chain(pool: PgPool) {
         tokio::spawn(async move {
             let r = Record::new(
                 format!("user:w{i}"),
-                "test.concurrent",
+                Action::new("test.concurrent"),
                 "x",
                 Outcome::Success,
             );
@@ -187,7 +192,7 @@ async fn secret_looking_details_are_never_stored(pool: PgPool) {
     let details = json!({ "password": "hunter2-secret", "nested": { "api_token": "tok-abc", "ok": "visible" }, "list": [{ "DATABASE_URL": "postgres://u:pw@h/db" }] });
     record_alone(
         &pool,
-        Record::new("system", "test.secrets", "x", Outcome::Success).details(details),
+        Record::new("system", Action::new("test.secrets"), "x", Outcome::Success).details(details),
     )
     .await
     .unwrap();

@@ -2,14 +2,19 @@
 
 use crate::common::{dead_docker_host, signed_in, state};
 use app::audit::ssr::{record_alone, Record};
-use app::audit::Outcome;
+use app::audit::{Action, Outcome};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
-async fn write(pool: &PgPool, action: &str, n: usize) {
+async fn write(pool: &PgPool, action: &'static str, n: usize) {
     for i in 0..n {
-        let r = Record::new("system", action, format!("thing:{i}"), Outcome::Success);
+        let r = Record::new(
+            "system",
+            Action::new(action),
+            format!("thing:{i}"),
+            Outcome::Success,
+        );
         record_alone(pool, r).await.unwrap();
     }
 }

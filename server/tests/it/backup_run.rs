@@ -116,9 +116,15 @@ async fn a_backup_of_a_database_that_is_gone_fails_with_pg_dumps_reason_and_leav
 ) {
     let s = state(pool.clone(), &dead_docker_host());
     let target_id = add_target(&s, "gone", &url_for("no_such_database_here")).await;
-    let err = app::backup::ssr::run::run_kind(&s, "user:test", target_id, "manual", "")
-        .await
-        .unwrap_err();
+    let err = app::backup::ssr::run::run_kind(
+        &s,
+        "user:test",
+        target_id,
+        app::backup::BackupKind::Manual,
+        "",
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("no_such_database_here\" does not exist"),
@@ -146,9 +152,15 @@ async fn a_wrong_password_fails_the_backup_clearly_without_the_password_anywhere
     let cluster = PasswordCluster::start("the-right-one-7Kq");
     let wrong = "wrong-Hunter2-xyzzy";
     let target_id = add_target(&s, "locked", &cluster.url(wrong)).await;
-    let err = app::backup::ssr::run::run_kind(&s, "user:test", target_id, "manual", "")
-        .await
-        .unwrap_err();
+    let err = app::backup::ssr::run::run_kind(
+        &s,
+        "user:test",
+        target_id,
+        app::backup::BackupKind::Manual,
+        "",
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, app::AppError::Validation { field, .. } if field == "url"),
         "the caller's configuration, not an outage: {err:?}"
@@ -187,9 +199,15 @@ async fn a_wrong_password_fails_the_backup_clearly_without_the_password_anywhere
         .await
         .unwrap();
     assert!(version.starts_with("15"), "{version}");
-    app::backup::ssr::run::run_kind(&s, "user:test", target_id, "manual", "")
-        .await
-        .unwrap();
+    app::backup::ssr::run::run_kind(
+        &s,
+        "user:test",
+        target_id,
+        app::backup::BackupKind::Manual,
+        "",
+    )
+    .await
+    .unwrap();
     remove_store(&s);
 }
 

@@ -104,9 +104,15 @@ pub async fn add_target(state: &AppState, name: &str, url: &str) -> i64 {
 
 /// A manual backup of target `target_id`, run to its end.
 pub async fn backup_of(state: &AppState, target_id: i64) -> i64 {
-    app::backup::ssr::run::run_kind(state, "user:test", target_id, "manual", "")
-        .await
-        .unwrap()
+    app::backup::ssr::run::run_kind(
+        state,
+        "user:test",
+        target_id,
+        app::backup::BackupKind::Manual,
+        "",
+    )
+    .await
+    .unwrap()
 }
 
 /// A database with data, the target `shop` for it, and one backup of it.

@@ -8,6 +8,7 @@ use super::target::find;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -24,7 +25,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
     };
     let r = Record::new(
         actor.audit_name(),
-        "backup.delete",
+        actions::DELETE,
         target.audit_target(),
         Outcome::Success,
     )

@@ -4,6 +4,7 @@
 use super::run::{Begun, Produced};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
+use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::{json, Value};
@@ -27,7 +28,7 @@ pub(super) async fn record_ending(
     };
     let r = Record::new(
         &begun.request.actor,
-        "backup.run",
+        actions::RUN,
         begun.target.audit_target(),
         outcome,
     )
@@ -61,7 +62,7 @@ async fn store_success(
     .execute(&mut **tx)
     .await?;
     Ok(
-        json!({ "backup": begun.id, "kind": begun.request.kind, "size": p.dumped.size,
+        json!({ "backup": begun.id, "kind": begun.request.kind.as_str(), "size": p.dumped.size,
                "sha256": p.dumped.sha256, "verified": listing.is_some(),
                "error": p.listing.as_ref().err() }),
     )
@@ -79,5 +80,5 @@ async fn store_failure(
     .bind(error)
     .execute(&mut **tx)
     .await?;
-    Ok(json!({ "backup": begun.id, "kind": begun.request.kind, "error": error }))
+    Ok(json!({ "backup": begun.id, "kind": begun.request.kind.as_str(), "error": error }))
 }

@@ -7,6 +7,7 @@
 use super::target::TargetRow;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
+use crate::backup::actions;
 use crate::backup::retention::{plan, Candidate, Decision, KeepReason, Kind, Policy};
 use crate::state::AppState;
 use crate::AppError;
@@ -142,7 +143,7 @@ async fn delete_one(
     let mut tx = state.db.begin().await?;
     let file = mark_deleted(&mut tx, id, "system").await?;
     if file.is_some() {
-        let r = Record::new("system", "backup.delete", target.audit_target(), Outcome::Success)
+        let r = Record::new("system", actions::DELETE, target.audit_target(), Outcome::Success)
             .details(json!({ "backup": id, "file": file, "rule": "retention",
                              "policy": { "daily": policy.daily, "weekly": policy.weekly, "monthly": policy.monthly,
                                          "safety_days": policy.safety_days } }));

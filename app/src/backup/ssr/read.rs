@@ -101,17 +101,20 @@ impl BackupRecord {
             .test_state
             .zip(self.test_started_at)
             .map(|(state, started_at)| TestRestoreView {
-                state,
+                // The column's CHECK allows only the three words.
+                state: TestRestoreState::parse(&state).unwrap_or(TestRestoreState::Failed),
                 started_at,
                 finished_at: self.test_finished_at,
                 tables: self.test_tables.map(|t| t.0).unwrap_or_default(),
                 error: self.test_error,
             });
-        let test_failed = test.as_ref().is_some_and(|t| t.state == "failed");
+        let test_failed = test
+            .as_ref()
+            .is_some_and(|t| t.state == TestRestoreState::Failed);
         BackupView {
             id: self.id,
             target: self.target,
-            kind: self.kind,
+            kind: BackupKind::parse(&self.kind),
             reason: self.reason,
             state: RunState::parse(&self.state).unwrap_or(RunState::Failed),
             file: self

@@ -4,7 +4,9 @@
 
 use super::lock::{Job, JobLock};
 use crate::audit::ssr::{record, Record};
-use crate::audit::Outcome;
+use crate::audit::AuditTarget;
+use crate::audit::{Action, Outcome};
+use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -23,9 +25,9 @@ const RESTORE: &str = "UPDATE backup_restore SET state = 'failed', phase = 'done
 pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
     let mut fixed = 0;
     for (job, find, fix, action) in [
-        (Job::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state IN ('queued', 'running')", BACKUP, "backup.run"),
-        (Job::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, "backup.test_restore"),
-        (Job::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, "backup.restore"),
+        (Job::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state IN ('queued', 'running')", BACKUP, actions::RUN),
+        (Job::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, actions::TEST_RESTORE),
+        (Job::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, actions::RESTORE),
     ] {
         let rows: Vec<(i64, String)> = sqlx::query_as(find).fetch_all(&state.db).await?;
         for (id, target) in rows {
@@ -44,7 +46,7 @@ async fn fail_if_abandoned(
     id: i64,
     target: &str,
     fix: &str,
-    action: &str,
+    action: Action,
 ) -> Result<bool, AppError> {
     let mut lock = JobLock::connect(&state.db).await?;
     if !lock.try_take(job, id).await? {
@@ -62,7 +64,7 @@ async fn fail_if_abandoned(
         let r = Record::new(
             "system",
             action,
-            format!("backup_target:{target}"),
+            AuditTarget::BackupTarget(target),
             Outcome::Failure,
         )
         .details(

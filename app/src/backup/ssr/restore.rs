@@ -17,7 +17,8 @@ use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
-use crate::backup::RestoreStarted;
+use crate::backup::actions;
+use crate::backup::{BackupKind, RestoreStarted};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -137,7 +138,7 @@ async fn refuse(
 ) -> Result<(), AppError> {
     let r = Record::new(
         actor.audit_name(),
-        "backup.restore",
+        actions::RESTORE,
         target.audit_target(),
         Outcome::Failure,
     )
@@ -170,7 +171,7 @@ async fn record_start(
     lock.try_take(Job::Restore, id).await?;
     let r = Record::new(
         actor.audit_name(),
-        "backup.restore",
+        actions::RESTORE,
         target.audit_target(),
         Outcome::Intent,
     )
@@ -193,7 +194,7 @@ async fn safety_then_restore(
     actor: &str,
 ) -> Ending {
     let reason = format!("before restore #{restore_id} of backup #{}", backup.id);
-    let safety = run_kind(state, actor, target.id, "safety", &reason)
+    let safety = run_kind(state, actor, target.id, BackupKind::Safety, &reason)
         .await
         .map_err(|e| {
             (
@@ -249,7 +250,7 @@ async fn record_end(
         Outcome::Failure
     };
     let undo = safety.map(|s| format!("restore backup #{s} to return to the state before"));
-    let r = Record::new(actor, "backup.restore", target.audit_target(), outcome).details(json!({
+    let r = Record::new(actor, actions::RESTORE, target.audit_target(), outcome).details(json!({
         "restore": id, "backup": backup.id, "safety_backup": safety, "error": error, "undo": undo,
     }));
     record(&mut tx, r).await?;

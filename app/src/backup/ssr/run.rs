@@ -13,7 +13,8 @@ use super::target::{find, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::{Actor, RequestMeta};
-use crate::backup::BackupStarted;
+use crate::backup::actions;
+use crate::backup::{BackupKind, BackupStarted};
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -24,8 +25,7 @@ use tokio::sync::watch;
 /// Who asks for a backup, of which kind, and why.
 #[derive(Clone, Debug)]
 pub struct Request {
-    /// `manual`, `scheduled`, `safety` or `pre_deploy`.
-    pub kind: &'static str,
+    pub kind: BackupKind,
     pub reason: Option<String>,
     /// The cron slot of a scheduled backup.
     pub slot: Option<DateTime<Utc>>,
@@ -57,7 +57,7 @@ pub async fn begin(
          RETURNING id, started_at",
     )
     .bind(target.id)
-    .bind(request.kind)
+    .bind(request.kind.as_str())
     .bind(&request.reason)
     .bind(request.slot)
     .bind(&request.actor)
@@ -68,8 +68,8 @@ pub async fn begin(
     };
     // Held before the row is visible, so no sweeper can take it for abandoned.
     let lock = JobLock::take(&state.db, Job::Backup, id).await?;
-    let r = Record::new(&request.actor, "backup.run", target.audit_target(), Outcome::Intent)
-        .details(json!({ "backup": id, "kind": request.kind, "reason": request.reason, "slot": request.slot }))
+    let r = Record::new(&request.actor, actions::RUN, target.audit_target(), Outcome::Intent)
+        .details(json!({ "backup": id, "kind": request.kind.as_str(), "reason": request.reason, "slot": request.slot }))
         .meta(&request.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;
@@ -202,7 +202,7 @@ pub async fn start(
     let row = find(&state.db, target).await?;
     open(state, &row)?;
     let request = Request {
-        kind: "manual",
+        kind: BackupKind::Manual,
         reason: None,
         slot: None,
         actor: actor.audit_name(),
@@ -231,7 +231,14 @@ pub async fn backup_and_wait(
     target_id: i64,
     reason: &str,
 ) -> Result<i64, AppError> {
-    run_kind(state, actor_audit_name, target_id, "pre_deploy", reason).await
+    run_kind(
+        state,
+        actor_audit_name,
+        target_id,
+        BackupKind::PreDeploy,
+        reason,
+    )
+    .await
 }
 
 /// Runs a backup of `kind` to its end (pre-deploy and safety backups).
@@ -239,7 +246,7 @@ pub async fn run_kind(
     state: &AppState,
     actor: &str,
     target_id: i64,
-    kind: &'static str,
+    kind: BackupKind,
     reason: &str,
 ) -> Result<i64, AppError> {
     let row = find(&state.db, &target_id.to_string()).await?;

@@ -5,6 +5,7 @@ use super::target::find;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::backup::actions;
 use crate::backup::retention::Policy;
 use crate::backup::ScheduleView;
 use crate::state::AppState;
@@ -116,7 +117,7 @@ pub async fn save(
     write(&mut tx, row.id, cron, &policy).await?;
     let r = Record::new(
         actor.audit_name(),
-        "backup.schedule",
+        actions::SCHEDULE,
         row.audit_target(),
         Outcome::Success,
     )

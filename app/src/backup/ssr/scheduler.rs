@@ -68,7 +68,7 @@ async fn claim(
     }
     let target = find(&state.db, &target_id.to_string()).await?;
     let request = Request {
-        kind: "scheduled",
+        kind: crate::backup::BackupKind::Scheduled,
         reason: Some(format!(
             "schedule slot {}",
             slot.format("%Y-%m-%d %H:%M UTC")

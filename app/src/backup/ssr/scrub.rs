@@ -6,8 +6,10 @@
 
 use super::store::sha256_of;
 use crate::audit::ssr::{record, record_alone, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::RequestMeta;
+use crate::backup::actions;
 use crate::backup::ScrubReport;
 use crate::state::AppState;
 use crate::AppError;
@@ -126,8 +128,8 @@ pub async fn mark_corrupted(
     if marked {
         let r = Record::new(
             who.actor,
-            "backup.corrupted",
-            format!("backup_target:{target}"),
+            actions::CORRUPTED,
+            AuditTarget::BackupTarget(target),
             Outcome::Failure,
         )
         .details(json!({ "backup": id, "error": what }))
@@ -156,7 +158,7 @@ pub async fn scrub_target(
     } else {
         Outcome::Failure
     };
-    let r = Record::new(&name, "backup.scrub", row.audit_target(), outcome)
+    let r = Record::new(&name, actions::SCRUB, row.audit_target(), outcome)
         .details(json!({ "checked": report.checked, "corrupted": report.corrupted }))
         .meta(&actor.meta);
     record_alone(&state.db, r).await?;

@@ -3,8 +3,10 @@
 
 use super::conn::Conn;
 use crate::audit::ssr::{record, record_alone, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -24,7 +26,7 @@ pub struct TargetRow {
 impl TargetRow {
     /// `backup_target:<name>`, as the audit log names targets.
     pub fn audit_target(&self) -> String {
-        format!("backup_target:{}", self.name)
+        AuditTarget::BackupTarget(&self.name).to_string()
     }
 }
 
@@ -110,8 +112,8 @@ pub async fn create(
         id.ok_or_else(|| AppError::invalid("name", format!("a target named `{name}` exists")))?;
     let r = Record::new(
         actor.audit_name(),
-        "backup_target.create",
-        format!("backup_target:{name}"),
+        actions::TARGET_CREATE,
+        AuditTarget::BackupTarget(name),
         Outcome::Success,
     )
     .details(json!({ "id": id, "display": conn.display, "rpo_hours": rpo }))
@@ -148,7 +150,7 @@ pub async fn update(
     .await?;
     let r = Record::new(
         actor.audit_name(),
-        "backup_target.update",
+        actions::TARGET_UPDATE,
         row.audit_target(),
         Outcome::Success,
     )
@@ -180,7 +182,7 @@ pub async fn test_connection(
     }
     let r = Record::new(
         actor.audit_name(),
-        "backup_target.test",
+        actions::TARGET_TEST,
         row.audit_target(),
         outcome,
     )

@@ -11,7 +11,8 @@ use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
-use crate::backup::TableCount;
+use crate::backup::actions;
+use crate::backup::{TableCount, TestRestoreState};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -39,7 +40,7 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
     let lock = JobLock::take(&state.db, Job::TestRestore, id).await?;
     let r = Record::new(
         actor.audit_name(),
-        "backup.test_restore",
+        actions::TEST_RESTORE,
         target.audit_target(),
         Outcome::Intent,
     )
@@ -187,18 +188,18 @@ async fn record_result(
     let mut tx = state.db.begin().await?;
     let (st, tables, error) = match result {
         Ok(t) => (
-            "passed",
+            TestRestoreState::Passed,
             Some(serde_json::to_value(t).unwrap_or_default()),
             None,
         ),
-        Err(e) => ("failed", None, Some(e.clone())),
+        Err(e) => (TestRestoreState::Failed, None, Some(e.clone())),
     };
     sqlx::query(
         "UPDATE backup SET test_state = $2, test_tables = $3, test_error = $4, test_finished_at = now()
          WHERE id = $1",
     )
     .bind(id)
-    .bind(st)
+    .bind(st.as_str())
     .bind(&tables)
     .bind(&error)
     .execute(&mut *tx)
@@ -213,8 +214,8 @@ async fn record_result(
         .map(|t| t.iter().map(|c| c.rows).sum())
         .unwrap_or(0);
     let r =
-        Record::new(actor, "backup.test_restore", target.audit_target(), outcome).details(json!({
-            "backup": id, "state": st, "tables": result.as_ref().map(|t| t.len()).unwrap_or(0),
+        Record::new(actor, actions::TEST_RESTORE, target.audit_target(), outcome).details(json!({
+            "backup": id, "state": st.as_str(), "tables": result.as_ref().map(|t| t.len()).unwrap_or(0),
             "rows": rows, "error": error,
         }));
     record(&mut tx, r).await?;

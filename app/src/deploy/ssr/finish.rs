@@ -7,7 +7,8 @@ use super::places::docker_for;
 use super::rollout::{Ending, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, Record};
-use crate::audit::Outcome;
+use crate::audit::{Action, Outcome};
+use crate::deploy::actions;
 use crate::deploy::DeploymentState;
 use crate::state::AppState;
 use crate::AppError;
@@ -28,6 +29,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// What starting a deployment of this kind is audited as.
+    pub fn action(self) -> Action {
+        match self {
+            Kind::Deploy => actions::DEPLOY,
+            Kind::Rollback => actions::ROLLBACK,
+            Kind::Restart => actions::RESTART,
+            Kind::Scale { .. } => actions::SCALE,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Deploy => "deploy",
@@ -194,8 +205,8 @@ pub async fn fail_unreleased(
         .await?;
         let r = Record::new(
             actor,
-            "deploy.finish",
-            format!("service:{}", service.full_name()),
+            actions::FINISH,
+            service.audit_target(),
             Outcome::Failure,
         )
         .details(json!({
@@ -257,8 +268,8 @@ async fn record_ending(state: &AppState, run: &Run<'_>, ending: &Ending) -> Resu
     };
     let r = Record::new(
         run.actor,
-        "deploy.finish",
-        format!("service:{}", run.service.full_name()),
+        actions::FINISH,
+        run.service.audit_target(),
         outcome,
     )
     .details(json!({

@@ -1,6 +1,7 @@
 //! Rows the machinery works with, and the queries that load them.
 
 use super::snapshot::{Health, Limits, Snapshot};
+use crate::audit::AuditTarget;
 use crate::AppError;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
@@ -61,6 +62,11 @@ impl ServiceRow {
     /// `environment/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.environment, self.name)
+    }
+
+    /// `service:<environment>/<name>`, as the audit log names services.
+    pub fn audit_target(&self) -> String {
+        AuditTarget::Service(&self.full_name()).to_string()
     }
 
     /// The configuration a release of this service records now.

@@ -2,8 +2,10 @@
 
 use super::model::ServiceRow;
 use crate::audit::ssr::{record, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::actions;
 use crate::deploy::{EndpointView, EnvironmentView};
 use crate::docker::{DockerHandle, TlsFiles};
 use crate::error::OnUnique;
@@ -182,8 +184,8 @@ pub async fn create_endpoint(
     .on_unique("name", format!("an endpoint named {name} already exists"))?;
     let r = Record::new(
         actor.audit_name(),
-        "endpoint.create",
-        format!("endpoint:{name}"),
+        actions::ENDPOINT_CREATE,
+        AuditTarget::Endpoint(name),
         Outcome::Success,
     )
     .details(json!({ "address": url, "tls": tls.is_some() }))
@@ -223,8 +225,8 @@ pub async fn create_environment(
     )?;
     let r = Record::new(
         actor.audit_name(),
-        "environment.create",
-        format!("environment:{name}"),
+        actions::ENVIRONMENT_CREATE,
+        AuditTarget::Environment(name),
         Outcome::Success,
     )
     .details(json!({ "endpoint": endpoint }))

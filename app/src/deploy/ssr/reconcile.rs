@@ -15,6 +15,7 @@ use super::rollout::{census, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
+use crate::deploy::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -32,8 +33,8 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
     let Some(deployment) = stale else {
         return Ok(false);
     };
-    let target = format!("service:{}", service.full_name());
-    let intent = Record::new("system", "deploy.reconcile", &target, Outcome::Intent)
+    let target = service.audit_target();
+    let intent = Record::new("system", actions::RECONCILE, &target, Outcome::Intent)
         .details(json!({ "deployment": deployment, "live_release": service.live_release_id }));
     record_alone(&state.db, intent).await?;
     let log = StepLog::new(state.db.clone(), deployment);
@@ -65,7 +66,7 @@ pub async fn recover_abandoned(state: &AppState, service: &ServiceRow) -> Result
         details["serving"] = json!(done.serving);
         details["replicas"] = json!(done.wanted);
     }
-    let done = Record::new("system", "deploy.reconcile", &target, outcome).details(details);
+    let done = Record::new("system", actions::RECONCILE, &target, outcome).details(details);
     record(&mut tx, done).await?;
     tx.commit().await?;
     log.info(format!(

@@ -6,8 +6,10 @@ use super::model::find_service;
 use super::places::docker_for;
 use super::start::take_lock;
 use crate::audit::ssr::{record, record_alone, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -28,10 +30,10 @@ pub async fn remove(
         ));
     }
     let (lock, found) = take_lock(state, &found).await?;
-    let target = format!("service:{name}");
+    let target = AuditTarget::Service(&name).to_string();
     let intent = Record::new(
         actor.audit_name(),
-        "service.remove",
+        actions::SERVICE_REMOVE,
         &target,
         Outcome::Intent,
     )
@@ -53,7 +55,7 @@ pub async fn remove(
         .await?;
     let done = Record::new(
         actor.audit_name(),
-        "service.remove",
+        actions::SERVICE_REMOVE,
         &target,
         Outcome::Success,
     )

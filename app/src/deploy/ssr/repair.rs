@@ -15,6 +15,7 @@ use super::rollout::{census, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
+use crate::deploy::actions;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -126,13 +127,14 @@ async fn report_paused(
     service: &ServiceRow,
     recent: i64,
 ) -> Result<(), AppError> {
-    let target = format!("service:{}", service.full_name());
+    let target = service.audit_target();
     let said: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM audit_event WHERE action = 'deploy.repair.paused'
+        "SELECT EXISTS (SELECT 1 FROM audit_event WHERE action = $3
            AND target = $1 AND at > now() - $2::interval)",
     )
     .bind(&target)
     .bind(format!("{} seconds", WINDOW.as_secs()))
+    .bind(actions::REPAIR_PAUSED.as_str())
     .fetch_one(&state.db)
     .await?;
     if said {
@@ -144,7 +146,7 @@ async fn report_paused(
         WINDOW.as_secs() / 60
     );
     tracing::warn!(service = %service.full_name(), "{reason}");
-    let r = Record::new("system", "deploy.repair.paused", &target, Outcome::Failure)
+    let r = Record::new("system", actions::REPAIR_PAUSED, &target, Outcome::Failure)
         .details(json!({ "reason": reason, "repairs": recent }));
     record_alone(&state.db, r).await?;
     Ok(())
@@ -159,7 +161,7 @@ async fn run_repair(
     docker: &bollard::Docker,
     found: &str,
 ) -> Result<(i64, bool), AppError> {
-    let target = format!("service:{}", service.full_name());
+    let target = service.audit_target();
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO deployment (service_id, release_id, tag, previous_release_id, kind, state, actor)
@@ -170,7 +172,7 @@ async fn run_repair(
     .bind(&live.tag)
     .fetch_one(&mut *tx)
     .await?;
-    let intent = Record::new("system", "deploy.repair", &target, Outcome::Intent)
+    let intent = Record::new("system", actions::REPAIR, &target, Outcome::Intent)
         .details(json!({ "deployment": id, "release": live.number, "found": found }));
     record(&mut tx, intent).await?;
     tx.commit().await?;
@@ -214,7 +216,7 @@ async fn run_repair(
     } else {
         Outcome::Failure
     };
-    let done = Record::new("system", "deploy.repair", &target, outcome).details(json!({
+    let done = Record::new("system", actions::REPAIR, &target, outcome).details(json!({
         "deployment": id, "release": live.number, "started": started, "removed": removed,
         "serving": serving, "replicas": wanted, "reason": reason,
     }));

@@ -2,8 +2,10 @@
 
 use super::service_check::{ServiceForm, Valid};
 use crate::audit::ssr::{record, Record};
+use crate::audit::AuditTarget;
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::actions;
 use crate::deploy::SavedService;
 use crate::error::OnUnique;
 use crate::state::AppState;
@@ -72,11 +74,11 @@ pub async fn save(
     let r = Record::new(
         actor.audit_name(),
         if id.is_some() {
-            "service.update"
+            actions::SERVICE_UPDATE
         } else {
-            "service.create"
+            actions::SERVICE_CREATE
         },
-        format!("service:{}/{}", v.environment, v.name),
+        AuditTarget::Service(&format!("{}/{}", v.environment, v.name)),
         Outcome::Success,
     )
     .details(json!({

@@ -13,6 +13,7 @@ use super::steps::StepLog;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::auth::guard::Actor;
+use crate::deploy::actions;
 use crate::deploy::widgets::short_id;
 use crate::deploy::DeploymentStarted;
 use crate::state::AppState;
@@ -232,8 +233,8 @@ async fn store_replicas(
         .await?;
     let r = Record::new(
         actor.audit_name(),
-        "deploy.scale",
-        format!("service:{}", service.full_name()),
+        actions::SCALE,
+        service.audit_target(),
         Outcome::Success,
     )
     .details(json!({ "from": service.replicas, "to": wanted, "running": false }))
@@ -381,8 +382,8 @@ async fn begin(
     };
     let r = Record::new(
         actor.audit_name(),
-        &format!("deploy.{}", kind.as_str()),
-        format!("service:{}", service.full_name()),
+        kind.action(),
+        service.audit_target(),
         Outcome::Intent,
     )
     .details(json!({
