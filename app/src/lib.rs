@@ -8,6 +8,7 @@ pub mod backup;
 pub mod deploy;
 pub mod engine;
 pub mod error;
+pub mod format;
 pub mod home;
 pub mod layout;
 pub mod live;

@@ -1,6 +1,7 @@
 use super::api::{list_audit, AuditPageData, VerifyAudit};
 use super::filter::AuditFilter;
 use super::AuditEvent;
+use crate::format::utc;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -138,7 +139,7 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
             <details>
                 <summary class="flex cursor-pointer flex-wrap items-center gap-x-4 gap-y-1">
                     <span class="font-mono text-xs text-slate-500">"#" {event.id}</span>
-                    <span class="font-mono text-xs">{event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</span>
+                    <span class="font-mono text-xs">{utc(event.at)}</span>
                     <span>{event.actor}</span>
                     <span class="font-medium">{event.action}</span>
                     <span class="text-slate-500">{event.target}</span>

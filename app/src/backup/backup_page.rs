@@ -4,9 +4,10 @@
 
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
-use super::{human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
+use super::{BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
 use crate::auth::api::{whoami, CurrentUser};
 use crate::auth::Permission;
+use crate::format::{size, utc};
 use crate::layout::Fact;
 use crate::AppError;
 use leptos::prelude::*;
@@ -283,7 +284,7 @@ fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
             <span data-test="restore-progress">{restore_text(&r)}</span>
             {safety}
             {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}
-            {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", human_size(r.bytes_read), human_size(r.total_bytes))}</p> })}
+            {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", size(r.bytes_read), size(r.total_bytes))}</p> })}
         </li>
     }
 }

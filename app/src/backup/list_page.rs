@@ -3,9 +3,10 @@
 
 use super::api::{list_backup_targets, CreateBackupTarget};
 use super::parts::{state_ok, Badge, BUTTON, CARD, INPUT, TD, TH};
-use super::{human_duration, TargetSummary};
+use super::TargetSummary;
 use crate::auth::api::whoami;
 use crate::auth::Permission;
+use crate::format::duration;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,7 +64,7 @@ fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
 #[component]
 fn TargetRow(target: TargetSummary) -> impl IntoView {
     let age = match target.last_good_age_secs {
-        Some(s) => format!("{} ago", human_duration(s)),
+        Some(s) => format!("{} ago", duration(s)),
         None => "never".into(),
     };
     let age_class = if target.stale {

@@ -1,7 +1,8 @@
 //! Small pieces the backup pages share: badges, sizes, times, the live
 //! refresh, and the local-time display of schedule runs.
 
-use super::{human_duration, human_size, BackupView, RestoreView, RunState};
+use super::{BackupView, RestoreView, RunState};
+use crate::format::{duration_ms, size, utc};
 use crate::layout::ErrorNotice;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -12,10 +13,6 @@ pub const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs f
 pub const CARD: &str = "mb-6 rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub const TH: &str = "px-3 py-2";
 pub const TD: &str = "px-3 py-2 align-top";
-
-pub fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
 
 /// A colored word for a state.
 #[component]
@@ -42,23 +39,15 @@ pub fn state_ok(s: RunState) -> Option<bool> {
 /// The size column: the final size, or the bytes written so far.
 pub fn size_text(b: &BackupView) -> String {
     match (b.state, b.size_bytes) {
-        (_, Some(s)) => human_size(s),
+        (_, Some(s)) => size(s),
         (RunState::Queued, None) => "waiting for the backup before it…".into(),
-        (RunState::Running, None) => format!("{} so far…", human_size(b.bytes_written)),
+        (RunState::Running, None) => format!("{} so far…", size(b.bytes_written)),
         _ => "—".into(),
     }
 }
 
 pub fn duration_text(b: &BackupView) -> String {
-    b.duration_ms
-        .map(|ms| {
-            if ms < 10_000 {
-                format!("{:.1} s", ms as f64 / 1000.0)
-            } else {
-                human_duration(ms / 1000)
-            }
-        })
-        .unwrap_or_else(|| "—".into())
+    b.duration_ms.map(duration_ms).unwrap_or_else(|| "—".into())
 }
 
 /// `corrupted`, `verified`, `not verified` or the test restore's state.
@@ -93,8 +82,8 @@ pub fn restore_text(r: &RestoreView) -> String {
             let pct = (r.bytes_read * 100).checked_div(r.total_bytes).unwrap_or(0);
             format!(
                 "restoring… {pct}% ({} of {})",
-                human_size(r.bytes_read),
-                human_size(r.total_bytes)
+                size(r.bytes_read),
+                size(r.total_bytes)
             )
         }
         (RunState::Succeeded, _) => "restored".into(),

@@ -8,9 +8,10 @@ use super::api::{
 };
 use super::parts::*;
 use super::schedule_form::{ScheduleEditor, ScheduleSummary};
-use super::{human_duration, BackupView, RestoreView, TargetDetail};
+use super::{BackupView, RestoreView, TargetDetail};
 use crate::auth::api::{whoami, CurrentUser};
 use crate::auth::Permission;
+use crate::format::{duration, utc};
 use crate::layout::Fact;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,7 +111,7 @@ fn LiveTarget(detail: TargetDetail, admin: bool) -> impl IntoView {
     let s = detail.summary.clone();
     let age = s
         .last_good_age_secs
-        .map(|a| format!("{} ago", human_duration(a)))
+        .map(|a| format!("{} ago", duration(a)))
         .unwrap_or_else(|| "never".into());
     view! {
         <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">

@@ -1,10 +1,11 @@
 //! `/services`: every service, where it runs and how it is doing.
 
 use super::api::list_services;
-use super::widgets::{ago, LiveTick, StateBadge};
+use super::widgets::{LiveTick, StateBadge};
 use super::ServiceSummary;
 use crate::auth::api::whoami;
 use crate::auth::Permission;
+use crate::format::ago;
 use crate::layout::ui::*;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;

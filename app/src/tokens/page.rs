@@ -1,17 +1,13 @@
 use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
 use crate::auth::api::whoami;
 use crate::auth::Permission;
+use crate::format::minute_or_never;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
 const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "never".into())
-}
 
 /// `/tokens`: API tokens for scripts and CI pipelines.
 #[component]
@@ -96,7 +92,7 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
                     <td class="px-4 py-2 font-mono">{t.owner}</td>
                     <td class="px-4 py-2 text-xs">{scope}</td>
                     <td class="px-4 py-2 text-xs">{t.expires_at.format("%Y-%m-%d").to_string()}</td>
-                    <td class="px-4 py-2 text-xs">{when(t.last_used_at)}</td>
+                    <td class="px-4 py-2 text-xs">{minute_or_never(t.last_used_at)}</td>
                     <td class="px-4 py-2 text-xs">{status}</td>
                     <td class="px-4 py-2">
                         {active.then(|| view! {

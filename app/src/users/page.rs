@@ -1,15 +1,11 @@
 use super::api::{CreateUser, ResetUserPassword, SetUserDisabled, SetUserRoles, UnlockUser};
 use super::{list_users, UserSummary};
 use crate::auth::Role;
+use crate::format::minute_or_never;
 use crate::layout::{ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "never".into())
-}
 
 /// The actions of this page; the list reloads after any of them.
 #[derive(Clone, Copy)]
@@ -165,7 +161,7 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
                     {unlock}
                 </div>
             </td>
-            <td class="px-4 py-2 text-xs">{when(user.last_login_at)}</td>
+            <td class="px-4 py-2 text-xs">{minute_or_never(user.last_login_at)}</td>
             <td class="px-4 py-2">
                 <ActionForm action=actions.reset attr:class="flex gap-2">
                     <input type="hidden" name="username" value=for_reset/>
