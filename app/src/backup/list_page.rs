@@ -2,12 +2,13 @@
 //! red when older than the target's RPO; administrators add targets here.
 
 use super::api::{list_backup_targets, CreateBackupTarget};
-use super::parts::{state_ok, Badge, BUTTON, CARD, INPUT, TD, TH};
+use super::parts::state_tone;
 use super::TargetSummary;
 use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::duration;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::ui::*;
+use crate::layout::PageHeader;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -46,12 +47,12 @@ fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="targets-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+        <div class=format!("{TABLE_WRAP} mb-6")>
+            <table class=TABLE data-test="targets-table">
+                <thead class=THEAD>
                     <tr>
-                        <th class=TH>"Target"</th><th class=TH>"Database"</th><th class=TH>"Newest good backup"</th>
-                        <th class=TH>"Last run"</th><th class=TH>"RPO"</th><th class=TH>"Schedule (UTC)"</th>
+                        <th class=CELL>"Target"</th><th class=CELL>"Database"</th><th class=CELL>"Newest good backup"</th>
+                        <th class=CELL>"Last run"</th><th class=CELL>"RPO"</th><th class=CELL>"Schedule (UTC)"</th>
                     </tr>
                 </thead>
                 <tbody>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</tbody>
@@ -74,18 +75,18 @@ fn TargetRow(target: TargetSummary) -> impl IntoView {
     };
     let href = format!("/backups/{}", target.name);
     view! {
-        <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("target-{}", target.name) data-stale=target.stale.to_string()>
-            <td class=TD><a class="font-medium underline" href=href>{target.name.clone()}</a></td>
-            <td class=format!("{TD} font-mono text-xs")>{target.display}</td>
-            <td class=TD><span class=age_class data-test="target-age">{age}</span></td>
-            <td class=TD>
+        <tr class=format!("{ROW} align-top") data-test=format!("target-{}", target.name) data-stale=target.stale.to_string()>
+            <td class=CELL><a class="font-medium underline" href=href>{target.name.clone()}</a></td>
+            <td class=format!("{CELL} font-mono text-xs")>{target.display}</td>
+            <td class=CELL><span class=age_class data-test="target-age">{age}</span></td>
+            <td class=CELL>
                 {match target.last_state {
-                    Some(s) => view! { <Badge text=s.as_str() ok=state_ok(s) test="target-last-state"/> }.into_any(),
+                    Some(s) => view! { <Badge text=s.as_str() tone=state_tone(s) test="target-last-state"/> }.into_any(),
                     None => view! { <span class="text-slate-500">"—"</span> }.into_any(),
                 }}
             </td>
-            <td class=TD>{format!("{} h", target.rpo_hours)}</td>
-            <td class=format!("{TD} font-mono text-xs")>{target.cron.unwrap_or_else(|| "none".into())}</td>
+            <td class=CELL>{format!("{} h", target.rpo_hours)}</td>
+            <td class=format!("{CELL} font-mono text-xs")>{target.cron.unwrap_or_else(|| "none".into())}</td>
         </tr>
     }
 }
@@ -93,7 +94,7 @@ fn TargetRow(target: TargetSummary) -> impl IntoView {
 #[component]
 fn CreateTargetForm(action: ServerAction<CreateBackupTarget>) -> impl IntoView {
     view! {
-        <section class=CARD>
+        <section class=format!("{CARD} mb-6")>
             <h2 class="mb-1 font-medium">"Add a target"</h2>
             <p class="mb-3 text-xs text-slate-500">
                 "The connection URL is encrypted at rest and never shown again. Its user needs to read every table; test restores also need CREATEDB."

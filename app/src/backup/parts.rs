@@ -1,38 +1,18 @@
-//! Small pieces the backup pages share: badges, sizes, times, the live
+//! Small pieces the backup pages share: state tones and texts, the live
 //! refresh, and the local-time display of schedule runs.
 
 use super::{BackupView, RestoreView, RunState};
 use crate::format::{duration_ms, size, utc};
-use crate::layout::ErrorNotice;
-use crate::AppError;
+use crate::layout::Tone;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-pub const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-pub const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-pub const CARD: &str = "mb-6 rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-pub const TH: &str = "px-3 py-2";
-pub const TD: &str = "px-3 py-2 align-top";
-
-/// A colored word for a state.
-#[component]
-pub fn Badge(#[prop(into)] text: String, ok: Option<bool>, test: &'static str) -> impl IntoView {
-    let class = match ok {
-        Some(true) => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        Some(false) => "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
-        None => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
-    };
-    view! {
-        <span data-test=test class=format!("rounded-full px-2 py-0.5 text-xs font-medium {class}")>{text}</span>
-    }
-}
-
 /// `running`, `succeeded`, `failed` with their colors.
-pub fn state_ok(s: RunState) -> Option<bool> {
+pub fn state_tone(s: RunState) -> Tone {
     match s {
-        RunState::Queued | RunState::Running => None,
-        RunState::Succeeded => Some(true),
-        RunState::Failed => Some(false),
+        RunState::Queued | RunState::Running => Tone::Warn,
+        RunState::Succeeded => Tone::Good,
+        RunState::Failed => Tone::Bad,
     }
 }
 
@@ -51,17 +31,17 @@ pub fn duration_text(b: &BackupView) -> String {
 }
 
 /// `corrupted`, `verified`, `not verified` or the test restore's state.
-pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
+pub fn verified_text(b: &BackupView) -> (String, Tone) {
     if b.corrupted_at.is_some() {
-        return ("corrupted".into(), Some(false));
+        return ("corrupted".into(), Tone::Bad);
     }
     match (&b.test, b.verified, b.state) {
-        (_, _, RunState::Queued | RunState::Running) => ("—".into(), None),
-        (Some(t), _, _) if t.state == "running" => ("test restore running".into(), None),
-        (Some(t), _, _) if t.state == "failed" => ("test restore failed".into(), Some(false)),
-        (Some(_), true, _) => ("verified + test restored".into(), Some(true)),
-        (None, true, _) => ("verified".into(), Some(true)),
-        _ => ("not verified".into(), Some(false)),
+        (_, _, RunState::Queued | RunState::Running) => ("—".into(), Tone::Warn),
+        (Some(t), _, _) if t.state == "running" => ("test restore running".into(), Tone::Warn),
+        (Some(t), _, _) if t.state == "failed" => ("test restore failed".into(), Tone::Bad),
+        (Some(_), true, _) => ("verified + test restored".into(), Tone::Good),
+        (None, true, _) => ("verified".into(), Tone::Good),
+        _ => ("not verified".into(), Tone::Bad),
     }
 }
 
@@ -89,34 +69,6 @@ pub fn restore_text(r: &RestoreView) -> String {
         (RunState::Succeeded, _) => "restored".into(),
         (RunState::Failed, _) => format!("failed: {}", r.error.clone().unwrap_or_default()),
     }
-}
-
-/// The error of the most recent failed action among `results`.
-#[component]
-pub fn ActionErrors(
-    #[prop(into)] results: Signal<Vec<Option<Result<(), AppError>>>>,
-) -> impl IntoView {
-    move || {
-        results
-            .get()
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
-    }
-}
-
-/// An error in place of a page's content. A target or backup that does
-/// not exist answers 404, like an unknown path.
-#[component]
-pub fn PageError(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let (AppError::NotFound(_), Some(response)) =
-        (&error, use_context::<leptos_axum::ResponseOptions>())
-    {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! { <ErrorNotice error=error/> }
 }
 
 /// A counter that goes up whenever the target's backups or restores

@@ -58,7 +58,7 @@ pub fn ReleasesTable(
                     <td class=format!("{CELL} font-mono text-xs") title=r.image_id.clone()>{short_id(&r.image_id)}</td>
                     <td class=format!("{CELL} text-xs")>{r.created_by.trim_start_matches("user:").to_string()}</td>
                     <td class=format!("{CELL} text-xs") title=utc(r.created_at)>{ago(r.created_at)}</td>
-                    <td class=CELL>{r.live.then(|| view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100" data-test="live-badge">"live"</span> })}</td>
+                    <td class=CELL>{r.live.then(|| view! { <Badge text="live" tone=Tone::Good test="live-badge"/> })}</td>
                     <td class=CELL>{button}</td>
                 </tr>
             }

@@ -295,7 +295,7 @@ fn RemoveForm(service: String) -> impl IntoView {
                 <label class=LABEL>{hint}
                     <input name="confirm" required autocomplete="off" placeholder=service class=INPUT/>
                 </label>
-                <button type="submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-600">"Remove service"</button>
+                <button type="submit" class=BUTTON_DANGER>"Remove service"</button>
             </ActionForm>
             <div class="mt-3">{error}</div>
         </details>

@@ -1,28 +1,13 @@
 //! Small pieces the deployment pages share: the state badge and the live tick.
 
 use super::DeploymentState;
+use crate::layout::{Badge, Tone};
 use leptos::prelude::*;
 
 /// A deployment's state as a coloured badge.
 #[component]
 pub fn StateBadge(state: DeploymentState) -> impl IntoView {
-    let colour = match state {
-        DeploymentState::Running => "bg-sky-100 text-sky-800 dark:bg-sky-900 dark:text-sky-100",
-        DeploymentState::Succeeded => {
-            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100"
-        }
-        DeploymentState::RolledBack => {
-            "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
-        }
-        DeploymentState::Failed | DeploymentState::Interrupted => {
-            "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100"
-        }
-    };
-    view! {
-        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {colour}") data-test="state">
-            {state.label()}
-        </span>
-    }
+    view! { <Badge text=state.label() tone=state.tone() test="state"/> }
 }
 
 impl DeploymentState {
@@ -34,6 +19,15 @@ impl DeploymentState {
             DeploymentState::RolledBack => "rolled back",
             DeploymentState::Failed => "failed",
             DeploymentState::Interrupted => "interrupted",
+        }
+    }
+
+    fn tone(self) -> Tone {
+        match self {
+            DeploymentState::Running => Tone::Info,
+            DeploymentState::Succeeded => Tone::Good,
+            DeploymentState::RolledBack => Tone::Warn,
+            DeploymentState::Failed | DeploymentState::Interrupted => Tone::Bad,
         }
     }
 }

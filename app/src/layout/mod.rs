@@ -10,7 +10,8 @@ pub mod ui;
 
 pub use banner::StatusBanner;
 pub use escape::html_text;
-pub use parts::{ErrorNotice, Fact, NotFound, PageHeader};
+pub use parts::{Fact, NotFound, PageHeader};
+pub use ui::{ActionErrors, Badge, ErrorNotice, Tone};
 
 use crate::auth::api::{whoami, Logout};
 use crate::auth::{CurrentUser, Permission};

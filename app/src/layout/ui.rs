@@ -1,9 +1,19 @@
-//! Class lists shared by forms and tables on every page, so that a field or
-//! a button looks the same everywhere.
+//! The UI kit: class lists and small components shared by every page, so
+//! that a field, a button, a badge or an error looks the same everywhere.
+//! A new page takes its pieces from here instead of writing class lists.
+
+use crate::AppError;
+use leptos::prelude::*;
 
 pub const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
+/// A small button inside forms and table rows.
 pub const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+/// A page's main action.
 pub const BUTTON_PRIMARY: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-50 dark:bg-slate-100 dark:text-slate-900 dark:hover:bg-slate-300";
+/// A page-level action beside or instead of the primary one.
+pub const BUTTON_SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+/// An action that destroys or overwrites data (behind a typed confirmation).
+pub const BUTTON_DANGER: &str = "rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800 disabled:opacity-50";
 pub const CARD: &str = "rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub const TABLE_WRAP: &str =
     "overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800";
@@ -15,3 +25,77 @@ pub const LINK: &str = "font-medium underline decoration-slate-300 underline-off
 pub const H2: &str = "mb-3 mt-8 text-lg font-semibold tracking-tight";
 pub const LABEL: &str =
     "flex flex-col gap-1 text-xs font-medium text-slate-600 dark:text-slate-300";
+
+/// What a badge says about the thing it labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Done and fine: succeeded, verified, reachable.
+    Good,
+    /// Failed, corrupted, denied.
+    Bad,
+    /// Needs a look or still settling: rolled back, queued, not yet known.
+    Warn,
+    /// In progress or neutral: running, intent.
+    Info,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Good => {
+                "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100"
+            }
+            Tone::Bad => "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
+            Tone::Warn => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
+            Tone::Info => "bg-sky-100 text-sky-800 dark:bg-sky-900 dark:text-sky-100",
+        }
+    }
+}
+
+/// A coloured word for a state.
+#[component]
+pub fn Badge(
+    #[prop(into)] text: String,
+    tone: Tone,
+    #[prop(optional)] test: Option<&'static str>,
+) -> impl IntoView {
+    let class = format!(
+        "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {}",
+        tone.class()
+    );
+    view! { <span class=class data-test=test>{text}</span> }
+}
+
+/// An error shown in place of the content it prevented.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    // A page refused by the permission guard answers 403, and a page of
+    // something that does not exist 404, not 200.
+    #[cfg(feature = "ssr")]
+    if let (AppError::Forbidden(_) | AppError::NotFound(_), Some(response)) =
+        (&error, use_context::<leptos_axum::ResponseOptions>())
+    {
+        response.set_status(error.status());
+    }
+    view! {
+        <div role="alert" data-test="error" class="rounded-md border border-red-300 bg-red-50 p-4 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
+            {error.to_string()}
+        </div>
+    }
+}
+
+/// The error of the most recent failed action among `results`, above the
+/// content the actions change.
+#[component]
+pub fn ActionErrors(
+    #[prop(into)] results: Signal<Vec<Option<Result<(), AppError>>>>,
+) -> impl IntoView {
+    move || {
+        results
+            .get()
+            .into_iter()
+            .flatten()
+            .find_map(Result::err)
+            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
+    }
+}

@@ -2,12 +2,10 @@ use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
 use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::minute_or_never;
+use crate::layout::ui::{BUTTON, CELL, INPUT, ROW, TABLE, TABLE_WRAP, THEAD};
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
 /// `/tokens`: API tokens for scripts and CI pipelines.
 #[component]
@@ -87,14 +85,14 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
             let status = if t.revoked { "revoked" } else if expired { "expired" } else { "active" };
             let active = !t.revoked && !expired;
             view! {
-                <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("token-{}", t.id)>
-                    <td class="px-4 py-2">{t.name}</td>
-                    <td class="px-4 py-2 font-mono">{t.owner}</td>
-                    <td class="px-4 py-2 text-xs">{scope}</td>
-                    <td class="px-4 py-2 text-xs">{t.expires_at.format("%Y-%m-%d").to_string()}</td>
-                    <td class="px-4 py-2 text-xs">{minute_or_never(t.last_used_at)}</td>
-                    <td class="px-4 py-2 text-xs">{status}</td>
-                    <td class="px-4 py-2">
+                <tr class=ROW data-test=format!("token-{}", t.id)>
+                    <td class=CELL>{t.name}</td>
+                    <td class=format!("{CELL} font-mono")>{t.owner}</td>
+                    <td class=format!("{CELL} text-xs")>{scope}</td>
+                    <td class=format!("{CELL} text-xs")>{t.expires_at.format("%Y-%m-%d").to_string()}</td>
+                    <td class=format!("{CELL} text-xs")>{minute_or_never(t.last_used_at)}</td>
+                    <td class=format!("{CELL} text-xs")>{status}</td>
+                    <td class=CELL>
                         {active.then(|| view! {
                             <ActionForm action=revoke>
                                 <input type="hidden" name="id" value=t.id.to_string()/>
@@ -107,12 +105,12 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
         })
         .collect_view();
     view! {
-        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="tokens-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="tokens-table">
+                <thead class=THEAD>
                     <tr>
-                        <th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Owner"</th><th class="px-4 py-2">"Scope"</th>
-                        <th class="px-4 py-2">"Expires"</th><th class="px-4 py-2">"Last used"</th><th class="px-4 py-2">"Status"</th><th></th>
+                        <th class=CELL>"Name"</th><th class=CELL>"Owner"</th><th class=CELL>"Scope"</th>
+                        <th class=CELL>"Expires"</th><th class=CELL>"Last used"</th><th class=CELL>"Status"</th><th></th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

@@ -2,6 +2,7 @@ use super::api::{CreateUser, ResetUserPassword, SetUserDisabled, SetUserRoles, U
 use super::{list_users, UserSummary};
 use crate::auth::Role;
 use crate::format::minute_or_never;
+use crate::layout::ui::{BUTTON, CELL, INPUT, ROW, TABLE, TABLE_WRAP, THEAD};
 use crate::layout::{ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
@@ -67,9 +68,6 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-
 #[component]
 fn RoleBoxes(roles: Vec<Role>) -> impl IntoView {
     Role::ALL
@@ -102,15 +100,15 @@ fn CreateForm(actions: Actions) -> impl IntoView {
 #[component]
 fn UsersTable(users: Vec<UserSummary>, actions: Actions) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="users-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+        <div class=TABLE_WRAP>
+            <table class=TABLE data-test="users-table">
+                <thead class=THEAD>
                     <tr>
-                        <th class="px-4 py-2">"User"</th>
-                        <th class="px-4 py-2">"Roles"</th>
-                        <th class="px-4 py-2">"State"</th>
-                        <th class="px-4 py-2">"Last sign-in"</th>
-                        <th class="px-4 py-2">"Password"</th>
+                        <th class=CELL>"User"</th>
+                        <th class=CELL>"Roles"</th>
+                        <th class=CELL>"State"</th>
+                        <th class=CELL>"Last sign-in"</th>
+                        <th class=CELL>"Password"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -141,16 +139,16 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
     let test = format!("user-{name}");
     let (for_roles, for_disable, for_reset) = (name.clone(), name.clone(), name.clone());
     view! {
-        <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-test=test>
-            <td class="px-4 py-2"><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
-            <td class="px-4 py-2">
+        <tr class=format!("{ROW} align-top") data-test=test>
+            <td class=CELL><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
+            <td class=CELL>
                 <ActionForm action=actions.roles>
                     <input type="hidden" name="username" value=for_roles/>
                     <RoleBoxes roles=user.roles/>
                     <button type="submit" class=BUTTON>"Save roles"</button>
                 </ActionForm>
             </td>
-            <td class="px-4 py-2">
+            <td class=CELL>
                 <div data-test="user-state">{state}</div>
                 <div class="mt-1 flex gap-2">
                     <ActionForm action=actions.disabled>
@@ -161,8 +159,8 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
                     {unlock}
                 </div>
             </td>
-            <td class="px-4 py-2 text-xs">{minute_or_never(user.last_login_at)}</td>
-            <td class="px-4 py-2">
+            <td class=format!("{CELL} text-xs")>{minute_or_never(user.last_login_at)}</td>
+            <td class=CELL>
                 <ActionForm action=actions.reset attr:class="flex gap-2">
                     <input type="hidden" name="username" value=for_reset/>
                     <input type="password" name="password" placeholder="new password" required autocomplete="new-password" class=INPUT/>
