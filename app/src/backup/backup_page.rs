@@ -10,6 +10,7 @@ use crate::auth::Permission;
 use crate::format::{size, utc};
 use crate::layout::ui::*;
 use crate::layout::Fact;
+use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +26,7 @@ pub fn BackupPage() -> impl IntoView {
             .get("backup")
             .and_then(|b| b.parse::<i64>().ok())
     });
-    let tick = live_refresh(target.get_untracked());
+    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
     let test = ServerAction::<TestRestoreBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
     let delete = ServerAction::<DeleteBackup>::new();

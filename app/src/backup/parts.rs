@@ -1,5 +1,5 @@
-//! Small pieces the backup pages share: state tones and texts, the live
-//! refresh, and the local-time display of schedule runs.
+//! Small pieces the backup pages share: state tones and texts, and the
+//! local-time display of schedule runs.
 
 use super::{BackupView, RestoreView, RunState};
 use crate::format::{duration_ms, size, utc};
@@ -69,18 +69,6 @@ pub fn restore_text(r: &RestoreView) -> String {
         (RunState::Succeeded, _) => "restored".into(),
         (RunState::Failed, _) => format!("failed: {}", r.error.clone().unwrap_or_default()),
     }
-}
-
-/// A counter that goes up whenever the target's backups or restores
-/// change (after hydration): pages read their data again on each step.
-pub fn live_refresh(target: String) -> RwSignal<u32> {
-    let tick = RwSignal::new(0u32);
-    crate::live::use_event_stream(
-        format!("/backup-events/{target}"),
-        &["change"],
-        move |_, _| tick.update(|n| *n += 1),
-    );
-    tick
 }
 
 /// The next runs of a schedule in UTC and, once the page runs in the

@@ -14,6 +14,7 @@ use crate::auth::Permission;
 use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::Fact;
+use crate::live::use_live_tick;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -22,7 +23,7 @@ use leptos_router::hooks::use_params_map;
 pub fn TargetPage() -> impl IntoView {
     let params = use_params_map();
     let target = Memo::new(move |_| params.read().get("target").unwrap_or_default());
-    let tick = live_refresh(target.get_untracked());
+    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
     let run = ServerAction::<RunBackup>::new();
     let update = ServerAction::<UpdateBackupTarget>::new();
     let schedule = ServerAction::<SaveBackupSchedule>::new();

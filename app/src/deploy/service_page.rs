@@ -7,13 +7,14 @@ use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
-use super::widgets::{LiveTick, StateBadge};
+use super::widgets::StateBadge;
 use super::{limits_text, DeploymentStarted, ServiceDetail};
 use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::{ago, short_id};
 use crate::layout::ui::*;
 use crate::layout::ErrorNotice;
+use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -82,7 +83,7 @@ pub fn ServicePage() -> impl IntoView {
     // deployment, another process) and redraws the facts and history;
     // `settled` follows only this page's own actions and carries the forms
     // and the log stream, which a redraw would reset while in use.
-    let tick = RwSignal::new(0u32);
+    let tick = use_live_tick(move || format!("/services/{}/changes", reference()));
     let live = Resource::new(
         move || (reference(), tick.get(), actions.versions()),
         |(r, ..)| read_service(r),
@@ -108,7 +109,6 @@ pub fn ServicePage() -> impl IntoView {
     });
     view! {
         <Title text=reference/>
-        {move || view! { <LiveTick url=format!("/services/{}/changes", reference()) tick=tick/> }}
         {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,25 +1,25 @@
 //! `/services`: every service, where it runs and how it is doing.
 
 use super::api::list_services;
-use super::widgets::{LiveTick, StateBadge};
+use super::widgets::StateBadge;
 use super::ServiceSummary;
 use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::ago;
 use crate::layout::ui::*;
 use crate::layout::{ErrorNotice, PageHeader};
+use crate::live::use_live_tick;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     // Read again whenever any service or deployment changes, anywhere.
-    let tick = RwSignal::new(0u32);
+    let tick = use_live_tick(|| "/service-events".to_string());
     let services = Resource::new(move || tick.get(), |_| list_services());
     let me = Resource::new(|| (), |_| whoami());
     view! {
         <Title text="Services"/>
-        <LiveTick url="/service-events".to_string() tick=tick/>
         <PageHeader title="Services" subtitle="What runs where, how healthy it is, and how its last deployment went.">
             <Suspense>
                 {move || Suspend::new(async move {

@@ -1,4 +1,4 @@
-//! Small pieces the deployment pages share: the state badge and the live tick.
+//! Small pieces the deployment pages share: the state badge.
 
 use super::DeploymentState;
 use crate::layout::{Badge, Tone};
@@ -30,12 +30,4 @@ impl DeploymentState {
             DeploymentState::Failed | DeploymentState::Interrupted => Tone::Bad,
         }
     }
-}
-
-/// Bumps `tick` on each `change` event from `url` (after hydration), so
-/// that resources reading `tick` load again; re-created, closing the old
-/// stream, when a page moves to another `url`.
-#[component]
-pub fn LiveTick(url: String, tick: RwSignal<u32>) -> impl IntoView {
-    crate::live::use_event_stream(url, &["change"], move |_, _| tick.update(|n| *n += 1));
 }
