@@ -5,10 +5,11 @@
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
 use super::{BackupView, RestoreView, RunState, TargetDetail, TestRestoreView};
-use crate::auth::api::{whoami, CurrentUser};
+use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
 use crate::format::{size, utc};
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::Fact;
 use crate::live::use_live_tick;
 use crate::AppError;
@@ -47,7 +48,7 @@ pub fn BackupPage() -> impl IntoView {
         move || (target.get(), acted()),
         |(t, _)| read_backup_target(t),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let errors = Signal::derive(move || {
         vec![
             test.value().get(),
@@ -75,7 +76,7 @@ pub fn BackupPage() -> impl IntoView {
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
+                let user = me.user().await;
                 let (b, _) = this_backup(settled.await).ok()?;
                 Some(view! { <BackupActions backup=b user=user actions=(test, restore) delete=delete/> })
             })}

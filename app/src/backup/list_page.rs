@@ -4,10 +4,10 @@
 use super::api::{list_backup_targets, CreateBackupTarget};
 use super::parts::state_tone;
 use super::TargetSummary;
-use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::duration;
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::PageHeader;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +16,7 @@ use leptos_meta::Title;
 pub fn BackupsPage() -> impl IntoView {
     let create = ServerAction::<CreateBackupTarget>::new();
     let targets = Resource::new(move || create.version().get(), |_| list_backup_targets());
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="Backups"/>
         <PageHeader title="Backups" subtitle="PostgreSQL databases Opsdeck backs up, and how fresh their newest good backup is."/>
@@ -31,7 +31,7 @@ pub fn BackupsPage() -> impl IntoView {
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 admin.then(|| view! { <CreateTargetForm action=create/> })
             })}
         </Suspense>

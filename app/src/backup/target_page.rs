@@ -9,10 +9,11 @@ use super::api::{
 use super::parts::*;
 use super::schedule_form::{ScheduleEditor, ScheduleSummary};
 use super::{BackupView, RestoreView, TargetDetail};
-use crate::auth::api::{whoami, CurrentUser};
+use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
 use crate::format::{duration, utc};
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::Fact;
 use crate::live::use_live_tick;
 use leptos::prelude::*;
@@ -48,7 +49,7 @@ pub fn TargetPage() -> impl IntoView {
         move || (target.get(), saved()),
         |(t, _)| read_backup_target(t),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let errors = Signal::derive(move || {
         vec![
             run.value().get().map(|r| r.map(|_| ())),
@@ -60,14 +61,14 @@ pub fn TargetPage() -> impl IntoView {
         <Title text=move || format!("Backups of {}", target.get())/>
         <Suspense>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
+                let user = me.user().await;
                 view! { <TargetHeader name=target.get() user=user actions=(run, probe) scrub=scrub/> }
             })}
         </Suspense>
         <ActionErrors results=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 match live.await {
                     Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
@@ -76,7 +77,7 @@ pub fn TargetPage() -> impl IntoView {
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 let detail = settings.await.ok().filter(|_| admin)?;
                 Some(view! { <TargetSettings detail=detail update=update schedule=schedule/> })
             })}

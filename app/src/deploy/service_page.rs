@@ -9,10 +9,10 @@ use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
 use super::widgets::StateBadge;
 use super::{limits_text, DeploymentStarted, ServiceDetail};
-use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::{ago, short_id};
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::ErrorNotice;
 use crate::live::use_live_tick;
 use crate::AppError;
@@ -92,15 +92,11 @@ pub fn ServicePage() -> impl IntoView {
         move || (reference(), actions.versions()),
         |(r, _)| read_service(r),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let targets = Resource::new(|| (), |_| backup_target_names());
     let skip = (RwSignal::new(false), RwSignal::new(String::new()));
-    let can_deploy = move || async move {
-        me.await
-            .ok()
-            .flatten()
-            .is_some_and(|u| u.can(Permission::Deploy))
-    };
+    let can_deploy =
+        move || async move { me.user().await.is_some_and(|u| u.can(Permission::Deploy)) };
     // A started deployment is followed on its own page.
     Effect::new(move |_| {
         if let Some(started) = actions.started() {

@@ -3,10 +3,10 @@
 use super::api::list_services;
 use super::widgets::StateBadge;
 use super::ServiceSummary;
-use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::ago;
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::{ErrorNotice, PageHeader};
 use crate::live::use_live_tick;
 use leptos::prelude::*;
@@ -17,13 +17,13 @@ pub fn ServicesPage() -> impl IntoView {
     // Read again whenever any service or deployment changes, anywhere.
     let tick = use_live_tick(|| "/service-events".to_string());
     let services = Resource::new(move || tick.get(), |_| list_services());
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="Services"/>
         <PageHeader title="Services" subtitle="What runs where, how healthy it is, and how its last deployment went.">
             <Suspense>
                 {move || Suspend::new(async move {
-                    let can = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
+                    let can = me.user().await.is_some_and(|u| u.can(Permission::Deploy));
                     can.then(|| view! { <a href="/services/new" class=BUTTON_PRIMARY data-test="new-service">"New service"</a> })
                 })}
             </Suspense>

@@ -1,8 +1,8 @@
 use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
-use crate::auth::api::whoami;
 use crate::auth::Permission;
 use crate::format::minute_or_never;
 use crate::layout::ui::{BUTTON, CELL, INPUT, ROW, TABLE, TABLE_WRAP, THEAD};
+use crate::layout::use_signed_in;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +16,7 @@ pub fn TokensPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="API tokens"/>
         <PageHeader title="API tokens" subtitle="For scripts and CI: send `Authorization: Bearer <token>`."/>
@@ -32,7 +32,7 @@ pub fn TokensPage() -> impl IntoView {
         {move || revoke.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
         <Suspense>
             {move || Suspend::new(async move {
-                let held: Vec<Permission> = me.await.ok().flatten()
+                let held: Vec<Permission> = me.user().await
                     .map(|u| Permission::ALL.into_iter().filter(|p| u.can(*p)).collect())
                     .unwrap_or_default();
                 view! { <CreateForm action=create held=held/> }
