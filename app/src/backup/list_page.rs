@@ -47,17 +47,7 @@ fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class=format!("{TABLE_WRAP} mb-6")>
-            <table class=TABLE data-test="targets-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"Target"</th><th class=CELL>"Database"</th><th class=CELL>"Newest good backup"</th>
-                        <th class=CELL>"Last run"</th><th class=CELL>"RPO"</th><th class=CELL>"Schedule (UTC)"</th>
-                    </tr>
-                </thead>
-                <tbody>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</tbody>
-            </table>
-        </div>
+        <DataTable test="targets-table" spaced=true headers=&["Target", "Database", "Newest good backup", "Last run", "RPO", "Schedule (UTC)"]>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</DataTable>
     }
     .into_any()
 }

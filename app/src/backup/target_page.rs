@@ -197,18 +197,7 @@ fn BackupsTable(backups: Vec<BackupView>, target: String, admin: bool) -> impl I
         .collect_view();
     view! {
         <h2 class="mb-2 font-medium">"Backups"</h2>
-        <div class=format!("{TABLE_WRAP} mb-6")>
-            <table class=TABLE data-test="backups-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"#"</th><th class=CELL>"Taken (UTC)"</th><th class=CELL>"Kind"</th><th class=CELL>"State"</th>
-                        <th class=CELL>"Size"</th><th class=CELL>"Duration"</th><th class=CELL>"SHA-256"</th>
-                        <th class=CELL>"Verified"</th><th class=CELL>"Kept by"</th><th class=CELL></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="backups-table" spaced=true headers=&["#", "Taken (UTC)", "Kind", "State", "Size", "Duration", "SHA-256", "Verified", "Kept by", ""]>{rows}</DataTable>
     }
 }
 
@@ -268,15 +257,7 @@ fn RestoresTable(restores: Vec<RestoreView>, target: String) -> impl IntoView {
             .collect_view();
         view! {
             <h2 class="mb-2 font-medium">"Restores"</h2>
-            <div class=format!("{TABLE_WRAP} mb-6")>
-                <table class=TABLE data-test="restores-table">
-                    <thead class=THEAD>
-                        <tr><th class=CELL>"#"</th><th class=CELL>"Started"</th><th class=CELL>"Backup"</th><th class=CELL>"State"</th>
-                            <th class=CELL>"Progress / outcome"</th><th class=CELL>"Undo with"</th><th class=CELL>"By"</th></tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <DataTable test="restores-table" spaced=true headers=&["#", "Started", "Backup", "State", "Progress / outcome", "Undo with", "By"]>{rows}</DataTable>
         }
     })
 }

@@ -82,12 +82,7 @@ fn EndpointTable(endpoints: Vec<EndpointView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="endpoints-table">
-                <thead class=THEAD><tr><th class=CELL>"Endpoint"</th><th class=CELL>"Address"</th><th class=CELL>"Transport"</th><th class=CELL>"Status"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="endpoints-table" headers=&["Endpoint", "Address", "Transport", "Status"]>{rows}</DataTable>
     }
 }
 
@@ -106,12 +101,7 @@ fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="environments-table">
-                <thead class=THEAD><tr><th class=CELL>"Environment"</th><th class=CELL>"Endpoint"</th><th class=CELL>"Docker network"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="environments-table" headers=&["Environment", "Endpoint", "Docker network"]>{rows}</DataTable>
     }
 }
 

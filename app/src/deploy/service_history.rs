@@ -65,15 +65,7 @@ pub fn ReleasesTable(
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="releases-table">
-                <thead class=THEAD>
-                    <tr><th class=CELL>"Release"</th><th class=CELL>"Tag"</th><th class=CELL>"Image"</th>
-                        <th class=CELL>"By"</th><th class=CELL>"Recorded"</th><th class=CELL></th><th class=CELL></th></tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="releases-table" headers=&["Release", "Tag", "Image", "By", "Recorded", "", ""]>{rows}</DataTable>
     }
     .into_any()
 }
@@ -103,15 +95,7 @@ pub fn DeploymentsTable(deployments: Vec<DeploymentView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="deployments-table">
-                <thead class=THEAD>
-                    <tr><th class=CELL>"#"</th><th class=CELL>"Kind"</th><th class=CELL>"Release"</th><th class=CELL>"By"</th>
-                        <th class=CELL>"Started"</th><th class=CELL>"Took"</th><th class=CELL>"Result"</th><th class=CELL>"Reason"</th></tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="deployments-table" headers=&["#", "Kind", "Release", "By", "Started", "Took", "Result", "Reason"]>{rows}</DataTable>
     }
     .into_any()
 }

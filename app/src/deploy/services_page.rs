@@ -49,17 +49,7 @@ fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
         .map(|s| view! { <ServiceRow s=s/> })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="services-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"Service"</th><th class=CELL>"Image"</th><th class=CELL>"Live release"</th>
-                        <th class=CELL>"Healthy / desired"</th><th class=CELL>"Last deployment"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="services-table" headers=&["Service", "Image", "Live release", "Healthy / desired", "Last deployment"]>{rows}</DataTable>
     }
 }
 

@@ -15,10 +15,6 @@ pub const BUTTON_SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1
 /// An action that destroys or overwrites data (behind a typed confirmation).
 pub const BUTTON_DANGER: &str = "rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800 disabled:opacity-50";
 pub const CARD: &str = "rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-pub const TABLE_WRAP: &str =
-    "overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800";
-pub const TABLE: &str = "w-full text-left text-sm";
-pub const THEAD: &str = "bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900";
 pub const ROW: &str = "border-t border-slate-200 dark:border-slate-800";
 pub const CELL: &str = "px-4 py-2";
 pub const LINK: &str = "font-medium underline decoration-slate-300 underline-offset-2 hover:decoration-slate-900 dark:hover:decoration-slate-100";
@@ -64,6 +60,33 @@ pub fn Badge(
         tone.class()
     );
     view! { <span class=class data-test=test>{text}</span> }
+}
+
+/// A list as a table: a header row of `headers` over `children`, the
+/// rows (`<tr class=ROW>` with `<td class=CELL>` cells). `spaced` keeps
+/// the content below at a distance.
+#[component]
+pub fn DataTable(
+    test: &'static str,
+    headers: &'static [&'static str],
+    #[prop(optional)] spaced: bool,
+    children: Children,
+) -> impl IntoView {
+    let wrap = "overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800";
+    let heads = headers
+        .iter()
+        .map(|h| view! { <th class=CELL>{*h}</th> })
+        .collect_view();
+    view! {
+        <div class=if spaced { format!("{wrap} mb-6") } else { wrap.to_string() }>
+            <table class="w-full text-left text-sm" data-test=test>
+                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                    <tr>{heads}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
 }
 
 /// An error shown in place of the content it prevented.

@@ -1,7 +1,7 @@
 use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
 use crate::auth::Permission;
 use crate::format::minute_or_never;
-use crate::layout::ui::{BUTTON, CELL, INPUT, ROW, TABLE, TABLE_WRAP, THEAD};
+use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::use_signed_in;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
@@ -105,16 +105,6 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="tokens-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"Name"</th><th class=CELL>"Owner"</th><th class=CELL>"Scope"</th>
-                        <th class=CELL>"Expires"</th><th class=CELL>"Last used"</th><th class=CELL>"Status"</th><th></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="tokens-table" headers=&["Name", "Owner", "Scope", "Expires", "Last used", "Status", ""]>{rows}</DataTable>
     }
 }

@@ -2,7 +2,7 @@ use super::api::{CreateUser, ResetUserPassword, SetUserDisabled, SetUserRoles, U
 use super::{list_users, UserSummary};
 use crate::auth::Role;
 use crate::format::minute_or_never;
-use crate::layout::ui::{BUTTON, CELL, INPUT, ROW, TABLE, TABLE_WRAP, THEAD};
+use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::{ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
@@ -100,22 +100,9 @@ fn CreateForm(actions: Actions) -> impl IntoView {
 #[component]
 fn UsersTable(users: Vec<UserSummary>, actions: Actions) -> impl IntoView {
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="users-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"User"</th>
-                        <th class=CELL>"Roles"</th>
-                        <th class=CELL>"State"</th>
-                        <th class=CELL>"Last sign-in"</th>
-                        <th class=CELL>"Password"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable test="users-table" headers=&["User", "Roles", "State", "Last sign-in", "Password"]>
                     {users.into_iter().map(|u| view! { <UserRow user=u actions=actions/> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </DataTable>
     }
 }
 
