@@ -10,6 +10,8 @@ pub mod engine;
 pub mod error;
 pub mod format;
 pub mod home;
+#[cfg(test)]
+mod layering;
 pub mod layout;
 pub mod live;
 mod pages;
