@@ -50,11 +50,11 @@ pub fn BackupPage() -> impl IntoView {
     );
     let me = use_signed_in();
     let errors = Signal::derive(move || {
-        vec![
+        first_error([
             test.value().get(),
             restore.value().get().map(|r| r.map(|_| ())),
             delete.value().get(),
-        ]
+        ])
     });
     let this_backup = move |d: Result<TargetDetail, AppError>| {
         pick(d, id.get_untracked(), &target.get_untracked())
@@ -65,7 +65,7 @@ pub fn BackupPage() -> impl IntoView {
             <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=move || format!("/backups/{}", target.get())>{target}</a></p>
             <h1 class="text-2xl font-semibold tracking-tight">{move || format!("Backup #{}", id.get().unwrap_or_default())}</h1>
         </div>
-        <ActionErrors results=errors/>
+        <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match this_backup(live.await) {

@@ -20,7 +20,7 @@ pub fn BackupsPage() -> impl IntoView {
     view! {
         <Title text="Backups"/>
         <PageHeader title="Backups" subtitle="PostgreSQL databases Opsdeck backs up, and how fresh their newest good backup is."/>
-        {move || create.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || create.value().get().and_then(Result::err))/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match targets.await {

@@ -51,11 +51,11 @@ pub fn TargetPage() -> impl IntoView {
     );
     let me = use_signed_in();
     let errors = Signal::derive(move || {
-        vec![
+        first_error([
             run.value().get().map(|r| r.map(|_| ())),
             update.value().get(),
             schedule.value().get(),
-        ]
+        ])
     });
     view! {
         <Title text=move || format!("Backups of {}", target.get())/>
@@ -65,7 +65,7 @@ pub fn TargetPage() -> impl IntoView {
                 view! { <TargetHeader name=target.get() user=user actions=(run, probe) scrub=scrub/> }
             })}
         </Suspense>
-        <ActionErrors results=errors/>
+        <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));

@@ -20,15 +20,14 @@ pub fn EndpointsPage() -> impl IntoView {
     };
     let endpoints = Resource::new(versions, |_| list_endpoints());
     let environments = Resource::new(versions, |_| list_environments());
-    let error = move || {
+    let error = Signal::derive(move || {
         let a = create_endpoint.value().get().and_then(Result::err);
         a.or_else(|| create_environment.value().get().and_then(Result::err))
-            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
-    };
+    });
     view! {
         <Title text="Endpoints"/>
         <PageHeader title="Endpoints and environments" subtitle="Docker engines Opsdeck drives, and the environments each one hosts."/>
-        {error}
+        <ActionError error=error/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Asking the engines…"</p> }>
             {move || Suspend::new(async move {
                 match endpoints.await {

@@ -105,7 +105,7 @@ pub fn ServicePage() -> impl IntoView {
     });
     view! {
         <Title text=reference/>
-        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || actions.last_error())/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match live.await {

@@ -13,7 +13,7 @@ pub use banner::StatusBanner;
 pub use escape::html_text;
 pub use parts::{Fact, NotFound, PageHeader};
 pub use signed_in::{use_signed_in, SignedIn};
-pub use ui::{ActionErrors, Badge, ErrorNotice, Tone};
+pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};
 
 use crate::auth::api::Logout;
 use crate::auth::{CurrentUser, Permission};

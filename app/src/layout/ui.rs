@@ -107,18 +107,19 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
-/// The error of the most recent failed action among `results`, above the
-/// content the actions change.
+/// The error of a failed action, above the content the action changes.
 #[component]
-pub fn ActionErrors(
-    #[prop(into)] results: Signal<Vec<Option<Result<(), AppError>>>>,
-) -> impl IntoView {
+pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        results
+        error
             .get()
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
             .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
     }
+}
+
+/// The first error among actions' results (`action.value().get()`).
+pub fn first_error<T>(
+    results: impl IntoIterator<Item = Option<Result<T, AppError>>>,
+) -> Option<AppError> {
+    results.into_iter().flatten().find_map(Result::err)
 }

@@ -3,7 +3,7 @@ use crate::auth::Permission;
 use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::use_signed_in;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{ActionError, ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -27,9 +27,9 @@ pub fn TokensPage() -> impl IntoView {
                     <code class="mt-2 block break-all font-mono" data-test="new-token">{token}</code>
                 </div>
             }.into_any(),
-            Err(e) => view! { <div class="mb-4"><ErrorNotice error=e/></div> }.into_any(),
+            Err(e) => view! { <ActionError error=e/> }.into_any(),
         })}
-        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || revoke.value().get().and_then(Result::err))/>
         <Suspense>
             {move || Suspend::new(async move {
                 let held: Vec<Permission> = me.user().await

@@ -3,7 +3,7 @@ use super::{list_users, UserSummary};
 use crate::auth::Role;
 use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{first_error, ActionError, ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,14 +31,13 @@ impl Actions {
 
     /// The error of the most recent failed action, if the last one failed.
     fn last_error(&self) -> Option<AppError> {
-        let results = [
+        first_error([
             self.create.value().get(),
             self.roles.value().get(),
             self.disabled.value().get(),
             self.unlock.value().get(),
             self.reset.value().get(),
-        ];
-        results.into_iter().flatten().find_map(Result::err)
+        ])
     }
 }
 
@@ -56,7 +55,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <PageHeader title="Users" subtitle="Who can sign in, and with which roles."/>
-        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || actions.last_error())/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
