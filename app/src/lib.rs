@@ -8,7 +8,10 @@ pub mod backup;
 pub mod deploy;
 pub mod engine;
 pub mod error;
+pub mod format;
 pub mod home;
+#[cfg(test)]
+mod layering;
 pub mod layout;
 pub mod live;
 mod pages;

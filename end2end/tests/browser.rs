@@ -87,9 +87,7 @@ async fn navigation_moves_between_pages_on_the_client() {
         assert!(wait_for_text(&c, "[data-test=db-status]")
             .await
             .contains("PostgreSQL"));
-        c.execute("window.__opsdeck_marker = 7", vec![])
-            .await
-            .unwrap();
+        mark_page(&c).await;
 
         c.find(Locator::Css("nav a[href='/engine']"))
             .await
@@ -394,6 +392,30 @@ fn psql(url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Marks the loaded page, so that a reload (which drops the mark) shows.
+async fn mark_page(c: &Client) {
+    c.execute("window.__opsdeck_marker = 5", vec![])
+        .await
+        .unwrap();
+}
+
+/// Waits until the target page's newest backup reads `verified`, then
+/// checks that the page marked by [`mark_page`] was never reloaded.
+async fn backup_turns_verified_without_reload(c: &Client) {
+    let verified = eventually("a verified backup", WAIT, || async {
+        text_of(c, "[data-test=backups-table] [data-test=backup-verified]")
+            .await
+            .filter(|t| t == "verified")
+    })
+    .await;
+    assert_eq!(verified, "verified");
+    let marker = c
+        .execute("return window.__opsdeck_marker", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(5), "the page was not reloaded");
+}
+
 #[tokio::test]
 async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
     let test = "backup_in_browser";
@@ -407,27 +429,14 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
         click(&c, "[data-test=target-self] a").await;
         wait_for_path(&c, "/backups/self").await;
         wait_until_hydrated(&c).await;
-        c.execute("window.__opsdeck_marker = 5", vec![])
-            .await
-            .unwrap();
+        mark_page(&c).await;
         click(&c, "[data-test=run-backup]").await;
         // The row appears and turns verified through the live stream alone.
-        let verified = eventually("a verified backup", WAIT, || async {
-            text_of(&c, "[data-test=backups-table] [data-test=backup-verified]")
-                .await
-                .filter(|t| t == "verified")
-        })
-        .await;
-        assert_eq!(verified, "verified");
+        backup_turns_verified_without_reload(&c).await;
         assert_eq!(
             wait_for_text(&c, "[data-test=backup-state]").await,
             "succeeded"
         );
-        let marker = c
-            .execute("return window.__opsdeck_marker", vec![])
-            .await
-            .unwrap();
-        assert_eq!(marker, serde_json::json!(5), "the page was not reloaded");
 
         fill(&c, "cron", "30 2 * * *").await;
         click(&c, "[data-test=schedule-save]").await;
@@ -439,6 +448,39 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
             local.contains("02:30") || local.contains('('),
             "the viewer's zone: {local}"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_target_page_reached_from_another_target_follows_the_new_one_live() {
+    let test = "backup_live_after_move";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = Server::start(test).await;
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        add_self_target(&c, &server).await;
+        add_target(&c, &server, "other", &own_database_url(&server)).await;
+        c.goto(&server.url("/backups/self")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        mark_page(&c).await;
+        // A client-side move to the same page of another target (the router
+        // keeps the page and changes its parameter).
+        c.execute(
+            "const a = document.createElement('a'); a.href = '/backups/other'; \
+             a.dataset.test = 'move'; a.textContent = 'other'; document.body.append(a);",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(&c, "[data-test=move]").await;
+        wait_for_path(&c, "/backups/other").await;
+        assert_eq!(wait_for_text(&c, "[data-test=target-name]").await, "other");
+        click(&c, "[data-test=run-backup]").await;
+        // Only `other`'s stream says when its backup is verified.
+        backup_turns_verified_without_reload(&c).await;
     })
     .await;
 }

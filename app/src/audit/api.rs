@@ -2,6 +2,7 @@
 
 use super::filter::AuditFilter;
 use super::AuditEvent;
+#[cfg(feature = "ssr")]
 use crate::audit::actions;
 use crate::AppError;
 use leptos::prelude::*;

@@ -1,6 +1,8 @@
 use super::api::{list_audit, AuditPageData, VerifyAudit};
 use super::filter::AuditFilter;
 use super::AuditEvent;
+use crate::format::utc;
+use crate::layout::ui::{Badge, Tone, BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,7 +66,7 @@ fn VerifyButton() -> impl IntoView {
             <button
                 type="button"
                 data-test="verify-chain"
-                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
+                class=BUTTON_SECONDARY
                 on:click=move |_| { verify.dispatch(VerifyAudit {}); }
             >
                 "Verify chain"
@@ -75,18 +77,16 @@ fn VerifyButton() -> impl IntoView {
 
 #[component]
 fn FilterForm(filter: AuditFilter) -> impl IntoView {
-    let field = |label: &'static str,
-                 name: &'static str,
-                 value: Option<String>,
-                 hint: &'static str| {
-        view! {
-            <label class="block text-xs font-medium text-slate-500">
-                {label}
-                <input name=name value=value.unwrap_or_default() placeholder=hint
-                    class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100"/>
-            </label>
-        }
-    };
+    let field =
+        |label: &'static str, name: &'static str, value: Option<String>, hint: &'static str| {
+            view! {
+                <label class="block text-xs font-medium text-slate-500">
+                    {label}
+                    <input name=name value=value.unwrap_or_default() placeholder=hint
+                        class=format!("{INPUT} mt-1 block w-full")/>
+                </label>
+            }
+        };
     view! {
         <form method="get" action="/admin/audit" class="mb-4 grid grid-cols-2 gap-3 md:grid-cols-7 items-end">
             {field("Actor", "actor", filter.actor, "user:alice")}
@@ -95,7 +95,7 @@ fn FilterForm(filter: AuditFilter) -> impl IntoView {
             {field("Outcome", "outcome", filter.outcome, "denied")}
             {field("Since (UTC)", "since", filter.since, "2026-11-22T00:00")}
             {field("Until (UTC)", "until", filter.until, "2026-11-23T00:00")}
-            <button type="submit" data-test="audit-filter" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white dark:bg-slate-100 dark:text-slate-900">"Filter"</button>
+            <button type="submit" data-test="audit-filter" class=BUTTON_PRIMARY>"Filter"</button>
         </form>
     }
 }
@@ -125,12 +125,10 @@ fn Results(data: AuditPageData, filter: AuditFilter) -> impl IntoView {
 
 #[component]
 fn EventRow(event: AuditEvent) -> impl IntoView {
-    let badge = match event.outcome {
-        super::Outcome::Success => {
-            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100"
-        }
-        super::Outcome::Intent => "bg-sky-100 text-sky-800 dark:bg-sky-900 dark:text-sky-100",
-        _ => "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
+    let tone = match event.outcome {
+        super::Outcome::Success => Tone::Good,
+        super::Outcome::Intent => Tone::Info,
+        _ => Tone::Bad,
     };
     let details = serde_json::to_string_pretty(&event.details).unwrap_or_default();
     view! {
@@ -138,11 +136,11 @@ fn EventRow(event: AuditEvent) -> impl IntoView {
             <details>
                 <summary class="flex cursor-pointer flex-wrap items-center gap-x-4 gap-y-1">
                     <span class="font-mono text-xs text-slate-500">"#" {event.id}</span>
-                    <span class="font-mono text-xs">{event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</span>
+                    <span class="font-mono text-xs">{utc(event.at)}</span>
                     <span>{event.actor}</span>
                     <span class="font-medium">{event.action}</span>
                     <span class="text-slate-500">{event.target}</span>
-                    <span class=format!("rounded-full px-2 py-0.5 text-xs {badge}")>{event.outcome.as_str()}</span>
+                    <Badge text=event.outcome.as_str() tone=tone/>
                 </summary>
                 <dl class="mt-2 grid grid-cols-1 gap-1 text-xs md:grid-cols-2">
                     <div>"Request: " <span class="font-mono">{event.request_id.unwrap_or_else(|| "—".into())}</span></div>

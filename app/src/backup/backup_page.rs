@@ -5,11 +5,15 @@
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
 use super::{
-    human_size, BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView,
+    BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView,
 };
-use crate::auth::api::{whoami, CurrentUser};
+use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
+use crate::format::{size, utc};
+use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::Fact;
+use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +29,7 @@ pub fn BackupPage() -> impl IntoView {
             .get("backup")
             .and_then(|b| b.parse::<i64>().ok())
     });
-    let tick = live_refresh(target.get_untracked());
+    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
     let test = ServerAction::<TestRestoreBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
     let delete = ServerAction::<DeleteBackup>::new();
@@ -46,13 +50,13 @@ pub fn BackupPage() -> impl IntoView {
         move || (target.get(), acted()),
         |(t, _)| read_backup_target(t),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let errors = Signal::derive(move || {
-        vec![
+        first_error([
             test.value().get(),
             restore.value().get().map(|r| r.map(|_| ())),
             delete.value().get(),
-        ]
+        ])
     });
     let this_backup = move |d: Result<TargetDetail, AppError>| {
         pick(d, id.get_untracked(), &target.get_untracked())
@@ -63,18 +67,18 @@ pub fn BackupPage() -> impl IntoView {
             <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=move || format!("/backups/{}", target.get())>{target}</a></p>
             <h1 class="text-2xl font-semibold tracking-tight">{move || format!("Backup #{}", id.get().unwrap_or_default())}</h1>
         </div>
-        <ActionErrors results=errors/>
+        <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match this_backup(live.await) {
                     Ok((b, restores)) => view! { <LiveBackup backup=b restores=restores/> }.into_any(),
-                    Err(e) => view! { <PageError error=e/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
+                let user = me.user().await;
                 let (b, _) = this_backup(settled.await).ok()?;
                 Some(view! { <BackupActions backup=b user=user actions=(test, restore) delete=delete/> })
             })}
@@ -107,7 +111,7 @@ fn pick(
 #[component]
 fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
     let b = backup;
-    let (verified, verified_ok) = verified_text(&b);
+    let (verified, verified_tone) = verified_text(&b);
     let target = b.target.clone();
     let outcomes = restores
         .into_iter()
@@ -115,13 +119,13 @@ fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
         .collect_view();
     view! {
         <div class="mb-4 flex flex-wrap items-center gap-3">
-            <Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/>
-            <Badge text=verified ok=verified_ok test="backup-verified"/>
+            <Badge text=b.state.as_str() tone=state_tone(b.state) test="backup-state"/>
+            <Badge text=verified tone=verified_tone test="backup-verified"/>
         </div>
         {b.error.clone().map(|e| view! { <pre class="mb-4 whitespace-pre-wrap rounded-md border border-red-300 bg-red-50 p-3 text-xs text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-error">{e}</pre> })}
         {b.corrupted_at.zip(b.corruption.clone()).map(|(at, what)| view! { <p class="mb-4 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-test="backup-corrupted">{format!("Corrupted (found {}): {what}. It is not restored, tested or downloaded any more; retention keeps an older good backup.", utc(at))}</p> })}
         <BackupFacts backup=b.clone()/>
-        <section class=CARD data-test="test-restore">
+        <section class=format!("{CARD} mb-6") data-test="test-restore">
             <h2 class="mb-1 font-medium">"Test restore"</h2>
             <p class="mb-3 text-xs text-slate-500">"Restores this backup into a scratch database on the same server, counts every table's rows, then drops the scratch database."</p>
             {match b.test.clone() {
@@ -129,7 +133,7 @@ fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
                 None => view! { <p class="text-sm text-slate-500">"Not test-restored yet."</p> }.into_any(),
             }}
         </section>
-        <section class=CARD data-test="restores">
+        <section class=format!("{CARD} mb-6") data-test="restores">
             <h2 class="mb-1 font-medium">"Restores"</h2>
             <ul class="text-sm">{outcomes}</ul>
         </section>
@@ -155,7 +159,7 @@ fn BackupActions(
         .as_ref()
         .is_some_and(|t| t.state == TestRestoreState::Running);
     view! {
-        <section class=CARD data-test="backup-actions">
+        <section class=format!("{CARD} mb-6") data-test="backup-actions">
             <h2 class="mb-3 font-medium">"Actions"</h2>
             <div class="flex flex-wrap items-end gap-4">
                 {(can(Permission::Administer) && usable).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
@@ -207,10 +211,10 @@ fn BackupFacts(backup: BackupView) -> impl IntoView {
 
 #[component]
 fn TestResult(test: TestRestoreView) -> impl IntoView {
-    let ok = match test.state {
-        TestRestoreState::Passed => Some(true),
-        TestRestoreState::Failed => Some(false),
-        TestRestoreState::Running => None,
+    let tone = match test.state {
+        TestRestoreState::Passed => Tone::Good,
+        TestRestoreState::Failed => Tone::Bad,
+        TestRestoreState::Running => Tone::Warn,
     };
     let took = test
         .finished_at
@@ -224,13 +228,13 @@ fn TestResult(test: TestRestoreView) -> impl IntoView {
     let rows = test
         .tables
         .into_iter()
-        .map(|t| view! { <tr class="border-t border-slate-200 dark:border-slate-800"><td class=format!("{TD} font-mono text-xs")>{t.table}</td><td class=TD>{t.rows}</td></tr> })
+        .map(|t| view! { <tr class=format!("{ROW} align-top")><td class=format!("{CELL} font-mono text-xs")>{t.table}</td><td class=CELL>{t.rows}</td></tr> })
         .collect_view();
     view! {
-        <p class="text-sm"><Badge text=test.state.as_str() ok=ok test="test-state"/> " " {format!("started {}, {took}", utc(test.started_at))}</p>
+        <p class="text-sm"><Badge text=test.state.as_str().to_string() tone=tone test="test-state"/> " " {format!("started {}, {took}", utc(test.started_at))}</p>
         {test.error.map(|e| view! { <pre class="mt-2 whitespace-pre-wrap text-xs text-red-700 dark:text-red-300" data-test="test-error">{e}</pre> })}
         <table class="mt-2 text-left text-sm" data-test="test-tables">
-            <thead class="text-xs uppercase text-slate-500"><tr><th class=TH>"Table"</th><th class=TH>"Rows"</th></tr></thead>
+            <thead class="text-xs uppercase text-slate-500"><tr><th class=CELL>"Table"</th><th class=CELL>"Rows"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }
@@ -262,7 +266,7 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
             <label class="text-xs">{format!("Type `{target}` to confirm ")}
                 <input node_ref=confirm name="confirm" required autocomplete="off" class=INPUT data-test="restore-confirm"/>
             </label>
-            <button type="submit" data-test="restore-submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Restore this backup"</button>
+            <button type="submit" data-test="restore-submit" class=BUTTON_DANGER>"Restore this backup"</button>
         </ActionForm>
     }
 }
@@ -283,12 +287,12 @@ fn RestoreOutcome(restore: RestoreView, target: String) -> impl IntoView {
     let safety = r.safety_backup_id.map(|s| view! { "; safety copy first: " <a class="underline" href=format!("/backups/{target}/{s}") data-test="safety-link">{format!("safety backup #{s}")}</a> });
     view! {
         <li class="border-t border-slate-200 py-2 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
-            <Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/>
+            <Badge text=r.state.as_str() tone=state_tone(r.state) test="restore-state"/>
             {format!(" {} restore #{} of backup #{} by {}, {} — ", r.mode, r.id, r.backup_id, r.actor, utc(r.started_at))}
             <span data-test="restore-progress">{restore_text(&r)}</span>
             {safety}
             {undo.map(|u| view! { <p class="text-xs text-slate-500" data-test="restore-undo">{u}</p> })}
-            {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", human_size(r.bytes_read), human_size(r.total_bytes))}</p> })}
+            {(r.state == RunState::Running).then(|| view! { <p class="text-xs text-slate-500">{format!("{} of {}", size(r.bytes_read), size(r.total_bytes))}</p> })}
         </li>
     }
 }

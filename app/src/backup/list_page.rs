@@ -2,11 +2,13 @@
 //! red when older than the target's RPO; administrators add targets here.
 
 use super::api::{list_backup_targets, CreateBackupTarget};
-use super::parts::{state_ok, Badge, BUTTON, CARD, INPUT, TD, TH};
-use super::{human_duration, TargetSummary};
-use crate::auth::api::whoami;
+use super::parts::state_tone;
+use super::TargetSummary;
 use crate::auth::Permission;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::format::duration;
+use crate::layout::ui::*;
+use crate::layout::use_signed_in;
+use crate::layout::PageHeader;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,11 +16,11 @@ use leptos_meta::Title;
 pub fn BackupsPage() -> impl IntoView {
     let create = ServerAction::<CreateBackupTarget>::new();
     let targets = Resource::new(move || create.version().get(), |_| list_backup_targets());
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="Backups"/>
         <PageHeader title="Backups" subtitle="PostgreSQL databases Opsdeck backs up, and how fresh their newest good backup is."/>
-        {move || create.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || create.value().get().and_then(Result::err))/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match targets.await {
@@ -29,7 +31,7 @@ pub fn BackupsPage() -> impl IntoView {
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 admin.then(|| view! { <CreateTargetForm action=create/> })
             })}
         </Suspense>
@@ -45,17 +47,7 @@ fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="targets-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
-                    <tr>
-                        <th class=TH>"Target"</th><th class=TH>"Database"</th><th class=TH>"Newest good backup"</th>
-                        <th class=TH>"Last run"</th><th class=TH>"RPO"</th><th class=TH>"Schedule (UTC)"</th>
-                    </tr>
-                </thead>
-                <tbody>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</tbody>
-            </table>
-        </div>
+        <DataTable test="targets-table" spaced=true headers=&["Target", "Database", "Newest good backup", "Last run", "RPO", "Schedule (UTC)"]>{targets.into_iter().map(|t| view! { <TargetRow target=t/> }).collect_view()}</DataTable>
     }
     .into_any()
 }
@@ -63,7 +55,7 @@ fn TargetsTable(targets: Vec<TargetSummary>) -> impl IntoView {
 #[component]
 fn TargetRow(target: TargetSummary) -> impl IntoView {
     let age = match target.last_good_age_secs {
-        Some(s) => format!("{} ago", human_duration(s)),
+        Some(s) => format!("{} ago", duration(s)),
         None => "never".into(),
     };
     let age_class = if target.stale {
@@ -73,18 +65,18 @@ fn TargetRow(target: TargetSummary) -> impl IntoView {
     };
     let href = format!("/backups/{}", target.name);
     view! {
-        <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("target-{}", target.name) data-stale=target.stale.to_string()>
-            <td class=TD><a class="font-medium underline" href=href>{target.name.clone()}</a></td>
-            <td class=format!("{TD} font-mono text-xs")>{target.display}</td>
-            <td class=TD><span class=age_class data-test="target-age">{age}</span></td>
-            <td class=TD>
+        <tr class=format!("{ROW} align-top") data-test=format!("target-{}", target.name) data-stale=target.stale.to_string()>
+            <td class=CELL><a class="font-medium underline" href=href>{target.name.clone()}</a></td>
+            <td class=format!("{CELL} font-mono text-xs")>{target.display}</td>
+            <td class=CELL><span class=age_class data-test="target-age">{age}</span></td>
+            <td class=CELL>
                 {match target.last_state {
-                    Some(s) => view! { <Badge text=s.as_str() ok=state_ok(s) test="target-last-state"/> }.into_any(),
+                    Some(s) => view! { <Badge text=s.as_str() tone=state_tone(s) test="target-last-state"/> }.into_any(),
                     None => view! { <span class="text-slate-500">"—"</span> }.into_any(),
                 }}
             </td>
-            <td class=TD>{format!("{} h", target.rpo_hours)}</td>
-            <td class=format!("{TD} font-mono text-xs")>{target.cron.unwrap_or_else(|| "none".into())}</td>
+            <td class=CELL>{format!("{} h", target.rpo_hours)}</td>
+            <td class=format!("{CELL} font-mono text-xs")>{target.cron.unwrap_or_else(|| "none".into())}</td>
         </tr>
     }
 }
@@ -92,7 +84,7 @@ fn TargetRow(target: TargetSummary) -> impl IntoView {
 #[component]
 fn CreateTargetForm(action: ServerAction<CreateBackupTarget>) -> impl IntoView {
     view! {
-        <section class=CARD>
+        <section class=format!("{CARD} mb-6")>
             <h2 class="mb-1 font-medium">"Add a target"</h2>
             <p class="mb-3 text-xs text-slate-500">
                 "The connection URL is encrypted at rest and never shown again. Its user needs to read every table; test restores also need CREATEDB."

@@ -228,48 +228,9 @@ pub struct RestoreStarted {
     pub url: String,
 }
 
-/// `1.5 MB`: sizes as people read them (decimal units).
-pub fn human_size(bytes: i64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// `2 d 3 h`, `4 h 12 min`, `35 s`: the two largest units of a span.
-pub fn human_duration(secs: i64) -> String {
-    let secs = secs.max(0);
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s} s"),
-        (0, 0, _) => format!("{m} min {s} s"),
-        (0, _, _) => format!("{h} h {m} min"),
-        _ => format!("{d} d {h} h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_and_spans_read_naturally() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(1_500_000), "1.5 MB");
-        assert_eq!(human_size(1_073_741_824), "1.1 GB");
-        assert_eq!(human_duration(35), "35 s");
-        assert_eq!(human_duration(3 * 3600 + 12 * 60), "3 h 12 min");
-        assert_eq!(human_duration(2 * 86_400 + 3 * 3600 + 5), "2 d 3 h");
-        assert_eq!(human_duration(-4), "0 s");
-    }
 
     #[test]
     fn run_states_round_trip() {

@@ -1,82 +1,51 @@
-//! Small pieces the backup pages share: badges, sizes, times, the live
-//! refresh, and the local-time display of schedule runs.
+//! Small pieces the backup pages share: state tones and texts, and the
+//! local-time display of schedule runs.
 
-use super::{human_duration, human_size, BackupView, RestoreView, RunState, TestRestoreState};
-use crate::layout::ErrorNotice;
-use crate::AppError;
+use super::{BackupView, RestoreView, RunState, TestRestoreState};
+use crate::format::{duration_ms, size, utc};
+use crate::layout::Tone;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-pub const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-pub const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-pub const CARD: &str = "mb-6 rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-pub const TH: &str = "px-3 py-2";
-pub const TD: &str = "px-3 py-2 align-top";
-
-pub fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// A colored word for a state.
-#[component]
-pub fn Badge(#[prop(into)] text: String, ok: Option<bool>, test: &'static str) -> impl IntoView {
-    let class = match ok {
-        Some(true) => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        Some(false) => "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
-        None => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
-    };
-    view! {
-        <span data-test=test class=format!("rounded-full px-2 py-0.5 text-xs font-medium {class}")>{text}</span>
-    }
-}
-
 /// `running`, `succeeded`, `failed` with their colors.
-pub fn state_ok(s: RunState) -> Option<bool> {
+pub fn state_tone(s: RunState) -> Tone {
     match s {
-        RunState::Queued | RunState::Running => None,
-        RunState::Succeeded => Some(true),
-        RunState::Failed => Some(false),
+        RunState::Queued | RunState::Running => Tone::Warn,
+        RunState::Succeeded => Tone::Good,
+        RunState::Failed => Tone::Bad,
     }
 }
 
 /// The size column: the final size, or the bytes written so far.
 pub fn size_text(b: &BackupView) -> String {
     match (b.state, b.size_bytes) {
-        (_, Some(s)) => human_size(s),
+        (_, Some(s)) => size(s),
         (RunState::Queued, None) => "waiting for the backup before it…".into(),
-        (RunState::Running, None) => format!("{} so far…", human_size(b.bytes_written)),
+        (RunState::Running, None) => format!("{} so far…", size(b.bytes_written)),
         _ => "—".into(),
     }
 }
 
 pub fn duration_text(b: &BackupView) -> String {
-    b.duration_ms
-        .map(|ms| {
-            if ms < 10_000 {
-                format!("{:.1} s", ms as f64 / 1000.0)
-            } else {
-                human_duration(ms / 1000)
-            }
-        })
-        .unwrap_or_else(|| "—".into())
+    b.duration_ms.map(duration_ms).unwrap_or_else(|| "—".into())
 }
 
 /// `corrupted`, `verified`, `not verified` or the test restore's state.
-pub fn verified_text(b: &BackupView) -> (String, Option<bool>) {
+pub fn verified_text(b: &BackupView) -> (String, Tone) {
     if b.corrupted_at.is_some() {
-        return ("corrupted".into(), Some(false));
+        return ("corrupted".into(), Tone::Bad);
     }
     match (&b.test, b.verified, b.state) {
-        (_, _, RunState::Queued | RunState::Running) => ("—".into(), None),
+        (_, _, RunState::Queued | RunState::Running) => ("—".into(), Tone::Warn),
         (Some(t), _, _) if t.state == TestRestoreState::Running => {
-            ("test restore running".into(), None)
+            ("test restore running".into(), Tone::Warn)
         }
         (Some(t), _, _) if t.state == TestRestoreState::Failed => {
-            ("test restore failed".into(), Some(false))
+            ("test restore failed".into(), Tone::Bad)
         }
-        (Some(_), true, _) => ("verified + test restored".into(), Some(true)),
-        (None, true, _) => ("verified".into(), Some(true)),
-        _ => ("not verified".into(), Some(false)),
+        (Some(_), true, _) => ("verified + test restored".into(), Tone::Good),
+        (None, true, _) => ("verified".into(), Tone::Good),
+        _ => ("not verified".into(), Tone::Bad),
     }
 }
 
@@ -97,53 +66,13 @@ pub fn restore_text(r: &RestoreView) -> String {
             let pct = (r.bytes_read * 100).checked_div(r.total_bytes).unwrap_or(0);
             format!(
                 "restoring… {pct}% ({} of {})",
-                human_size(r.bytes_read),
-                human_size(r.total_bytes)
+                size(r.bytes_read),
+                size(r.total_bytes)
             )
         }
         (RunState::Succeeded, _) => "restored".into(),
         (RunState::Failed, _) => format!("failed: {}", r.error.clone().unwrap_or_default()),
     }
-}
-
-/// The error of the most recent failed action among `results`.
-#[component]
-pub fn ActionErrors(
-    #[prop(into)] results: Signal<Vec<Option<Result<(), AppError>>>>,
-) -> impl IntoView {
-    move || {
-        results
-            .get()
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
-    }
-}
-
-/// An error in place of a page's content. A target or backup that does
-/// not exist answers 404, like an unknown path.
-#[component]
-pub fn PageError(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let (AppError::NotFound(_), Some(response)) =
-        (&error, use_context::<leptos_axum::ResponseOptions>())
-    {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! { <ErrorNotice error=error/> }
-}
-
-/// A counter that goes up whenever the target's backups or restores
-/// change (after hydration): pages read their data again on each step.
-pub fn live_refresh(target: String) -> RwSignal<u32> {
-    let tick = RwSignal::new(0u32);
-    crate::live::use_event_stream(
-        format!("/backup-events/{target}"),
-        &["change"],
-        move |_, _| tick.update(|n| *n += 1),
-    );
-    tick
 }
 
 /// The next runs of a schedule in UTC and, once the page runs in the

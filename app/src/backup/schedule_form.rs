@@ -3,9 +3,10 @@
 //! the next retention pass deletes; and the editor for administrators.
 
 use super::api::SaveBackupSchedule;
-use super::parts::{RunTimes, BUTTON, CARD, INPUT};
+use super::parts::RunTimes;
 use super::retention::Policy;
 use super::TargetDetail;
+use crate::layout::ui::{BUTTON, CARD, INPUT};
 use leptos::prelude::*;
 
 /// The schedule as it is, and what the next retention pass would delete.
@@ -36,7 +37,7 @@ pub fn ScheduleSummary(detail: TargetDetail) -> impl IntoView {
         None => view! { <p class="text-sm text-slate-500" data-test="schedule-cron">"No schedule: backups run only when someone starts one, and retention never deletes any."</p> }.into_any(),
     };
     view! {
-        <section class=CARD data-test="schedule">
+        <section class=format!("{CARD} mb-6") data-test="schedule">
             <h2 class="mb-2 font-medium">"Schedule and retention"</h2>
             {summary}
         </section>
@@ -68,7 +69,7 @@ pub fn ScheduleEditor(
         ),
     };
     view! {
-        <section class=CARD>
+        <section class=format!("{CARD} mb-6")>
         <h2 class="mb-1 font-medium">"Change the schedule"</h2>
         <ActionForm action=save attr:class="flex flex-wrap items-end gap-3" attr:data-test="schedule-form">
             <input type="hidden" name="target" value=target/>

@@ -8,10 +8,14 @@ use super::api::{
 };
 use super::parts::*;
 use super::schedule_form::{ScheduleEditor, ScheduleSummary};
-use super::{human_duration, BackupView, RestoreView, TargetDetail};
-use crate::auth::api::{whoami, CurrentUser};
+use super::{BackupView, RestoreView, TargetDetail};
+use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
+use crate::format::{duration, utc};
+use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::Fact;
+use crate::live::use_live_tick;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -20,7 +24,7 @@ use leptos_router::hooks::use_params_map;
 pub fn TargetPage() -> impl IntoView {
     let params = use_params_map();
     let target = Memo::new(move |_| params.read().get("target").unwrap_or_default());
-    let tick = live_refresh(target.get_untracked());
+    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
     let run = ServerAction::<RunBackup>::new();
     let update = ServerAction::<UpdateBackupTarget>::new();
     let schedule = ServerAction::<SaveBackupSchedule>::new();
@@ -45,35 +49,35 @@ pub fn TargetPage() -> impl IntoView {
         move || (target.get(), saved()),
         |(t, _)| read_backup_target(t),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let errors = Signal::derive(move || {
-        vec![
+        first_error([
             run.value().get().map(|r| r.map(|_| ())),
             update.value().get(),
             schedule.value().get(),
-        ]
+        ])
     });
     view! {
         <Title text=move || format!("Backups of {}", target.get())/>
         <Suspense>
             {move || Suspend::new(async move {
-                let user = me.await.ok().flatten();
+                let user = me.user().await;
                 view! { <TargetHeader name=target.get() user=user actions=(run, probe) scrub=scrub/> }
             })}
         </Suspense>
-        <ActionErrors results=errors/>
+        <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 match live.await {
                     Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
-                    Err(e) => view! { <PageError error=e/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Transition>
         <Suspense>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Administer));
+                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
                 let detail = settings.await.ok().filter(|_| admin)?;
                 Some(view! { <TargetSettings detail=detail update=update schedule=schedule/> })
             })}
@@ -110,7 +114,7 @@ fn LiveTarget(detail: TargetDetail, admin: bool) -> impl IntoView {
     let s = detail.summary.clone();
     let age = s
         .last_good_age_secs
-        .map(|a| format!("{} ago", human_duration(a)))
+        .map(|a| format!("{} ago", duration(a)))
         .unwrap_or_else(|| "never".into());
     view! {
         <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
@@ -148,7 +152,7 @@ fn RunButton(target: String, run: ServerAction<RunBackup>) -> impl IntoView {
     view! {
         <ActionForm action=run>
             <input type="hidden" name="target" value=target/>
-            <button type="submit" data-test="run-backup" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 dark:bg-slate-100 dark:text-slate-900">
+            <button type="submit" data-test="run-backup" class=BUTTON_PRIMARY>
                 "Back up now"
             </button>
         </ActionForm>
@@ -193,25 +197,14 @@ fn BackupsTable(backups: Vec<BackupView>, target: String, admin: bool) -> impl I
         .collect_view();
     view! {
         <h2 class="mb-2 font-medium">"Backups"</h2>
-        <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="backups-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
-                    <tr>
-                        <th class=TH>"#"</th><th class=TH>"Taken (UTC)"</th><th class=TH>"Kind"</th><th class=TH>"State"</th>
-                        <th class=TH>"Size"</th><th class=TH>"Duration"</th><th class=TH>"SHA-256"</th>
-                        <th class=TH>"Verified"</th><th class=TH>"Kept by"</th><th class=TH></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="backups-table" spaced=true headers=&["#", "Taken (UTC)", "Kind", "State", "Size", "Duration", "SHA-256", "Verified", "Kept by", ""]>{rows}</DataTable>
     }
 }
 
 #[component]
 fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
     let b = backup;
-    let (verified, verified_ok) = verified_text(&b);
+    let (verified, verified_tone) = verified_text(&b);
     let kept = if b.deleted_at.is_some() {
         deleted_text(&b)
     } else if b.next_pass_deletes {
@@ -227,17 +220,17 @@ fn BackupRow(backup: BackupView, target: String, admin: bool) -> impl IntoView {
     let download = (admin && b.file.is_some() && b.deleted_at.is_none() && b.corrupted_at.is_none())
         .then(|| view! { <a class="underline" href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> });
     view! {
-        <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("backup-{}", b.id)>
-            <td class=TD><a class="underline" href=format!("/backups/{target}/{}", b.id)>{b.id}</a></td>
-            <td class=format!("{TD} whitespace-nowrap font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-            <td class=TD>{b.kind.as_str()}</td>
-            <td class=TD title=b.error.clone().unwrap_or_default()><Badge text=b.state.as_str() ok=state_ok(b.state) test="backup-state"/></td>
-            <td class=format!("{TD} whitespace-nowrap") data-test="backup-size">{size_text(&b)}</td>
-            <td class=format!("{TD} whitespace-nowrap")>{duration_text(&b)}</td>
-            <td class=format!("{TD} font-mono text-xs") title=sum.clone()>{short}</td>
-            <td class=TD><Badge text=verified ok=verified_ok test="backup-verified"/></td>
-            <td class=format!("{TD} text-xs") data-test="kept-by">{kept}</td>
-            <td class=format!("{TD} text-xs")>{download}</td>
+        <tr class=format!("{ROW} align-top") data-test=format!("backup-{}", b.id)>
+            <td class=CELL><a class="underline" href=format!("/backups/{target}/{}", b.id)>{b.id}</a></td>
+            <td class=format!("{CELL} whitespace-nowrap font-mono text-xs")>{b.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class=CELL>{b.kind.as_str()}</td>
+            <td class=CELL title=b.error.clone().unwrap_or_default()><Badge text=b.state.as_str() tone=state_tone(b.state) test="backup-state"/></td>
+            <td class=format!("{CELL} whitespace-nowrap") data-test="backup-size">{size_text(&b)}</td>
+            <td class=format!("{CELL} whitespace-nowrap")>{duration_text(&b)}</td>
+            <td class=format!("{CELL} font-mono text-xs") title=sum.clone()>{short}</td>
+            <td class=CELL><Badge text=verified tone=verified_tone test="backup-verified"/></td>
+            <td class=format!("{CELL} text-xs") data-test="kept-by">{kept}</td>
+            <td class=format!("{CELL} text-xs")>{download}</td>
         </tr>
     }
 }
@@ -250,29 +243,21 @@ fn RestoresTable(restores: Vec<RestoreView>, target: String) -> impl IntoView {
             .map(|r| {
                 let safety = r.safety_backup_id.map(|s| view! { <a class="underline" href=format!("/backups/{target}/{s}")>{format!("#{s}")}</a> });
                 view! {
-                    <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("restore-{}", r.id)>
-                        <td class=TD>{r.id}</td>
-                        <td class=format!("{TD} font-mono text-xs")>{utc(r.started_at)}</td>
-                        <td class=TD><a class="underline" href=format!("/backups/{target}/{}", r.backup_id)>{format!("#{}", r.backup_id)}</a></td>
-                        <td class=TD><Badge text=r.state.as_str() ok=state_ok(r.state) test="restore-state"/></td>
-                        <td class=format!("{TD} text-xs") data-test="restore-progress">{restore_text(&r)}</td>
-                        <td class=TD>{safety}</td>
-                        <td class=format!("{TD} text-xs")>{r.actor.clone()}</td>
+                    <tr class=format!("{ROW} align-top") data-test=format!("restore-{}", r.id)>
+                        <td class=CELL>{r.id}</td>
+                        <td class=format!("{CELL} font-mono text-xs")>{utc(r.started_at)}</td>
+                        <td class=CELL><a class="underline" href=format!("/backups/{target}/{}", r.backup_id)>{format!("#{}", r.backup_id)}</a></td>
+                        <td class=CELL><Badge text=r.state.as_str() tone=state_tone(r.state) test="restore-state"/></td>
+                        <td class=format!("{CELL} text-xs") data-test="restore-progress">{restore_text(&r)}</td>
+                        <td class=CELL>{safety}</td>
+                        <td class=format!("{CELL} text-xs")>{r.actor.clone()}</td>
                     </tr>
                 }
             })
             .collect_view();
         view! {
             <h2 class="mb-2 font-medium">"Restores"</h2>
-            <div class="mb-6 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-                <table class="w-full text-left text-sm" data-test="restores-table">
-                    <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
-                        <tr><th class=TH>"#"</th><th class=TH>"Started"</th><th class=TH>"Backup"</th><th class=TH>"State"</th>
-                            <th class=TH>"Progress / outcome"</th><th class=TH>"Undo with"</th><th class=TH>"By"</th></tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <DataTable test="restores-table" spaced=true headers=&["#", "Started", "Backup", "State", "Progress / outcome", "Undo with", "By"]>{rows}</DataTable>
         }
     })
 }
@@ -280,7 +265,7 @@ fn RestoresTable(restores: Vec<RestoreView>, target: String) -> impl IntoView {
 #[component]
 fn EditTarget(target: String, rpo: i32, update: ServerAction<UpdateBackupTarget>) -> impl IntoView {
     view! {
-        <section class=CARD>
+        <section class=format!("{CARD} mb-6")>
             <h2 class="mb-1 font-medium">"Connection and RPO"</h2>
             <p class="mb-3 text-xs text-slate-500">"The stored URL is never shown. Leave the URL empty to keep it."</p>
             <ActionForm action=update attr:class="flex flex-wrap items-end gap-3" attr:data-test="edit-target">

@@ -1,8 +1,9 @@
 //! `/deployments/<id>`: one deployment's step log, live while it runs.
 
 use super::api::read_deployment;
-use super::widgets::{at, duration, StateBadge};
+use super::widgets::StateBadge;
 use super::{DeploymentDetail, DeploymentView, StepView};
+use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::ErrorNotice;
 use crate::live::use_event_stream;
@@ -97,7 +98,7 @@ fn Header(d: DeploymentView) -> impl IntoView {
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"By"</dt>
                 <dd class="mt-1 text-sm">{d.actor.trim_start_matches("user:").to_string()}</dd></div>
             <div class=CARD><dt class="text-xs uppercase text-slate-500">"Started"</dt>
-                <dd class="mt-1 text-sm" title=at(d.started_at)>{format!("{} · {took}", at(d.started_at))}</dd></div>
+                <dd class="mt-1 text-sm" title=utc(d.started_at)>{format!("{} · {took}", utc(d.started_at))}</dd></div>
         </dl>
         <PreDeployNote backup=d.pre_deploy_backup.clone() skipped=d.backup_skipped.clone()/>
         {d.reason.map(|r| view! {

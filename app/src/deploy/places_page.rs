@@ -20,15 +20,14 @@ pub fn EndpointsPage() -> impl IntoView {
     };
     let endpoints = Resource::new(versions, |_| list_endpoints());
     let environments = Resource::new(versions, |_| list_environments());
-    let error = move || {
+    let error = Signal::derive(move || {
         let a = create_endpoint.value().get().and_then(Result::err);
         a.or_else(|| create_environment.value().get().and_then(Result::err))
-            .map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })
-    };
+    });
     view! {
         <Title text="Endpoints"/>
         <PageHeader title="Endpoints and environments" subtitle="Docker engines Opsdeck drives, and the environments each one hosts."/>
-        {error}
+        <ActionError error=error/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Asking the engines…"</p> }>
             {move || Suspend::new(async move {
                 match endpoints.await {
@@ -82,12 +81,7 @@ fn EndpointTable(endpoints: Vec<EndpointView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="endpoints-table">
-                <thead class=THEAD><tr><th class=CELL>"Endpoint"</th><th class=CELL>"Address"</th><th class=CELL>"Transport"</th><th class=CELL>"Status"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="endpoints-table" headers=&["Endpoint", "Address", "Transport", "Status"]>{rows}</DataTable>
     }
 }
 
@@ -106,12 +100,7 @@ fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="environments-table">
-                <thead class=THEAD><tr><th class=CELL>"Environment"</th><th class=CELL>"Endpoint"</th><th class=CELL>"Docker network"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="environments-table" headers=&["Environment", "Endpoint", "Docker network"]>{rows}</DataTable>
     }
 }
 

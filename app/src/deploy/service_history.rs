@@ -1,8 +1,9 @@
 //! A service's releases (with their rollback buttons) and deployments.
 
 use super::api::Rollback;
-use super::widgets::{ago, at, duration, short_id, StateBadge};
+use super::widgets::StateBadge;
 use super::{DeploymentView, ReleaseView};
+use crate::format::{ago, duration, short_id, utc};
 use crate::layout::ui::*;
 use leptos::prelude::*;
 
@@ -56,23 +57,15 @@ pub fn ReleasesTable(
                     <td class=format!("{CELL} font-mono")>{r.tag}</td>
                     <td class=format!("{CELL} font-mono text-xs") title=r.image_id.clone()>{short_id(&r.image_id)}</td>
                     <td class=format!("{CELL} text-xs")>{r.created_by.trim_start_matches("user:").to_string()}</td>
-                    <td class=format!("{CELL} text-xs") title=at(r.created_at)>{ago(r.created_at)}</td>
-                    <td class=CELL>{r.live.then(|| view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100" data-test="live-badge">"live"</span> })}</td>
+                    <td class=format!("{CELL} text-xs") title=utc(r.created_at)>{ago(r.created_at)}</td>
+                    <td class=CELL>{r.live.then(|| view! { <Badge text="live" tone=Tone::Good test="live-badge"/> })}</td>
                     <td class=CELL>{button}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="releases-table">
-                <thead class=THEAD>
-                    <tr><th class=CELL>"Release"</th><th class=CELL>"Tag"</th><th class=CELL>"Image"</th>
-                        <th class=CELL>"By"</th><th class=CELL>"Recorded"</th><th class=CELL></th><th class=CELL></th></tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="releases-table" headers=&["Release", "Tag", "Image", "By", "Recorded", "", ""]>{rows}</DataTable>
     }
     .into_any()
 }
@@ -93,7 +86,7 @@ pub fn DeploymentsTable(deployments: Vec<DeploymentView>) -> impl IntoView {
                     <td class=CELL>{d.kind.clone()}</td>
                     <td class=CELL>{d.release_text()}</td>
                     <td class=format!("{CELL} text-xs")>{d.actor.trim_start_matches("user:").to_string()}</td>
-                    <td class=format!("{CELL} text-xs") title=at(d.started_at)>{ago(d.started_at)}</td>
+                    <td class=format!("{CELL} text-xs") title=utc(d.started_at)>{ago(d.started_at)}</td>
                     <td class=format!("{CELL} text-xs")>{duration(took)}</td>
                     <td class=CELL><StateBadge state=d.state/></td>
                     <td class=format!("{CELL} max-w-xs text-xs text-slate-600 dark:text-slate-300")>{d.reason.unwrap_or_default()}</td>
@@ -102,15 +95,7 @@ pub fn DeploymentsTable(deployments: Vec<DeploymentView>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="deployments-table">
-                <thead class=THEAD>
-                    <tr><th class=CELL>"#"</th><th class=CELL>"Kind"</th><th class=CELL>"Release"</th><th class=CELL>"By"</th>
-                        <th class=CELL>"Started"</th><th class=CELL>"Took"</th><th class=CELL>"Result"</th><th class=CELL>"Reason"</th></tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="deployments-table" headers=&["#", "Kind", "Release", "By", "Started", "Took", "Result", "Reason"]>{rows}</DataTable>
     }
     .into_any()
 }

@@ -7,12 +7,14 @@ use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
 use super::services_page::replicas_cell;
-use super::widgets::{ago, short_id, LiveTick, StateBadge};
+use super::widgets::StateBadge;
 use super::{limits_text, DeploymentStarted, ServiceDetail};
-use crate::auth::api::whoami;
 use crate::auth::Permission;
+use crate::format::{ago, short_id};
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::ErrorNotice;
+use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -81,7 +83,7 @@ pub fn ServicePage() -> impl IntoView {
     // deployment, another process) and redraws the facts and history;
     // `settled` follows only this page's own actions and carries the forms
     // and the log stream, which a redraw would reset while in use.
-    let tick = RwSignal::new(0u32);
+    let tick = use_live_tick(move || format!("/services/{}/changes", reference()));
     let live = Resource::new(
         move || (reference(), tick.get(), actions.versions()),
         |(r, ..)| read_service(r),
@@ -90,15 +92,11 @@ pub fn ServicePage() -> impl IntoView {
         move || (reference(), actions.versions()),
         |(r, _)| read_service(r),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     let targets = Resource::new(|| (), |_| backup_target_names());
     let skip = (RwSignal::new(false), RwSignal::new(String::new()));
-    let can_deploy = move || async move {
-        me.await
-            .ok()
-            .flatten()
-            .is_some_and(|u| u.can(Permission::Deploy))
-    };
+    let can_deploy =
+        move || async move { me.user().await.is_some_and(|u| u.can(Permission::Deploy)) };
     // A started deployment is followed on its own page.
     Effect::new(move |_| {
         if let Some(started) = actions.started() {
@@ -107,8 +105,7 @@ pub fn ServicePage() -> impl IntoView {
     });
     view! {
         <Title text=reference/>
-        {move || view! { <LiveTick url=format!("/services/{}/changes", reference()) tick=tick/> }}
-        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || actions.last_error())/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match live.await {
@@ -294,7 +291,7 @@ fn RemoveForm(service: String) -> impl IntoView {
                 <label class=LABEL>{hint}
                     <input name="confirm" required autocomplete="off" placeholder=service class=INPUT/>
                 </label>
-                <button type="submit" class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-600">"Remove service"</button>
+                <button type="submit" class=BUTTON_DANGER>"Remove service"</button>
             </ActionForm>
             <div class="mt-3">{error}</div>
         </details>

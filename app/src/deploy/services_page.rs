@@ -1,28 +1,29 @@
 //! `/services`: every service, where it runs and how it is doing.
 
 use super::api::list_services;
-use super::widgets::{ago, LiveTick, StateBadge};
+use super::widgets::StateBadge;
 use super::ServiceSummary;
-use crate::auth::api::whoami;
 use crate::auth::Permission;
+use crate::format::ago;
 use crate::layout::ui::*;
+use crate::layout::use_signed_in;
 use crate::layout::{ErrorNotice, PageHeader};
+use crate::live::use_live_tick;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     // Read again whenever any service or deployment changes, anywhere.
-    let tick = RwSignal::new(0u32);
+    let tick = use_live_tick(|| "/service-events".to_string());
     let services = Resource::new(move || tick.get(), |_| list_services());
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="Services"/>
-        <LiveTick url="/service-events".to_string() tick=tick/>
         <PageHeader title="Services" subtitle="What runs where, how healthy it is, and how its last deployment went.">
             <Suspense>
                 {move || Suspend::new(async move {
-                    let can = me.await.ok().flatten().is_some_and(|u| u.can(Permission::Deploy));
+                    let can = me.user().await.is_some_and(|u| u.can(Permission::Deploy));
                     can.then(|| view! { <a href="/services/new" class=BUTTON_PRIMARY data-test="new-service">"New service"</a> })
                 })}
             </Suspense>
@@ -48,17 +49,7 @@ fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
         .map(|s| view! { <ServiceRow s=s/> })
         .collect_view();
     view! {
-        <div class=TABLE_WRAP>
-            <table class=TABLE data-test="services-table">
-                <thead class=THEAD>
-                    <tr>
-                        <th class=CELL>"Service"</th><th class=CELL>"Image"</th><th class=CELL>"Live release"</th>
-                        <th class=CELL>"Healthy / desired"</th><th class=CELL>"Last deployment"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="services-table" headers=&["Service", "Image", "Live release", "Healthy / desired", "Last deployment"]>{rows}</DataTable>
     }
 }
 

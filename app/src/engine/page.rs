@@ -1,4 +1,5 @@
 use super::{read_engine, EngineInfo};
+use crate::layout::ui::BUTTON_SECONDARY;
 use crate::layout::{ErrorNotice, Fact, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,7 +15,7 @@ pub fn EnginePage() -> impl IntoView {
             <button
                 type="button"
                 data-test="engine-refresh"
-                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
+                class=BUTTON_SECONDARY
                 on:click=move |_| refresh.update(|n| *n += 1)
             >
                 "Refresh"

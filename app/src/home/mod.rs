@@ -1,6 +1,6 @@
 //! `/`: the overview of what Opsdeck is connected to.
 
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{Badge, ErrorNotice, PageHeader, Tone};
 use crate::system::{read_system_status, Probe};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,22 +30,16 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn ProbeCard(title: &'static str, probe: Probe, test: &'static str) -> impl IntoView {
-    let (badge, class) = if probe.ok {
-        (
-            "ok",
-            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        )
+    let (badge, tone) = if probe.ok {
+        ("ok", Tone::Good)
     } else {
-        (
-            "unreachable",
-            "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-100",
-        )
+        ("unreachable", Tone::Bad)
     };
     view! {
         <section class="rounded-md border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900" data-test=test>
             <div class="flex items-center justify-between">
                 <h2 class="font-medium">{title}</h2>
-                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {class}")>{badge}</span>
+                <Badge text=badge tone=tone/>
             </div>
             <p class="mt-2 break-words font-mono text-sm text-slate-600 dark:text-slate-300">{probe.detail}</p>
         </section>

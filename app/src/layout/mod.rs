@@ -6,13 +6,16 @@ mod banner;
 pub mod csp;
 mod escape;
 mod parts;
+mod signed_in;
 pub mod ui;
 
 pub use banner::StatusBanner;
 pub use escape::html_text;
-pub use parts::{ErrorNotice, Fact, NotFound, PageHeader};
+pub use parts::{Fact, NotFound, PageHeader};
+pub use signed_in::{use_signed_in, SignedIn};
+pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};
 
-use crate::auth::api::{whoami, Logout};
+use crate::auth::api::Logout;
 use crate::auth::{CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -38,7 +41,7 @@ const PUBLIC: &[&str] = &["/login", "/setup"];
 /// Signed-out visitors of any other page are sent to `/login`.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
+    let me = SignedIn::provide();
     view! {
         <div class="flex min-h-screen flex-col">
             <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
@@ -46,7 +49,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <a href="/" class="text-lg font-semibold tracking-tight">"Opsdeck"</a>
                     <Suspense>
                         {move || Suspend::new(async move {
-                            let user = me.await.ok().flatten();
+                            let user = me.user().await;
                             view! { <Gate user=user.clone()/> <Nav user=user/> }
                         })}
                     </Suspense>

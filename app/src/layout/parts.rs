@@ -1,4 +1,4 @@
-use crate::AppError;
+use super::ui::CARD;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -24,27 +24,9 @@ pub fn PageHeader(
 #[component]
 pub fn Fact(label: &'static str, #[prop(into)] value: String, test: &'static str) -> impl IntoView {
     view! {
-        <div class="rounded-md border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+        <div class=CARD>
             <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
             <dd class="mt-1 break-words font-mono text-sm" data-test=test>{value}</dd>
-        </div>
-    }
-}
-
-/// An error shown in place of the content it prevented.
-#[component]
-pub fn ErrorNotice(error: AppError) -> impl IntoView {
-    // A page refused by the permission guard answers 403, and a page of
-    // something that does not exist 404, not 200.
-    #[cfg(feature = "ssr")]
-    if let (AppError::Forbidden(_) | AppError::NotFound(_), Some(response)) =
-        (&error, use_context::<leptos_axum::ResponseOptions>())
-    {
-        response.set_status(error.status());
-    }
-    view! {
-        <div role="alert" data-test="error" class="rounded-md border border-red-300 bg-red-50 p-4 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
-            {error.to_string()}
         </div>
     }
 }

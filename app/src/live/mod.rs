@@ -6,7 +6,9 @@
 //! notifications out to its streams over a broadcast channel.
 
 mod browser;
+mod tick;
 pub use browser::use_event_stream;
+pub use tick::use_live_tick;
 
 #[cfg(feature = "ssr")]
 mod server;

@@ -1,17 +1,11 @@
 use super::{list_tokens, CreateToken, RevokeToken, TokenSummary};
-use crate::auth::api::whoami;
 use crate::auth::Permission;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::format::minute_or_never;
+use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
+use crate::layout::use_signed_in;
+use crate::layout::{ActionError, ErrorNotice, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "never".into())
-}
 
 /// `/tokens`: API tokens for scripts and CI pipelines.
 #[component]
@@ -22,7 +16,7 @@ pub fn TokensPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
-    let me = Resource::new(|| (), |_| whoami());
+    let me = use_signed_in();
     view! {
         <Title text="API tokens"/>
         <PageHeader title="API tokens" subtitle="For scripts and CI: send `Authorization: Bearer <token>`."/>
@@ -33,12 +27,12 @@ pub fn TokensPage() -> impl IntoView {
                     <code class="mt-2 block break-all font-mono" data-test="new-token">{token}</code>
                 </div>
             }.into_any(),
-            Err(e) => view! { <div class="mb-4"><ErrorNotice error=e/></div> }.into_any(),
+            Err(e) => view! { <ActionError error=e/> }.into_any(),
         })}
-        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || revoke.value().get().and_then(Result::err))/>
         <Suspense>
             {move || Suspend::new(async move {
-                let held: Vec<Permission> = me.await.ok().flatten()
+                let held: Vec<Permission> = me.user().await
                     .map(|u| Permission::ALL.into_iter().filter(|p| u.can(*p)).collect())
                     .unwrap_or_default();
                 view! { <CreateForm action=create held=held/> }
@@ -91,14 +85,14 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
             let status = if t.revoked { "revoked" } else if expired { "expired" } else { "active" };
             let active = !t.revoked && !expired;
             view! {
-                <tr class="border-t border-slate-200 dark:border-slate-800" data-test=format!("token-{}", t.id)>
-                    <td class="px-4 py-2">{t.name}</td>
-                    <td class="px-4 py-2 font-mono">{t.owner}</td>
-                    <td class="px-4 py-2 text-xs">{scope}</td>
-                    <td class="px-4 py-2 text-xs">{t.expires_at.format("%Y-%m-%d").to_string()}</td>
-                    <td class="px-4 py-2 text-xs">{when(t.last_used_at)}</td>
-                    <td class="px-4 py-2 text-xs">{status}</td>
-                    <td class="px-4 py-2">
+                <tr class=ROW data-test=format!("token-{}", t.id)>
+                    <td class=CELL>{t.name}</td>
+                    <td class=format!("{CELL} font-mono")>{t.owner}</td>
+                    <td class=format!("{CELL} text-xs")>{scope}</td>
+                    <td class=format!("{CELL} text-xs")>{t.expires_at.format("%Y-%m-%d").to_string()}</td>
+                    <td class=format!("{CELL} text-xs")>{minute_or_never(t.last_used_at)}</td>
+                    <td class=format!("{CELL} text-xs")>{status}</td>
+                    <td class=CELL>
                         {active.then(|| view! {
                             <ActionForm action=revoke>
                                 <input type="hidden" name="id" value=t.id.to_string()/>
@@ -111,16 +105,6 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
         })
         .collect_view();
     view! {
-        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="tokens-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
-                    <tr>
-                        <th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Owner"</th><th class="px-4 py-2">"Scope"</th>
-                        <th class="px-4 py-2">"Expires"</th><th class="px-4 py-2">"Last used"</th><th class="px-4 py-2">"Status"</th><th></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable test="tokens-table" headers=&["Name", "Owner", "Scope", "Expires", "Last used", "Status", ""]>{rows}</DataTable>
     }
 }

@@ -1,15 +1,12 @@
 use super::api::{CreateUser, ResetUserPassword, SetUserDisabled, SetUserRoles, UnlockUser};
 use super::{list_users, UserSummary};
 use crate::auth::Role;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::format::minute_or_never;
+use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
+use crate::layout::{first_error, ActionError, ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "never".into())
-}
 
 /// The actions of this page; the list reloads after any of them.
 #[derive(Clone, Copy)]
@@ -34,14 +31,13 @@ impl Actions {
 
     /// The error of the most recent failed action, if the last one failed.
     fn last_error(&self) -> Option<AppError> {
-        let results = [
+        first_error([
             self.create.value().get(),
             self.roles.value().get(),
             self.disabled.value().get(),
             self.unlock.value().get(),
             self.reset.value().get(),
-        ];
-        results.into_iter().flatten().find_map(Result::err)
+        ])
     }
 }
 
@@ -59,7 +55,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <PageHeader title="Users" subtitle="Who can sign in, and with which roles."/>
-        {move || actions.last_error().map(|e| view! { <div class="mb-4"><ErrorNotice error=e/></div> })}
+        <ActionError error=Signal::derive(move || actions.last_error())/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -70,9 +66,6 @@ pub fn UsersPage() -> impl IntoView {
         </Transition>
     }
 }
-
-const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-100";
-const BUTTON: &str = "rounded-md border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
 #[component]
 fn RoleBoxes(roles: Vec<Role>) -> impl IntoView {
@@ -106,22 +99,9 @@ fn CreateForm(actions: Actions) -> impl IntoView {
 #[component]
 fn UsersTable(users: Vec<UserSummary>, actions: Actions) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" data-test="users-table">
-                <thead class="bg-slate-100 text-xs uppercase text-slate-500 dark:bg-slate-900">
-                    <tr>
-                        <th class="px-4 py-2">"User"</th>
-                        <th class="px-4 py-2">"Roles"</th>
-                        <th class="px-4 py-2">"State"</th>
-                        <th class="px-4 py-2">"Last sign-in"</th>
-                        <th class="px-4 py-2">"Password"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable test="users-table" headers=&["User", "Roles", "State", "Last sign-in", "Password"]>
                     {users.into_iter().map(|u| view! { <UserRow user=u actions=actions/> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </DataTable>
     }
 }
 
@@ -145,16 +125,16 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
     let test = format!("user-{name}");
     let (for_roles, for_disable, for_reset) = (name.clone(), name.clone(), name.clone());
     view! {
-        <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-test=test>
-            <td class="px-4 py-2"><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
-            <td class="px-4 py-2">
+        <tr class=format!("{ROW} align-top") data-test=test>
+            <td class=CELL><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
+            <td class=CELL>
                 <ActionForm action=actions.roles>
                     <input type="hidden" name="username" value=for_roles/>
                     <RoleBoxes roles=user.roles/>
                     <button type="submit" class=BUTTON>"Save roles"</button>
                 </ActionForm>
             </td>
-            <td class="px-4 py-2">
+            <td class=CELL>
                 <div data-test="user-state">{state}</div>
                 <div class="mt-1 flex gap-2">
                     <ActionForm action=actions.disabled>
@@ -165,8 +145,8 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
                     {unlock}
                 </div>
             </td>
-            <td class="px-4 py-2 text-xs">{when(user.last_login_at)}</td>
-            <td class="px-4 py-2">
+            <td class=format!("{CELL} text-xs")>{minute_or_never(user.last_login_at)}</td>
+            <td class=CELL>
                 <ActionForm action=actions.reset attr:class="flex gap-2">
                     <input type="hidden" name="username" value=for_reset/>
                     <input type="password" name="password" placeholder="new password" required autocomplete="new-password" class=INPUT/>
