@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub mod actions;
 pub mod api;
 mod deployment_page;
-mod places_page;
+mod endpoints_page;
 mod service_form;
 mod service_history;
 mod service_logs;
@@ -23,7 +23,7 @@ pub mod stream;
 pub mod widgets;
 
 pub use deployment_page::DeploymentPage;
-pub use places_page::EndpointsPage;
+pub use endpoints_page::EndpointsPage;
 pub use service_form::NewServicePage;
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;

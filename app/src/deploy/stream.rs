@@ -2,10 +2,10 @@
 //! as they are written, and a service's container logs as they are printed,
 //! with the service's secret values masked.
 
+use super::ssr::endpoints::docker_for;
 use super::ssr::engine;
 use super::ssr::mask::{MaskedLines, Masker};
 use super::ssr::model::find_service;
-use super::ssr::places::docker_for;
 use super::ssr::read::{deployment, steps_after};
 use crate::auth::guard::require_in_handler;
 use crate::auth::stream::{while_allowed, StreamCaller};

@@ -1,11 +1,11 @@
 //! Starting a deployment: take the service's lock, resolve what to run,
 //! record the release and the deployment, then roll out in the background.
 
+use super::endpoints::docker_for;
 use super::engine;
 use super::finish::{fail_unreleased, finish, Kind, PreDeploy, Run};
 use super::lock::{busy, DeployLock};
 use super::model::{find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
-use super::places::docker_for;
 use super::reconcile::recover_abandoned;
 use super::resolve::{self, Resolved};
 use super::snapshot::Snapshot;
