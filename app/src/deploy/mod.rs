@@ -11,6 +11,8 @@ pub mod actions;
 pub mod api;
 mod deployment_page;
 mod endpoints_page;
+#[cfg(feature = "ssr")]
+pub mod routes;
 mod service_form;
 mod service_history;
 mod service_logs;
@@ -18,8 +20,6 @@ mod service_page;
 mod services_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-#[cfg(feature = "ssr")]
-pub mod stream;
 pub mod widgets;
 
 pub use deployment_page::DeploymentPage;
