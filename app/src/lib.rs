@@ -19,6 +19,8 @@ pub mod users;
 #[cfg(feature = "ssr")]
 pub mod docker;
 #[cfg(feature = "ssr")]
+pub mod locks;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -7,7 +7,6 @@
 use super::archive::{self, Listing};
 use super::dump::{dump, Dumped};
 use super::ending::record_ending;
-use super::lock::{Job, JobLock};
 use super::store::BackupStore;
 use super::target::{find, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
@@ -15,6 +14,7 @@ use crate::audit::Outcome;
 use crate::auth::guard::{Actor, RequestMeta};
 use crate::backup::actions;
 use crate::backup::{BackupKind, BackupStarted};
+use crate::locks::{AdvisoryLock, LockClass};
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -39,7 +39,7 @@ pub struct Begun {
     pub(super) started_at: DateTime<Utc>,
     pub(super) target: TargetRow,
     pub(super) request: Request,
-    lock: JobLock,
+    lock: AdvisoryLock,
 }
 
 /// Records a running backup and its intent (one transaction). `None` when
@@ -67,7 +67,7 @@ pub async fn begin(
         return Ok(None);
     };
     // Held before the row is visible, so no sweeper can take it for abandoned.
-    let lock = JobLock::take(&state.db, Job::Backup, id).await?;
+    let lock = AdvisoryLock::take(&state.db, LockClass::Backup, id).await?;
     let r = Record::new(&request.actor, actions::RUN, target.audit_target(), Outcome::Intent)
         .details(json!({ "backup": id, "kind": request.kind.as_str(), "reason": request.reason, "slot": request.slot }))
         .meta(&request.meta);
@@ -114,7 +114,7 @@ pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
 async fn take_turn(state: &AppState, begun: &mut Begun) -> Result<(), AppError> {
     begun
         .lock
-        .wait_for(Job::BackupTarget, begun.target.id)
+        .wait_for(LockClass::BackupTarget, begun.target.id)
         .await?;
     begun.started_at = sqlx::query_scalar(
         "UPDATE backup SET state = 'running', started_at = now() WHERE id = $1 RETURNING started_at",
