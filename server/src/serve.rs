@@ -124,6 +124,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         leptos_options: leptos_options(&settings),
         db: db.pool.clone(),
         docker,
+        engines: Default::default(),
         auth: auth_config(&settings),
         secrets,
         live: Default::default(),
