@@ -21,6 +21,8 @@ pub mod docker;
 #[cfg(feature = "ssr")]
 pub mod locks;
 #[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -6,6 +6,7 @@ use super::{Permission, Role};
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::actions;
+use crate::request::RequestMeta;
 use crate::state::{app_state, AppState};
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -55,13 +56,6 @@ impl Default for AuthConfig {
     }
 }
 
-/// Where a request came from, for the audit log.
-#[derive(Clone, Debug, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-}
-
 /// The signed-in user behind the current request.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -91,29 +85,6 @@ impl Actor {
     }
 }
 
-/// Request id and client address of the current request.
-pub async fn request_meta() -> RequestMeta {
-    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
-    parts
-        .map(|p| RequestMeta::of(&p.headers, &p.extensions))
-        .unwrap_or_default()
-}
-
-impl RequestMeta {
-    /// From a request's headers and extensions (plain axum handlers too).
-    pub fn of(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> Self {
-        RequestMeta {
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            client_addr: extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        }
-    }
-}
-
 /// The current request's session.
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
@@ -129,8 +100,8 @@ pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
     let bearer = parts.as_ref().and_then(|p| bearer_token(&p.headers));
     match bearer {
-        Some(token) => actor_for_token(&state, &token, request_meta().await).await,
-        None => actor_for(&state, &session().await?, request_meta().await).await,
+        Some(token) => actor_for_token(&state, &token, RequestMeta::current()).await,
+        None => actor_for(&state, &session().await?, RequestMeta::current()).await,
     }
 }
 

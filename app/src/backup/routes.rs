@@ -181,7 +181,7 @@ impl Check {
             "the file has sha256 {found}, but {} was recorded when it was taken",
             self.expected
         );
-        let meta = crate::auth::guard::RequestMeta::default();
+        let meta = crate::request::RequestMeta::default();
         let who = super::ssr::scrub::Scrubber {
             actor: &self.actor,
             meta: &meta,

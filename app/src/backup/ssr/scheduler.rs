@@ -10,7 +10,7 @@ use super::reconcile::sweep;
 use super::run::{begin, finish, Request};
 use super::schedule::{latest_slot, parse_cron};
 use super::target::find;
-use crate::auth::guard::RequestMeta;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
