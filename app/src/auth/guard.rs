@@ -1,6 +1,7 @@
 //! Who is asking, and the one permission guard every privileged server fn
 //! calls first (server only).
 
+use super::bearer::bearer_token;
 use super::users::{self, User};
 use super::{Permission, Role};
 use crate::audit::ssr::{record_alone, Record};
@@ -105,22 +106,13 @@ pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     }
 }
 
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
-}
-
 /// The owner of a valid token, acting within the token's scope.
 pub async fn actor_for_token(
     state: &AppState,
     token: &str,
     meta: RequestMeta,
 ) -> Result<Option<Actor>, AppError> {
-    let Some((id, user_id, scope)) = crate::tokens::ssr::check(&state.db, token).await? else {
+    let Some((id, user_id, scope)) = super::bearer::check(&state.db, token).await? else {
         return Ok(None);
     };
     let user = users::find_by_id(&state.db, user_id)
