@@ -1,6 +1,6 @@
 //! Server-side state shared by every request and server function.
 
-use crate::auth::guard::AuthConfig;
+use crate::auth::config::AuthConfig;
 use crate::docker::{DockerHandle, EngineClients};
 use crate::secrets::SecretBox;
 use crate::AppError;

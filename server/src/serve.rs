@@ -73,8 +73,8 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
-pub fn auth_config(settings: &Settings) -> app::auth::guard::AuthConfig {
-    app::auth::guard::AuthConfig {
+pub fn auth_config(settings: &Settings) -> app::auth::config::AuthConfig {
+    app::auth::config::AuthConfig {
         absolute_lifetime: chrono::Duration::hours(settings.session_max_hours.into()),
         ..Default::default()
     }
