@@ -4,9 +4,10 @@
 //! `pg_restore --list` → record how it ended. A failure keeps pg_dump's
 //! reason (scrubbed of the password) and leaves no file behind.
 
-use super::archive::{self, Listing};
-use super::dump::{dump, Dumped};
-use super::ending::record_ending;
+use super::archive;
+use super::dump::dump;
+use super::ending::{record_ending, Produced};
+use super::model::Request;
 use super::store::BackupStore;
 use super::target::{find, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
@@ -22,17 +23,6 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// Who asks for a backup, of which kind, and why.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub kind: BackupKind,
-    pub reason: Option<String>,
-    /// The cron slot of a scheduled backup.
-    pub slot: Option<DateTime<Utc>>,
-    pub actor: String,
-    pub meta: RequestMeta,
-}
 
 /// A recorded backup still to be run, holding its liveness lock.
 pub struct Begun {
@@ -83,14 +73,6 @@ pub async fn begin(
     }))
 }
 
-/// What a finished dump left: the file and, unless it could not be read
-/// back, its table of contents.
-pub(super) struct Produced {
-    pub file: String,
-    pub dumped: Dumped,
-    pub listing: Result<Listing, String>,
-}
-
 /// Runs a begun backup to its end and records the ending. Never fails
 /// silently: the reason is stored on the backup and returned.
 pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
@@ -98,7 +80,7 @@ pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
         Ok(()) => produce(state, &begun).await,
         Err(e) => Err(format!("could not wait for the target's turn: {e}")),
     };
-    let stored = record_ending(state, &begun, &result).await;
+    let stored = record_ending(state, begun.id, &begun.target, &begun.request, &result).await;
     begun.lock.release().await;
     if let Err(e) = stored {
         tracing::error!(backup = begun.id, error = %e, "backup result not stored");
