@@ -139,26 +139,7 @@ pub async fn require(permission: Permission) -> Result<Actor, AppError> {
     authorize(&app_state()?, actor, permission, &path.unwrap_or_default()).await
 }
 
-/// [`require`] for plain axum handlers (streams, downloads): the caller by
-/// API token or session, when they hold `permission`; `path` names the
-/// handler in a denial's audit event.
-pub async fn require_in_handler(
-    state: &AppState,
-    session: &Session,
-    headers: &axum::http::HeaderMap,
-    extensions: &axum::http::Extensions,
-    permission: Permission,
-    path: &str,
-) -> Result<Actor, AppError> {
-    let meta = RequestMeta::of(headers, extensions);
-    let actor = match bearer_token(headers) {
-        Some(token) => actor_for_token(state, &token, meta).await?,
-        None => actor_for(state, session, meta).await?,
-    };
-    authorize(state, actor, permission, path).await
-}
-
-/// The decision behind [`require`], usable from any handler.
+/// The decision behind [`require`] and plain routes' `Authorized`.
 pub async fn authorize(
     state: &AppState,
     actor: Option<Actor>,

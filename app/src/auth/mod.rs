@@ -3,6 +3,8 @@
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod authorized;
+#[cfg(feature = "ssr")]
 pub mod bearer;
 #[cfg(feature = "ssr")]
 pub mod config;
