@@ -22,6 +22,10 @@ pub mod users;
 #[cfg(feature = "ssr")]
 pub mod docker;
 #[cfg(feature = "ssr")]
+pub mod locks;
+#[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -1,7 +1,7 @@
 //! Server-side state shared by every request and server function.
 
-use crate::auth::guard::AuthConfig;
-use crate::docker::DockerHandle;
+use crate::auth::config::AuthConfig;
+use crate::docker::{DockerHandle, EngineClients};
 use crate::secrets::SecretBox;
 use crate::AppError;
 use axum::extract::FromRef;
@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub docker: DockerHandle,
+    /// Clients of the remote endpoints' engines, reused across requests.
+    pub engines: EngineClients,
     pub auth: AuthConfig,
     /// Seals and opens secrets stored in the database.
     pub secrets: SecretBox,

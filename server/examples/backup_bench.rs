@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         leptos_options: LeptosOptions::builder().output_name("opsdeck").build(),
         db: pool.clone(),
         docker: app::docker::DockerHandle::new("unix:///nonexistent/docker.sock"),
+        engines: Default::default(),
         auth: Default::default(),
         secrets: app::secrets::SecretBox::from_bytes(&[7u8; 32])?,
         live: Default::default(),

@@ -5,17 +5,15 @@ use app::audit::actions;
 use app::audit::filter::AuditFilter;
 use app::audit::ssr::{record_alone, stream_filtered, Record};
 use app::audit::{AuditEvent, Outcome};
-use app::auth::guard::require_in_handler;
-use app::auth::Permission;
+use app::auth::authorized::Authorized;
 use app::state::AppState;
 use app::AppError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 #[derive(Deserialize)]
 pub struct ExportQuery {
@@ -26,31 +24,19 @@ pub struct ExportQuery {
 
 pub async fn export(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
     Query(q): Query<ExportQuery>,
-) -> Response {
-    let path = "/admin/audit/export";
-    let permission = Permission::ReadAudit;
-    let actor =
-        match require_in_handler(&state, &session, &headers, &extensions, permission, path).await {
-            Ok(a) => a,
-            Err(e) => return e.into_response(),
-        };
-    let filter = match q.filter.parse() {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    auditor: Authorized,
+) -> Result<Response, AppError> {
+    let actor = auditor.actor;
+    let filter = q.filter.parse()?;
     let csv = match q.format.as_str() {
         "csv" => true,
         "json" => false,
         other => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("format: `{other}` must be csv or json"),
-            )
-                .into_response()
+            return Err(AppError::invalid(
+                "format",
+                format!("`{other}` must be csv or json"),
+            ))
         }
     };
     let r = Record::new(
@@ -61,10 +47,8 @@ pub async fn export(
     )
     .details(serde_json::json!({ "format": q.format, "filter": q.filter }))
     .meta(&actor.meta);
-    if let Err(e) = record_alone(&state.db, r).await {
-        return AppError::internal(e).into_response();
-    }
-    stream_response(state, filter, csv)
+    record_alone(&state.db, r).await?;
+    Ok(stream_response(state, filter, csv))
 }
 
 /// Streams rows as they come from PostgreSQL; a database error mid-way ends

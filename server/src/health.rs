@@ -40,19 +40,10 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 /// only a caller who may read the panel gets them; others get the status.
 async fn ready(
     State(state): State<AppState>,
-    session: tower_sessions::Session,
-    request: axum::http::request::Parts,
+    mut request: axum::http::request::Parts,
 ) -> (StatusCode, Json<Value>) {
-    let reader = app::auth::guard::require_in_handler(
-        &state,
-        &session,
-        &request.headers,
-        &request.extensions,
-        app::auth::Permission::Read,
-        "/ready",
-    )
-    .await
-    .is_ok();
+    let reader =
+        app::auth::authorized::holds(&mut request, &state, app::auth::Permission::Read).await;
     let (db, docker) = tokio::join!(database_probe(&state.db), state.docker.probe());
     let code = if db.ok {
         StatusCode::OK

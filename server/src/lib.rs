@@ -47,8 +47,8 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
     };
     Router::new()
         .merge(health::routes())
-        .merge(app::deploy::stream::routes())
-        .merge(app::backup::stream::routes())
+        .merge(app::deploy::routes::routes())
+        .merge(app::backup::routes::routes())
         .route(
             app::auth::registry::plain_route("/admin/audit/export"),
             axum::routing::get(audit_export::export),

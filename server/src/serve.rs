@@ -73,8 +73,8 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
-pub fn auth_config(settings: &Settings) -> app::auth::guard::AuthConfig {
-    app::auth::guard::AuthConfig {
+pub fn auth_config(settings: &Settings) -> app::auth::config::AuthConfig {
+    app::auth::config::AuthConfig {
         absolute_lifetime: chrono::Duration::hours(settings.session_max_hours.into()),
         ..Default::default()
     }
@@ -124,6 +124,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         leptos_options: leptos_options(&settings),
         db: db.pool.clone(),
         docker,
+        engines: Default::default(),
         auth: auth_config(&settings),
         secrets,
         live: Default::default(),

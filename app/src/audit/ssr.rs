@@ -46,7 +46,7 @@ impl Record {
     }
 
     /// The request id and client address of the request that caused it.
-    pub fn meta(mut self, meta: &crate::auth::guard::RequestMeta) -> Self {
+    pub fn meta(mut self, meta: &crate::request::RequestMeta) -> Self {
         self.request_id = meta.request_id.clone();
         self.client_addr = meta.client_addr.clone();
         self

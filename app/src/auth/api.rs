@@ -85,7 +85,7 @@ pub async fn login(
 ) -> Result<(), AppError> {
     use super::signin::{sign_in, Refused};
     let state = crate::state::app_state()?;
-    let meta = super::guard::request_meta().await;
+    let meta = crate::request::RequestMeta::current();
     let username = username.trim().to_lowercase();
     let signed_in = match super::sign_in_fields(&username, &password) {
         Ok(()) => sign_in(&state, &meta, &username, password.into()).await,
@@ -110,7 +110,7 @@ pub async fn login(
 pub async fn logout() -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let actor = super::guard::current_actor().await?;
-    let meta = super::guard::request_meta().await;
+    let meta = crate::request::RequestMeta::current();
     super::signin::sign_out(
         &state,
         &meta,
@@ -131,7 +131,7 @@ pub async fn setup(
 ) -> Result<(), AppError> {
     use super::users::NewUser;
     let state = crate::state::app_state()?;
-    let meta = super::guard::request_meta().await;
+    let meta = crate::request::RequestMeta::current();
     let username = username.trim().to_lowercase();
     let display_name = if display_name.trim().is_empty() {
         username.clone()

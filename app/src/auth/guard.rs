@@ -1,11 +1,13 @@
 //! Who is asking, and the one permission guard every privileged server fn
 //! calls first (server only).
 
+use super::bearer::bearer_token;
 use super::users::{self, User};
 use super::{Permission, Role};
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::Outcome;
 use crate::auth::actions;
+use crate::request::RequestMeta;
 use crate::state::{app_state, AppState};
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -24,42 +26,6 @@ pub struct SessionAuth {
     /// column existed hold 0, as every user did then).
     #[serde(default)]
     pub epoch: i32,
-}
-
-/// Session lifetimes and cookie security, from the server's settings.
-#[derive(Clone, Debug)]
-pub struct AuthConfig {
-    /// A session ends this long after sign-in, however active.
-    pub absolute_lifetime: chrono::Duration,
-    /// Failed sign-ins before an account locks.
-    pub lockout_threshold: i32,
-    pub lockout_duration: chrono::Duration,
-    /// Failed sign-ins from one address within `lockout_duration` before it is refused.
-    pub per_address_limit: i64,
-    /// Bounds the password checks running and waiting at once.
-    pub argon2: super::password::Argon2Limit,
-    /// How often an open event stream checks its caller's access again.
-    pub stream_recheck: std::time::Duration,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        AuthConfig {
-            absolute_lifetime: chrono::Duration::hours(12),
-            lockout_threshold: 5,
-            lockout_duration: chrono::Duration::minutes(15),
-            per_address_limit: 20,
-            argon2: super::password::Argon2Limit::shared(),
-            stream_recheck: std::time::Duration::from_secs(30),
-        }
-    }
-}
-
-/// Where a request came from, for the audit log.
-#[derive(Clone, Debug, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
 }
 
 /// The signed-in user behind the current request.
@@ -91,29 +57,6 @@ impl Actor {
     }
 }
 
-/// Request id and client address of the current request.
-pub async fn request_meta() -> RequestMeta {
-    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
-    parts
-        .map(|p| RequestMeta::of(&p.headers, &p.extensions))
-        .unwrap_or_default()
-}
-
-impl RequestMeta {
-    /// From a request's headers and extensions (plain axum handlers too).
-    pub fn of(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> Self {
-        RequestMeta {
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            client_addr: extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        }
-    }
-}
-
 /// The current request's session.
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
@@ -129,18 +72,9 @@ pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
     let bearer = parts.as_ref().and_then(|p| bearer_token(&p.headers));
     match bearer {
-        Some(token) => actor_for_token(&state, &token, request_meta().await).await,
-        None => actor_for(&state, &session().await?, request_meta().await).await,
+        Some(token) => actor_for_token(&state, &token, RequestMeta::current()).await,
+        None => actor_for(&state, &session().await?, RequestMeta::current()).await,
     }
-}
-
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
 /// The owner of a valid token, acting within the token's scope.
@@ -149,7 +83,7 @@ pub async fn actor_for_token(
     token: &str,
     meta: RequestMeta,
 ) -> Result<Option<Actor>, AppError> {
-    let Some((id, user_id, scope)) = crate::tokens::ssr::check(&state.db, token).await? else {
+    let Some((id, user_id, scope)) = super::bearer::check(&state.db, token).await? else {
         return Ok(None);
     };
     let user = users::find_by_id(&state.db, user_id)
@@ -205,26 +139,7 @@ pub async fn require(permission: Permission) -> Result<Actor, AppError> {
     authorize(&app_state()?, actor, permission, &path.unwrap_or_default()).await
 }
 
-/// [`require`] for plain axum handlers (streams, downloads): the caller by
-/// API token or session, when they hold `permission`; `path` names the
-/// handler in a denial's audit event.
-pub async fn require_in_handler(
-    state: &AppState,
-    session: &Session,
-    headers: &axum::http::HeaderMap,
-    extensions: &axum::http::Extensions,
-    permission: Permission,
-    path: &str,
-) -> Result<Actor, AppError> {
-    let meta = RequestMeta::of(headers, extensions);
-    let actor = match bearer_token(headers) {
-        Some(token) => actor_for_token(state, &token, meta).await?,
-        None => actor_for(state, session, meta).await?,
-    };
-    authorize(state, actor, permission, path).await
-}
-
-/// The decision behind [`require`], usable from any handler.
+/// The decision behind [`require`] and plain routes' `Authorized`.
 pub async fn authorize(
     state: &AppState,
     actor: Option<Actor>,

@@ -3,6 +3,12 @@
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod authorized;
+#[cfg(feature = "ssr")]
+pub mod bearer;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
 pub mod guard;
 mod pages;
 #[cfg(feature = "ssr")]

@@ -320,7 +320,8 @@ pub fn explain_refused_args(path: &str, body: &[u8]) -> Option<AppError> {
 /// Every plain axum route (streams, downloads, exports, probes: what is
 /// not a server fn), who may call it, and a sample path for the every-role
 /// test. Routers name their paths through [`plain_route`], so a route
-/// missing here fails every test that builds the router.
+/// missing here fails every test that builds the router; guarded handlers
+/// take `auth::authorized::Authorized`, which reads the permission here.
 pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
     ("/live", Access::Public, "/live"),
     ("/health", Access::Public, "/health"),

@@ -1,11 +1,12 @@
 //! Signing in and out, and the first-run setup (server only).
 
-use super::guard::{session, RequestMeta, SessionAuth, SESSION_KEY};
+use super::guard::{session, SessionAuth, SESSION_KEY};
 use super::users::{self, NewUser, User};
 use super::{password, Role, SignInRefusal};
 use crate::audit::ssr::{record, Record};
 use crate::audit::AuditTarget;
 use crate::audit::Outcome;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
 use chrono::Utc;

@@ -9,8 +9,10 @@
 //! topic `access`), and at least every `AuthConfig::stream_recheck` (30 s)
 //! in case an announcement was missed; the stream ends when they fail.
 
-use super::guard::{actor_for, actor_for_token, bearer_token, RequestMeta};
+use super::bearer::bearer_token;
+use super::guard::{actor_for, actor_for_token};
 use super::Permission;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use futures_util::{Stream, StreamExt};

@@ -15,11 +15,11 @@ mod backup_page;
 mod list_page;
 mod parts;
 pub mod retention;
+#[cfg(feature = "ssr")]
+pub mod routes;
 mod schedule_form;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-#[cfg(feature = "ssr")]
-pub mod stream;
 mod target_page;
 
 pub use backup_page::BackupPage;

@@ -45,7 +45,7 @@ pub async fn read_deployment(id: i64) -> Result<DeploymentDetail, AppError> {
 pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
     require(Permission::Read).await?;
     let state = app_state()?;
-    super::ssr::places::list_environments(&state.db).await
+    super::ssr::endpoints::list_environments(&state.db).await
 }
 
 /// Docker endpoints Opsdeck drives.
@@ -53,7 +53,7 @@ pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
 pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
     require(Permission::Administer).await?;
     let state = app_state()?;
-    super::ssr::places::list_endpoints(&state).await
+    super::ssr::endpoints::list_endpoints(&state).await
 }
 
 /// Adds a `tcp://host:port` Docker endpoint, over TLS with a client
@@ -75,14 +75,14 @@ pub async fn create_endpoint(
         ("tls_key", &tls_key, bounds::PATH),
     ])?;
     let state = app_state()?;
-    let form = super::ssr::places::NewEndpoint {
+    let form = super::ssr::endpoints::NewEndpoint {
         name,
         url,
         tls_ca,
         tls_cert,
         tls_key,
     };
-    super::ssr::places::create_endpoint(&state.db, &actor, form).await
+    super::ssr::endpoints::create_endpoint(&state.db, &actor, form).await
 }
 
 /// Adds an environment on an endpoint; its Docker network is created when
@@ -95,7 +95,7 @@ pub async fn create_environment(name: String, endpoint: String) -> Result<i64, A
         ("endpoint", &endpoint, bounds::NAME),
     ])?;
     let state = app_state()?;
-    super::ssr::places::create_environment(&state.db, &actor, &name, &endpoint).await
+    super::ssr::endpoints::create_environment(&state.db, &actor, &name, &endpoint).await
 }
 
 /// Creates a service (`id` empty) or changes one. Numbers arrive as text so

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub mod actions;
 pub mod api;
 mod deployment_page;
-mod places_page;
+mod endpoints_page;
+#[cfg(feature = "ssr")]
+pub mod routes;
 mod service_form;
 mod service_history;
 mod service_logs;
@@ -18,12 +20,10 @@ mod service_page;
 mod services_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-#[cfg(feature = "ssr")]
-pub mod stream;
 pub mod widgets;
 
 pub use deployment_page::DeploymentPage;
-pub use places_page::EndpointsPage;
+pub use endpoints_page::EndpointsPage;
 pub use service_form::NewServicePage;
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;

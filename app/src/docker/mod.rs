@@ -8,7 +8,8 @@
 use crate::system::Probe;
 use crate::AppError;
 use bollard::Docker;
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// How long a probe or a quick engine call may take before the engine is called unreachable.
@@ -21,6 +22,25 @@ pub struct TlsFiles {
     pub ca: std::path::PathBuf,
     pub cert: std::path::PathBuf,
     pub key: std::path::PathBuf,
+}
+
+/// Clients of remote endpoints' engines, one per address and TLS files,
+/// shared by all requests so that connections are reused.
+#[derive(Clone, Default)]
+pub struct EngineClients {
+    clients: Arc<Mutex<Clients>>,
+}
+
+type Clients = HashMap<(String, Option<TlsFiles>), DockerHandle>;
+
+impl EngineClients {
+    /// The client of the engine at `url`, made on first use.
+    pub fn get(&self, url: &str, tls: Option<TlsFiles>) -> DockerHandle {
+        let mut map = self.clients.lock().expect("endpoint clients");
+        map.entry((url.to_string(), tls.clone()))
+            .or_insert_with(|| DockerHandle::with_tls(url, tls))
+            .clone()
+    }
 }
 
 /// A cloneable handle to the engine at one `DOCKER_HOST`.

@@ -1,11 +1,15 @@
 //! The health of Opsdeck's dependencies: the database and the Docker engine.
+//!
+//! The types sit here, below the Docker client that reports its probe in
+//! them; the server fn is in `api.rs`.
 
-use crate::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+pub use api::{read_system_status, ReadSystemStatus};
 
 /// The result of checking one dependency: its version when up, the reason when down.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,12 +46,4 @@ impl SystemStatus {
     pub fn degraded(&self) -> bool {
         !self.database.ok || !self.docker.ok
     }
-}
-
-/// Database and Docker engine status; the Docker part is the monitor's last probe.
-#[server(endpoint = "read_system_status")]
-pub async fn read_system_status() -> Result<SystemStatus, AppError> {
-    let _actor = crate::auth::guard::require(crate::auth::Permission::Read).await?;
-    let state = crate::state::app_state()?;
-    Ok(ssr::system_status(&state).await)
 }

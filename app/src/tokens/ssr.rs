@@ -1,33 +1,24 @@
-//! Token storage and checking (server only).
+//! Creating, listing and revoking API tokens (server only); checking
+//! a presented one is `auth::bearer`'s.
 
 use super::TokenSummary;
 use crate::audit::ssr::{record, Record};
 use crate::audit::AuditTarget;
 use crate::audit::Outcome;
+use crate::auth::bearer::{hash, scope, PREFIX};
 use crate::auth::guard::Actor;
 use crate::auth::Permission;
 use crate::tokens::actions;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-
-const PREFIX: &str = "odk_";
 
 /// A new random secret: 32 bytes from the OS, hex.
 fn new_secret() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(AppError::internal)?;
     Ok(hex::encode(bytes))
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
-
-fn parse_permissions(names: &[String]) -> Vec<Permission> {
-    names.iter().filter_map(|n| Permission::parse(n)).collect()
 }
 
 pub async fn create(
@@ -118,7 +109,7 @@ pub async fn list(db_pool: &PgPool, actor: &Actor) -> Result<Vec<TokenSummary>, 
             id: r.id,
             owner: r.owner,
             name: r.name,
-            permissions: parse_permissions(&r.permissions),
+            permissions: scope(&r.permissions),
             expires_at: r.expires_at,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
@@ -147,45 +138,4 @@ pub async fn revoke(db_pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppE
     .meta(&actor.meta);
     record(&mut tx, r).await?;
     tx.commit().await.map_err(AppError::from)
-}
-
-/// A valid bearer token's id, owner and permissions; `None` for anything
-/// malformed, unknown, revoked or expired (all look alike to the caller).
-pub async fn check(
-    db_pool: &PgPool,
-    bearer: &str,
-) -> Result<Option<(i64, i64, Vec<Permission>)>, AppError> {
-    let Some((id, secret)) = bearer.strip_prefix(PREFIX).and_then(|t| t.split_once('_')) else {
-        return Ok(None);
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(None);
-    };
-    let row: Option<(i64, Vec<u8>, Vec<String>)> = sqlx::query_as(
-        "SELECT user_id, secret_hash, permissions FROM api_token
-         WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()",
-    )
-    .bind(id)
-    .fetch_optional(db_pool)
-    .await?;
-    let Some((user_id, stored, permissions)) = row else {
-        return Ok(None);
-    };
-    let given = hash(secret);
-    // Constant-time comparison of the two digests.
-    let same = stored.len() == given.len()
-        && stored
-            .iter()
-            .zip(&given)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
-        return Ok(None);
-    }
-    // At most one write a minute per token, so busy pipelines do not write on every call.
-    sqlx::query("UPDATE api_token SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')")
-        .bind(id)
-        .execute(db_pool)
-        .await?;
-    Ok(Some((id, user_id, parse_permissions(&permissions))))
 }

@@ -4,6 +4,7 @@
 use crate::backup_support::*;
 use crate::common::{dead_docker_host, signed_in, state};
 use app::auth::Role;
+use app::locks::{AdvisoryLock, LockClass};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -228,10 +229,9 @@ async fn work_left_running_by_a_dead_process_is_failed_and_live_work_is_left_alo
         .unwrap();
     let (partial, _) = s.backups.create_partial("shop", dead).await.unwrap();
     // The live one's owner still holds its lock (another process, here a connection).
-    let owner =
-        app::backup::ssr::lock::JobLock::take(&pool, app::backup::ssr::lock::Job::Backup, live)
-            .await
-            .unwrap();
+    let owner = AdvisoryLock::take(&pool, LockClass::Backup, live)
+        .await
+        .unwrap();
     let fixed = app::backup::ssr::reconcile::sweep(&s).await.unwrap();
     assert_eq!(fixed, 1);
     let states: Vec<(i64, String, Option<String>)> =

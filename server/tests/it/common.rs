@@ -32,6 +32,7 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         leptos_options,
         db,
         docker: DockerHandle::new(docker_host),
+        engines: Default::default(),
         auth: Default::default(),
         secrets: app::secrets::SecretBox::from_bytes(&SECRET_KEY).unwrap(),
         live: Default::default(),

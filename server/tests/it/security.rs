@@ -278,6 +278,19 @@ async fn every_plain_route_enforces_its_permission_for_every_role(pool: PgPool) 
                 );
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{route} as {role:?}");
+                let denials: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM audit_event
+                     WHERE action = 'permission.denied' AND actor = $1 AND target = $2",
+                )
+                .bind(format!("user:{}-user", role.as_str()))
+                .bind(route)
+                .fetch_one(&s.db)
+                .await
+                .unwrap();
+                assert_eq!(
+                    denials, 1,
+                    "{route} as {role:?}: the denial names the route"
+                );
             }
         }
     }

@@ -1,24 +1,39 @@
 //! Recording how a backup ended: the row and the audit outcome, in one
 //! transaction.
 
-use super::run::{Begun, Produced};
+use super::archive::Listing;
+use super::dump::Dumped;
+use super::model::Request;
+use super::target::TargetRow;
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
 use crate::backup::actions;
+use crate::backup::BackupKind;
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::{json, Value};
 use sqlx::{Postgres, Transaction};
 
+/// What a finished dump left: the file and, unless it could not be read
+/// back, its table of contents.
+pub(super) struct Produced {
+    pub file: String,
+    pub dumped: Dumped,
+    pub listing: Result<Listing, String>,
+}
+
+/// Records how backup `id` of `target`, asked for by `request`, ended.
 pub(super) async fn record_ending(
     state: &AppState,
-    begun: &Begun,
+    id: i64,
+    target: &TargetRow,
+    request: &Request,
     result: &Result<Produced, String>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     let details = match result {
-        Ok(p) => store_success(&mut tx, begun, p).await?,
-        Err(e) => store_failure(&mut tx, begun, e).await?,
+        Ok(p) => store_success(&mut tx, id, request.kind, p).await?,
+        Err(e) => store_failure(&mut tx, id, request.kind, e).await?,
     };
     let ok = matches!(result, Ok(p) if p.listing.is_ok());
     let outcome = if ok {
@@ -26,14 +41,9 @@ pub(super) async fn record_ending(
     } else {
         Outcome::Failure
     };
-    let r = Record::new(
-        &begun.request.actor,
-        actions::RUN,
-        begun.target.audit_target(),
-        outcome,
-    )
-    .details(details)
-    .meta(&begun.request.meta);
+    let r = Record::new(&request.actor, actions::RUN, target.audit_target(), outcome)
+        .details(details)
+        .meta(&request.meta);
     record(&mut tx, r).await?;
     tx.commit().await.map_err(AppError::from)
 }
@@ -42,7 +52,8 @@ pub(super) async fn record_ending(
 /// contents could be read.
 async fn store_success(
     tx: &mut Transaction<'_, Postgres>,
-    begun: &Begun,
+    id: i64,
+    kind: BackupKind,
     p: &Produced,
 ) -> Result<Value, AppError> {
     let listing = p.listing.as_ref().ok();
@@ -52,7 +63,7 @@ async fn store_success(
          verified_at = CASE WHEN $6::int IS NULL THEN NULL ELSE now() END,
          finished_at = now() WHERE id = $1",
     )
-    .bind(begun.id)
+    .bind(id)
     .bind(&p.file)
     .bind(p.dumped.size)
     .bind(&p.dumped.sha256)
@@ -62,7 +73,7 @@ async fn store_success(
     .execute(&mut **tx)
     .await?;
     Ok(
-        json!({ "backup": begun.id, "kind": begun.request.kind.as_str(), "size": p.dumped.size,
+        json!({ "backup": id, "kind": kind.as_str(), "size": p.dumped.size,
                "sha256": p.dumped.sha256, "verified": listing.is_some(),
                "error": p.listing.as_ref().err() }),
     )
@@ -70,15 +81,16 @@ async fn store_success(
 
 async fn store_failure(
     tx: &mut Transaction<'_, Postgres>,
-    begun: &Begun,
+    id: i64,
+    kind: BackupKind,
     error: &str,
 ) -> Result<Value, AppError> {
     sqlx::query(
         "UPDATE backup SET state = 'failed', error = $2, finished_at = now() WHERE id = $1",
     )
-    .bind(begun.id)
+    .bind(id)
     .bind(error)
     .execute(&mut **tx)
     .await?;
-    Ok(json!({ "backup": begun.id, "kind": begun.request.kind.as_str(), "error": error }))
+    Ok(json!({ "backup": id, "kind": kind.as_str(), "error": error }))
 }

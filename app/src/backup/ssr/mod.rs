@@ -7,7 +7,6 @@ pub mod dump;
 pub mod ending;
 pub mod exact;
 pub mod feed;
-pub mod lock;
 pub mod model;
 pub mod prune;
 pub mod read;

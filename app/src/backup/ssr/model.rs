@@ -1,13 +1,26 @@
-//! A stored backup as the machinery loads it, and the checks every use of
-//! its file goes through.
+//! A backup as the machinery sees it: the request for one, the stored row,
+//! and the checks every use of its file goes through.
 
 use super::conn::Conn;
 use super::store::sha256_of;
+use crate::backup::BackupKind;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use std::path::PathBuf;
+
+/// Who asks for a backup, of which kind, and why.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub kind: BackupKind,
+    pub reason: Option<String>,
+    /// The cron slot of a scheduled backup.
+    pub slot: Option<DateTime<Utc>>,
+    pub actor: String,
+    pub meta: RequestMeta,
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct BackupRow {

@@ -1,12 +1,12 @@
 //! Work a dead Opsdeck process left `running`: its liveness lock is free
-//! (see `lock.rs`), so it is marked failed with the reason, its partial
+//! (see `crate::locks`), so it is marked failed with the reason, its partial
 //! file removed, and the ending audited as `system`.
 
-use super::lock::{Job, JobLock};
 use crate::audit::ssr::{record, Record};
 use crate::audit::AuditTarget;
 use crate::audit::{Action, Outcome};
 use crate::backup::actions;
+use crate::locks::{AdvisoryLock, LockClass};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -24,14 +24,14 @@ const RESTORE: &str = "UPDATE backup_restore SET state = 'failed', phase = 'done
 /// Fails every abandoned backup, test restore and restore.
 pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
     let mut fixed = 0;
-    for (job, find, fix, action) in [
-        (Job::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state IN ('queued', 'running')", BACKUP, actions::RUN),
-        (Job::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, actions::TEST_RESTORE),
-        (Job::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, actions::RESTORE),
+    for (class, find, fix, action) in [
+        (LockClass::Backup, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.state IN ('queued', 'running')", BACKUP, actions::RUN),
+        (LockClass::TestRestore, "SELECT b.id, t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.test_state = 'running'", TEST, actions::TEST_RESTORE),
+        (LockClass::Restore, "SELECT r.id, t.name FROM backup_restore r JOIN backup_target t ON t.id = r.target_id WHERE r.state = 'running'", RESTORE, actions::RESTORE),
     ] {
         let rows: Vec<(i64, String)> = sqlx::query_as(find).fetch_all(&state.db).await?;
         for (id, target) in rows {
-            if fail_if_abandoned(state, job, id, &target, fix, action).await? {
+            if fail_if_abandoned(state, class, id, &target, fix, action).await? {
                 fixed += 1;
             }
         }
@@ -42,21 +42,21 @@ pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
 /// Takes the row's liveness lock; if that succeeds nobody runs it.
 async fn fail_if_abandoned(
     state: &AppState,
-    job: Job,
+    class: LockClass,
     id: i64,
     target: &str,
     fix: &str,
     action: Action,
 ) -> Result<bool, AppError> {
-    let mut lock = JobLock::connect(&state.db).await?;
-    if !lock.try_take(job, id).await? {
+    let mut lock = AdvisoryLock::connect(&state.db).await?;
+    if !lock.try_take(class, id).await? {
         lock.release().await;
         return Ok(false);
     }
     let mut tx = state.db.begin().await?;
     let done = sqlx::query(fix).bind(id).execute(&mut *tx).await?;
     if done.rows_affected() > 0 {
-        let key = if job == Job::Restore {
+        let key = if class == LockClass::Restore {
             "restore"
         } else {
             "backup"
@@ -73,7 +73,7 @@ async fn fail_if_abandoned(
         record(&mut tx, r).await?;
     }
     tx.commit().await?;
-    if job == Job::Backup {
+    if class == LockClass::Backup {
         let _ = tokio::fs::remove_file(state.backups.partial(target, id)).await;
     }
     lock.release().await;

@@ -10,7 +10,6 @@
 
 use super::exact::feed_exact;
 use super::feed::feed;
-use super::lock::{Job, JobLock};
 use super::model::{find_backup, BackupRow};
 use super::run::run_kind;
 use super::target::{find, open, TargetRow};
@@ -19,6 +18,7 @@ use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::backup::actions;
 use crate::backup::{BackupKind, RestoreStarted};
+use crate::locks::{AdvisoryLock, LockClass};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -54,8 +54,8 @@ pub async fn start(
         refuse(state, actor, &target, &backup, &e).await?;
         return Err(e);
     }
-    let mut lock = JobLock::connect(&state.db).await?;
-    if !lock.try_take(Job::RestoreTarget, target.id).await? {
+    let mut lock = AdvisoryLock::connect(&state.db).await?;
+    if !lock.try_take(LockClass::RestoreTarget, target.id).await? {
         return Err(AppError::Conflict(format!(
             "`{}` is being restored already; wait for that restore to finish",
             target.name
@@ -154,7 +154,7 @@ async fn record_start(
     target: &TargetRow,
     backup: &BackupRow,
     mode: Mode,
-    lock: &mut JobLock,
+    lock: &mut AdvisoryLock,
 ) -> Result<i64, AppError> {
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
@@ -168,7 +168,7 @@ async fn record_start(
     .bind(mode.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    lock.try_take(Job::Restore, id).await?;
+    lock.try_take(LockClass::Restore, id).await?;
     let r = Record::new(
         actor.audit_name(),
         actions::RESTORE,

@@ -4,17 +4,19 @@
 //! `pg_restore --list` → record how it ended. A failure keeps pg_dump's
 //! reason (scrubbed of the password) and leaves no file behind.
 
-use super::archive::{self, Listing};
-use super::dump::{dump, Dumped};
-use super::ending::record_ending;
-use super::lock::{Job, JobLock};
+use super::archive;
+use super::dump::dump;
+use super::ending::{record_ending, Produced};
+use super::model::Request;
 use super::store::BackupStore;
 use super::target::{find, open, refused_login_text, TargetRow};
 use crate::audit::ssr::{record, Record};
 use crate::audit::Outcome;
-use crate::auth::guard::{Actor, RequestMeta};
+use crate::auth::guard::Actor;
 use crate::backup::actions;
 use crate::backup::{BackupKind, BackupStarted};
+use crate::locks::{AdvisoryLock, LockClass};
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -22,24 +24,13 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Who asks for a backup, of which kind, and why.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub kind: BackupKind,
-    pub reason: Option<String>,
-    /// The cron slot of a scheduled backup.
-    pub slot: Option<DateTime<Utc>>,
-    pub actor: String,
-    pub meta: RequestMeta,
-}
-
 /// A recorded backup still to be run, holding its liveness lock.
 pub struct Begun {
     pub id: i64,
     pub(super) started_at: DateTime<Utc>,
     pub(super) target: TargetRow,
     pub(super) request: Request,
-    lock: JobLock,
+    lock: AdvisoryLock,
 }
 
 /// Records a running backup and its intent (one transaction). `None` when
@@ -67,7 +58,7 @@ pub async fn begin(
         return Ok(None);
     };
     // Held before the row is visible, so no sweeper can take it for abandoned.
-    let lock = JobLock::take(&state.db, Job::Backup, id).await?;
+    let lock = AdvisoryLock::take(&state.db, LockClass::Backup, id).await?;
     let r = Record::new(&request.actor, actions::RUN, target.audit_target(), Outcome::Intent)
         .details(json!({ "backup": id, "kind": request.kind.as_str(), "reason": request.reason, "slot": request.slot }))
         .meta(&request.meta);
@@ -82,14 +73,6 @@ pub async fn begin(
     }))
 }
 
-/// What a finished dump left: the file and, unless it could not be read
-/// back, its table of contents.
-pub(super) struct Produced {
-    pub file: String,
-    pub dumped: Dumped,
-    pub listing: Result<Listing, String>,
-}
-
 /// Runs a begun backup to its end and records the ending. Never fails
 /// silently: the reason is stored on the backup and returned.
 pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
@@ -97,7 +80,7 @@ pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
         Ok(()) => produce(state, &begun).await,
         Err(e) => Err(format!("could not wait for the target's turn: {e}")),
     };
-    let stored = record_ending(state, &begun, &result).await;
+    let stored = record_ending(state, begun.id, &begun.target, &begun.request, &result).await;
     begun.lock.release().await;
     if let Err(e) = stored {
         tracing::error!(backup = begun.id, error = %e, "backup result not stored");
@@ -114,7 +97,7 @@ pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
 async fn take_turn(state: &AppState, begun: &mut Begun) -> Result<(), AppError> {
     begun
         .lock
-        .wait_for(Job::BackupTarget, begun.target.id)
+        .wait_for(LockClass::BackupTarget, begun.target.id)
         .await?;
     begun.started_at = sqlx::query_scalar(
         "UPDATE backup SET state = 'running', started_at = now() WHERE id = $1 RETURNING started_at",

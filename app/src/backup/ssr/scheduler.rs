@@ -5,12 +5,13 @@
 //! slots are never looked at, so slots missed while Opsdeck was down
 //! collapse into one run at the next start.
 
+use super::model::Request;
 use super::prune;
 use super::reconcile::sweep;
-use super::run::{begin, finish, Request};
+use super::run::{begin, finish};
 use super::schedule::{latest_slot, parse_cron};
 use super::target::find;
-use crate::auth::guard::RequestMeta;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};

@@ -5,7 +5,6 @@
 
 use super::conn::Conn;
 use super::dump::{failure, read_limited};
-use super::lock::{Job, JobLock};
 use super::model::{find_backup, restore_command, BackupRow};
 use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, Record};
@@ -13,6 +12,7 @@ use crate::audit::Outcome;
 use crate::auth::guard::Actor;
 use crate::backup::actions;
 use crate::backup::{TableCount, TestRestoreState};
+use crate::locks::{AdvisoryLock, LockClass};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -37,7 +37,7 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
             "a test restore of backup #{id} is running; wait for its result"
         )));
     }
-    let lock = JobLock::take(&state.db, Job::TestRestore, id).await?;
+    let lock = AdvisoryLock::take(&state.db, LockClass::TestRestore, id).await?;
     let r = Record::new(
         actor.audit_name(),
         actions::TEST_RESTORE,

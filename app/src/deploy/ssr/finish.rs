@@ -1,9 +1,9 @@
 //! Running a recorded deployment to its end and recording how it ended.
 
+use super::endpoints::docker_for;
 use super::health::Unhealthy;
 use super::mask::Masker;
 use super::model::{ReleaseRow, ServiceRow};
-use super::places::docker_for;
 use super::rollout::{Ending, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, Record};

@@ -3,50 +3,27 @@
 //! The lock is a PostgreSQL session advisory lock held on a connection of
 //! its own for the whole rollout: if the process dies, the server drops the
 //! connection and the lock with it, which is how the reconciler tells a
-//! deployment that is still running from one left behind.
+//! deployment that is still running from one left behind (see `crate::locks`).
 
+use crate::locks::{AdvisoryLock, LockClass};
 use crate::AppError;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 
-/// Advisory lock namespace of deployments (first key; the service id is the second).
-const LOCK_CLASS: i32 = 7301;
-
-pub struct DeployLock {
-    conn: PgConnection,
-    service_id: i64,
-}
+/// The deploy lock of one service, held until released or dropped.
+pub struct DeployLock(AdvisoryLock);
 
 impl DeployLock {
     /// Takes the lock of `service_id` if nobody holds it.
     pub async fn try_take(pool: &PgPool, service_id: i64) -> Result<Option<Self>, AppError> {
-        let mut conn = pool.acquire().await?.detach();
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-            .bind(LOCK_CLASS)
-            .bind(key(service_id))
-            .fetch_one(&mut conn)
-            .await?;
-        if !taken {
-            let _ = conn.close().await;
-            return Ok(None);
-        }
-        Ok(Some(DeployLock { conn, service_id }))
+        let lock = AdvisoryLock::try_new(pool, LockClass::Deploy, service_id).await?;
+        Ok(lock.map(DeployLock))
     }
 
     /// Releases the lock; dropping the lock without this releases it too,
     /// when the connection closes.
-    pub async fn release(mut self) {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-            .bind(LOCK_CLASS)
-            .bind(key(self.service_id))
-            .execute(&mut self.conn)
-            .await;
-        let _ = self.conn.close().await;
+    pub async fn release(self) {
+        self.0.release().await
     }
-}
-
-fn key(service_id: i64) -> i32 {
-    // Service ids are identity values far below 2^31.
-    service_id as i32
 }
 
 /// The refusal a second deploy request gets: who holds the service. The

@@ -1,6 +1,7 @@
 //! Server-only machinery of deployments.
 
 pub mod bounds;
+pub mod endpoints;
 pub mod engine;
 pub mod finish;
 pub mod health;
@@ -9,7 +10,6 @@ pub mod look;
 pub mod mask;
 pub mod model;
 pub mod network;
-pub mod places;
 pub mod read;
 pub mod reconcile;
 pub mod remove;

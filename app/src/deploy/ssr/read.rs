@@ -1,8 +1,8 @@
 //! Reading services, releases and deployments for pages and the API.
 
+use super::endpoints::docker_for;
 use super::engine::{self, look};
 use super::model::{all_services, find_service, ServiceRow};
-use super::places::docker_for;
 use crate::deploy::*;
 use crate::state::AppState;
 use crate::AppError;

@@ -6,11 +6,11 @@
 //! to its stop timeout, but it is no replica. The result is checked again
 //! afterwards, and the reason and audit event say what was really done.
 
+use super::endpoints::docker_for;
 use super::engine;
 use super::lock::DeployLock;
 use super::mask::Masker;
 use super::model::{find_service, release_by_id, ServiceRow};
-use super::places::docker_for;
 use super::rollout::{census, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, record_alone, Record};

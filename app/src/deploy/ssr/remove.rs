@@ -1,9 +1,9 @@
 //! Removing a service for good: its replicas first (they would otherwise
 //! run on, unmanaged), then its rows. The audit log keeps its history.
 
+use super::endpoints::docker_for;
 use super::engine;
 use super::model::find_service;
-use super::places::docker_for;
 use super::start::take_lock;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::AuditTarget;

@@ -7,10 +7,10 @@
 //! audit events. A service repaired too often is crash-looping: repair
 //! pauses and says so rather than restarting it forever.
 
+use super::endpoints::docker_for;
 use super::lock::DeployLock;
 use super::mask::Masker;
 use super::model::{find_service, release_by_id, ReleaseRow, ServiceRow};
-use super::places::docker_for;
 use super::rollout::{census, Rollout};
 use super::steps::StepLog;
 use crate::audit::ssr::{record, record_alone, Record};

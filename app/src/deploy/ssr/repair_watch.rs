@@ -2,9 +2,9 @@
 //! (`die`, `destroy`) at once, and a periodic pass over every service for
 //! what the events missed.
 
+use super::endpoints::docker_for;
 use super::engine::{LABEL_INSTALLATION, LABEL_SERVICE};
 use super::model::{all_services, ServiceRow};
-use super::places::docker_for;
 use super::repair::{repair_service, Verdict};
 use crate::state::AppState;
 use futures_util::StreamExt;

@@ -1,7 +1,7 @@
 //! Checking the service form: every field, with a message naming it.
 
 use super::bounds;
-use super::places::check_label;
+use super::endpoints::check_label;
 use super::snapshot::Limits;
 use crate::deploy::DEFAULT_PIDS_LIMIT;
 use crate::AppError;

@@ -1,11 +1,11 @@
 //! Starting a deployment: take the service's lock, resolve what to run,
 //! record the release and the deployment, then roll out in the background.
 
+use super::endpoints::docker_for;
 use super::engine;
 use super::finish::{fail_unreleased, finish, Kind, PreDeploy, Run};
 use super::lock::{busy, DeployLock};
 use super::model::{find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
-use super::places::docker_for;
 use super::reconcile::recover_abandoned;
 use super::resolve::{self, Resolved};
 use super::snapshot::Snapshot;
@@ -87,8 +87,8 @@ pub async fn deploy_tag(
             snapshot,
         },
     };
-    let job = Job::new(service, target, Kind::Deploy).skipping(skip_backup);
-    begin(state, actor, job, lock, tx).await
+    let plan = PlannedDeployment::new(service, target, Kind::Deploy).skipping(skip_backup);
+    begin(state, actor, plan, lock, tx).await
 }
 
 /// Records release `tag` of `service` as the image `(id, digest)` with the
@@ -151,8 +151,9 @@ pub async fn deploy_release(
         ));
     }
     let tx = state.db.begin().await?;
-    let job = Job::new(service, Target::Release(release), Kind::Rollback).skipping(skip_backup);
-    begin(state, actor, job, lock, tx).await
+    let plan = PlannedDeployment::new(service, Target::Release(release), Kind::Rollback)
+        .skipping(skip_backup);
+    begin(state, actor, plan, lock, tx).await
 }
 
 /// The live release of a locked service, or why there is none.
@@ -182,7 +183,7 @@ pub async fn restart(
     begin(
         state,
         actor,
-        Job::new(service, Target::Release(release), Kind::Restart),
+        PlannedDeployment::new(service, Target::Release(release), Kind::Restart),
         lock,
         tx,
     )
@@ -214,8 +215,8 @@ pub async fn scale(
     let release = live_release(state, &service).await?;
     service.replicas = wanted;
     let tx = state.db.begin().await?;
-    let job = Job::new(service, Target::Release(release), Kind::Scale { from });
-    begin(state, actor, job, lock, tx).await.map(Some)
+    let plan = PlannedDeployment::new(service, Target::Release(release), Kind::Scale { from });
+    begin(state, actor, plan, lock, tx).await.map(Some)
 }
 
 /// Sets the desired replica count of a service that runs nothing yet.
@@ -290,7 +291,7 @@ impl Target {
 }
 
 /// One deployment to record and run.
-struct Job {
+struct PlannedDeployment {
     service: ServiceRow,
     target: Target,
     kind: Kind,
@@ -298,9 +299,9 @@ struct Job {
     skip_backup: Option<String>,
 }
 
-impl Job {
+impl PlannedDeployment {
     fn new(service: ServiceRow, target: Target, kind: Kind) -> Self {
-        Job {
+        PlannedDeployment {
             service,
             target,
             kind,
@@ -337,21 +338,21 @@ impl Job {
 async fn begin(
     state: &AppState,
     actor: &Actor,
-    job: Job,
+    plan: PlannedDeployment,
     lock: DeployLock,
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
 ) -> Result<DeploymentStarted, AppError> {
-    let pre_deploy = job.pre_deploy();
+    let pre_deploy = plan.pre_deploy();
     let skipped = match &pre_deploy {
         PreDeploy::Skipped { reason, .. } => Some(reason.clone()),
         _ => None,
     };
-    let Job {
+    let PlannedDeployment {
         service,
         target,
         kind,
         ..
-    } = job;
+    } = plan;
     let release = target.release();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO deployment (service_id, release_id, tag, previous_release_id, kind, state,

@@ -14,8 +14,6 @@ use crate::AppError;
 use bollard::Docker;
 use serde_json::json;
 use sqlx::PgPool;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 /// A DNS label: what Docker and humans both accept as a name.
 pub fn check_label(field: &str, v: &str) -> Result<(), AppError> {
@@ -68,7 +66,7 @@ pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppEr
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let handle = match &row.url {
-            Some(url) => remote(url, row.tls()),
+            Some(url) => state.engines.get(url, row.tls()),
             None => state.docker.clone(),
         };
         let probe = handle.probe().await;
@@ -236,27 +234,13 @@ pub async fn create_environment(
     Ok(id)
 }
 
-/// Clients of remote endpoints, one per address and TLS files, shared by
-/// all requests so that connections are reused.
-fn remote(url: &str, tls: Option<TlsFiles>) -> DockerHandle {
-    type Clients = HashMap<(String, Option<TlsFiles>), DockerHandle>;
-    static CLIENTS: OnceLock<Mutex<Clients>> = OnceLock::new();
-    let mut map = CLIENTS
-        .get_or_init(Default::default)
-        .lock()
-        .expect("endpoint clients");
-    map.entry((url.to_string(), tls.clone()))
-        .or_insert_with(|| DockerHandle::with_tls(url, tls))
-        .clone()
-}
-
 /// The engine a service runs on.
 pub fn docker_for(
     state: &AppState,
     service: &ServiceRow,
 ) -> Result<(DockerHandle, Docker), AppError> {
     let handle = match &service.endpoint_url {
-        Some(url) => remote(
+        Some(url) => state.engines.get(
             url,
             tls_files(&service.tls_ca, &service.tls_cert, &service.tls_key),
         ),

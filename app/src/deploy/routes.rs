@@ -1,19 +1,18 @@
-//! Live streams for the browser (server-sent events): a deployment's steps
-//! as they are written, and a service's container logs as they are printed,
-//! with the service's secret values masked.
+//! The routes of deployments that are not server functions: live streams
+//! for the browser (server-sent events) of a deployment's steps as they
+//! are written, of a service's container logs as they are printed (its
+//! secret values masked), and of changes to services.
 
+use super::ssr::endpoints::docker_for;
 use super::ssr::engine;
 use super::ssr::mask::{MaskedLines, Masker};
 use super::ssr::model::find_service;
-use super::ssr::places::docker_for;
 use super::ssr::read::{deployment, steps_after};
-use crate::auth::guard::require_in_handler;
+use crate::auth::authorized::Authorized;
 use crate::auth::stream::{while_allowed, StreamCaller};
-use crate::auth::Permission;
 use crate::state::AppState;
 use crate::AppError;
 use axum::extract::{Path, Query, State};
-use axum::http::{Extensions, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bollard::models::EventMessage;
@@ -21,20 +20,6 @@ use futures_util::stream::{self, BoxStream, SelectAll, Stream, StreamExt};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use tower_sessions::Session;
-
-async fn reader(
-    state: &AppState,
-    session: &Session,
-    headers: &HeaderMap,
-    ext: &Extensions,
-    path: &str,
-) -> Result<StreamCaller, Response> {
-    require_in_handler(state, session, headers, ext, Permission::Read, path)
-        .await
-        .map(|_| StreamCaller::of(session, headers, Permission::Read))
-        .map_err(IntoResponse::into_response)
-}
 
 fn json_event(kind: &str, value: &impl serde::Serialize) -> Event {
     Event::default()
@@ -53,24 +38,16 @@ pub struct After {
 /// changes, and the end of the stream once it has finished.
 pub async fn deployment_events(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
     Path(id): Path<i64>,
     Query(q): Query<After>,
-) -> Response {
-    let caller = match reader(&state, &session, &headers, &ext, "/deployments/events").await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(e) = deployment(&state.db, id).await {
-        return e.into_response();
-    }
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    deployment(&state.db, id).await?;
     let changes = state.live.subscribe(&state.db);
     let steps = follow(state.clone(), id, q.after, changes);
-    Sse::new(while_allowed(&state, caller, steps))
+    Ok(Sse::new(while_allowed(&state, reader.caller, steps))
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response())
 }
 
 fn follow(
@@ -108,16 +85,8 @@ fn follow(
 
 /// `GET /service-events`: a `change` event at once and whenever any
 /// service or deployment changes; the services list reads again on each.
-pub async fn all_service_events(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
-) -> Response {
-    match reader(&state, &session, &headers, &ext, "/service-events").await {
-        Ok(caller) => changes(&state, caller, None, None),
-        Err(r) => r,
-    }
+pub async fn all_service_events(State(state): State<AppState>, reader: Authorized) -> Response {
+    changes(&state, reader.caller, None, None)
 }
 
 /// `GET /services/{env}/{name}/changes`: a `change` event at once and
@@ -125,17 +94,10 @@ pub async fn all_service_events(
 /// change was made (another user, a script, another Opsdeck process).
 pub async fn service_events(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
     Path((env, name)): Path<(String, String)>,
-) -> Response {
-    let caller = (&session, &headers, &ext);
-    let (service, caller) =
-        match readable_service(&state, caller, "/services/changes", &env, &name).await {
-            Ok(s) => s,
-            Err(r) => return r,
-        };
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    let service = find_service(&state.db, &format!("{env}/{name}")).await?;
     // Replicas that start, die or change health change the page too
     // (healthy / desired) without any row changing; without an engine
     // only the database's changes are followed.
@@ -145,22 +107,7 @@ pub async fn service_events(
             .map(drop)
             .boxed()
     });
-    changes(&state, caller, Some(service.id), engine)
-}
-
-/// Service `env/name`, once the caller (session or token) may read it.
-async fn readable_service(
-    state: &AppState,
-    (session, headers, ext): (&Session, &HeaderMap, &Extensions),
-    path: &str,
-    env: &str,
-    name: &str,
-) -> Result<(super::ssr::model::ServiceRow, StreamCaller), Response> {
-    let caller = reader(state, session, headers, ext, path).await?;
-    find_service(&state.db, &format!("{env}/{name}"))
-        .await
-        .map(|service| (service, caller))
-        .map_err(IntoResponse::into_response)
+    Ok(changes(&state, reader.caller, Some(service.id), engine))
 }
 
 /// `change` events for service `id` (or any service), and for each of
@@ -202,28 +149,17 @@ fn end_event() -> Event {
 /// when a replica stops, so a rollout can be watched from one stream.
 pub async fn service_logs(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
     Path((env, name)): Path<(String, String)>,
-) -> Response {
-    let caller = (&session, &headers, &ext);
-    let (service, caller) =
-        match readable_service(&state, caller, "/services/logs", &env, &name).await {
-            Ok(s) => s,
-            Err(r) => return r,
-        };
-    let (handle, docker) = match docker_for(&state, &service) {
-        Ok(d) => d,
-        Err(e) => return e.into_response(),
-    };
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    let service = find_service(&state.db, &format!("{env}/{name}")).await?;
+    let (handle, docker) = docker_for(&state, &service)?;
     // Subscribe before listing: a replica that starts in between is then
     // seen by the subscription rather than missed by both.
     let starts = replica_events(&docker, &service, &["start"]);
-    let replicas = match engine::replicas(&docker, &service).await {
-        Ok(r) => r,
-        Err(e) => return engine::engine_error(&handle, e).into_response(),
-    };
+    let replicas = engine::replicas(&docker, &service)
+        .await
+        .map_err(|e| engine::engine_error(&handle, e))?;
     let mut following = Following {
         docker,
         logs: SelectAll::new(),
@@ -244,9 +180,9 @@ pub async fn service_logs(
         .map(|line| Ok::<_, Infallible>(Event::default().event("line").data(line)))
         .chain(stream::once(async { Ok(end_event()) }))
         .take_until(state.background.stopping());
-    Sse::new(while_allowed(&state, caller, lines))
+    Ok(Sse::new(while_allowed(&state, reader.caller, lines))
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response())
 }
 
 type Lines = BoxStream<'static, String>;

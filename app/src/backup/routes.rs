@@ -6,67 +6,38 @@ use super::ssr::target::find;
 use crate::audit::ssr::{record_alone, Record};
 use crate::audit::AuditTarget;
 use crate::audit::Outcome;
-use crate::auth::guard::{require_in_handler, Actor};
-use crate::auth::stream::{while_allowed, StreamCaller};
-use crate::auth::Permission;
+use crate::auth::authorized::Authorized;
+use crate::auth::guard::Actor;
+use crate::auth::stream::while_allowed;
 use crate::backup::actions;
 use crate::state::AppState;
 use crate::AppError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use std::convert::Infallible;
 use tokio::io::AsyncReadExt;
-use tower_sessions::Session;
-
-/// The caller (session or API token) when they hold `permission`.
-async fn caller(
-    state: &AppState,
-    session: &Session,
-    headers: &HeaderMap,
-    ext: &Extensions,
-    permission: Permission,
-    path: &str,
-) -> Result<Actor, Response> {
-    require_in_handler(state, session, headers, ext, permission, path)
-        .await
-        .map_err(IntoResponse::into_response)
-}
 
 /// `GET /backup-events/{target}`: a `change` event at once and then
 /// whenever a backup or restore of the target changes (progress included);
 /// the page reads the target again on each.
 pub async fn target_events(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
     Path(target): Path<String>,
-) -> Response {
-    if let Err(r) = caller(
-        &state,
-        &session,
-        &headers,
-        &ext,
-        Permission::Read,
-        "/backup-events",
-    )
-    .await
-    {
-        return r;
-    }
-    let reader = StreamCaller::of(&session, &headers, Permission::Read);
-    let row = match find(&state.db, &target).await {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    let row = find(&state.db, &target).await?;
     let changes = state.live.subscribe(&state.db);
-    Sse::new(while_allowed(&state, reader, follow(row.id, changes)))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    Ok(Sse::new(while_allowed(
+        &state,
+        reader.caller,
+        follow(row.id, changes),
+    ))
+    .keep_alive(KeepAlive::default())
+    .into_response())
 }
 
 fn follow(
@@ -91,28 +62,10 @@ fn follow(
 /// corrupted. Hashing while streaming costs no second read of the file.
 pub async fn download(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ext: Extensions,
     Path(id): Path<i64>,
-) -> Response {
-    let actor = match caller(
-        &state,
-        &session,
-        &headers,
-        &ext,
-        Permission::Administer,
-        "/backup-files",
-    )
-    .await
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match open_download(&state, &actor, id).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
+    admin: Authorized,
+) -> Result<Response, AppError> {
+    open_download(&state, &admin.actor, id).await
 }
 
 async fn open_download(state: &AppState, actor: &Actor, id: i64) -> Result<Response, AppError> {
@@ -181,7 +134,7 @@ impl Check {
             "the file has sha256 {found}, but {} was recorded when it was taken",
             self.expected
         );
-        let meta = crate::auth::guard::RequestMeta::default();
+        let meta = crate::request::RequestMeta::default();
         let who = super::ssr::scrub::Scrubber {
             actor: &self.actor,
             meta: &meta,
