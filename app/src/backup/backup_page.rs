@@ -4,9 +4,7 @@
 
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
-use super::{
-    BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView,
-};
+use super::{BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView};
 use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
 use crate::format::{size, utc};
