@@ -2,7 +2,7 @@
 //! the real router, signed in as an admin and anonymously: whatever arrives,
 //! the answer is never a panic and never a 5xx.
 
-use crate::common::{create_user, state, Client, ORIGIN, PASSWORD};
+use crate::support::{create_user, state, Client, ORIGIN, PASSWORD};
 use app::auth::registry::SERVER_FNS;
 use app::auth::Role;
 use app::state::AppState;

@@ -1,7 +1,7 @@
 //! Server-function calls with bad or oversized input answer 4xx with an
 //! error the caller can act on, never 500.
 
-use crate::common::{dead_docker_host, signed_in, state, Client, ORIGIN};
+use crate::support::{dead_docker_host, signed_in, state, Client, ORIGIN};
 use app::auth::Role;
 use app::AppError;
 use axum::body::Body;

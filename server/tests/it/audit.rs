@@ -1,7 +1,7 @@
 //! The audit log against a real PostgreSQL: chaining, append-only
 //! enforcement, tamper detection and the CLI.
 
-use crate::common::{install_chain_key, opsdeck, url_of};
+use crate::support::{install_chain_key, opsdeck, url_of};
 use app::audit::ssr::{record, record_alone, verify, ChainReport, Record};
 use app::audit::{Action, Outcome};
 use serde_json::json;
@@ -355,8 +355,8 @@ async fn a_rewrite_with_sql_alone_is_found_at_the_first_rewritten_event(pool: Pg
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("chain broken at event 3"), "{out}");
 
-    let s = crate::common::state(pool.clone(), &crate::common::dead_docker_host());
-    let mut admin = crate::common::signed_in(&s, "ada", &[app::auth::Role::Admin]).await;
+    let s = crate::support::state(pool.clone(), &crate::support::dead_docker_host());
+    let mut admin = crate::support::signed_in(&s, "ada", &[app::auth::Role::Admin]).await;
     let page = admin.post_form("/api/verify_audit", "").await;
     assert!(
         page.body.contains("Chain broken at event 3"),

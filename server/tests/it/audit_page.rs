@@ -1,6 +1,6 @@
 //! The audit page, its export and the chain check, over HTTP.
 
-use crate::common::{dead_docker_host, signed_in, state};
+use crate::support::{dead_docker_host, signed_in, state};
 use app::audit::ssr::{record_alone, Record};
 use app::audit::{Action, Outcome};
 use app::auth::Role;

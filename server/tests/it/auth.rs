@@ -1,7 +1,7 @@
 //! Sign-in, sessions, throttling, CSRF and the permission guard, over HTTP
 //! against a real PostgreSQL.
 
-use crate::common::{create_user, dead_docker_host, signed_in, state, Client, PASSWORD};
+use crate::support::{create_user, dead_docker_host, signed_in, state, Client, PASSWORD};
 use app::auth::registry::{Access, SERVER_FNS};
 use app::auth::{Permission, Role};
 use axum::http::StatusCode;
@@ -323,7 +323,7 @@ async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason
     create_user(&pool, "alice", &[Role::Viewer]).await;
     let mut client = Client::new(&s);
     let req = axum::http::Request::post("/api/login")
-        .header("origin", crate::common::ORIGIN)
+        .header("origin", crate::support::ORIGIN)
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(
@@ -345,12 +345,12 @@ async fn a_failed_sign_in_without_javascript_returns_to_the_form_with_the_reason
         .await
         .unwrap();
     let req = axum::http::Request::post("/api/login")
-        .header("origin", crate::common::ORIGIN)
+        .header("origin", crate::support::ORIGIN)
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(format!(
             "username=alice&password={}",
-            crate::common::PASSWORD.replace(' ', "+")
+            crate::support::PASSWORD.replace(' ', "+")
         )))
         .unwrap();
     let reply = client.send(req).await;
@@ -374,10 +374,10 @@ async fn a_session_ends_after_its_absolute_lifetime_however_active(pool: PgPool)
 }
 
 /// A browser's sign-in form post with `next` (already form-encoded).
-async fn sign_in_then_go(s: &app::state::AppState, next: &str) -> crate::common::Reply {
+async fn sign_in_then_go(s: &app::state::AppState, next: &str) -> crate::support::Reply {
     let mut client = Client::new(s);
     let req = axum::http::Request::post("/api/login")
-        .header("origin", crate::common::ORIGIN)
+        .header("origin", crate::support::ORIGIN)
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(format!(

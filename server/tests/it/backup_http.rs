@@ -1,14 +1,14 @@
 //! Backups over HTTP: who may do what, input refused by field, the API
 //! with tokens, and the streamed download.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state, web, Client, HOST};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state, web, Client, HOST};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use sqlx::PgPool;
 
-async fn bearer(client: &mut Client, token: &str, path: &str, form: &str) -> crate::common::Reply {
+async fn bearer(client: &mut Client, token: &str, path: &str, form: &str) -> crate::support::Reply {
     client.post_with_token(token, path, form).await
 }
 

@@ -1,8 +1,8 @@
 //! Backup pages as a browser without JavaScript gets them: complete HTML,
 //! with the data and only the actions the reader's roles allow.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;

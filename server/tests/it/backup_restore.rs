@@ -1,8 +1,8 @@
 //! Restores and test restores for real: pg_restore over a changed database,
 //! the safety backup that undoes it, checksum refusals, scratch databases.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::{Connection, PgPool};
@@ -20,7 +20,7 @@ async fn change(source: &SourceDb) {
 }
 
 /// Starts a restore as `admin` and waits for its end.
-async fn restore_and_wait(admin: &mut crate::common::Client, pool: &PgPool, backup: i64) -> i64 {
+async fn restore_and_wait(admin: &mut crate::support::Client, pool: &PgPool, backup: i64) -> i64 {
     let reply = restore(admin, backup, "shop").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let started: app::backup::RestoreStarted = serde_json::from_str(&reply.body).unwrap();
@@ -29,10 +29,10 @@ async fn restore_and_wait(admin: &mut crate::common::Client, pool: &PgPool, back
 }
 
 async fn restore(
-    admin: &mut crate::common::Client,
+    admin: &mut crate::support::Client,
     backup: i64,
     confirm: &str,
-) -> crate::common::Reply {
+) -> crate::support::Reply {
     admin
         .post_form(
             "/api/restore_backup",
@@ -228,7 +228,7 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
 #[sqlx::test(migrations = "../migrations")]
 async fn opsdecks_own_database_is_never_restored_from_inside_opsdeck(pool: PgPool) {
     let s = state(pool.clone(), &dead_docker_host());
-    let own = crate::common::url_of(&pool).await;
+    let own = crate::support::url_of(&pool).await;
     let target_id = add_target(&s, "self", &own).await;
     let backup = backup_of(&s, target_id).await;
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;

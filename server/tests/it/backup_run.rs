@@ -1,8 +1,8 @@
 //! Running backups for real: pg_dump into the store, checksums, the first
 //! verification, faithful contents, and failures that leave no file.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use app::locks::{AdvisoryLock, LockClass};
 use axum::http::StatusCode;
@@ -309,7 +309,7 @@ async fn a_refused_login_is_the_callers_to_fix_and_an_unreachable_server_is_unav
 }
 
 /// "Back up now" on `shop`: the new backup's id.
-async fn run_now(admin: &mut crate::common::Client) -> i64 {
+async fn run_now(admin: &mut crate::support::Client) -> i64 {
     let reply = admin.post_form("/api/run_backup", "target=shop").await;
     serde_json::from_str::<app::backup::BackupStarted>(&reply.body)
         .unwrap()
@@ -317,7 +317,7 @@ async fn run_now(admin: &mut crate::common::Client) -> i64 {
 }
 
 /// A backup's state as the API answers it.
-async fn api_state(admin: &mut crate::common::Client, id: i64) -> String {
+async fn api_state(admin: &mut crate::support::Client, id: i64) -> String {
     let reply = admin
         .post_form("/api/read_backup", &format!("id={id}"))
         .await;

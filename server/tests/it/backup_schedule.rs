@@ -2,8 +2,8 @@
 //! "processes" (two pools, two states) share one schedule; retention
 //! deletes exactly what the GFS plan says.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, state};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, state};
 use app::backup::retention::{plan, Candidate, Kind, Policy};
 use app::backup::ssr::scheduler::run_due;
 use app::state::AppState;

@@ -2,8 +2,8 @@
 //! is found, marked corrupted, audited, never used again, and its download
 //! ends in an error rather than a clean 200.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use app::backup::ScrubReport;
 use app::state::AppState;
@@ -15,11 +15,11 @@ use sqlx::PgPool;
 /// body arrived whole (`Ok`) or broke off (`Err`).
 async fn download(s: &AppState, cookie: &str, id: i64) -> (StatusCode, Result<Vec<u8>, String>) {
     let mut req = Request::get(format!("/backup-files/{id}"))
-        .header("host", crate::common::HOST)
+        .header("host", crate::support::HOST)
         .body(Body::empty())
         .unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let router = opsdeck_server::router(s.clone(), crate::common::web());
+    let router = opsdeck_server::router(s.clone(), crate::support::web());
     let response = tower::ServiceExt::oneshot(router, req).await.unwrap();
     let status = response.status();
     let body = http_body_util::BodyExt::collect(response.into_body())

@@ -1,8 +1,8 @@
 //! A target's connection URL and password never leave the sealed column:
 //! not in logs, audit details, error messages, pages or API answers.
 
-use crate::backup_support::*;
-use crate::common::{dead_docker_host, signed_in, state, Client};
+use crate::support::backup::*;
+use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! release replica by replica, rolling back failed ones automatically, and
 //! rolling back by hand to exactly the image a release recorded.
 
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
 use sqlx::PgPool;
 use std::time::Duration;
 

@@ -2,9 +2,9 @@
 //! before each deploy and the rollout waits for it; a failed backup stops
 //! the deploy before anything changes; skipping needs a reason, audited.
 
-use crate::backup_support::{add_target, SourceDb};
-use crate::common::state;
-use crate::deploy_kit::*;
+use crate::support::backup::{add_target, SourceDb};
+use crate::support::deploy::*;
+use crate::support::state;
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
@@ -108,7 +108,7 @@ async fn each_deploy_waits_for_a_backup_and_a_failed_one_stops_it(pool: PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_service_names_only_a_backup_target_that_exists(pool: PgPool) {
     let s = state(pool.clone(), "unix:///unused");
-    let mut ada = crate::common::signed_in(&s, "ada", &[app::auth::Role::Deployer]).await;
+    let mut ada = crate::support::signed_in(&s, "ada", &[app::auth::Role::Deployer]).await;
     let form = "environment=production&name=web&image=shop%2Fweb&port=8080&health_kind=http\
         &health_check=%2Fhealthz&health_interval_s=5&health_timeout_s=3&health_retries=3\
         &health_start_period_s=0&replicas=2&stop_timeout_s=10&backup_target=nowhere";

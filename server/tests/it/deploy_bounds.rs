@@ -1,7 +1,7 @@
 //! Every text field of the deployment server fns has a length limit,
 //! refused by name before anything else happens.
 
-use crate::common::{signed_in, state, Client};
+use crate::support::{signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;

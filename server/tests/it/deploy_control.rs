@@ -1,8 +1,8 @@
 //! Who may change services, what a deploy request refuses, and the
 //! actions besides deploying: the lock, scaling, restarting, secrets.
 
-use crate::common::{signed_in, state, Client};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;

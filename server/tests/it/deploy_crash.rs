@@ -4,8 +4,8 @@
 //! `system`. Stopped with SIGTERM: open streams end, and the rollout under
 //! way is given time to finish.
 
-use crate::common::{create_user, url_of, PASSWORD};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{create_user, url_of, PASSWORD};
 use app::auth::Role;
 use sqlx::PgPool;
 use std::path::Path;

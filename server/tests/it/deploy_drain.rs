@@ -3,7 +3,7 @@
 //! with a 1 s timeout. A healthy rollout drops no request, and a release
 //! that fails its health check never answers one.
 
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
 use bollard::Docker;

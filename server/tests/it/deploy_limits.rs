@@ -1,8 +1,8 @@
 //! Resource limits of a service: checked on the form, recorded with each
 //! release, and set on the containers the engine runs.
 
-use crate::common::{signed_in, state};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;

@@ -1,8 +1,8 @@
 //! What a deployment shows while it runs (its step stream), the logs of a
 //! service's replicas, and where a secret value may and may not appear.
 
-use crate::common::signed_in;
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::signed_in;
 use app::auth::Role;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
@@ -91,7 +91,7 @@ async fn a_running_deployment_streams_its_steps_as_they_happen_and_then_ends(poo
     let form = "name=ci&days=1&permissions[0]=read";
     let token: String =
         serde_json::from_str(&vera.post_form("/api/create_token", form).await.body).unwrap();
-    let mut script = crate::common::Client::new(&stage.state);
+    let mut script = crate::support::Client::new(&stage.state);
     let path = format!("/deployments/{}/events", d.deployment);
     let (status, body) = script.open_stream_with(&path, Some(&token)).await;
     assert_eq!(status, StatusCode::OK);
@@ -270,7 +270,7 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
         .open_stream("/services/production/nothing/changes")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let mut stranger = crate::common::Client::new(&stage.state);
+    let mut stranger = crate::support::Client::new(&stage.state);
     for path in ["/service-events", "/services/production/heard/changes"] {
         let (status, _) = stranger.open_stream(path).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a session");

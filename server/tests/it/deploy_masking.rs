@@ -1,8 +1,8 @@
 //! Secret values that a container prints are masked wherever its output
 //! reaches a person: the live log stream and the stored step log.
 
-use crate::common::{signed_in, state};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
 use bollard::query_parameters::BuildImageOptionsBuilder;

@@ -3,8 +3,8 @@
 //! on loopback, holding an image exported from the local engine and then
 //! removed from it, which the engine must pull back to deploy it.
 
-use crate::common::{signed_in, state};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{signed_in, state};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};

@@ -4,7 +4,7 @@
 //! crash-looping instead of being restarted forever. And the reconciler
 //! counts no replica the engine is stopping.
 
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
 use app::deploy::ssr::repair::{repair_service, Verdict, MAX_REPAIRS};
 use app::deploy::ssr::repair_watch::spawn_repairer;
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, StopContainerOptionsBuilder};

@@ -4,8 +4,8 @@
 //! from the test CA forwards each connection to it: a real protocol
 //! server, with real certificates, in front of the real engine.
 
-use crate::common::{signed_in, state};
-use crate::deploy_kit::*;
+use crate::support::deploy::*;
+use crate::support::{signed_in, state};
 use app::auth::Role;
 use axum::http::StatusCode;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};

@@ -121,7 +121,7 @@ async fn client_reconnects_by_itself_when_the_engine_comes_back() {
 
 #[tokio::test]
 async fn engine_info_from_an_unreachable_engine_is_a_clear_error() {
-    let handle = DockerHandle::new(crate::common::dead_docker_host());
+    let handle = DockerHandle::new(crate::support::dead_docker_host());
     let err = app::engine::ssr::engine_info(&handle).await.unwrap_err();
     let text = err.to_string();
     assert!(

@@ -2,7 +2,7 @@
 //! `opsdeck` binary on a cluster of its own, stopped with `pg_ctl` or killed
 //! with SIGKILL behind its back as an operator or the OOM killer would.
 
-use crate::common::{create_user, dead_docker_host, PASSWORD};
+use crate::support::{create_user, dead_docker_host, PASSWORD};
 use app::auth::Role;
 use opsdeck_server::embedded_pg::EmbeddedPostgres;
 use reqwest::StatusCode;

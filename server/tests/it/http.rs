@@ -1,7 +1,7 @@
 //! The HTTP surface against a real PostgreSQL (a fresh database per test)
 //! and the real local Docker engine.
 
-use crate::common::{dead_docker_host, get, get_json, signed_in, state, Client};
+use crate::support::{dead_docker_host, get, get_json, signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::postgres::PgPoolOptions;

@@ -2,7 +2,7 @@
 //! Opsdeck and its dependencies, so one binary instead of nine saves
 //! gigabytes of disk and minutes of linking.
 
-mod common;
+mod support;
 
 mod api_fuzz;
 mod api_input;
@@ -16,14 +16,12 @@ mod backup_run;
 mod backup_schedule;
 mod backup_scrub;
 mod backup_secrets;
-mod backup_support;
 mod deploy;
 mod deploy_backup;
 mod deploy_bounds;
 mod deploy_control;
 mod deploy_crash;
 mod deploy_drain;
-mod deploy_kit;
 mod deploy_limits;
 mod deploy_live;
 mod deploy_masking;
@@ -34,7 +32,6 @@ mod docker_engine;
 mod embedded_pg;
 mod embedded_pg_restart;
 mod http;
-mod password_cluster;
 mod security;
 mod sessions;
 mod signin_abuse;

@@ -2,8 +2,8 @@
 //! requests Opsdeck refuses before any handler runs (foreign Host, odd
 //! request ids).
 
-use crate::common::{dead_docker_host, signed_in, state, web, Client, HOST};
-use crate::deploy_kit::create_service;
+use crate::support::deploy::create_service;
+use crate::support::{dead_docker_host, signed_in, state, web, Client, HOST};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -18,7 +18,7 @@ fn directive<'a>(policy: &'a str, name: &str) -> Option<&'a str> {
         .find(|d| d.split_whitespace().next() == Some(name))
 }
 
-fn header<'a>(reply: &'a crate::common::Reply, name: &str) -> &'a str {
+fn header<'a>(reply: &'a crate::support::Reply, name: &str) -> &'a str {
     reply
         .headers
         .get(name)
@@ -158,7 +158,7 @@ async fn an_overlong_request_id_is_replaced_before_it_reaches_the_audit_log(pool
     let mut client = Client::new(&s);
     let long_id = "x".repeat(60_000);
     let req = Request::post("/api/login")
-        .header("origin", crate::common::ORIGIN)
+        .header("origin", crate::support::ORIGIN)
         .header("x-request-id", &long_id)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from("username=nobody&password=wrong+password"))

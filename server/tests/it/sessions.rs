@@ -1,7 +1,7 @@
 //! Sessions end when an administrator's change says they should: a
 //! password reset or disabling ends them, a removed role is gone at once.
 
-use crate::common::{dead_docker_host, signed_in, state, Client};
+use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;
@@ -49,7 +49,7 @@ async fn disabling_ends_sessions_even_when_the_user_is_enabled_again_before_usin
     }
     assert_eq!(bob.get("/").await.location(), Some("/login?next=/"));
     assert!(Client::new(&s)
-        .login("bob", crate::common::PASSWORD)
+        .login("bob", crate::support::PASSWORD)
         .await
         .ok());
 }

@@ -1,7 +1,7 @@
 //! Sign-in under attack: many parallel guesses from one address, and more
 //! password checks at once than the server has cores for.
 
-use crate::common::{create_user, dead_docker_host, state, Client};
+use crate::support::{create_user, dead_docker_host, state, Client};
 use app::auth::Role;
 use app::state::AppState;
 use axum::http::StatusCode;
@@ -63,7 +63,10 @@ async fn parallel_wrong_sign_ins_from_one_address_get_at_most_the_limit_checked(
     let mut elsewhere = Client::new(&s);
     elsewhere.set_client_addr("192.0.2.8:5000");
     assert!(
-        elsewhere.login("alice", crate::common::PASSWORD).await.ok(),
+        elsewhere
+            .login("alice", crate::support::PASSWORD)
+            .await
+            .ok(),
         "other addresses are not affected"
     );
 }
@@ -75,7 +78,7 @@ async fn successful_sign_ins_do_not_count_against_the_address(pool: PgPool) {
     create_user(&pool, "alice", &[Role::Viewer]).await;
     for _ in 0..4 {
         let reply = Client::new(&s)
-            .login("alice", crate::common::PASSWORD)
+            .login("alice", crate::support::PASSWORD)
             .await;
         assert!(reply.ok(), "{} {}", reply.status, reply.body);
     }
@@ -100,7 +103,7 @@ async fn sign_ins_beyond_the_password_check_bound_are_refused_at_once_not_queued
             let s = s.clone();
             tokio::spawn(async move {
                 let reply = Client::new(&s)
-                    .login("alice", crate::common::PASSWORD)
+                    .login("alice", crate::support::PASSWORD)
                     .await;
                 (reply.status, started.elapsed(), reply.body)
             })
@@ -181,7 +184,7 @@ async fn a_huge_username_is_refused_by_name_and_never_fills_the_audit_log(pool: 
 #[sqlx::test(migrations = "../migrations")]
 async fn administrators_changes_and_token_names_are_capped_before_they_are_audited(pool: PgPool) {
     let s = state(pool.clone(), &dead_docker_host());
-    let mut admin = crate::common::signed_in(&s, "ada", &[Role::Admin]).await;
+    let mut admin = crate::support::signed_in(&s, "ada", &[Role::Admin]).await;
     let huge = "b".repeat(MUCH_TOO_LONG);
     for (path, form) in [
         (

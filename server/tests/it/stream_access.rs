@@ -3,7 +3,7 @@
 //! announces it), and what nothing announces (a session outliving its
 //! lifetime) within the recheck interval.
 
-use crate::common::{dead_docker_host, signed_in, state, Client};
+use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use axum::body::Body;
 use axum::http::StatusCode;

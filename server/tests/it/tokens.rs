@@ -1,12 +1,12 @@
 //! API tokens over HTTP: scoped, hashed, expiring, revocable, usable by CI
 //! without a browser session or an Origin header.
 
-use crate::common::{dead_docker_host, signed_in, state, Client};
+use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
-async fn call(client: &mut Client, token: &str, path: &str, form: &str) -> crate::common::Reply {
+async fn call(client: &mut Client, token: &str, path: &str, form: &str) -> crate::support::Reply {
     client.post_with_token(token, path, form).await
 }
 

@@ -1,6 +1,6 @@
 //! Users created and reset from the CLI, against a real PostgreSQL.
 
-use crate::common::{opsdeck, url_of};
+use crate::support::{opsdeck, url_of};
 use app::audit::ssr::{verify, ChainReport};
 use app::auth::users;
 use app::auth::Role;
@@ -10,7 +10,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 #[sqlx::test(migrations = "../migrations")]
 async fn cli_creates_a_user_with_an_argon2id_hash_and_audits_it_without_the_password(pool: PgPool) {
-    crate::common::install_chain_key();
+    crate::support::install_chain_key();
     let url = url_of(&pool).await;
     let (code, out, err) = opsdeck(
         &url,
@@ -67,7 +67,7 @@ async fn cli_creates_a_user_with_an_argon2id_hash_and_audits_it_without_the_pass
 
 #[sqlx::test(migrations = "../migrations")]
 async fn cli_refuses_bad_input_naming_the_field_and_changes_nothing(pool: PgPool) {
-    crate::common::install_chain_key();
+    crate::support::install_chain_key();
     let url = url_of(&pool).await;
     let create = |name: &'static str, password: &'static str| {
         let url = url.clone();
@@ -126,7 +126,7 @@ async fn cli_refuses_bad_input_naming_the_field_and_changes_nothing(pool: PgPool
 
 #[sqlx::test(migrations = "../migrations")]
 async fn cli_resets_a_password_and_clears_the_lockout(pool: PgPool) {
-    crate::common::install_chain_key();
+    crate::support::install_chain_key();
     let url = url_of(&pool).await;
     opsdeck(
         &url,

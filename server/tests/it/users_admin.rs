@@ -1,6 +1,6 @@
 //! Administrators managing users over HTTP, against a real PostgreSQL.
 
-use crate::common::{dead_docker_host, signed_in, state, Client, PASSWORD};
+use crate::support::{dead_docker_host, signed_in, state, Client, PASSWORD};
 use app::auth::users;
 use app::auth::Role;
 use axum::http::StatusCode;
@@ -55,7 +55,7 @@ async fn the_last_enabled_admin_cannot_be_demoted_or_disabled(pool: PgPool) {
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert!(reply.body.contains("last enabled admin"), "{}", reply.body);
     }
-    crate::common::create_user(&pool, "bob", &[Role::Admin]).await;
+    crate::support::create_user(&pool, "bob", &[Role::Admin]).await;
     assert!(
         admin
             .post_form("/api/set_user_roles", "username=ada&viewer=on")
@@ -97,7 +97,7 @@ async fn disabling_a_user_ends_their_sessions_and_enabling_restores_sign_in(pool
 async fn admin_unlocks_an_account_and_resets_a_password(pool: PgPool) {
     let s = state(pool.clone(), &dead_docker_host());
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
-    crate::common::create_user(&pool, "carl", &[Role::Viewer]).await;
+    crate::support::create_user(&pool, "carl", &[Role::Viewer]).await;
     for _ in 0..5 {
         Client::new(&s).login("carl", "wrong password here").await;
     }

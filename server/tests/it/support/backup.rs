@@ -4,13 +4,13 @@
 
 #![allow(dead_code)]
 
-pub use crate::password_cluster::PasswordCluster;
+pub use crate::support::password_cluster::PasswordCluster;
 
 use app::state::AppState;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::{Duration, Instant};
 
-pub use crate::common::url_for;
+pub use crate::support::url_for;
 
 /// A database of its own on the test server, dropped by [`SourceDb::drop_db`].
 pub struct SourceDb {
@@ -151,7 +151,7 @@ pub async fn system_admin(state: &AppState) -> app::auth::guard::Actor {
         .unwrap()
         .is_none()
     {
-        crate::common::create_user(&state.db, username, &[app::auth::Role::Admin]).await;
+        crate::support::create_user(&state.db, username, &[app::auth::Role::Admin]).await;
     }
     let user = app::auth::users::find(&state.db, username)
         .await

@@ -1,7 +1,7 @@
 //! Shared pieces of the deployment tests: test images, a service form,
 //! waiting for a deployment, sampling what the replicas serve, cleanup.
 
-use crate::common::{signed_in, state, Client, Reply};
+use crate::support::{signed_in, state, Client, Reply};
 use app::auth::Role;
 use app::deploy::DeploymentStarted;
 use app::state::AppState;

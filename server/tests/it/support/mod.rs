@@ -1,6 +1,14 @@
-//! Helpers for driving the real router in-process.
+//! What the integration tests share (zero2prod's `helpers.rs`): a test
+//! state on a real database, the router driven in-process as a browser or
+//! an API client would, users signed in by role, the CLI. Feature helpers
+//! live beside it: `backup` (databases to back up, waiting for jobs),
+//! `deploy` (test images, services, sampling replicas), `password_cluster`.
 
 #![allow(dead_code)]
+
+pub mod backup;
+pub mod deploy;
+pub mod password_cluster;
 
 use app::docker::DockerHandle;
 use app::state::AppState;
