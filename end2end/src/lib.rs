@@ -18,6 +18,15 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
+/// A browser test's two halves: headless Chromium and a fresh release
+/// `opsdeck` with its own database, both named after `test` (their logs and
+/// screenshots). `None` when Chromium is missing: the test then skips, which
+/// `CI=true` refuses.
+pub async fn browser_and_server(test: &str) -> Option<(Browser, Server)> {
+    let browser = Browser::start(test).await?;
+    Some((browser, Server::start(test).await))
+}
+
 /// Polls `check` every 100 ms until it yields a value or `limit` passes.
 pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where

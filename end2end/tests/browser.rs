@@ -1,7 +1,7 @@
 //! The panel in a real headless Chromium, against the release binary.
 
 use end2end::steps::*;
-use end2end::{eventually, scenario, Browser, Server};
+use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
 
 async fn nav_links(c: &Client) -> Vec<String> {
@@ -27,10 +27,9 @@ async fn engine_page_shows_the_engine_version_and_refreshes_without_reloading() 
     let Some(version) = docker_version(test).await else {
         return;
     };
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         c.goto(&server.url("/engine")).await.unwrap();
@@ -76,10 +75,9 @@ async fn navigation_moves_between_pages_on_the_client() {
     let Some(version) = docker_version(test).await else {
         return;
     };
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         wait_until_hydrated(&c).await;
@@ -134,10 +132,9 @@ async fn navigation_moves_between_pages_on_the_client() {
 #[tokio::test]
 async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
     let test = "identity";
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         assert_eq!(
@@ -419,10 +416,9 @@ async fn backup_turns_verified_without_reload(c: &Client) {
 #[tokio::test]
 async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
     let test = "backup_in_browser";
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         add_self_target(&c, &server).await;
@@ -455,10 +451,9 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
 #[tokio::test]
 async fn a_target_page_reached_from_another_target_follows_the_new_one_live() {
     let test = "backup_live_after_move";
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         add_self_target(&c, &server).await;
@@ -488,10 +483,9 @@ async fn a_target_page_reached_from_another_target_follows_the_new_one_live() {
 #[tokio::test]
 async fn a_restore_confirmed_in_the_browser_brings_the_rows_back_and_offers_its_undo() {
     let test = "restore_in_browser";
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     let own = own_database_url(&server);
     psql(&own, "CREATE DATABASE shop");
     let shop = own.replacen("/opsdeck?", "/shop?", 1);

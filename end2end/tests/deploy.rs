@@ -3,7 +3,7 @@
 //! from the history with one click.
 
 use end2end::steps::*;
-use end2end::{eventually, scenario, Browser, Server};
+use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
 use testkit::images::WebImage;
 
@@ -82,10 +82,9 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         };
         image.build(&docker).await.unwrap();
     }
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         create_service(&c, &server).await;

@@ -7,7 +7,7 @@
 //! to the router's pages: a new page is in this test from its first day.
 
 use end2end::steps::*;
-use end2end::{eventually, scenario, Browser, Server};
+use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -235,10 +235,9 @@ async fn stored_data(c: &Client, server: &Server) {
 #[tokio::test]
 async fn xss_vectors_in_every_url_parameter_and_form_field_stay_text() {
     let test = "xss_vectors";
-    let Some(browser) = Browser::start(test).await else {
+    let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
-    let server = Server::start(test).await;
     scenario(test, &browser, |c| async move {
         checks_see_injections(&c).await;
         set_up_admin(&c, &server).await;
