@@ -10,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+. bench/lib.sh
 ROWS="${ROWS:-6000000}"
 RUNS="${RUNS:-3}"
-scripts/ensure-deps run
+[ -n "${BENCH_BUILT:-}" ] || scripts/ensure-deps run
 cargo build --release -q -p server --bin opsdeck --example backup_bench
+begin_rows
 export OPSDECK_DATA_DIR="/tmp/opsdeck-bench-backup-$(id -u)"
 mkdir -p "$OPSDECK_DATA_DIR" && chmod 755 "$OPSDECK_DATA_DIR"
 base="$(env -u DATABASE_URL target/release/opsdeck db start)"
@@ -56,18 +58,8 @@ raw="$(median "${raw_times[@]}")"
 ops="$(median "${opsdeck_times[@]}")"
 ratio="$(echo "scale=3; $ops / $raw" | bc)"
 mib() { echo "scale=1; $1 / 1048576" | bc; }
-{
-  echo
-  echo "## $(date -u +%Y-%m-%d) — backups ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; embedded PostgreSQL $(pg_dump --version | awk '{print $3}') (default settings), release build; pg_dump and Opsdeck alternate, $RUNS runs each."
-  echo "Command: \`ROWS=$ROWS RUNS=$RUNS bench/backup.sh\` (database of $(mib "$db_bytes") MiB: one table of $ROWS rows with an index)."
-  echo
-  echo "| figure | value |"
-  echo "|---|---|"
-  echo "| raw \`pg_dump -Fc > file\`, median | ${raw} s ($(mib "$raw_size") MiB) |"
-  echo "| Opsdeck backup (dump + sha256 + fsync + \`pg_restore --list\` + records), median | ${ops} s ($(mib "$opsdeck_size") MiB) |"
-  echo "| ratio Opsdeck / raw | ${ratio} |"
-  echo "| all runs, raw | ${raw_times[*]} |"
-  echo "| all runs, Opsdeck | ${opsdeck_times[*]} |"
-} | tee -a bench/RESULTS.md
+cmd="ROWS=$ROWS RUNS=$RUNS bench/backup.sh"
+row "raw \`pg_dump -Fc > file\` of a $(mib "$db_bytes") MiB database, median (runs)" "${raw} s, $(mib "$raw_size") MiB (${raw_times[*]})" "$cmd"
+row "Opsdeck backup (dump + sha256 + fsync + \`pg_restore --list\` + records), median (runs)" "${ops} s, $(mib "$opsdeck_size") MiB (${opsdeck_times[*]})" "$cmd"
+row "backup ratio Opsdeck / raw pg_dump" "${ratio}" "$cmd"
+publish_rows "backups" "Machine: $(machine); embedded PostgreSQL $(pg_dump --version | awk '{print $3}') (default settings), release build; pg_dump and Opsdeck alternate, $RUNS runs each; one table of $ROWS rows with an index."

@@ -7,11 +7,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+. bench/lib.sh
 CONNECTIONS="${CONNECTIONS:-50}"
 DURATION="${DURATION:-20s}"
-scripts/ensure-deps run
-command -v wrk >/dev/null || { sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo; $sudo_ apt-get install -y -qq wrk >/dev/null; }
-cargo leptos build --release --precompress >/dev/null 2>&1
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; cargo leptos build --release --precompress >/dev/null 2>&1; }
+ensure_wrk
+begin_rows
 
 data="$(mktemp -d /tmp/opsdeck-bench.XXXXXX)"
 chmod 755 "$data"
@@ -45,21 +46,12 @@ wasm=$(ls target/site/pkg/opsdeck*.wasm | head -1)
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9c "$wasm" | wc -c)
 
-{
-  echo
-  echo "## $(date -u +%Y-%m-%d) — baseline ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"); release build; embedded PostgreSQL; Docker engine reachable."
-  echo "Command: \`bench/baseline.sh\` (wrk -t2 -c$CONNECTIONS -d$DURATION --latency on \`/\`, load generator on the same 2 cores)."
-  echo
-  echo "| figure | value |"
-  echo "|---|---|"
-  echo "| idle RSS of \`opsdeck\` (after 20 warm-up requests) | $((rss_kib / 1024)) MiB |"
-  echo "| RSS after the load run | $((rss_after_kib / 1024)) MiB |"
-  echo "| \`GET /\` p50 / p99 latency, 1 connection (5 s) | $single_p50 / $single_p99 |"
-  echo "| \`GET /\` p50 latency at $CONNECTIONS connections | $p50 |"
-  echo "| \`GET /\` p99 latency at $CONNECTIONS connections | $p99 |"
-  echo "| \`GET /\` throughput | $rps req/s |"
-  echo "| errors | ${errors:-none} |"
-  echo "| wasm bundle (raw / gzip -9) | $((wasm_raw / 1024)) KiB / $((wasm_gz / 1024)) KiB |"
-} | tee -a bench/RESULTS.md
+wasm_br=$(stat -c %s "$wasm.br" 2>/dev/null || echo 0)
+cmd="bench/baseline.sh (wrk -t2 -c$CONNECTIONS -d$DURATION --latency /)"
+row "idle RSS of \`opsdeck\`, signed out (after 20 warm-up requests)" "$((rss_kib / 1024)) MiB" "$cmd"
+row "RSS after the signed-out load run" "$((rss_after_kib / 1024)) MiB" "$cmd"
+row "\`GET /\` signed out, 1 connection: p50 / p99" "$single_p50 / $single_p99" "wrk -t1 -c1 -d5s --latency /"
+row "\`GET /\` signed out, $CONNECTIONS connections: p50 / p99 / req/s" "$p50 / $p99 / $rps${errors:+ (errors: $errors)}" "$cmd"
+row "first-load wasm, the only bundle (raw / gzip -9 / brotli as served)" \
+  "$((wasm_raw / 1024)) KiB / $((wasm_gz / 1024)) KiB / $((wasm_br / 1024)) KiB" "ls target/site/pkg/*.wasm; gzip -9c | wc -c"
+publish_rows "baseline" "Machine: $(machine); release build; embedded PostgreSQL; Docker engine reachable. Load generator on the same cores."

@@ -9,9 +9,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+. bench/lib.sh
 RUNS="${RUNS:-3}"
-scripts/ensure-deps test >/dev/null
-cargo leptos build --release --precompress >/dev/null 2>&1
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; cargo leptos build --release --precompress >/dev/null 2>&1; }
+begin_rows
 
 work="$(mktemp -d /tmp/opsdeck-bench-deploy.XXXXXX)"
 chmod 755 "$work"
@@ -99,16 +100,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 m_ours=$(median "${ours[@]}"); m_theirs=$(median "${theirs[@]}")
 ratio=$(python3 -c "print('%.2f' % ($m_ours / $m_theirs))")
 
-{
-  echo
-  echo "## $(date -u +%Y-%m-%d) — rolling deploy, 3 replicas ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-  echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, Docker $(docker version -f '{{.Server.Version}}'); release build; embedded PostgreSQL."
-  echo "Command: \`RUNS=$RUNS bench/deploy.sh\` (busybox httpd images FROM scratch; HTTP check every 1 s, first probe after 0.3 s; stop timeout 1 s; v1↔v2 alternated)."
-  echo
-  echo "| figure | runs (s) | median (s) |"
-  echo "|---|---|---|"
-  echo "| Opsdeck deploy (deployment started → finished) | ${ours[*]} | $m_ours |"
-  echo "| the same start-first steps with the docker CLI | ${theirs[*]} | $m_theirs |"
-  echo "| ratio Opsdeck / CLI | | $ratio |"
-} | tee -a bench/RESULTS.md
+cmd="RUNS=$RUNS bench/deploy.sh"
+row "deploy v1→v2, 3 replicas, through Opsdeck: runs / median" "${ours[*]} / $m_ours s" "$cmd"
+row "the same start-first steps with the docker CLI: runs / median" "${theirs[*]} / $m_theirs s" "$cmd"
+row "deploy ratio Opsdeck / docker CLI" "$ratio" "$cmd"
+publish_rows "rolling deploy, 3 replicas" "Machine: $(machine), Docker $(docker version -f '{{.Server.Version}}'); release build; embedded PostgreSQL. Busybox httpd images FROM scratch; HTTP check every 1 s, first probe after 0.3 s; stop timeout 1 s; v1↔v2 alternated."

@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
         auth: Default::default(),
         secrets: app::secrets::SecretBox::from_bytes(&[7u8; 32])?,
         live: Default::default(),
+        background: Default::default(),
         backups: BackupStore::new(std::env::var("BENCH_STORE")?),
     };
     let source = std::env::var("BENCH_SOURCE_URL")?;

@@ -1,0 +1,73 @@
+# Shared by the benchmark scripts (sourced, not run). Each figure is a row
+# `| figure | value | command |`. Run alone, a script appends its own dated
+# section to bench/RESULTS.md; under bench/all.sh (BENCH_ROWS names a file)
+# it adds its rows there, and all.sh writes one section for the whole run.
+
+# Adds one figure: row "figure" "value" "command that produced it".
+row() {
+  printf '| %s | %s | `%s` |\n' "$1" "$2" "$3" >>"$BENCH_OUT"
+}
+
+# Starts collecting rows for this script.
+begin_rows() {
+  BENCH_OUT="$(mktemp)"
+}
+
+# Publishes the rows: into all.sh's table, or as a dated section whose title
+# is "$1" and whose note (machine, settings) is "$2".
+publish_rows() {
+  if [ -n "${BENCH_ROWS:-}" ]; then
+    cat "$BENCH_OUT" >>"$BENCH_ROWS"
+  else
+    {
+      echo
+      echo "## $(date -u +%Y-%m-%d) — $1 ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+      echo
+      echo "$2"
+      echo
+      echo "| figure | value | command |"
+      echo "|---|---|---|"
+      cat "$BENCH_OUT"
+    } | tee -a bench/RESULTS.md
+  fi
+  rm -f "$BENCH_OUT"
+}
+
+# Proportional set size, in MiB, of process $1 and all its descendants
+# (PSS splits shared pages, so PostgreSQL's shared buffers count once).
+tree_pss_mib() {
+  local pids total=0 pid kib
+  pids="$(descendants "$1")"
+  for pid in $1 $pids; do
+    kib=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    total=$((total + ${kib:-0}))
+  done
+  echo $((total / 1024))
+}
+
+descendants() {
+  local child
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+rss_mib() {
+  echo $(($(awk '/VmRSS/ {print $2}' "/proc/$1/status") / 1024))
+}
+
+machine() {
+  echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME")"
+}
+
+ensure_wrk() {
+  command -v wrk >/dev/null && return 0
+  local sudo_=""
+  [ "$(id -u)" -eq 0 ] || sudo_=sudo
+  $sudo_ apt-get install -y -qq wrk >/dev/null
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

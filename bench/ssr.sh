@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Signed-in page rendering: what people actually load. Seeds 200 services
+# (none deployed), one service with 100 releases and 1,000 deployments, and
+# 1M audit events, signs in as an admin, then measures with wrk (session
+# cookie, load generator on the same cores) p50/p99/req/s at 1 and at
+# CONNECTIONS clients for `/services`, a service page, `/admin/audit` and
+# `/`; plus the panel's memory idle and after the load.
+#   bench/ssr.sh                          (defaults: 100 clients, 15 s)
+#   CONNECTIONS=100 DURATION=15s AUDIT_EVENTS=1000000 bench/ssr.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+. bench/lib.sh
+CONNECTIONS="${CONNECTIONS:-100}"
+DURATION="${DURATION:-15s}"
+AUDIT_EVENTS="${AUDIT_EVENTS:-1000000}"
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; cargo leptos build --release --precompress >/dev/null 2>&1; }
+ensure_wrk
+begin_rows
+
+work="$(mktemp -d /tmp/opsdeck-bench-ssr.XXXXXX)"
+chmod 755 "$work"
+export OPSDECK_DATA_DIR="$work/data"
+db="$(env -u DATABASE_URL target/release/opsdeck db start)"
+port=$(free_port)
+base="http://127.0.0.1:$port"
+DATABASE_URL="$db" OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_LOG=warn \
+  LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck serve >"$work/opsdeck.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+  env -u DATABASE_URL target/release/opsdeck db stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
+curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; exit 1; }
+
+echo "seeding: 200 services, 100 releases and 1,000 deployments of one, $AUDIT_EVENTS audit events…" >&2
+psql -q "$db" -v events="$AUDIT_EVENTS" <<'SQL'
+INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
+                     health_interval_s, health_timeout_s, health_retries,
+                     health_start_period_s, replicas, stop_timeout_s)
+SELECT e.id, CASE WHEN g = 1 THEN 'web' ELSE 'svc-' || g END, 'bench/web:v1', 8080,
+       'http', '/', 5, 3, 3, 0, 2, 10
+FROM environment e, generate_series(1, 200) g WHERE e.name = 'production';
+INSERT INTO release (service_id, number, tag, image_id, config, created_by)
+SELECT s.id, g, 'v' || g, 'sha256:' || md5(g::text) || md5(g::text), '{}', 'user:bench'
+FROM service s, generate_series(1, 100) g WHERE s.name = 'web';
+INSERT INTO deployment (service_id, release_id, kind, state, actor, started_at, finished_at)
+SELECT s.id, r.id, 'deploy', 'succeeded', 'user:bench',
+       now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '5 s'
+FROM service s
+JOIN generate_series(1, 1000) g ON true
+JOIN release r ON r.service_id = s.id AND r.number = 1 + g % 100
+WHERE s.name = 'web';
+INSERT INTO audit_event (id, at, actor, action, target, outcome, details, prev_hash, hash)
+SELECT g, now() - (:events - g) * interval '1 second', 'user:u' || (g % 20),
+       (ARRAY['deploy.deploy', 'deploy.scale', 'backup.run', 'user.sign_in'])[1 + g % 4],
+       'service:production/svc-' || (g % 200), 'success', '{}',
+       decode(md5((g - 1)::text) || md5((g - 1)::text), 'hex'),
+       decode(md5(g::text) || md5(g::text), 'hex')
+FROM generate_series(1, :events) g;
+UPDATE audit_chain_head SET last_id = :events,
+       last_hash = decode(md5(:events::text) || md5(:events::text), 'hex');
+ANALYZE;
+SQL
+
+# One admin, signed in with the plain form post a browser without
+# JavaScript makes; wrk sends the session cookie.
+echo 'a long benchmark password' | DATABASE_URL="$db" target/release/opsdeck user create \
+  --username bench --role admin --password-stdin >/dev/null
+curl -fs -o /dev/null -c "$work/cookies" -H "Origin: $base" \
+  --data-urlencode username=bench --data-urlencode 'password=a long benchmark password' \
+  "$base/api/login"
+cookie="$(awk '$6 == "opsdeck_session" {print $6 "=" $7}' "$work/cookies")"
+[ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$work/opsdeck.log" >&2; exit 1; }
+
+pages=("/services" "/services/production/web" "/admin/audit" "/")
+for page in "${pages[@]}"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$page")
+  [ "$status" = 200 ] || { echo "$page answered $status signed in" >&2; exit 1; }
+  for _ in $(seq 1 10); do curl -fs -o /dev/null -H "Cookie: $cookie" "$base$page"; done
+done
+sleep 3
+row "idle RSS of \`opsdeck\` (signed-in pages served once)" "$(rss_mib "$pid") MiB" "bench/ssr.sh"
+postmaster=$(head -1 "$OPSDECK_DATA_DIR/postgres/postmaster.pid")
+row "idle memory of \`opsdeck\` + its PostgreSQL (PSS of both process trees)" \
+  "$(($(tree_pss_mib "$pid") + $(tree_pss_mib "$postmaster"))) MiB" "bench/ssr.sh"
+
+measure() { # page, connections, duration
+  local threads=2
+  [ "$2" -ge 2 ] || threads=1
+  wrk -t"$threads" -c"$2" -d"$3" --latency -H "Cookie: $cookie" "$base$1"
+}
+figure() { # wrk output, field
+  case "$2" in
+    p50) echo "$1" | awk '$1=="50%" {print $2}' ;;
+    p99) echo "$1" | awk '$1=="99%" {print $2}' ;;
+    rps) echo "$1" | awk '/Requests\/sec/ {printf "%.0f", $2}' ;;
+    errors) echo "$1" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ' ;;
+  esac
+}
+for page in "${pages[@]}"; do
+  one="$(measure "$page" 1 5s)"
+  many="$(measure "$page" "$CONNECTIONS" "$DURATION")"
+  errors="$(figure "$many" errors)"
+  row "\`GET $page\` signed in, 1 client: p50 / p99 / req/s" \
+    "$(figure "$one" p50) / $(figure "$one" p99) / $(figure "$one" rps)" \
+    "wrk -t1 -c1 -d5s --latency -H 'Cookie: …' $page"
+  row "\`GET $page\` signed in, $CONNECTIONS clients: p50 / p99 / req/s" \
+    "$(figure "$many" p50) / $(figure "$many" p99) / $(figure "$many" rps)${errors:+ (errors: $errors)}" \
+    "wrk -t2 -c$CONNECTIONS -d$DURATION --latency -H 'Cookie: …' $page"
+done
+row "RSS of \`opsdeck\` after the load" "$(rss_mib "$pid") MiB" "bench/ssr.sh"
+
+publish_rows "signed-in pages" \
+  "Machine: $(machine); release build; embedded PostgreSQL 15; Docker engine reachable. Data: 200 services (none deployed), one with 100 releases and 1,000 deployments, $AUDIT_EVENTS audit events. Load generator on the same cores."
