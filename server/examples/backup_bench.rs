@@ -28,6 +28,8 @@ async fn main() -> anyhow::Result<()> {
         background: Default::default(),
         backups: BackupStore::new(std::env::var("BENCH_STORE")?),
     };
+    // The audit chain key, as the server installs it at start.
+    app::audit::ssr::use_chain_key(state.secrets.chain_key());
     let source = std::env::var("BENCH_SOURCE_URL")?;
     let target_id: i64 = sqlx::query_scalar(
         "INSERT INTO backup_target (name, sealed_url, display) VALUES ('bench', $1, 'bench')
