@@ -3,7 +3,6 @@
 pub mod bounds;
 pub mod endpoints;
 pub mod engine;
-pub mod finish;
 pub mod health;
 pub mod lock;
 pub mod look;
@@ -17,6 +16,7 @@ pub mod repair;
 pub mod repair_watch;
 pub mod resolve;
 pub mod rollout;
+pub mod run;
 pub mod service;
 pub mod service_check;
 pub mod snapshot;

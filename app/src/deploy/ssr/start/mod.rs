@@ -15,11 +15,11 @@ mod spawn;
 pub use checks::skip_reason;
 
 use super::endpoints::docker_for;
-use super::finish::Kind;
 use super::lock::{busy, DeployLock};
 use super::model::{find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::reconcile::recover_abandoned;
 use super::resolve::{self, Resolved};
+use super::run::Kind;
 use crate::auth::guard::Actor;
 use crate::deploy::DeploymentStarted;
 use crate::state::AppState;

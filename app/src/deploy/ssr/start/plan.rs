@@ -1,7 +1,7 @@
 //! What a deployment runs, settled before anything is recorded.
 
-use crate::deploy::ssr::finish::{Kind, PreDeploy};
 use crate::deploy::ssr::model::{ReleaseRow, ServiceRow};
+use crate::deploy::ssr::run::{Kind, PreDeploy};
 use crate::deploy::ssr::snapshot::Snapshot;
 
 /// What a deployment runs.

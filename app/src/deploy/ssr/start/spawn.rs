@@ -3,9 +3,9 @@
 
 use super::plan::{PlannedDeployment, Target};
 use super::pull::pull_and_record;
-use crate::deploy::ssr::finish::{fail_unreleased, finish, PreDeploy, Run};
 use crate::deploy::ssr::lock::DeployLock;
 use crate::deploy::ssr::model::release_by_id;
+use crate::deploy::ssr::run::{fail_unreleased, finish, PreDeploy, Run};
 use crate::deploy::ssr::steps::StepLog;
 use crate::state::AppState;
 
