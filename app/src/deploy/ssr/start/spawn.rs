@@ -5,7 +5,7 @@ use super::plan::{PlannedDeployment, Target};
 use super::pull::pull_and_record;
 use crate::deploy::ssr::lock::DeployLock;
 use crate::deploy::ssr::model::release_by_id;
-use crate::deploy::ssr::run::{fail_unreleased, finish, PreDeploy, Run};
+use crate::deploy::ssr::run::{fail_unreleased, run_rollout, PreDeploy, Run};
 use crate::deploy::ssr::steps::StepLog;
 use crate::state::AppState;
 
@@ -65,5 +65,5 @@ async fn carry_out(
         actor,
         pre_deploy,
     };
-    finish(state, run).await;
+    run_rollout(state, run).await;
 }
