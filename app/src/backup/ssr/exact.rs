@@ -14,7 +14,7 @@
 use super::archive;
 use super::conn::{find_program, Conn};
 use super::dump::{failure, read_limited};
-use super::feed::{pipe_checked, report_restore_progress, Fed};
+use super::merge::{pipe_checked, report_restore_progress, Fed};
 use super::model::checksum_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;

@@ -9,7 +9,7 @@
 //! restore.
 
 use super::exact::feed_exact;
-use super::feed::feed;
+use super::merge::feed;
 use super::model::{find_backup, BackupRow};
 use super::run::run_kind;
 use super::target::{find, open, TargetRow};
