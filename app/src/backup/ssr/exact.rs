@@ -12,9 +12,9 @@
 //! kills psql before it sees `COMMIT`, so nothing changes.
 
 use super::archive;
+use super::checked_pipe::{pipe_checked, report_restore_progress, Fed};
 use super::conn::{find_program, Conn};
 use super::dump::{failure, read_limited};
-use super::merge::{pipe_checked, report_restore_progress, Fed};
 use super::model::checksum_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;

@@ -1,6 +1,7 @@
 //! Server-only machinery of backups.
 
 pub mod archive;
+pub mod checked_pipe;
 pub mod conn;
 pub mod delete;
 pub mod dump;
