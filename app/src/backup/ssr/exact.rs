@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 /// Restores `path` exactly over the database of `conn`; the error is
 /// psql's or pg_restore's reason, or the checksum refusal.
-pub async fn feed_exact(
+pub async fn restore_exact(
     state: &AppState,
     conn: &Conn,
     path: &Path,

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 /// Restores `path` over the database of `conn`; the error is pg_restore's
 /// reason or the checksum refusal.
-pub async fn feed(
+pub async fn restore_merge(
     state: &AppState,
     conn: &Conn,
     path: &Path,
