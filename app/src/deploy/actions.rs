@@ -3,7 +3,7 @@
 
 use crate::audit::Action;
 
-/// A rollout started, one action per kind (see `ssr::finish::Kind`).
+/// A rollout started, one action per kind (see `ssr::run::Kind`).
 pub const DEPLOY: Action = Action::new("deploy.deploy");
 pub const ROLLBACK: Action = Action::new("deploy.rollback");
 pub const RESTART: Action = Action::new("deploy.restart");

@@ -200,7 +200,7 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
     // As if the file had been replaced between the check and the restore:
     // the whole (valid) archive streams, but its sum is not the recorded one.
     let recorded = "0".repeat(64);
-    let err = app::backup::ssr::feed::feed(&s, &conn, &path, &recorded, backup, 0)
+    let err = app::backup::ssr::merge::restore_merge(&s, &conn, &path, &recorded, backup, 0)
         .await
         .unwrap_err();
     assert!(err.contains("checksum mismatch"), "{err}");
@@ -211,7 +211,7 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
     );
     // The exact way too: its drops ran in a transaction that never commits.
     create_later_objects(&source).await;
-    let err = app::backup::ssr::exact::feed_exact(&s, &conn, &path, &recorded, (backup, 0))
+    let err = app::backup::ssr::exact::restore_exact(&s, &conn, &path, &recorded, (backup, 0))
         .await
         .unwrap_err();
     assert!(err.contains("checksum mismatch"), "{err}");

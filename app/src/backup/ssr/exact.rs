@@ -12,9 +12,9 @@
 //! kills psql before it sees `COMMIT`, so nothing changes.
 
 use super::archive;
+use super::checked_pipe::{pipe_checked, report_restore_progress, Fed};
 use super::conn::{find_program, Conn};
 use super::dump::{failure, read_limited};
-use super::feed::{pipe_checked, report_restore_progress, Fed};
 use super::model::checksum_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;
@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 /// Restores `path` exactly over the database of `conn`; the error is
 /// psql's or pg_restore's reason, or the checksum refusal.
-pub async fn feed_exact(
+pub async fn restore_exact(
     state: &AppState,
     conn: &Conn,
     path: &Path,

@@ -1,12 +1,13 @@
 //! Server-only machinery of backups.
 
 pub mod archive;
+pub mod checked_pipe;
 pub mod conn;
 pub mod delete;
 pub mod dump;
 pub mod ending;
 pub mod exact;
-pub mod feed;
+pub mod merge;
 pub mod model;
 pub mod prune;
 pub mod read;

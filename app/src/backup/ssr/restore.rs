@@ -8,8 +8,8 @@
 //! since. The outcome names the safety backup: restoring it undoes the
 //! restore.
 
-use super::exact::feed_exact;
-use super::feed::feed;
+use super::exact::restore_exact;
+use super::merge::restore_merge;
 use super::model::{find_backup, BackupRow};
 use super::run::run_kind;
 use super::target::{find, open, TargetRow};
@@ -215,8 +215,8 @@ async fn safety_then_restore(
     let conn = open(state, target).map_err(|e| fail(e.to_string()))?;
     let expected = backup.sha256.clone().unwrap_or_default();
     let fed = match mode {
-        Mode::Merge => feed(state, &conn, &path, &expected, backup.id, restore_id).await,
-        Mode::Exact => feed_exact(state, &conn, &path, &expected, (backup.id, restore_id)).await,
+        Mode::Merge => restore_merge(state, &conn, &path, &expected, backup.id, restore_id).await,
+        Mode::Exact => restore_exact(state, &conn, &path, &expected, (backup.id, restore_id)).await,
     };
     fed.map_err(fail)?;
     Ok(safety)

@@ -17,7 +17,7 @@ use bollard::Docker;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 
-pub use super::look::{being_stopped, look, tail_logs, Look};
+pub use super::inspect::{being_stopped, inspect, tail_logs, Inspection};
 pub use super::network::{ensure_network, join_alias, leave_alias};
 
 pub const LABEL_SERVICE: &str = "opsdeck.service";

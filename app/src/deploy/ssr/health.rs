@@ -1,7 +1,7 @@
 //! Waiting for a new replica to become healthy, within the budget of its
 //! health check, reporting every attempt to the step log.
 
-use super::engine::{look, Look};
+use super::engine::{inspect, Inspection};
 use super::snapshot::Snapshot;
 use super::steps::StepLog;
 use bollard::models::HealthStatusEnum;
@@ -43,7 +43,7 @@ pub async fn wait_healthy(
             interval
         })
         .await;
-        let seen = look(d, id, network).await.map_err(|e| Unhealthy {
+        let seen = inspect(d, id, network).await.map_err(|e| Unhealthy {
             reason: format!("{who} could not be inspected: {e}"),
             output: None,
         })?;
@@ -86,7 +86,7 @@ pub async fn wait_healthy(
 
 /// One check: `Some(true)` healthy, `Some(false)` failed, `None` not judged
 /// yet (the engine's own check is still starting).
-async fn check(s: &Snapshot, seen: &Look) -> (Option<bool>, Option<String>) {
+async fn check(s: &Snapshot, seen: &Inspection) -> (Option<bool>, Option<String>) {
     if s.health.kind == "command" {
         return match &seen.engine_health {
             Some((HealthStatusEnum::HEALTHY, out)) => (Some(true), out.clone()),
@@ -129,7 +129,7 @@ async fn probe(url: &str, timeout_s: i32) -> Result<u16, String> {
 /// Whether a running replica passes its check right now: the engine's
 /// verdict for a command check (still starting counts as not failing),
 /// one probe for an HTTP check.
-pub async fn healthy_now(seen: &Look, s: &Snapshot) -> bool {
+pub async fn healthy_now(seen: &Inspection, s: &Snapshot) -> bool {
     if s.health.kind == "command" {
         return !matches!(seen.engine_health, Some((HealthStatusEnum::UNHEALTHY, _)));
     }

@@ -1,7 +1,7 @@
 //! Reading services, releases and deployments for pages and the API.
 
 use super::endpoints::docker_for;
-use super::engine::{self, look};
+use super::engine::{self, inspect};
 use super::model::{all_services, find_service, ServiceRow};
 use crate::deploy::*;
 use crate::state::AppState;
@@ -186,7 +186,7 @@ async fn local_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
 /// One replica's health now: the engine's verdict for a command check,
 /// an answer to the HTTP path otherwise.
 async fn replica_healthy(docker: &bollard::Docker, s: &ServiceRow, id: &str) -> bool {
-    let Ok(seen) = look(docker, id, &s.network).await else {
+    let Ok(seen) = inspect(docker, id, &s.network).await else {
         return false;
     };
     if seen.exited.is_some() {

@@ -203,7 +203,8 @@ impl Rollout<'_> {
     /// (only when it was serving: otherwise nobody is sent to it).
     async fn leave(&self, replica: &Replica) {
         let (d, net, alias) = (self.docker, &self.service.network, &self.service.name);
-        let serving = matches!(engine::look(d, &replica.id, net).await, Ok(l) if l.serves(alias));
+        let serving =
+            matches!(engine::inspect(d, &replica.id, net).await, Ok(l) if l.serves(alias));
         if !serving {
             return;
         }
@@ -364,7 +365,7 @@ pub async fn why_not_a_replica(
         return Some("is not running".into());
     }
     let (net, alias) = (&service.network, &service.name);
-    let seen = match engine::look(d, &r.id, net).await {
+    let seen = match engine::inspect(d, &r.id, net).await {
         Ok(seen) => seen,
         Err(e) => return Some(format!("cannot be inspected: {e}")),
     };

@@ -1,11 +1,11 @@
-//! Looking at a running container: state, address, health, output.
+//! Inspecting a running container: state, address, health, output.
 
 use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::Docker;
 
-/// One look at a container: is it still running, and how does the engine
+/// What inspecting a container found: is it still running, and how does the engine
 /// judge its health (for command checks).
-pub struct Look {
+pub struct Inspection {
     pub exited: Option<i64>,
     pub ip: Option<String>,
     pub engine_health: Option<(HealthStatusEnum, Option<String>)>,
@@ -17,14 +17,19 @@ pub struct Look {
     pub started_at: Option<String>,
 }
 
-impl Look {
+impl Inspection {
     /// Whether it carries the service's alias now.
     pub fn serves(&self, alias: &str) -> bool {
         self.aliases.iter().any(|a| a == alias)
     }
 }
 
-pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::errors::Error> {
+/// Inspects container `id` and its endpoint on `network`.
+pub async fn inspect(
+    d: &Docker,
+    id: &str,
+    network: &str,
+) -> Result<Inspection, bollard::errors::Error> {
     let c = d.inspect_container(id, None).await?;
     let state = c.state.unwrap_or_default();
     // With a restart policy an exit shows as `restarting`, or as running
@@ -60,7 +65,7 @@ pub async fn look(d: &Docker, id: &str, network: &str) -> Result<Look, bollard::
             .map(|o| o.trim().to_string());
         h.status.map(|s| (s, output))
     });
-    Ok(Look {
+    Ok(Inspection {
         exited,
         ip,
         engine_health,

@@ -84,9 +84,10 @@ pub struct Run<'a> {
     pub pre_deploy: PreDeploy,
 }
 
-/// Rolls out and stores the result; never fails: whatever goes wrong ends
-/// up in the deployment's state and reason.
-pub async fn finish(state: &AppState, run: Run<'_>) {
+/// Runs the whole deployment (the pre-deploy backup, the rollout) and
+/// stores how it ended; never fails: whatever goes wrong ends up in the
+/// deployment's state and reason.
+pub async fn run_rollout(state: &AppState, run: Run<'_>) {
     let releases: Vec<_> = [Some(run.target), run.previous]
         .into_iter()
         .flatten()

@@ -1,21 +1,17 @@
-//! Feeding a backup file to `pg_restore --clean --if-exists` through its
-//! standard input, so that Opsdeck counts the bytes (progress) and hashes
-//! them on the way. The last block is held back until the whole file has
-//! been hashed: pg_restore cannot finish (and its single transaction
-//! cannot commit) without it, so a file that changed since it was checked
-//! is caught and the restore rolled back, changing nothing.
+//! Feeding a backup file to a restoring process through its standard
+//! input, so that Opsdeck counts the bytes (progress) and hashes them on the
+//! way. The last block is held back until the whole file has been hashed:
+//! the restore cannot finish (and its single transaction cannot commit)
+//! without it, so a file that changed since it was checked is caught and
+//! the restore rolled back, changing nothing. Both restore modes use it.
 
-use super::conn::Conn;
-use super::dump::{failure, read_limited};
-use super::model::{checksum_error, restore_command};
 use super::run::report_progress;
-use crate::state::AppState;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::process::Stdio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
+/// How feeding the file ended.
 pub(super) enum Fed {
     Done,
     /// The file's sha256 is not the recorded one (found, hex).
@@ -23,48 +19,6 @@ pub(super) enum Fed {
     /// Writing stopped: pg_restore ended early (its stderr says why) or
     /// the file could not be read.
     Stopped(String),
-}
-
-/// Restores `path` over the database of `conn`; the error is pg_restore's
-/// reason or the checksum refusal.
-pub async fn feed(
-    state: &AppState,
-    conn: &Conn,
-    path: &Path,
-    expected: &str,
-    backup_id: i64,
-    restore_id: i64,
-) -> Result<(), String> {
-    let mut cmd = restore_command(conn, &["--clean", "--if-exists"]).map_err(|e| e.to_string())?;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start pg_restore: {e}"))?;
-    let stderr = tokio::spawn(read_limited(child.stderr.take()));
-    let (progress, seen) = watch::channel(0i64);
-    let ticker = tokio::spawn(report_restore_progress(state.db.clone(), restore_id, seen));
-    let fed = match child.stdin.take() {
-        Some(mut stdin) => pipe_checked(path, &mut stdin, expected, &progress).await,
-        None => Fed::Stopped("pg_restore has no input".into()),
-    };
-    ticker.abort();
-    if let Fed::Mismatch(found) = &fed {
-        // Killed before its last block: its transaction rolls back.
-        let _ = child.start_kill();
-        let _ = child.wait().await;
-        return Err(checksum_error(backup_id, expected, found).to_string());
-    }
-    let status = child.wait().await.map_err(|e| e.to_string())?;
-    let stderr = stderr.await.unwrap_or_default();
-    if !status.success() {
-        return Err(failure("pg_restore", status, conn.scrub(&stderr)));
-    }
-    match fed {
-        Fed::Stopped(e) => Err(e),
-        _ => Ok(()),
-    }
 }
 
 /// Copies the file into `to` (closing it at the end), hashing as it goes and
