@@ -116,7 +116,7 @@ async fn navigation_moves_between_pages_on_the_client() {
             .unwrap();
         assert_eq!(
             marker,
-            serde_json::json!(7),
+            serde_json::json!(5),
             "navigation reloaded the page instead of routing on the client"
         );
 
