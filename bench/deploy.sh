@@ -11,6 +11,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 . bench/lib.sh
 RUNS="${RUNS:-3}"
+# Seconds a replica leaving the service keeps answering before it is stopped
+# (the service's `drain_s`; Opsdeck's default is 3). The CLI steps wait the
+# same, so both sides do the same zero-drop rollout.
+DRAIN="${DRAIN:-3}"
 [ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; cargo leptos build --release --precompress >/dev/null 2>&1; }
 begin_rows
 
@@ -46,7 +50,7 @@ echo 'bench password 1234' | env -u DATABASE_URL OPSDECK_LOG=warn target/release
 jar="$work/cookies"
 post() { curl -fsS -b "$jar" -c "$jar" -H "Origin: $base" --data "$2" "$base$1"; }
 post /api/login 'username=bench&password=bench+password+1234' >/dev/null || true
-post /api/save_service 'environment=production&name=bench&image=opsdeck-bench%2Fweb&port=8080&health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=3&health_start_period_s=0&replicas=3&stop_timeout_s=1' >/dev/null
+post /api/save_service "environment=production&name=bench&image=opsdeck-bench%2Fweb&port=8080&health_kind=http&health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=3&health_start_period_s=0&replicas=3&stop_timeout_s=1&drain_s=$DRAIN" >/dev/null
 
 # Deploys a tag and waits; prints the server-side duration in seconds.
 opsdeck_deploy() {
@@ -80,6 +84,7 @@ cli_rollout() { # from to
     sleep 0.3
     ip=$(cli_ip "$c")
     until curl -fs -m 1 "http://$ip:8080/healthz" >/dev/null; do sleep 1; done
+    sleep "$DRAIN"
     docker stop -t 1 "${olds[$((slot - 1))]}" >/dev/null
     docker rm "${olds[$((slot - 1))]}" >/dev/null
   done
@@ -100,8 +105,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 m_ours=$(median "${ours[@]}"); m_theirs=$(median "${theirs[@]}")
 ratio=$(python3 -c "print('%.2f' % ($m_ours / $m_theirs))")
 
-cmd="RUNS=$RUNS bench/deploy.sh"
+cmd="RUNS=$RUNS DRAIN=$DRAIN bench/deploy.sh"
 row "deploy v1→v2, 3 replicas, through Opsdeck: runs / median" "${ours[*]} / $m_ours s" "$cmd"
 row "the same start-first steps with the docker CLI: runs / median" "${theirs[*]} / $m_theirs s" "$cmd"
 row "deploy ratio Opsdeck / docker CLI" "$ratio" "$cmd"
-publish_rows "rolling deploy, 3 replicas" "Machine: $(machine), Docker $(docker version -f '{{.Server.Version}}'); release build; embedded PostgreSQL. Busybox httpd images FROM scratch; HTTP check every 1 s, first probe after 0.3 s; stop timeout 1 s; v1↔v2 alternated."
+publish_rows "rolling deploy, 3 replicas" "Machine: $(machine), Docker $(docker version -f '{{.Server.Version}}'); release build; embedded PostgreSQL. Busybox httpd images FROM scratch; HTTP check every 1 s, first probe after 0.3 s; stop timeout 1 s; a drain of $DRAIN s per replica on both sides; v1↔v2 alternated."
