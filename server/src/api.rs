@@ -11,7 +11,7 @@
 //! It also answers an oversized body with 413 before anything reads it.
 
 use app::AppError;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -58,9 +58,9 @@ pub async fn bounded_calls(req: Request, next: Next) -> Response {
 
 /// Keeps a copy of a form body (or a GET's query) so refused arguments can be
 /// explained; the body is bounded already, and forms are small.
-async fn form_arguments(req: Request) -> Result<(Request, Option<Vec<u8>>), Response> {
+async fn form_arguments(req: Request) -> Result<(Request, Option<Bytes>), Response> {
     if req.method() == axum::http::Method::GET {
-        let query = req.uri().query().unwrap_or_default().as_bytes().to_vec();
+        let query = Bytes::copy_from_slice(req.uri().query().unwrap_or_default().as_bytes());
         return Ok((req, Some(query)));
     }
     let is_form = req
@@ -76,8 +76,11 @@ async fn form_arguments(req: Request) -> Result<(Request, Option<Vec<u8>>), Resp
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return Err(too_large(&path));
     };
-    let kept = bytes.to_vec();
-    Ok((Request::from_parts(parts, Body::from(bytes)), Some(kept)))
+    // A second handle on the same buffer, not a copy.
+    Ok((
+        Request::from_parts(parts, Body::from(bytes.clone())),
+        Some(bytes),
+    ))
 }
 
 fn declared_length(req: &Request) -> Option<usize> {
