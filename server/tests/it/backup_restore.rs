@@ -203,7 +203,7 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
     let err = app::backup::ssr::merge::restore_merge(&s, &conn, &path, &recorded, backup, 0)
         .await
         .unwrap_err();
-    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(err.as_str().contains("checksum mismatch"), "{err}");
     assert_same_rows(
         &source.rows().await,
         &before,
@@ -214,7 +214,7 @@ async fn a_file_that_changes_after_the_check_is_caught_while_restoring_and_rolle
     let err = app::backup::ssr::exact::restore_exact(&s, &conn, &path, &recorded, (backup, 0))
         .await
         .unwrap_err();
-    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(err.as_str().contains("checksum mismatch"), "{err}");
     assert_same_rows(&source.rows().await, &before, "exact: nothing changed");
     assert_eq!(
         later_objects(&source).await,

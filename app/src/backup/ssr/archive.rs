@@ -3,6 +3,7 @@
 
 use super::conn::find_program;
 use super::dump::{failure, read_limited};
+use super::failure::Failure;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Stdio;
@@ -19,13 +20,13 @@ pub struct Listing {
 }
 
 /// Lists the archive at `path`; the error is pg_restore's reason.
-pub async fn list(path: &Path) -> Result<Listing, String> {
+pub async fn list(path: &Path) -> Result<Listing, Failure> {
     Ok(parse(&list_text(path).await?))
 }
 
 /// The schemas an archive holds objects of (or creates), from its table
 /// of contents: what an exact restore makes exactly as they were.
-pub async fn schemas(path: &Path) -> Result<BTreeSet<String>, String> {
+pub async fn schemas(path: &Path) -> Result<BTreeSet<String>, Failure> {
     Ok(schemas_in(&list_text(path).await?))
 }
 
@@ -61,7 +62,7 @@ pub fn schemas_in(text: &str) -> BTreeSet<String> {
     out
 }
 
-async fn list_text(path: &Path) -> Result<String, String> {
+async fn list_text(path: &Path) -> Result<String, Failure> {
     let program = find_program("pg_restore").map_err(|e| e.to_string())?;
     let out = tokio::process::Command::new(program)
         .arg("--list")
@@ -137,6 +138,6 @@ mod tests {
         let path = dir.path().join("x.dump");
         std::fs::write(&path, b"not a dump at all").unwrap();
         let reason = list(&path).await.unwrap_err();
-        assert!(reason.contains("pg_restore"), "{reason}");
+        assert!(reason.as_str().contains("pg_restore"), "{reason}");
     }
 }

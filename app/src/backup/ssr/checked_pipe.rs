@@ -5,6 +5,7 @@
 //! without it, so a file that changed since it was checked is caught and
 //! the restore rolled back, changing nothing. Both restore modes use it.
 
+use super::failure::Failure;
 use super::run::report_progress;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -18,7 +19,7 @@ pub(super) enum Fed {
     Mismatch(String),
     /// Writing stopped: pg_restore ended early (its stderr says why) or
     /// the file could not be read.
-    Stopped(String),
+    Stopped(Failure),
 }
 
 /// Copies the file into `to` (closing it at the end), hashing as it goes and
@@ -31,7 +32,7 @@ pub(super) async fn pipe_checked(
 ) -> Fed {
     let mut file = match tokio::fs::File::open(path).await {
         Ok(f) => f,
-        Err(e) => return Fed::Stopped(format!("cannot read the backup file: {e}")),
+        Err(e) => return Fed::Stopped(format!("cannot read the backup file: {e}").into()),
     };
     let mut hasher = Sha256::new();
     let mut held: Option<Vec<u8>> = None;
@@ -41,13 +42,13 @@ pub(super) async fn pipe_checked(
         let n = match file.read(&mut block).await {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) => return Fed::Stopped(format!("reading the backup file failed: {e}")),
+            Err(e) => return Fed::Stopped(format!("reading the backup file failed: {e}").into()),
         };
         block.truncate(n);
         hasher.update(&block);
         if let Some(previous) = held.replace(block) {
             if let Err(e) = to.write_all(&previous).await {
-                return Fed::Stopped(format!("pg_restore stopped reading: {e}"));
+                return Fed::Stopped(format!("pg_restore stopped reading: {e}").into());
             }
             sent += previous.len() as i64;
             progress.send_replace(sent);
@@ -59,12 +60,12 @@ pub(super) async fn pipe_checked(
     }
     if let Some(last) = held {
         if let Err(e) = to.write_all(&last).await {
-            return Fed::Stopped(format!("pg_restore stopped reading: {e}"));
+            return Fed::Stopped(format!("pg_restore stopped reading: {e}").into());
         }
     }
     match to.shutdown().await {
         Ok(()) => Fed::Done,
-        Err(e) => Fed::Stopped(format!("pg_restore stopped reading: {e}")),
+        Err(e) => Fed::Stopped(format!("pg_restore stopped reading: {e}").into()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! written so far published for the progress display.
 
 use super::conn::Conn;
+use super::failure::Failure;
 use sha2::{Digest, Sha256};
 use std::process::Stdio;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -23,7 +24,7 @@ pub async fn dump(
     conn: &Conn,
     file: &mut tokio::fs::File,
     progress: &watch::Sender<i64>,
-) -> Result<Dumped, String> {
+) -> Result<Dumped, Failure> {
     let mut cmd = conn.command("pg_dump").map_err(|e| e.to_string())?;
     // The connection comes from the environment; these are only formats.
     cmd.args(["--format=custom", "--no-password"])
@@ -55,12 +56,12 @@ pub async fn dump(
 }
 
 /// A failed program's reason: its own words, or its exit status.
-pub fn failure(program: &str, status: std::process::ExitStatus, stderr: String) -> String {
+pub fn failure(program: &str, status: std::process::ExitStatus, stderr: String) -> Failure {
     let stderr = stderr.trim();
     if stderr.is_empty() {
-        format!("{program} failed ({status})")
+        format!("{program} failed ({status})").into()
     } else {
-        stderr.to_string()
+        stderr.into()
     }
 }
 
@@ -69,7 +70,7 @@ async fn copy_hashing(
     mut from: impl AsyncRead + Unpin,
     to: &mut tokio::fs::File,
     progress: &watch::Sender<i64>,
-) -> Result<Dumped, String> {
+) -> Result<Dumped, Failure> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size: i64 = 0;

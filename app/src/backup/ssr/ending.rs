@@ -3,6 +3,7 @@
 
 use super::archive::Listing;
 use super::dump::Dumped;
+use super::failure::Failure;
 use super::model::Request;
 use super::target::TargetRow;
 use crate::audit::ssr::{record, Record};
@@ -19,7 +20,7 @@ use sqlx::{Postgres, Transaction};
 pub(super) struct Produced {
     pub file: String,
     pub dumped: Dumped,
-    pub listing: Result<Listing, String>,
+    pub listing: Result<Listing, Failure>,
 }
 
 /// Records how backup `id` of `target`, asked for by `request`, ended.
@@ -28,12 +29,12 @@ pub(super) async fn record_ending(
     id: i64,
     target: &TargetRow,
     request: &Request,
-    result: &Result<Produced, String>,
+    result: &Result<Produced, Failure>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     let details = match result {
         Ok(p) => store_success(&mut tx, id, request.kind, p).await?,
-        Err(e) => store_failure(&mut tx, id, request.kind, e).await?,
+        Err(e) => store_failure(&mut tx, id, request.kind, e.as_str()).await?,
     };
     let ok = matches!(result, Ok(p) if p.listing.is_ok());
     let outcome = if ok {
@@ -69,13 +70,13 @@ async fn store_success(
     .bind(&p.dumped.sha256)
     .bind(listing.and_then(|l| l.server_version.clone()))
     .bind(listing.map(|l| l.entries))
-    .bind(p.listing.as_ref().err())
+    .bind(p.listing.as_ref().err().map(Failure::as_str))
     .execute(&mut **tx)
     .await?;
     Ok(
         json!({ "backup": id, "kind": kind.as_str(), "size": p.dumped.size,
                "sha256": p.dumped.sha256, "verified": listing.is_some(),
-               "error": p.listing.as_ref().err() }),
+               "error": p.listing.as_ref().err().map(Failure::as_str) }),
     )
 }
 

@@ -15,6 +15,7 @@ use super::archive;
 use super::checked_pipe::{pipe_checked, report_restore_progress, Fed};
 use super::conn::{find_program, Conn};
 use super::dump::{failure, read_limited};
+use super::failure::Failure;
 use super::model::checksum_error;
 use crate::state::AppState;
 use std::collections::BTreeSet;
@@ -32,7 +33,7 @@ pub async fn restore_exact(
     path: &Path,
     expected: &str,
     (backup_id, restore_id): (i64, i64),
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let schemas = archive::schemas(path).await?;
     let mut psql = spawn_psql(conn)?;
     let mut restore = spawn_script()?;
@@ -58,7 +59,9 @@ pub async fn restore_exact(
     if let Fed::Mismatch(found) = &fed {
         // psql is killed before its input ends: nothing commits.
         abort(&mut psql, &mut restore).await;
-        return Err(checksum_error(backup_id, expected, found).to_string());
+        return Err(checksum_error(backup_id, expected, found)
+            .to_string()
+            .into());
     }
     let restored = restore.wait().await.map_err(|e| e.to_string())?;
     if !restored.success() {
@@ -77,7 +80,7 @@ pub async fn restore_exact(
     match (status.success(), began, relayed) {
         (true, Ok(()), Ok(())) => Ok(()),
         (false, ..) => Err(failure("psql", status, stderr)),
-        (true, Err(e), _) => Err(format!("psql stopped reading: {e}")),
+        (true, Err(e), _) => Err(format!("psql stopped reading: {e}").into()),
         (true, _, Err(e)) => Err(e),
     }
 }
@@ -90,7 +93,7 @@ async fn abort(psql: &mut Child, restore: &mut Child) {
 }
 
 /// psql on the target's database, stopping at the first error.
-fn spawn_psql(conn: &Conn) -> Result<Child, String> {
+fn spawn_psql(conn: &Conn) -> Result<Child, Failure> {
     let mut cmd = conn.command("psql").map_err(|e| e.to_string())?;
     cmd.args([
         "--no-psqlrc",
@@ -102,12 +105,12 @@ fn spawn_psql(conn: &Conn) -> Result<Child, String> {
     .stdout(Stdio::null())
     .stderr(Stdio::piped())
     .spawn()
-    .map_err(|e| format!("cannot start psql: {e}"))
+    .map_err(|e| format!("cannot start psql: {e}").into())
 }
 
 /// pg_restore turning the archive on its input into one transaction's
 /// SQL script on its output (it connects nowhere).
-fn spawn_script() -> Result<Child, String> {
+fn spawn_script() -> Result<Child, Failure> {
     let program = find_program("pg_restore").map_err(|e| e.to_string())?;
     tokio::process::Command::new(program)
         .args([
@@ -123,12 +126,12 @@ fn spawn_script() -> Result<Child, String> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start pg_restore: {e}"))
+        .map_err(|e| format!("cannot start pg_restore: {e}").into())
 }
 
 /// Copies pg_restore's script into psql. Once psql stops reading, the rest
 /// is read and dropped, so pg_restore never blocks on a full pipe.
-async fn relay(from: Option<ChildStdout>, to: &mut ChildStdin) -> Result<(), String> {
+async fn relay(from: Option<ChildStdout>, to: &mut ChildStdin) -> Result<(), Failure> {
     let mut from = from.ok_or("pg_restore has no output")?;
     let mut buf = vec![0u8; 256 * 1024];
     let mut broken = None;
@@ -136,11 +139,11 @@ async fn relay(from: Option<ChildStdout>, to: &mut ChildStdin) -> Result<(), Str
         let n = match from.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) => return Err(format!("reading pg_restore's script failed: {e}")),
+            Err(e) => return Err(format!("reading pg_restore's script failed: {e}").into()),
         };
         if broken.is_none() {
             if let Err(e) = to.write_all(&buf[..n]).await {
-                broken = Some(format!("psql stopped reading: {e}"));
+                broken = Some(format!("psql stopped reading: {e}").into());
             }
         }
     }

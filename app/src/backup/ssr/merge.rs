@@ -6,6 +6,7 @@
 use super::checked_pipe::{pipe_checked, report_restore_progress, Fed};
 use super::conn::Conn;
 use super::dump::{failure, read_limited};
+use super::failure::Failure;
 use super::model::{checksum_error, restore_command};
 use crate::state::AppState;
 use std::path::Path;
@@ -21,7 +22,7 @@ pub async fn restore_merge(
     expected: &str,
     backup_id: i64,
     restore_id: i64,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut cmd = restore_command(conn, &["--clean", "--if-exists"]).map_err(|e| e.to_string())?;
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -41,7 +42,9 @@ pub async fn restore_merge(
         // Killed before its last block: its transaction rolls back.
         let _ = child.start_kill();
         let _ = child.wait().await;
-        return Err(checksum_error(backup_id, expected, found).to_string());
+        return Err(checksum_error(backup_id, expected, found)
+            .to_string()
+            .into());
     }
     let status = child.wait().await.map_err(|e| e.to_string())?;
     let stderr = stderr.await.unwrap_or_default();

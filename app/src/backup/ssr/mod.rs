@@ -7,6 +7,7 @@ pub mod delete;
 pub mod dump;
 pub mod ending;
 pub mod exact;
+pub mod failure;
 pub mod merge;
 pub mod model;
 pub mod prune;

@@ -9,6 +9,7 @@
 //! restore.
 
 use super::exact::restore_exact;
+use super::failure::Failure;
 use super::merge::restore_merge;
 use super::model::{find_backup, BackupRow};
 use super::run::run_kind;
@@ -184,7 +185,7 @@ async fn record_start(
 
 /// The safety backup's id on success; on failure the reason, and the
 /// safety backup if one was taken.
-type Ending = Result<i64, (String, Option<i64>)>;
+type Ending = Result<i64, (Failure, Option<i64>)>;
 
 async fn safety_then_restore(
     state: &AppState,
@@ -198,11 +199,11 @@ async fn safety_then_restore(
         .await
         .map_err(|e| {
             (
-                format!("the safety backup failed, so nothing was restored: {e}"),
+                format!("the safety backup failed, so nothing was restored: {e}").into(),
                 None,
             )
         })?;
-    let fail = |e: String| (e, Some(safety));
+    let fail = |e: Failure| (e, Some(safety));
     sqlx::query(
         "UPDATE backup_restore SET safety_backup_id = $2, phase = 'restoring' WHERE id = $1",
     )
@@ -210,9 +211,11 @@ async fn safety_then_restore(
     .bind(safety)
     .execute(&state.db)
     .await
-    .map_err(|e| fail(e.to_string()))?;
-    let path = backup.usable_path(state).map_err(|e| fail(e.to_string()))?;
-    let conn = open(state, target).map_err(|e| fail(e.to_string()))?;
+    .map_err(|e| fail(e.to_string().into()))?;
+    let path = backup
+        .usable_path(state)
+        .map_err(|e| fail(e.to_string().into()))?;
+    let conn = open(state, target).map_err(|e| fail(e.to_string().into()))?;
     let expected = backup.sha256.clone().unwrap_or_default();
     let fed = match mode {
         Mode::Merge => restore_merge(state, &conn, &path, &expected, backup.id, restore_id).await,
@@ -232,7 +235,7 @@ async fn record_end(
 ) -> Result<(), AppError> {
     let (st, error, safety) = match ending {
         Ok(s) => ("succeeded", None, Some(*s)),
-        Err((e, s)) => ("failed", Some(e.clone()), *s),
+        Err((e, s)) => ("failed", Some(e.as_str()), *s),
     };
     let mut tx = state.db.begin().await?;
     sqlx::query(

@@ -7,6 +7,7 @@
 use super::archive;
 use super::dump::dump;
 use super::ending::{record_ending, Produced};
+use super::failure::Failure;
 use super::model::Request;
 use super::store::BackupStore;
 use super::target::{find, open, refused_login_text, TargetRow};
@@ -75,16 +76,16 @@ pub async fn begin(
 
 /// Runs a begun backup to its end and records the ending. Never fails
 /// silently: the reason is stored on the backup and returned.
-pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, String> {
+pub async fn finish(state: &AppState, mut begun: Begun) -> Result<i64, Failure> {
     let result = match take_turn(state, &mut begun).await {
         Ok(()) => produce(state, &begun).await,
-        Err(e) => Err(format!("could not wait for the target's turn: {e}")),
+        Err(e) => Err(format!("could not wait for the target's turn: {e}").into()),
     };
     let stored = record_ending(state, begun.id, &begun.target, &begun.request, &result).await;
     begun.lock.release().await;
     if let Err(e) = stored {
         tracing::error!(backup = begun.id, error = %e, "backup result not stored");
-        return Err(format!("the result could not be stored: {e}"));
+        return Err(format!("the result could not be stored: {e}").into());
     }
     match result {
         Ok(p) => p.listing.map(|_| begun.id),
@@ -108,7 +109,7 @@ async fn take_turn(state: &AppState, begun: &mut Begun) -> Result<(), AppError> 
     Ok(())
 }
 
-async fn produce(state: &AppState, begun: &Begun) -> Result<Produced, String> {
+async fn produce(state: &AppState, begun: &Begun) -> Result<Produced, Failure> {
     let conn = open(state, &begun.target).map_err(|e| e.to_string())?;
     let store = &state.backups;
     let (partial, mut file) = store
@@ -143,7 +144,7 @@ async fn produce(state: &AppState, begun: &Begun) -> Result<Produced, String> {
         .ok_or("the backup file name leaves the store")?;
     if let Err(e) = tokio::fs::rename(&partial, &path).await {
         let _ = tokio::fs::remove_file(&partial).await;
-        return Err(format!("cannot move the backup file into place: {e}"));
+        return Err(format!("cannot move the backup file into place: {e}").into());
     }
     let listing = archive::list(&path).await;
     Ok(Produced {
@@ -247,7 +248,7 @@ pub async fn run_kind(
     finish(state, begun).await.map_err(|reason| {
         let message = format!("backup #{id} of `{}` failed: {reason}", row.name);
         // A refused login is the target's URL to fix, not an outage.
-        if refused_login_text(&reason) {
+        if refused_login_text(reason.as_str()) {
             AppError::invalid("url", message)
         } else {
             AppError::Unavailable(message)

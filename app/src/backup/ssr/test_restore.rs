@@ -5,6 +5,7 @@
 
 use super::conn::Conn;
 use super::dump::{failure, read_limited};
+use super::failure::Failure;
 use super::model::{find_backup, restore_command, BackupRow};
 use super::target::{find, open, TargetRow};
 use crate::audit::ssr::{record, Record};
@@ -61,7 +62,7 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
 
 /// The scratch database of backup `id`: named after the installation too,
 /// so that two installations sharing a server never touch each other's.
-async fn scratch_name(state: &AppState, id: i64) -> Result<String, String> {
+async fn scratch_name(state: &AppState, id: i64) -> Result<String, Failure> {
     let installation: String =
         sqlx::query_scalar("SELECT replace(installation_id::text, '-', '') FROM instance")
             .fetch_one(&state.db)
@@ -74,7 +75,7 @@ async fn restore_and_count(
     state: &AppState,
     target: &TargetRow,
     backup: &BackupRow,
-) -> Result<Vec<TableCount>, String> {
+) -> Result<Vec<TableCount>, Failure> {
     let path = backup
         .checked_path(state)
         .await
@@ -104,7 +105,7 @@ async fn restore_and_count(
     Ok(tables)
 }
 
-async fn connect(conn: &Conn) -> Result<PgConnection, String> {
+async fn connect(conn: &Conn) -> Result<PgConnection, Failure> {
     let options = conn.connect_options().map_err(|e| e.to_string())?;
     options.connect().await.map_err(|e| {
         format!(
@@ -112,6 +113,7 @@ async fn connect(conn: &Conn) -> Result<PgConnection, String> {
             conn.display,
             conn.scrub(&e.to_string())
         )
+        .into()
     })
 }
 
@@ -120,7 +122,7 @@ fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), String> {
+async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), Failure> {
     let forced = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name));
     if sqlx::query(&forced).execute(&mut *admin).await.is_ok() {
         return Ok(());
@@ -130,10 +132,10 @@ async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), Strin
         .execute(&mut *admin)
         .await
         .map(|_| ())
-        .map_err(|e| format!("cannot drop the scratch database {name}: {e}"))
+        .map_err(|e| format!("cannot drop the scratch database {name}: {e}").into())
 }
 
-async fn restore_into(conn: &Conn, path: &std::path::Path) -> Result<(), String> {
+async fn restore_into(conn: &Conn, path: &std::path::Path) -> Result<(), Failure> {
     let mut cmd =
         restore_command(conn, &["--no-owner", "--no-privileges"]).map_err(|e| e.to_string())?;
     let mut child = cmd
@@ -152,7 +154,7 @@ async fn restore_into(conn: &Conn, path: &std::path::Path) -> Result<(), String>
 }
 
 /// Every table of the restored database with its exact row count.
-async fn count_rows(conn: &Conn) -> Result<Vec<TableCount>, String> {
+async fn count_rows(conn: &Conn) -> Result<Vec<TableCount>, Failure> {
     let mut c = connect(conn).await?;
     let tables: Vec<(String, String)> = sqlx::query_as(
         "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -183,7 +185,7 @@ async fn record_result(
     target: &TargetRow,
     id: i64,
     actor: &str,
-    result: &Result<Vec<TableCount>, String>,
+    result: &Result<Vec<TableCount>, Failure>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     let (st, tables, error) = match result {
@@ -192,7 +194,7 @@ async fn record_result(
             Some(serde_json::to_value(t).unwrap_or_default()),
             None,
         ),
-        Err(e) => (TestRestoreState::Failed, None, Some(e.clone())),
+        Err(e) => (TestRestoreState::Failed, None, Some(e.as_str())),
     };
     sqlx::query(
         "UPDATE backup SET test_state = $2, test_tables = $3, test_error = $4, test_finished_at = now()
