@@ -24,6 +24,8 @@ pub mod docker;
 #[cfg(feature = "ssr")]
 pub mod locks;
 #[cfg(feature = "ssr")]
+pub mod recent;
+#[cfg(feature = "ssr")]
 pub mod request;
 #[cfg(feature = "ssr")]
 pub mod secrets;

@@ -25,6 +25,8 @@ pub struct AppState {
     pub background: Background,
     /// Where backup files are kept (`OPSDECK_BACKUP_DIR`).
     pub backups: crate::backup::ssr::store::BackupStore,
+    /// Engine facts pages show, looked up once per period, not per view.
+    pub engine_looks: crate::deploy::ssr::looks::EngineLooks,
 }
 
 /// Rollouts (and other long work) run on after the request that started

@@ -130,6 +130,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         live: Default::default(),
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(&settings.backup_dir),
+        engine_looks: Default::default(),
     };
     let background = state.background.clone();
     let sweeper = spawn_session_sweeper(db.pool.clone());

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod health;
 pub mod inspect;
 pub mod lock;
+pub mod looks;
 pub mod mask;
 pub mod model;
 pub mod network;

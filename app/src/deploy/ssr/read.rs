@@ -7,6 +7,7 @@ use crate::deploy::*;
 use crate::state::AppState;
 use crate::AppError;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::time::Duration;
 
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
@@ -137,13 +138,29 @@ async fn releases_of(pool: &PgPool, s: &ServiceRow) -> Result<Vec<ReleaseView>, 
     Ok(releases)
 }
 
-/// Healthy replicas of the live release right now: running, and passing
-/// the engine's check (command) or answering the HTTP path. Bounded in
-/// time so a slow engine cannot stall a page.
-async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
+/// Healthy replicas of the live release: running, and passing the
+/// engine's check (command) or answering the HTTP path. Learned at most
+/// once every `ENGINE_LOOK_PERIOD` per service and shared by concurrent
+/// pages; a deployment (start or end) makes a new key, so a page that
+/// reloads on its end sees the replicas of then, not of a moment before.
+async fn healthy_now(
+    state: &AppState,
+    s: &ServiceRow,
+    last: Option<&DeploymentView>,
+) -> Option<i32> {
     let Some(live) = s.live_release_id else {
         return Some(0);
     };
+    let key = (s.id, live, last.map(|d| (d.id, d.finished_at.is_some())));
+    state
+        .engine_looks
+        .healthy
+        .get(key, || count_healthy(state, s, live))
+        .await
+}
+
+/// Asks the engine. Bounded in time so a slow engine cannot stall a page.
+async fn count_healthy(state: &AppState, s: &ServiceRow, live: i64) -> Option<i32> {
     let (_, docker) = docker_for(state, s).ok()?;
     let count = async {
         let replicas = engine::replicas(&docker, s).await.ok()?;
@@ -161,8 +178,18 @@ async fn healthy_now(state: &AppState, s: &ServiceRow) -> Option<i32> {
 }
 
 /// Tags of the service's image repository present on its engine, newest
-/// image first: what can be deployed without a registry.
+/// image first: what can be deployed without a registry. Shared like the
+/// health count: an image listing per page view was the engine's queue.
 async fn local_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
+    let key = (s.id, s.image.clone());
+    state
+        .engine_looks
+        .tags
+        .get(key, || list_tags(state, s))
+        .await
+}
+
+async fn list_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
     let Ok((_, docker)) = docker_for(state, s) else {
         return vec![];
     };
@@ -202,29 +229,67 @@ async fn replica_healthy(docker: &bollard::Docker, s: &ServiceRow, id: &str) -> 
 async fn summary(
     state: &AppState,
     s: &ServiceRow,
-    releases: &[ReleaseView],
-) -> Result<ServiceSummary, AppError> {
-    let last = deployments_of(&state.db, s.id, 1).await?.into_iter().next();
-    Ok(ServiceSummary {
+    live: Option<ReleaseView>,
+    last: Option<DeploymentView>,
+) -> ServiceSummary {
+    ServiceSummary {
         id: s.id,
         environment: s.environment.clone(),
         name: s.name.clone(),
         image: s.image.clone(),
-        live: releases.iter().find(|r| r.live).cloned(),
+        live,
         desired: s.replicas,
-        healthy: healthy_now(state, s).await,
+        healthy: healthy_now(state, s, last.as_ref()).await,
         last,
-    })
+    }
 }
 
+/// Every service with its live release and last deployment: three queries
+/// whatever the number of services (it was three per service).
 pub async fn list_services(state: &AppState) -> Result<Vec<ServiceSummary>, AppError> {
     let services = all_services(&state.db).await?;
-    // Side by side: each summary may wait on its engine for health.
-    let summaries = services.iter().map(|s| async move {
-        let releases = releases_of(&state.db, s).await?;
-        summary(state, s, &releases).await
+    let mut live = live_releases(&state.db).await?;
+    let mut last = last_deployments(&state.db).await?;
+    // Side by side: a summary may wait on its engine for health.
+    let summaries = services.iter().map(|s| {
+        let (live, last) = (live.remove(&s.id), last.remove(&s.id));
+        summary(state, s, live, last)
     });
-    futures_util::future::try_join_all(summaries).await
+    Ok(futures_util::future::join_all(summaries).await)
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveRelease {
+    service_id: i64,
+    #[sqlx(flatten)]
+    release: ReleaseView,
+}
+
+async fn live_releases(pool: &PgPool) -> Result<HashMap<i64, ReleaseView>, AppError> {
+    let rows: Vec<LiveRelease> = sqlx::query_as(
+        "SELECT s.id AS service_id, r.id, r.number, r.tag, r.image_id, r.digest,
+                r.created_by, r.created_at, true AS live
+         FROM service s JOIN release r ON r.id = s.live_release_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.service_id, r.release))
+        .collect())
+}
+
+/// The newest deployment of each service, one index probe per service.
+async fn last_deployments(pool: &PgPool) -> Result<HashMap<i64, DeploymentView>, AppError> {
+    let rows: Vec<DeploymentRow> = sqlx::query_as(&format!(
+        "{DEPLOYMENT_SELECT} WHERE d.id IN (
+            SELECT (SELECT l.id FROM deployment l WHERE l.service_id = sv.id
+                    ORDER BY l.id DESC LIMIT 1)
+            FROM service sv)"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.service_id, r.into())).collect())
 }
 
 pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDetail, AppError> {
@@ -259,13 +324,15 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         cpu_millis: s.cpu_millis,
         pids_limit: s.pids_limit,
     };
+    let live = releases.iter().find(|r| r.live).cloned();
+    let deployments = deployments_of(&state.db, s.id, 50).await?;
     Ok(ServiceDetail {
-        summary: summary(state, &s, &releases).await?,
+        summary: summary(state, &s, live, deployments.first().cloned()).await,
         config,
         endpoint: s.endpoint.clone(),
         network: s.network.clone(),
         releases,
-        deployments: deployments_of(&state.db, s.id, 50).await?,
+        deployments,
         tags: local_tags(state, &s).await,
     })
 }

@@ -46,6 +46,7 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         live: Default::default(),
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(backup_dir()),
+        engine_looks: Default::default(),
     }
 }
 
