@@ -155,7 +155,10 @@ async fn healthy_now(
     state
         .engine_looks
         .healthy
-        .get(key, || count_healthy(state, s, live))
+        .get(key, || {
+            let (state, s) = (state.clone(), s.clone());
+            async move { count_healthy(&state, &s, live).await }
+        })
         .await
 }
 
@@ -185,7 +188,10 @@ async fn local_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
     state
         .engine_looks
         .tags
-        .get(key, || list_tags(state, s))
+        .get(key, || {
+            let (state, s) = (state.clone(), s.clone());
+            async move { list_tags(&state, &s).await }
+        })
         .await
 }
 
