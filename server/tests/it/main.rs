@@ -23,6 +23,7 @@ mod deploy_control;
 mod deploy_crash;
 mod deploy_drain;
 mod deploy_limits;
+mod deploy_list;
 mod deploy_live;
 mod deploy_masking;
 mod deploy_pull;
