@@ -20,6 +20,8 @@ use tokio::time::Instant;
 /// One value per key, at most `period` old when waited for.
 pub struct Recent<K, V> {
     period: Duration,
+    /// Whether a little-old value is handed out while it refreshes.
+    serve_stale: bool,
     slots: Arc<Mutex<HashMap<K, Arc<Slot<V>>>>>,
 }
 
@@ -64,6 +66,7 @@ impl<K, V> Clone for Recent<K, V> {
     fn clone(&self) -> Self {
         Recent {
             period: self.period,
+            serve_stale: self.serve_stale,
             slots: self.slots.clone(),
         }
     }
@@ -73,7 +76,17 @@ impl<K: Eq + Hash + Clone, V: Clone + Send + 'static> Recent<K, V> {
     pub fn new(period: Duration) -> Self {
         Recent {
             period,
+            serve_stale: true,
             slots: Arc::default(),
+        }
+    }
+
+    /// Never hands out a value older than `period`: for a value other
+    /// looks are built from, so that their staleness does not add up.
+    pub fn fresh_only(period: Duration) -> Self {
+        Recent {
+            serve_stale: false,
+            ..Recent::new(period)
         }
     }
 
@@ -90,7 +103,7 @@ impl<K: Eq + Hash + Clone, V: Clone + Send + 'static> Recent<K, V> {
         let slot = self.slot(key);
         match slot.value() {
             Some((age, value)) if age < self.period => return value,
-            Some((age, value)) if age < self.period * STALE_PERIODS => {
+            Some((age, value)) if self.serve_stale && age < self.period * STALE_PERIODS => {
                 if !slot.refreshing.swap(true, Ordering::SeqCst) {
                     let (slot, refresh) = (slot.clone(), look());
                     tokio::spawn(async move {
@@ -163,5 +176,18 @@ mod tests {
         assert_eq!(looks.load(Ordering::SeqCst), 2);
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(ask().await, 3, "too old to hand out: waited for");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fresh_only_value_is_always_waited_for_once_old() {
+        let recent: Recent<&str, u32> = Recent::fresh_only(Duration::from_secs(1));
+        assert_eq!(recent.get("k", || async { 1 }).await, 1);
+        assert_eq!(
+            recent.get("k", || async { 2 }).await,
+            1,
+            "young: remembered"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(recent.get("k", || async { 3 }).await, 3, "old: looked up");
     }
 }

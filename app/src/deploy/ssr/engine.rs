@@ -96,37 +96,75 @@ pub async fn replicas(
     d: &Docker,
     service: &ServiceRow,
 ) -> Result<Vec<Replica>, bollard::errors::Error> {
-    let filters = HashMap::from([(
-        "label",
-        vec![
-            format!("{LABEL_INSTALLATION}={}", service.installation),
-            format!("{LABEL_SERVICE}={}", service.id),
-        ],
-    )]);
+    let labels = vec![
+        format!("{LABEL_INSTALLATION}={}", service.installation),
+        format!("{LABEL_SERVICE}={}", service.id),
+    ];
+    Ok(listed(d, labels)
+        .await?
+        .into_iter()
+        .map(|l| l.replica)
+        .collect())
+}
+
+/// A replica as a container listing shows it: enough to count it healthy
+/// without an inspect per replica.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub replica: Replica,
+    pub service_id: i64,
+    /// The engine's verdict on its HEALTHCHECK, from the status text.
+    pub engine_healthy: bool,
+    /// Its address on each network it is connected to.
+    pub ips: HashMap<String, String>,
+}
+
+/// Every replica of this installation on one engine, in one listing.
+pub async fn installation_replicas(
+    d: &Docker,
+    installation: &str,
+) -> Result<Vec<Listed>, bollard::errors::Error> {
+    listed(d, vec![format!("{LABEL_INSTALLATION}={installation}")]).await
+}
+
+async fn listed(d: &Docker, labels: Vec<String>) -> Result<Vec<Listed>, bollard::errors::Error> {
+    let filters = HashMap::from([("label", labels)]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)
         .build();
     let list = d.list_containers(Some(options)).await?;
-    Ok(list
+    Ok(list.into_iter().filter_map(to_listed).collect())
+}
+
+fn to_listed(c: bollard::models::ContainerSummary) -> Option<Listed> {
+    let labels = c.labels.unwrap_or_default();
+    let number = |k: &str| labels.get(k).and_then(|v| v.parse::<i64>().ok());
+    let ips = c
+        .network_settings
+        .and_then(|n| n.networks)
+        .unwrap_or_default()
         .into_iter()
-        .filter_map(|c| {
-            let labels = c.labels.unwrap_or_default();
-            let number = |k: &str| labels.get(k).and_then(|v| v.parse().ok());
-            Some(Replica {
-                id: c.id?,
-                name: c
-                    .names
-                    .and_then(|n| n.into_iter().next())
-                    .unwrap_or_default()
-                    .trim_start_matches('/')
-                    .to_string(),
-                release_id: number(LABEL_RELEASE)?,
-                slot: number(LABEL_SLOT).unwrap_or(0) as i32,
-                running: c.state.map(|s| s.to_string()) == Some("running".into()),
-            })
-        })
-        .collect())
+        .filter_map(|(net, e)| Some((net, e.ip_address.filter(|ip| !ip.is_empty())?)))
+        .collect();
+    Some(Listed {
+        replica: Replica {
+            id: c.id?,
+            name: c
+                .names
+                .and_then(|n| n.into_iter().next())
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            release_id: number(LABEL_RELEASE)?,
+            slot: number(LABEL_SLOT).unwrap_or(0) as i32,
+            running: c.state.map(|s| s.to_string()) == Some("running".into()),
+        },
+        service_id: number(LABEL_SERVICE)?,
+        // "Up 3 minutes (healthy)"; API 1.41 lists no health field.
+        engine_healthy: c.status.is_some_and(|s| s.ends_with("(healthy)")),
+        ips,
+    })
 }
 
 /// The container name: service, release and slot at a glance; the

@@ -1,13 +1,14 @@
 //! Reading services, releases and deployments for pages and the API.
 
 use super::endpoints::docker_for;
-use super::engine::{self, inspect};
+use super::engine::{self, Listed};
 use super::model::{all_services, find_service, ServiceRow};
 use crate::deploy::*;
 use crate::state::AppState;
 use crate::AppError;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
@@ -162,22 +163,44 @@ async fn healthy_now(
         .await
 }
 
-/// Asks the engine. Bounded in time so a slow engine cannot stall a page.
+/// Counts from the endpoint's shared listing; HTTP checks probe each
+/// live replica. Bounded in time so a slow engine cannot stall a page.
 async fn count_healthy(state: &AppState, s: &ServiceRow, live: i64) -> Option<i32> {
-    let (_, docker) = docker_for(state, s).ok()?;
-    let count = async {
-        let replicas = engine::replicas(&docker, s).await.ok()?;
-        let live_ones = replicas
-            .iter()
-            .filter(|r| r.running && r.release_id == live);
-        let checks = live_ones.map(|r| replica_healthy(&docker, s, &r.id));
-        let results = futures_util::future::join_all(checks).await;
-        Some(results.into_iter().filter(|ok| *ok).count() as i32)
-    };
-    tokio::time::timeout(Duration::from_secs(3), count)
+    let listed = endpoint_replicas(state, s).await?;
+    let live_ones = listed
+        .iter()
+        .filter(|l| l.service_id == s.id && l.replica.running && l.replica.release_id == live);
+    let checks = futures_util::future::join_all(live_ones.map(|l| listed_healthy(s, l)));
+    let results = tokio::time::timeout(Duration::from_secs(3), checks)
         .await
-        .ok()
-        .flatten()
+        .ok()?;
+    Some(results.into_iter().filter(|ok| *ok).count() as i32)
+}
+
+/// Every replica on the service's engine: one listing per endpoint per
+/// `LISTING_PERIOD`, however many services a page counts from it.
+async fn endpoint_replicas(state: &AppState, s: &ServiceRow) -> Option<Arc<Vec<Listed>>> {
+    let key = s.endpoint_url.clone();
+    let look = || {
+        let (state, s) = (state.clone(), s.clone());
+        async move {
+            let (_, docker) = docker_for(&state, &s).ok()?;
+            let listing = engine::installation_replicas(&docker, &s.installation);
+            let listed = tokio::time::timeout(Duration::from_secs(3), listing).await;
+            Some(Arc::new(listed.ok()?.ok()?))
+        }
+    };
+    state.engine_looks.listings.get(key, look).await
+}
+
+/// One replica's health now: the engine's verdict for a command check,
+/// an answer to the HTTP path otherwise.
+async fn listed_healthy(s: &ServiceRow, l: &Listed) -> bool {
+    match (s.health_kind.as_str(), l.ips.get(&s.network)) {
+        ("command", _) => l.engine_healthy,
+        ("http", Some(ip)) => super::health::answers(ip, s.port, &s.health_check).await,
+        _ => false,
+    }
 }
 
 /// Tags of the service's image repository present on its engine, newest
@@ -214,22 +237,6 @@ async fn list_tags(state: &AppState, s: &ServiceRow) -> Vec<String> {
         .flat_map(|i| i.repo_tags)
         .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
         .collect()
-}
-
-/// One replica's health now: the engine's verdict for a command check,
-/// an answer to the HTTP path otherwise.
-async fn replica_healthy(docker: &bollard::Docker, s: &ServiceRow, id: &str) -> bool {
-    let Ok(seen) = inspect(docker, id, &s.network).await else {
-        return false;
-    };
-    if seen.exited.is_some() {
-        return false;
-    }
-    match (s.health_kind.as_str(), &seen.engine_health, &seen.ip) {
-        ("command", Some((h, _)), _) => *h == bollard::models::HealthStatusEnum::HEALTHY,
-        ("http", _, Some(ip)) => super::health::answers(ip, s.port, &s.health_check).await,
-        _ => false,
-    }
 }
 
 async fn summary(
