@@ -43,7 +43,10 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
     let hashes = assets::AssetHashes::of(&state.leptos_options);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            provide_context(app::auth::guard::RequestActor::default());
+        }
     };
     Router::new()
         .merge(health::routes())

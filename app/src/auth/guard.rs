@@ -68,6 +68,19 @@ pub async fn session() -> Result<Session, AppError> {
 /// lifetime, or of a user since disabled, deleted or given a new password,
 /// is ended here. Roles are read afresh on every request.
 pub async fn current_actor() -> Result<Option<Actor>, AppError> {
+    match leptos::prelude::use_context::<RequestActor>() {
+        Some(memo) => memo.0.get_or_try_init(look_up_actor).await.cloned(),
+        None => look_up_actor().await,
+    }
+}
+
+/// Who the current request's actor is, looked up once per request: a page
+/// renders several resources, and each server fn behind them asks. The
+/// server provides a fresh one to each request's context.
+#[derive(Clone, Default)]
+pub struct RequestActor(std::sync::Arc<tokio::sync::OnceCell<Option<Actor>>>);
+
+async fn look_up_actor() -> Result<Option<Actor>, AppError> {
     let state = app_state()?;
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
     let bearer = parts.as_ref().and_then(|p| bearer_token(&p.headers));
