@@ -391,7 +391,7 @@ async fn an_audited_action_on_an_affected_service_lands_on_its_timeline_only_whi
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_real_deploy_of_an_affected_service_puts_its_start_and_outcome_on_the_timeline(
+async fn real_deploys_rollbacks_and_removals_of_an_affected_service_are_on_its_timeline_while_open(
     pool: PgPool,
 ) {
     let Some(mut stage) = Stage::new(&pool, "incident-a", 1, "").await else {
@@ -446,4 +446,37 @@ async fn a_real_deploy_of_an_affected_service_puts_its_start_and_outcome_on_the_
         2,
         "nothing is added after resolve"
     );
+
+    // Reopened, the timeline takes actions again: a rollback, a removal.
+    assert_eq!(
+        set_status(&mut stage.ada, id, "investigating").await.status,
+        StatusCode::OK
+    );
+    let (_, ended) = stage.run("/api/rollback", "release=1").await;
+    assert_eq!(ended.0, "succeeded");
+    let removed = stage
+        .ada
+        .post_form(
+            "/api/remove_service",
+            "service=production/incident-a&confirm=production/incident-a",
+        )
+        .await;
+    assert!(removed.ok(), "{}", removed.body);
+    let on_a = entries_of_target(&pool, id, "service:production/incident-a").await;
+    let kinds: Vec<&str> = on_a.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "deploy.deploy intent",
+            "deploy.finish success",
+            "deploy.rollback intent",
+            "deploy.finish success",
+            "service.remove intent",
+            "service.remove success",
+        ]
+    );
+    let detail = read(&mut stage.ada, id).await;
+    let last = detail.timeline.last().unwrap();
+    assert_eq!(last.body, "production/incident-a removed");
+    assert_eq!(detail.incident.services, ["production/incident-a"]);
 }
