@@ -480,3 +480,53 @@ async fn real_deploys_rollbacks_and_removals_of_an_affected_service_are_on_its_t
     assert_eq!(last.body, "production/incident-a removed");
     assert_eq!(detail.incident.services, ["production/incident-a"]);
 }
+
+/// Appends what `body` sends to `text` until `until` is in the new part,
+/// or `time` passes.
+async fn read_more(body: &mut axum::body::Body, text: &mut String, until: &str, time: u64) {
+    use http_body_util::BodyExt;
+    let from = text.len();
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+                if !until.is_empty() && text[from..].contains(until) {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(time), read).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_note_written_by_one_person_reaches_the_open_stream_of_another(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut rita = signed_in(&s, "rita", &[Role::Responder]).await;
+    let mut vera = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let id = declare(&mut rita, "title=x&severity=SEV3").await;
+    for path in [format!("/incidents/{id}/events"), "/incident-events".into()] {
+        let (status, mut body) = vera.open_stream(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let mut text = String::new();
+        read_more(&mut body, &mut text, "event: change", 10).await;
+        assert!(
+            text.contains("event: change"),
+            "{path}: a first event at once"
+        );
+        // Whatever the listener's start announces, before the note.
+        read_more(&mut body, &mut text, "", 1).await;
+        let seen = text.len();
+        let note = rita
+            .post_form("/api/add_incident_note", &format!("id={id}&text=hi"))
+            .await;
+        assert_eq!(note.status, StatusCode::OK);
+        read_more(&mut body, &mut text, "event: change", 10).await;
+        assert!(
+            text[seen..].contains("event: change"),
+            "{path}: the note is announced"
+        );
+    }
+    let (missing, _) = vera.open_stream("/incidents/999/events").await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+}
