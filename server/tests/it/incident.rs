@@ -530,3 +530,41 @@ async fn a_note_written_by_one_person_reaches_the_open_stream_of_another(pool: P
     let (missing, _) = vera.open_stream("/incidents/999/events").await;
     assert_eq!(missing, StatusCode::NOT_FOUND);
 }
+
+/// Random sequences of requested moves (a fixed seed, so a failure
+/// repeats): each is accepted exactly when the status machine allows it,
+/// and after each the times agree with the status.
+#[sqlx::test(migrations = "../migrations")]
+async fn random_status_requests_are_accepted_exactly_when_the_machine_allows_them(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut rita = signed_in(&s, "rita", &[Role::Responder]).await;
+    let id = declare(&mut rita, "title=x&severity=SEV2").await;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let (mut model, mut accepted) = (Status::Investigating, 0);
+    for step in 0..60 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let wanted = Status::ALL[(seed % 4) as usize];
+        let reply = set_status(&mut rita, id, wanted.as_str()).await;
+        if model.may_become(wanted) {
+            assert_eq!(reply.status, StatusCode::OK, "step {step}: {}", reply.body);
+            model = wanted;
+            accepted += 1;
+        } else {
+            refused(&reply, "status");
+        }
+        let now = read(&mut rita, id).await;
+        assert_eq!(now.incident.status, model, "step {step}");
+        assert_eq!(
+            now.incident.resolved_at.is_some(),
+            model == Status::Resolved
+        );
+        assert_eq!(now.incident.acknowledged_at.is_some(), accepted > 0);
+        assert_eq!(now.timeline.len(), 1 + accepted, "step {step}");
+    }
+    assert!(
+        accepted >= 10,
+        "the sequence moved the incident: {accepted}"
+    );
+}
