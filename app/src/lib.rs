@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod format;
 pub mod home;
+pub mod incident;
 #[cfg(test)]
 mod layering;
 pub mod layout;
@@ -96,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("services"), StaticSegment("new")) view=deploy::NewServicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view=deploy::ServicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=deploy::DeploymentPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("incidents") view=incident::IncidentsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("incidents"), ParamSegment("id")) view=incident::IncidentPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>

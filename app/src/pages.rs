@@ -9,6 +9,8 @@ pub const PAGES: &[&str] = &[
     "/services/new",
     "/services/{env}/{name}",
     "/deployments/{id}",
+    "/incidents",
+    "/incidents/{id}",
     "/engine",
     "/admin/audit",
     "/admin/users",

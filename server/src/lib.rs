@@ -52,6 +52,7 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
         .merge(health::routes())
         .merge(app::deploy::routes::routes())
         .merge(app::backup::routes::routes())
+        .merge(app::incident::routes::routes())
         .route(
             app::auth::registry::plain_route("/admin/audit/export"),
             axum::routing::get(audit_export::export),

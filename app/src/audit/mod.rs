@@ -50,6 +50,7 @@ pub enum AuditTarget<'a> {
     Endpoint(&'a str),
     Environment(&'a str),
     BackupTarget(&'a str),
+    Incident(i64),
 }
 
 impl std::fmt::Display for AuditTarget<'_> {
@@ -61,6 +62,7 @@ impl std::fmt::Display for AuditTarget<'_> {
             AuditTarget::Endpoint(name) => write!(f, "endpoint:{name}"),
             AuditTarget::Environment(name) => write!(f, "environment:{name}"),
             AuditTarget::BackupTarget(name) => write!(f, "backup_target:{name}"),
+            AuditTarget::Incident(id) => write!(f, "incident:{id}"),
         }
     }
 }

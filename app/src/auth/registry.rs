@@ -292,6 +292,42 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "id=0",
         args::<crate::backup::api::ReadRestore>,
     ),
+    (
+        "/api/declare_incident",
+        Access::Requires(Permission::ManageIncidents),
+        "title=x&severity=SEV3",
+        args::<crate::incident::api::DeclareIncident>,
+    ),
+    (
+        "/api/list_incidents",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::incident::api::ListIncidents>,
+    ),
+    (
+        "/api/read_incident",
+        Access::Requires(Permission::Read),
+        "id=0",
+        args::<crate::incident::api::ReadIncident>,
+    ),
+    (
+        "/api/add_incident_note",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&text=x",
+        args::<crate::incident::api::AddIncidentNote>,
+    ),
+    (
+        "/api/set_incident_status",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&status=resolved",
+        args::<crate::incident::api::SetIncidentStatus>,
+    ),
+    (
+        "/api/set_incident_severity",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&severity=SEV1",
+        args::<crate::incident::api::SetIncidentSeverity>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the
@@ -355,6 +391,16 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/backup-files/{id}",
         Access::Requires(Permission::Administer),
         "/backup-files/1",
+    ),
+    (
+        "/incidents/{id}/events",
+        Access::Requires(Permission::Read),
+        "/incidents/1/events",
+    ),
+    (
+        "/incident-events",
+        Access::Requires(Permission::Read),
+        "/incident-events",
     ),
     (
         "/admin/audit/export",

@@ -26,6 +26,7 @@ use leptos_router::hooks::use_location;
 const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overview", Permission::Read),
     ("/services", "Services", Permission::Read),
+    ("/incidents", "Incidents", Permission::Read),
     ("/backups", "Backups", Permission::Read),
     ("/engine", "Engine", Permission::Read),
     ("/tokens", "API tokens", Permission::Read),

@@ -30,18 +30,21 @@ pub enum Topic {
     Backup,
     /// One restore (id: the restore).
     BackupRestore,
+    /// An incident or its timeline (id: the incident).
+    Incident,
     /// Someone's access may have ended (id: always 0; every stream
     /// re-checks; see the `notify_access_change` migration).
     Access,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 7] = [
         Topic::Deployment,
         Topic::Service,
         Topic::BackupTarget,
         Topic::Backup,
         Topic::BackupRestore,
+        Topic::Incident,
         Topic::Access,
     ];
 
@@ -52,6 +55,7 @@ impl Topic {
             Topic::BackupTarget => "backup_target",
             Topic::Backup => "backup",
             Topic::BackupRestore => "backup_restore",
+            Topic::Incident => "incident",
             Topic::Access => "access",
         }
     }

@@ -33,6 +33,7 @@ mod docker_engine;
 mod embedded_pg;
 mod embedded_pg_restart;
 mod http;
+mod incident;
 mod security;
 mod sessions;
 mod signin_abuse;

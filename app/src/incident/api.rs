@@ -1,0 +1,125 @@
+//! Server functions of incidents, at fixed `/api/` URLs so chat-ops and
+//! scripts can call them with an API token (see docs/api.md).
+
+use super::*;
+use crate::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth::guard::require;
+#[cfg(feature = "ssr")]
+use crate::auth::Permission;
+#[cfg(feature = "ssr")]
+use crate::state::app_state;
+
+/// Longest accepted texts: a title, a summary, a note, a service
+/// reference, a time, a status or severity word; and most services.
+#[cfg(feature = "ssr")]
+pub(crate) mod limits {
+    pub const TITLE: usize = 200;
+    pub const SUMMARY: usize = 10_000;
+    pub const NOTE: usize = 20_000;
+    pub const SERVICE: usize = 255;
+    pub const TIME: usize = 40;
+    pub const WORD: usize = 20;
+    pub const SERVICES: usize = 20;
+}
+
+/// Bounds every text argument before anything reads it; says which is too long.
+#[cfg(feature = "ssr")]
+fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
+    fields
+        .iter()
+        .try_for_each(|(field, value, max)| crate::error::check_length(field, value, *max))
+}
+
+/// Declares an incident: `severity` is `SEV1`, `SEV2` or `SEV3`, each of
+/// `services` an affected service as `environment/name`. The declarer is
+/// its commander. Answers with the incident and its page.
+#[server(endpoint = "declare_incident")]
+pub async fn declare_incident(
+    #[server(default)] title: String,
+    #[server(default)] severity: String,
+    #[server(default)] services: Vec<String>,
+    #[server(default)] summary: String,
+) -> Result<IncidentDeclared, AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[
+        ("title", &title, limits::TITLE),
+        ("severity", &severity, limits::WORD),
+        ("summary", &summary, limits::SUMMARY),
+    ])?;
+    if services.len() > limits::SERVICES {
+        return Err(AppError::invalid(
+            "services",
+            format!("at most {} services", limits::SERVICES),
+        ));
+    }
+    for (i, s) in services.iter().enumerate() {
+        bounded(&[(&format!("services[{i}]"), s, limits::SERVICE)])?;
+    }
+    let state = app_state()?;
+    let form = super::ssr::declare::Declaration {
+        title,
+        severity,
+        services,
+        summary,
+    };
+    super::ssr::declare::declare(&state.db, &actor, form).await
+}
+
+/// Every incident, open ones first, newest first within each.
+#[server(endpoint = "list_incidents")]
+pub async fn list_incidents() -> Result<Vec<IncidentSummary>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::list(&state.db).await
+}
+
+/// One incident with its whole timeline (oldest first).
+#[server(endpoint = "read_incident")]
+pub async fn read_incident(id: i64) -> Result<IncidentDetail, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::read::read(&state.db, id).await
+}
+
+/// Adds a markdown note to the timeline. `at` (optional, UTC, e.g.
+/// `2026-11-26T14:05`) is when it happened, if earlier than now.
+#[server(endpoint = "add_incident_note")]
+pub async fn add_incident_note(
+    id: i64,
+    #[server(default)] text: String,
+    #[server(default)] at: String,
+) -> Result<i64, AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[("text", &text, limits::NOTE), ("at", &at, limits::TIME)])?;
+    let state = app_state()?;
+    super::ssr::change::add_note(&state.db, &actor, id, &text, &at).await
+}
+
+/// Moves the incident to `status`: investigating → identified →
+/// monitoring → resolved, resolved from any open status, and a resolved
+/// one reopens as investigating.
+#[server(endpoint = "set_incident_status")]
+pub async fn set_incident_status(
+    id: i64,
+    #[server(default)] status: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[("status", &status, limits::WORD)])?;
+    let state = app_state()?;
+    super::ssr::change::set_status(&state.db, &actor, id, &status).await
+}
+
+/// Changes the incident's severity (`SEV1`, `SEV2` or `SEV3`).
+#[server(endpoint = "set_incident_severity")]
+pub async fn set_incident_severity(
+    id: i64,
+    #[server(default)] severity: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[("severity", &severity, limits::WORD)])?;
+    let state = app_state()?;
+    super::ssr::change::set_severity(&state.db, &actor, id, &severity).await
+}

@@ -1,0 +1,169 @@
+//! `/incidents/<id>`: status, severity, times, services and the timeline,
+//! live; those with the permission write notes and move the status.
+
+use super::api::{read_incident, AddIncidentNote, SetIncidentSeverity, SetIncidentStatus};
+use super::timeline::{SeverityBadge, StatusBadge, Timeline};
+use super::{IncidentDetail, Severity, Status};
+use crate::auth::Permission;
+use crate::format::minute_or_never;
+use crate::layout::ui::*;
+use crate::layout::{use_signed_in, Fact};
+use crate::live::use_live_tick;
+use crate::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let tick = use_live_tick(move || format!("/incidents/{}/events", id.get().unwrap_or(0)));
+    let note = ServerAction::<AddIncidentNote>::new();
+    let status = ServerAction::<SetIncidentStatus>::new();
+    let severity = ServerAction::<SetIncidentSeverity>::new();
+    let acted = move || {
+        [
+            note.version().get(),
+            status.version().get(),
+            severity.version().get(),
+        ]
+    };
+    let detail = Resource::new(
+        move || (id.get(), tick.get(), acted()),
+        |(id, ..)| async move {
+            match id {
+                Some(id) => read_incident(id).await,
+                None => Err(AppError::NotFound("that incident".into())),
+            }
+        },
+    );
+    let errors = Signal::derive(move || {
+        first_error([
+            note.value().get().map(|r| r.map(|_| ())),
+            status.value().get(),
+            severity.value().get(),
+        ])
+    });
+    let me = use_signed_in();
+    view! {
+        <Title text=move || format!("Incident #{}", id.get().unwrap_or(0))/>
+        <ActionError error=errors/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                match detail.await {
+                    Ok(d) => view! { <Incident detail=d may=may actions=(status, severity)/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                let id = id.get().filter(|_| may)?;
+                Some(view! { <NoteForm id=id note=note/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Incident(
+    detail: IncidentDetail,
+    may: bool,
+    actions: (
+        ServerAction<SetIncidentStatus>,
+        ServerAction<SetIncidentSeverity>,
+    ),
+) -> impl IntoView {
+    let i = detail.incident.clone();
+    let (status, severity) = actions;
+    let services = i
+        .services
+        .iter()
+        .map(|s| view! { <a class=format!("{LINK} mr-3") href=format!("/services/{s}") data-test="incident-service">{s.clone()}</a> })
+        .collect_view();
+    view! {
+        <div class="mb-6 flex flex-wrap items-center gap-3">
+            <p class="w-full text-sm text-slate-500"><a class="underline" href="/incidents">"Incidents"</a> {format!(" / #{}", i.id)}</p>
+            <h1 class="text-2xl font-semibold tracking-tight" data-test="incident-title">{i.title.clone()}</h1>
+            <SeverityBadge severity=i.severity/>
+            <StatusBadge status=i.status/>
+        </div>
+        {may.then(|| view! { <Controls id=i.id current=(i.status, i.severity) status=status severity=severity/> })}
+        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-5">
+            <Fact label="Declared" value=minute_or_never(Some(i.declared_at)) test="incident-declared"/>
+            <Fact label="Impact began" value=minute_or_never(Some(i.started_at)) test="incident-started"/>
+            <Fact label="Acknowledged" value=minute_or_never(i.acknowledged_at) test="incident-acknowledged"/>
+            <Fact label="Resolved" value=i.resolved_at.map(|t| minute_or_never(Some(t))).unwrap_or_else(|| "open".into()) test="incident-resolved"/>
+            <Fact label="Commander" value=i.commander.trim_start_matches("user:").to_string() test="incident-commander"/>
+        </dl>
+        <p class="mb-2 text-sm"><span class="font-medium">"Affected services: "</span>
+            {if i.services.is_empty() { view! { <span class="text-slate-500">"none named"</span> }.into_any() } else { services.into_any() }}
+        </p>
+        {(!detail.summary.is_empty()).then(|| view! {
+            <p class="mb-6 whitespace-pre-wrap text-sm" data-test="incident-summary">{detail.summary.clone()}</p>
+        })}
+        <h2 class=H2>"Timeline"</h2>
+        <Timeline entries=detail.timeline/>
+    }
+}
+
+/// A button for each status the incident may move to, and the severity.
+#[component]
+fn Controls(
+    id: i64,
+    current: (Status, Severity),
+    status: ServerAction<SetIncidentStatus>,
+    severity: ServerAction<SetIncidentSeverity>,
+) -> impl IntoView {
+    let (now, level) = current;
+    let moves = now
+        .next()
+        .iter()
+        .map(|to| {
+            let label = match to {
+                Status::Resolved => "Resolve".to_string(),
+                Status::Investigating => "Reopen".to_string(),
+                other => format!("Mark {}", other.as_str()),
+            };
+            view! {
+                <ActionForm action=status>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <input type="hidden" name="status" value=to.as_str()/>
+                    <button type="submit" class=BUTTON_SECONDARY data-test=format!("status-{}", to.as_str())>{label}</button>
+                </ActionForm>
+            }
+        })
+        .collect_view();
+    let choices = Severity::ALL
+        .into_iter()
+        .map(|s| view! { <option value=s.as_str() selected=s == level>{format!("{} — {}", s.as_str(), s.meaning())}</option> })
+        .collect_view();
+    view! {
+        <div class="mb-6 flex flex-wrap items-center gap-2">
+            {moves}
+            <ActionForm action=severity attr:class="flex items-center gap-2" attr:data-test="set-severity">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <select name="severity" class=INPUT aria-label="Severity">{choices}</select>
+                <button type="submit" class=BUTTON>"Change severity"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn NoteForm(id: i64, note: ServerAction<AddIncidentNote>) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mt-6")>
+            <h2 class="mb-3 font-medium">"Add to the timeline"</h2>
+            <ActionForm action=note attr:class="flex flex-col gap-3" attr:data-test="add-note">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label class=LABEL>"Note (markdown)" <textarea name="text" rows="3" required maxlength="20000" class=INPUT></textarea></label>
+                <label class=LABEL>"Happened at (UTC, leave empty for now)" <input name="at" type="datetime-local" class=format!("{INPUT} w-64")/></label>
+                <div><button type="submit" class=BUTTON_PRIMARY data-test="add-note-submit">"Add note"</button></div>
+            </ActionForm>
+        </section>
+    }
+}

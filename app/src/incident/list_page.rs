@@ -1,0 +1,137 @@
+//! `/incidents`: every incident, open ones first, live; those who may
+//! declare one do it here, choosing the severity by what it means.
+
+use super::api::{list_incidents, DeclareIncident};
+use super::timeline::{SeverityBadge, StatusBadge};
+use super::{IncidentSummary, Severity};
+use crate::auth::Permission;
+use crate::deploy::api::list_services;
+use crate::format::utc;
+use crate::layout::ui::*;
+use crate::layout::use_signed_in;
+use crate::layout::PageHeader;
+use crate::live::use_live_tick;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn IncidentsPage() -> impl IntoView {
+    let declare = ServerAction::<DeclareIncident>::new();
+    let tick = use_live_tick(|| "/incident-events".to_string());
+    let incidents = Resource::new(
+        move || (tick.get(), declare.version().get()),
+        |_| list_incidents(),
+    );
+    // Once declared, the commander goes on on the incident's own page.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(declared)) = declare.value().get() {
+            navigate(&declared.url, Default::default());
+        }
+    });
+    let me = use_signed_in();
+    view! {
+        <Title text="Incidents"/>
+        <PageHeader title="Incidents" subtitle="Declared incidents, open ones first. Actions on an affected service appear on its timeline by themselves."/>
+        <ActionError error=Signal::derive(move || declare.value().get().and_then(Result::err))/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match incidents.await {
+                    Ok(list) => view! { <IncidentsTable incidents=list/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                may.then(|| view! { <DeclareForm action=declare/> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn IncidentsTable(incidents: Vec<IncidentSummary>) -> impl IntoView {
+    if incidents.is_empty() {
+        return view! {
+            <p class="mb-6 text-sm text-slate-500" data-test="no-incidents">"No incidents declared."</p>
+        }
+        .into_any();
+    }
+    let rows = incidents
+        .into_iter()
+        .map(|i| view! { <IncidentRow incident=i/> })
+        .collect_view();
+    view! {
+        <DataTable test="incidents-table" spaced=true headers=&["#", "Title", "Severity", "Status", "Services", "Declared", "Commander"]>{rows}</DataTable>
+    }
+    .into_any()
+}
+
+#[component]
+fn IncidentRow(incident: IncidentSummary) -> impl IntoView {
+    let i = incident;
+    let href = format!("/incidents/{}", i.id);
+    view! {
+        <tr class=format!("{ROW} align-top") data-test=format!("incident-{}", i.id) data-status=i.status.as_str()>
+            <td class=CELL>{i.id}</td>
+            <td class=CELL><a class=LINK href=href>{i.title.clone()}</a></td>
+            <td class=CELL><SeverityBadge severity=i.severity/></td>
+            <td class=CELL><StatusBadge status=i.status/></td>
+            <td class=format!("{CELL} text-xs")>{i.services.join(", ")}</td>
+            <td class=format!("{CELL} whitespace-nowrap font-mono text-xs")>{utc(i.declared_at)}</td>
+            <td class=format!("{CELL} text-xs")>{i.commander.trim_start_matches("user:").to_string()}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
+    let services = Resource::new(|| (), |_| list_services());
+    let severities = Severity::ALL
+        .into_iter()
+        .map(|s| {
+            view! {
+                <label class="flex items-start gap-2 text-sm">
+                    <input type="radio" name="severity" value=s.as_str() required checked=s == Severity::Sev2/>
+                    <span><span class="font-medium">{s.as_str()}</span> " — " {s.meaning()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class=format!("{CARD} mb-6")>
+            <h2 class="mb-3 font-medium">"Declare an incident"</h2>
+            <ActionForm action=action attr:class="flex flex-col gap-4" attr:data-test="declare-incident">
+                <label class=LABEL>"Title" <input name="title" required maxlength="200" class=INPUT/></label>
+                <fieldset class="flex flex-col gap-1">
+                    <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Severity"</legend>
+                    {severities}
+                </fieldset>
+                <fieldset class="flex flex-col gap-1">
+                    <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Affected services"</legend>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let list = services.await.unwrap_or_default();
+                            if list.is_empty() {
+                                return view! { <p class="text-xs text-slate-500">"No services yet."</p> }.into_any();
+                            }
+                            list.into_iter().enumerate().map(|(i, s)| {
+                                let name = format!("{}/{}", s.environment, s.name);
+                                view! {
+                                    <label class="inline-flex items-center gap-1 text-sm">
+                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()/>
+                                        {name.clone()}
+                                    </label>
+                                }
+                            }).collect_view().into_any()
+                        })}
+                    </Suspense>
+                </fieldset>
+                <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
+                <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
+            </ActionForm>
+        </section>
+    }
+}

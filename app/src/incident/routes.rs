@@ -1,0 +1,69 @@
+//! The live streams incident pages follow: a `change` event at once and
+//! whenever the incident (or any incident, for the list) or its timeline
+//! changes, wherever the change was made: a note in another browser, a
+//! deploy of an affected service by another process or a token.
+
+use crate::auth::authorized::Authorized;
+use crate::auth::stream::while_allowed;
+use crate::live::{Subscription, Topic};
+use crate::state::AppState;
+use crate::AppError;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use std::convert::Infallible;
+
+/// `GET /incidents/{id}/events`.
+pub async fn incident_events(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM incident WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?;
+    found.ok_or_else(|| AppError::NotFound(format!("incident #{id}")))?;
+    let changes = state.live.subscribe(&state.db);
+    Ok(Sse::new(while_allowed(
+        &state,
+        reader.caller,
+        follow(Some(id), changes),
+    ))
+    .keep_alive(KeepAlive::default())
+    .into_response())
+}
+
+/// `GET /incident-events`: for the incidents list.
+pub async fn all_incident_events(State(state): State<AppState>, reader: Authorized) -> Response {
+    let changes = state.live.subscribe(&state.db);
+    Sse::new(while_allowed(&state, reader.caller, follow(None, changes)))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn follow(id: Option<i64>, changes: Subscription) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold((changes, true), move |(mut rx, first)| async move {
+        if !first {
+            match id {
+                Some(id) => rx.changed(Topic::Incident, id).await,
+                None => rx.changed_any(Topic::Incident).await,
+            }
+        }
+        let event = Event::default().event("change").data("changed");
+        Some((Ok(event), (rx, false)))
+    })
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            crate::auth::registry::plain_route("/incidents/{id}/events"),
+            axum::routing::get(incident_events),
+        )
+        .route(
+            crate::auth::registry::plain_route("/incident-events"),
+            axum::routing::get(all_incident_events),
+        )
+}
