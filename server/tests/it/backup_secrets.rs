@@ -6,6 +6,7 @@ use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
+use tracing::subscriber::Interest;
 
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]
@@ -19,6 +20,45 @@ impl std::io::Write for Captured {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A global subscriber for the whole test binary that records nothing and
+/// asks every time (`Interest::sometimes`).
+///
+/// Why: tracing-core caches each callsite's interest for all threads. With
+/// a single dispatcher registered (only this test's scoped one) it computes
+/// that interest from the *registering thread's* default, so a backup log
+/// line first reached by a parallel test's thread (no subscriber there)
+/// was cached as `never`, and this test's capture missed it: "the logs
+/// were captured" failed under parallel load. With a second, global
+/// dispatcher the interest is the union of all of them, and each event
+/// asks the current thread's subscriber.
+struct AskEveryTime;
+
+impl tracing::Subscriber for AskEveryTime {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn ask_every_time_globally() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // Another global subscriber would serve as well: ignore a refusal.
+    ONCE.call_once(|| drop(tracing::subscriber::set_global_default(AskEveryTime)));
 }
 
 fn urlencode(s: &str) -> String {
@@ -66,6 +106,7 @@ async fn exercise(admin: &mut Client, pool: &PgPool, url: &str) -> Vec<String> {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn connection_urls_and_passwords_never_reach_logs_audit_or_html(pool: PgPool) {
+    ask_every_time_globally();
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
