@@ -142,6 +142,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
             [
                 "Overview",
                 "Services",
+                "Incidents",
                 "Backups",
                 "Engine",
                 "API tokens",
@@ -200,7 +201,14 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         sign_in(&c, &server, "vera", "a viewer's long password").await;
         assert_eq!(
             nav_links(&c).await,
-            ["Overview", "Services", "Backups", "Engine", "API tokens"]
+            [
+                "Overview",
+                "Services",
+                "Incidents",
+                "Backups",
+                "Engine",
+                "API tokens"
+            ]
         );
         c.goto(&server.url("/admin/users")).await.unwrap();
         assert!(wait_for_text(&c, "[data-test=error]")
