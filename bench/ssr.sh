@@ -103,6 +103,9 @@ figure() { # wrk output, field
   esac
 }
 for page in "${pages[@]}"; do
+  # Requests of the previous 100-client run are still being answered when
+  # wrk stops; without a pause the next 1-client p99 measures that queue.
+  sleep 5
   one="$(measure "$page" 1 5s)"
   many="$(measure "$page" "$CONNECTIONS" "$DURATION")"
   errors="$(figure "$many" errors)"
