@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use tokio::io::AsyncReadExt;
 
@@ -44,14 +44,9 @@ fn follow(
     target_id: i64,
     changes: crate::live::Subscription,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold((changes, true), move |(mut rx, first)| async move {
-        if !first {
-            rx.changed(crate::live::Topic::BackupTarget, target_id)
-                .await;
-        }
-        let event = Event::default().event("change").data(target_id.to_string());
-        Some((Ok(event), (rx, false)))
-    })
+    changes
+        .changes(crate::live::Topic::BackupTarget, Some(target_id))
+        .map(move |()| Ok(Event::default().event("change").data(target_id.to_string())))
 }
 
 /// `GET /backup-files/{id}`: the dump file, streamed (administrators only,

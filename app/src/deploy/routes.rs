@@ -118,17 +118,12 @@ fn changes(
     id: Option<i64>,
     engine: Option<BoxStream<'static, ()>>,
 ) -> Response {
-    let rx = state.live.subscribe(&state.db);
-    let rows = stream::unfold(rx, move |mut rx| async move {
-        match id {
-            Some(id) => rx.changed(crate::live::Topic::Service, id).await,
-            None => rx.changed_any(crate::live::Topic::Service).await,
-        }
-        Some(((), rx))
-    });
+    let rows = state
+        .live
+        .subscribe(&state.db)
+        .changes(crate::live::Topic::Service, id);
     let engine = engine.unwrap_or_else(|| stream::pending().boxed());
-    let events = stream::once(std::future::ready(()))
-        .chain(stream::select(rows.boxed(), engine))
+    let events = stream::select(rows.boxed(), engine)
         .map(|_| Ok::<_, Infallible>(Event::default().event("change").data("changed")));
     Sse::new(while_allowed(state, caller, events))
         .keep_alive(KeepAlive::default())

@@ -11,7 +11,7 @@ use crate::AppError;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::{Stream, StreamExt};
 use std::convert::Infallible;
 
 /// `GET /incidents/{id}/events`.
@@ -44,16 +44,9 @@ pub async fn all_incident_events(State(state): State<AppState>, reader: Authoriz
 }
 
 fn follow(id: Option<i64>, changes: Subscription) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold((changes, true), move |(mut rx, first)| async move {
-        if !first {
-            match id {
-                Some(id) => rx.changed(Topic::Incident, id).await,
-                None => rx.changed_any(Topic::Incident).await,
-            }
-        }
-        let event = Event::default().event("change").data("changed");
-        Some((Ok(event), (rx, false)))
-    })
+    changes
+        .changes(Topic::Incident, id)
+        .map(|()| Ok(Event::default().event("change").data("changed")))
 }
 
 pub fn routes() -> axum::Router<AppState> {

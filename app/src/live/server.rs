@@ -68,6 +68,21 @@ impl Subscription {
         self.changed_where(topic, |_| true).await
     }
 
+    /// `()` at once, then each time row `id` of `topic` (any row when
+    /// `None`) changes or a re-read is due: what a page that follows it
+    /// needs to know to read again.
+    pub fn changes(self, topic: Topic, id: Option<i64>) -> impl futures_util::Stream<Item = ()> {
+        use futures_util::StreamExt;
+        let later = futures_util::stream::unfold(self, move |mut rx| async move {
+            match id {
+                Some(id) => rx.changed(topic, id).await,
+                None => rx.changed_any(topic).await,
+            }
+            Some(((), rx))
+        });
+        futures_util::stream::once(std::future::ready(())).chain(later)
+    }
+
     async fn changed_where(&mut self, topic: Topic, wanted: impl Fn(i64) -> bool) {
         use broadcast::error::RecvError;
         loop {

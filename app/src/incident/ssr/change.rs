@@ -69,17 +69,8 @@ pub async fn set_status(db: &PgPool, actor: &Actor, id: i64, status: &str) -> Re
     .bind(to.as_str())
     .execute(&mut *tx)
     .await?;
-    let details = json!({ "from": from.as_str(), "to": to.as_str() });
-    let body = format!("{} → {}", from.as_str(), to.as_str());
-    change(
-        &mut tx,
-        actor,
-        (actions::STATUS, EntryKind::Status),
-        id,
-        &body,
-        details,
-    )
-    .await?;
+    let kinds = (actions::STATUS, EntryKind::Status);
+    change(&mut tx, actor, kinds, id, (from.as_str(), to.as_str())).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -109,17 +100,8 @@ pub async fn set_severity(
         .bind(to.as_str())
         .execute(&mut *tx)
         .await?;
-    let details = json!({ "from": from, "to": to.as_str() });
-    let body = format!("{from} → {}", to.as_str());
-    change(
-        &mut tx,
-        actor,
-        (actions::SEVERITY, EntryKind::Severity),
-        id,
-        &body,
-        details,
-    )
-    .await?;
+    let kinds = (actions::SEVERITY, EntryKind::Severity);
+    change(&mut tx, actor, kinds, id, (&from, to.as_str())).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -141,22 +123,23 @@ fn refused_move(from: Status, to: Status) -> AppError {
     )
 }
 
-/// Audits a status or severity change and writes its timeline entry.
+/// Records a move of one of the incident's fields (`from` → `to`): its audit
+/// event, its timeline entry, and the acknowledgement if it is the first.
 async fn change(
     tx: &mut Transaction<'_, Postgres>,
     actor: &Actor,
     (action, kind): (Action, EntryKind),
     id: i64,
-    body: &str,
-    details: Value,
+    (from, to): (&str, &str),
 ) -> Result<(), AppError> {
+    let details = json!({ "from": from, "to": to });
     let event = audited(tx, actor, action, id, details.clone()).await?;
     let who = actor.audit_name();
     let entry = NewEntry {
         kind,
         at: None,
         actor: &who,
-        body,
+        body: &format!("{from} → {to}"),
         audit_event_id: event,
         details,
     };
