@@ -25,6 +25,8 @@ pub mod docker;
 #[cfg(feature = "ssr")]
 pub mod locks;
 #[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
 pub mod recent;
 #[cfg(feature = "ssr")]
 pub mod request;

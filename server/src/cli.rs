@@ -6,7 +6,7 @@ use crate::audit_export::{csv_line, json_item, CSV_HEADER};
 use crate::config::Settings;
 use crate::serve::{open_database, Database};
 use app::audit::filter::ParsedFilter;
-use app::audit::ssr::{record, stream_filtered, verify, ChainReport, Record};
+use app::audit::ssr::{record, record_alone, stream_filtered, verify, ChainReport, Record};
 use app::audit::AuditTarget;
 use app::audit::Outcome;
 use app::auth::users::{self, NewUser};
@@ -142,22 +142,35 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<(
 /// `Ok(true)` when the chain is intact.
 pub async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<bool> {
     with_database(settings, async |db| match command {
-        AuditCommand::Verify => match verify(&db.pool).await? {
-            ChainReport::Intact { events } => {
-                println!("{events} events, chain intact");
-                Ok(true)
-            }
-            ChainReport::Broken { id, reason } => {
-                println!("chain broken at event {id}: {reason}");
-                Ok(false)
-            }
-        },
+        AuditCommand::Verify => verify_chain(db).await,
         AuditCommand::Export { format, since } => {
             export(db, format, since).await?;
             Ok(true)
         }
     })
     .await
+}
+
+/// Walks the chain and records the check, as the audit page does: a daily
+/// `opsdeck audit verify` from cron is what `/metrics` reports as the last
+/// verification.
+async fn verify_chain(db: &Database) -> anyhow::Result<bool> {
+    let (intact, summary) = match verify(&db.pool).await? {
+        ChainReport::Intact { events } => (true, format!("{events} events, chain intact")),
+        ChainReport::Broken { id, reason } => {
+            (false, format!("chain broken at event {id}: {reason}"))
+        }
+    };
+    println!("{summary}");
+    let outcome = if intact {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let r = Record::new("system", app::audit::actions::VERIFY, "audit", outcome)
+        .details(json!({ "result": summary, "via": "cli" }));
+    record_alone(&db.pool, r).await?;
+    Ok(intact)
 }
 
 async fn export(

@@ -402,6 +402,7 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         Access::Requires(Permission::Read),
         "/incident-events",
     ),
+    ("/metrics", Access::Requires(Permission::Read), "/metrics"),
     (
         "/admin/audit/export",
         Access::Requires(Permission::ReadAudit),
