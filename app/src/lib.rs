@@ -19,6 +19,7 @@ mod pages;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod webhook;
 
 #[cfg(feature = "ssr")]
 pub mod docker;
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("endpoints")) view=deploy::EndpointsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=webhook::WebhooksPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("backups") view=backup::BackupsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("backups"), ParamSegment("target")) view=backup::TargetPage ssr=SsrMode::Async/>

@@ -15,6 +15,7 @@ pub const PAGES: &[&str] = &[
     "/admin/audit",
     "/admin/users",
     "/admin/endpoints",
+    "/admin/webhooks",
     "/tokens",
     "/backups",
     "/backups/{target}",

@@ -148,6 +148,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
                 "API tokens",
                 "Users",
                 "Endpoints",
+                "Webhooks",
                 "Audit"
             ]
         );

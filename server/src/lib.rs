@@ -54,6 +54,7 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
         .merge(app::backup::routes::routes())
         .merge(app::incident::routes::routes())
         .merge(app::metrics::routes::routes())
+        .merge(app::webhook::routes::routes())
         .route(
             app::auth::registry::plain_route("/admin/audit/export"),
             axum::routing::get(audit_export::export),

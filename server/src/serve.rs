@@ -140,6 +140,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         app::deploy::ssr::reconcile::spawn_reconciler(state.clone(), Duration::from_secs(30));
     let repairer =
         app::deploy::ssr::repair_watch::spawn_repairer(state.clone(), Duration::from_secs(30));
+    let webhooks = app::webhook::ssr::send::spawn_sender(state.clone(), Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .map_err(|e| anyhow::anyhow!("OPSDECK_ADDR: cannot listen on {}: {e}", settings.addr))?;
@@ -173,6 +174,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     sweeper.abort();
     reconciler.abort();
     repairer.abort();
+    webhooks.abort();
     backups.abort();
     // Stopped first, so that it does not restart the cluster stopped below.
     let cluster = match supervisor {

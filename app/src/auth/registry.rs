@@ -328,6 +328,30 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "id=0&severity=SEV1",
         args::<crate::incident::api::SetIncidentSeverity>,
     ),
+    (
+        "/api/list_webhooks",
+        Access::Requires(Permission::Administer),
+        "",
+        args::<crate::webhook::api::ListWebhooks>,
+    ),
+    (
+        "/api/create_webhook",
+        Access::Requires(Permission::Administer),
+        "name=x&url=http%3A%2F%2F127.0.0.1%3A9%2F&format=standard&events[0]=backup.failed",
+        args::<crate::webhook::api::CreateWebhook>,
+    ),
+    (
+        "/api/delete_webhook",
+        Access::Requires(Permission::Administer),
+        "id=0",
+        args::<crate::webhook::api::DeleteWebhook>,
+    ),
+    (
+        "/api/send_test_webhook",
+        Access::Requires(Permission::Administer),
+        "id=0",
+        args::<crate::webhook::api::SendTestWebhook>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the
@@ -403,6 +427,11 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/incident-events",
     ),
     ("/metrics", Access::Requires(Permission::Read), "/metrics"),
+    (
+        "/webhook-events",
+        Access::Requires(Permission::Administer),
+        "/webhook-events",
+    ),
     (
         "/admin/audit/export",
         Access::Requires(Permission::ReadAudit),

@@ -9,6 +9,8 @@ pub const RESTORE: Action = Action::new("backup.restore");
 pub const TEST_RESTORE: Action = Action::new("backup.test_restore");
 pub const SCHEDULE: Action = Action::new("backup.schedule");
 pub const SCRUB: Action = Action::new("backup.scrub");
+/// A target's newest good backup became older than its RPO (once per crossing).
+pub const RPO_MISSED: Action = Action::new("backup.rpo_missed");
 /// A scrub found a stored file that no longer matches its checksum.
 pub const CORRUPTED: Action = Action::new("backup.corrupted");
 pub const DOWNLOAD: Action = Action::new("backup.download");

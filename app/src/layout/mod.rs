@@ -32,6 +32,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/tokens", "API tokens", Permission::Read),
     ("/admin/users", "Users", Permission::Administer),
     ("/admin/endpoints", "Endpoints", Permission::Administer),
+    ("/admin/webhooks", "Webhooks", Permission::Administer),
     ("/admin/audit", "Audit", Permission::ReadAudit),
 ];
 

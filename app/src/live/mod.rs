@@ -35,10 +35,12 @@ pub enum Topic {
     /// Someone's access may have ended (id: always 0; every stream
     /// re-checks; see the `notify_access_change` migration).
     Access,
+    /// A webhook delivery was owed or tried (id: the destination).
+    Webhook,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::Deployment,
         Topic::Service,
         Topic::BackupTarget,
@@ -46,6 +48,7 @@ impl Topic {
         Topic::BackupRestore,
         Topic::Incident,
         Topic::Access,
+        Topic::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Topic {
             Topic::BackupRestore => "backup_restore",
             Topic::Incident => "incident",
             Topic::Access => "access",
+            Topic::Webhook => "webhook",
         }
     }
 

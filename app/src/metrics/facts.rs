@@ -56,10 +56,9 @@ pub struct BackupFreshness {
     pub last_test_restore: Option<DateTime<Utc>>,
 }
 
-/// The newest check of the audit chain made from the panel.
+/// The newest check of the audit chain (audit page, API or CLI).
 #[derive(sqlx::FromRow)]
 pub struct ChainCheck {
-    pub at: DateTime<Utc>,
     pub intact: bool,
 }
 
@@ -185,7 +184,7 @@ async fn chain_checks(
 ) -> Result<(Option<ChainCheck>, Option<DateTime<Utc>>), AppError> {
     let verify = crate::audit::actions::VERIFY.as_str();
     let last: Option<ChainCheck> = sqlx::query_as(
-        "SELECT at, outcome = 'success' AS intact FROM audit_event
+        "SELECT outcome = 'success' AS intact FROM audit_event
          WHERE action = $1 AND outcome IN ('success', 'failure') ORDER BY id DESC LIMIT 1",
     )
     .bind(verify)

@@ -42,3 +42,4 @@ mod stream_access;
 mod tokens;
 mod users;
 mod users_admin;
+mod webhooks;

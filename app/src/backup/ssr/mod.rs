@@ -14,6 +14,7 @@ pub mod prune;
 pub mod read;
 pub mod reconcile;
 pub mod restore;
+pub mod rpo;
 pub mod run;
 pub mod schedule;
 pub mod scheduler;

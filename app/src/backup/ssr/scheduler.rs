@@ -115,6 +115,9 @@ pub fn spawn_scheduler(state: AppState, every: Duration) -> JoinHandle<()> {
             if let Err(e) = run_due(&state, Utc::now()).await {
                 tracing::warn!(error = %e, "backup scheduler pass failed");
             }
+            if let Err(e) = super::rpo::record_missed(&state.db).await {
+                tracing::warn!(error = %e, "could not check backups against their RPO");
+            }
             tokio::time::sleep(every).await;
         }
     })
