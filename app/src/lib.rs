@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod dashboard;
 pub mod deploy;
 pub mod engine;
 pub mod error;
@@ -95,7 +96,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Layout>
                 <Routes fallback=layout::NotFound>
-                    <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("services") view=deploy::ServicesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), StaticSegment("new")) view=deploy::NewServicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view=deploy::ServicePage ssr=SsrMode::Async/>

@@ -81,7 +81,7 @@ async fn navigation_moves_between_pages_on_the_client() {
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
         wait_until_hydrated(&c).await;
-        assert_eq!(wait_for_text(&c, "h1").await, "Overview");
+        assert_eq!(wait_for_text(&c, "h1").await, "Dashboard");
         assert!(wait_for_text(&c, "[data-test=db-status]")
             .await
             .contains("PostgreSQL"));
@@ -122,7 +122,7 @@ async fn navigation_moves_between_pages_on_the_client() {
 
         c.back().await.unwrap();
         eventually("the overview again", WAIT, || async {
-            (text_of(&c, "h1").await.as_deref() == Some("Overview")).then_some(())
+            (text_of(&c, "h1").await.as_deref() == Some("Dashboard")).then_some(())
         })
         .await;
     })
@@ -140,7 +140,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         assert_eq!(
             nav_links(&c).await,
             [
-                "Overview",
+                "Dashboard",
                 "Services",
                 "Incidents",
                 "Backups",
@@ -203,7 +203,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         assert_eq!(
             nav_links(&c).await,
             [
-                "Overview",
+                "Dashboard",
                 "Services",
                 "Incidents",
                 "Backups",

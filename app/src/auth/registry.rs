@@ -329,6 +329,12 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         args::<crate::incident::api::SetIncidentSeverity>,
     ),
     (
+        "/api/read_dashboard",
+        Access::Requires(Permission::Read),
+        "days=30&scope=",
+        args::<crate::dashboard::api::ReadDashboard>,
+    ),
+    (
         "/api/list_webhooks",
         Access::Requires(Permission::Administer),
         "",

@@ -1,17 +1,15 @@
-//! `/`: the overview of what Opsdeck is connected to.
+//! What this Opsdeck is connected to (database, Docker engine), shown on
+//! the dashboard.
 
-use crate::layout::{Badge, ErrorNotice, PageHeader, Tone};
+use crate::layout::{Badge, ErrorNotice, Tone};
 use crate::system::{read_system_status, Probe};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-/// The overview: database and Docker engine state at a glance.
+/// Database and Docker engine state at a glance.
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn SystemCards() -> impl IntoView {
     let status = Resource::new(|| (), |_| read_system_status());
     view! {
-        <Title text="Overview"/>
-        <PageHeader title="Overview" subtitle="What this Opsdeck is connected to."/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Checking…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {

@@ -24,7 +24,7 @@ use leptos_router::hooks::use_location;
 
 /// Navigation entries and the permission each needs; only pages that exist are listed.
 const NAV: &[(&str, &str, Permission)] = &[
-    ("/", "Overview", Permission::Read),
+    ("/", "Dashboard", Permission::Read),
     ("/services", "Services", Permission::Read),
     ("/incidents", "Incidents", Permission::Read),
     ("/backups", "Backups", Permission::Read),

@@ -16,6 +16,7 @@ mod backup_run;
 mod backup_schedule;
 mod backup_scrub;
 mod backup_secrets;
+mod dashboard;
 mod deploy;
 mod deploy_backup;
 mod deploy_bounds;

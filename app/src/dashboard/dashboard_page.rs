@@ -1,0 +1,261 @@
+//! `/`: the dashboard. The period and scope are a GET form, so every view
+//! has a URL and works without JavaScript; services and incidents follow
+//! their live streams.
+
+use super::api::read_dashboard;
+use super::charts::{BackupAges, WeeklyDeploys};
+use super::{BackupFreshness, Band, Dashboard, Dora, PERIODS};
+use crate::deploy::ServiceSummary;
+use crate::format::{ago, duration, utc};
+use crate::incident::IncidentSummary;
+use crate::layout::ui::*;
+use crate::layout::PageHeader;
+use crate::live::use_live_tick;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let asked = Memo::new(move |_| {
+        let q = query.read();
+        let days = q.get("days").and_then(|d| d.parse().ok()).unwrap_or(30);
+        (days, q.get("scope").unwrap_or_default())
+    });
+    let services = use_live_tick(|| "/service-events".to_string());
+    let incidents = use_live_tick(|| "/incident-events".to_string());
+    let board = Resource::new(
+        move || (asked.get(), services.get(), incidents.get()),
+        |((days, scope), ..)| read_dashboard(days, scope),
+    );
+    view! {
+        <Title text="Dashboard"/>
+        <PageHeader title="Dashboard" subtitle="What runs where, open incidents, backups against their RPO, and how deployments go."/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Ok(d) => view! { <Board board=d/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <h2 class=H2>"Connections"</h2>
+        <crate::home::SystemCards/>
+    }
+}
+
+#[component]
+fn Board(board: Dashboard) -> impl IntoView {
+    let d = board;
+    view! {
+        <ScopeForm days=d.days scope=d.scope.clone() scopes=d.scopes/>
+        <DoraCards dora=d.dora.clone() days=d.days/>
+        <section class=format!("{CARD} mb-6")>
+            <h2 class="mb-2 text-sm font-semibold">"Deployments per week (failed in red)"</h2>
+            <WeeklyDeploys weeks=d.weeks/>
+        </section>
+        <FailedList dora=d.dora/>
+        <h2 class=H2>"Open incidents"</h2>
+        <OpenIncidents incidents=d.open_incidents/>
+        <h2 class=H2>"What runs where"</h2>
+        <RunsWhere services=d.services/>
+        <h2 class=H2>"Backups against their RPO"</h2>
+        <Backups backups=d.backups/>
+        <p class="mt-6 text-xs text-slate-500">
+            "Bands are the performance clusters of the DORA "
+            <a class=LINK href="https://dora.dev/research/2024/dora-report/">"Accelerate State of DevOps Report 2024"</a>
+            ": deployment frequency elite on demand (several a day), high daily to weekly, medium weekly to monthly; change failure rate elite 5 %, high 20 % (the report's medium cluster sits at 10 %), low 40 %; failed deployment recovery time elite under an hour, high under a day. Lead time and rework rate are not shown: Opsdeck does not record commits or fixes yet."
+        </p>
+    }
+}
+
+#[component]
+fn ScopeForm(days: u32, scope: String, scopes: Vec<String>) -> impl IntoView {
+    let periods = PERIODS
+        .iter()
+        .map(|p| view! { <option value=p.to_string() selected=*p == days>{format!("last {p} days")}</option> })
+        .collect_view();
+    let choices = scopes
+        .into_iter()
+        .map(|s| {
+            let (chosen, shown) = (s == scope, s.clone());
+            view! { <option value=s selected=chosen>{shown}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/" class="mb-4 flex flex-wrap items-end gap-3" data-test="dashboard-scope">
+            <label class=LABEL>"Period" <select name="days" class=INPUT>{periods}</select></label>
+            <label class=LABEL>"Services"
+                <select name="scope" class=INPUT>
+                    <option value="" selected=scope.is_empty()>"all"</option>
+                    {choices}
+                </select>
+            </label>
+            <button type="submit" class=BUTTON_SECONDARY>"Show"</button>
+        </form>
+    }
+}
+
+fn band(band: Option<Band>) -> impl IntoView {
+    band.map(|b| {
+        let tone = match b {
+            Band::Elite | Band::High => Tone::Good,
+            Band::Medium => Tone::Warn,
+            Band::Low => Tone::Bad,
+        };
+        view! { <Badge text=format!("DORA {}", b.as_str()) tone=tone/> }
+    })
+}
+
+#[component]
+fn Figure(title: &'static str, test: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class=CARD data-test=test>
+            <h2 class="mb-1 text-xs font-medium uppercase text-slate-500">{title}</h2>
+            {children()}
+        </section>
+    }
+}
+
+#[component]
+fn DoraCards(dora: Dora, days: u32) -> impl IntoView {
+    let rate = dora
+        .change_failure_rate
+        .map(|r| format!("{:.0} %", r * 100.0))
+        .unwrap_or_else(|| "no deployments".into());
+    let recovery = match (dora.recovery_median_secs, dora.recovery_p90_secs) {
+        (Some(m), Some(p)) => format!("median {}, p90 {}", duration(m), duration(p)),
+        _ => "nothing to recover from".into(),
+    };
+    let failed = dora.failed.len();
+    view! {
+        <div class="mb-6 grid grid-cols-1 gap-4 md:grid-cols-3">
+            <Figure title="Deployment frequency" test="deploy-frequency">
+                <p class="text-2xl font-semibold">{format!("{:.2}", dora.per_service_per_day)}<span class="text-sm font-normal">" per service per day"</span></p>
+                <p class="text-xs text-slate-500">{format!("{} deployments of {} services in {days} days ", dora.deployments, dora.services)}{band(Some(dora.frequency_band))}</p>
+            </Figure>
+            <Figure title="Change failure rate" test="change-failure-rate">
+                <p class="text-2xl font-semibold">{rate}</p>
+                <p class="text-xs text-slate-500">
+                    <a class=LINK href="#failed-deployments" data-test="failed-link">{format!("{failed} failed deployments")}</a>" "
+                    {band(dora.failure_band)}
+                </p>
+            </Figure>
+            <Figure title="Failed deployment recovery time" test="recovery-time">
+                <p class="text-lg font-semibold">{recovery}</p>
+                <p class="text-xs text-slate-500">{format!("a person's rollback within {} h counts as a failure ", dora.rollback_window_hours)}{band(dora.recovery_band)}</p>
+            </Figure>
+        </div>
+    }
+}
+
+#[component]
+fn FailedList(dora: Dora) -> impl IntoView {
+    let rows = dora
+        .failed
+        .into_iter()
+        .map(|f| {
+            let recovery = f.recovery_secs.map(duration).unwrap_or_else(|| "—".into());
+            view! {
+                <tr class=ROW data-test="failed-deployment">
+                    <td class=CELL><a class=LINK href=format!("/deployments/{}", f.deployment)>{format!("#{}", f.deployment)}</a></td>
+                    <td class=format!("{CELL} font-mono text-xs")>{f.service}</td>
+                    <td class=format!("{CELL} text-xs")>{f.why}</td>
+                    <td class=format!("{CELL} text-xs")>{recovery}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details id="failed-deployments" class="mb-6">
+            <summary class="cursor-pointer text-sm font-medium">"Failed deployments behind the figures"</summary>
+            <DataTable test="failed-deployments" headers=&["Deployment", "Service", "Why it counts", "Recovered after"]>{rows}</DataTable>
+        </details>
+    }
+}
+
+#[component]
+fn OpenIncidents(incidents: Vec<IncidentSummary>) -> impl IntoView {
+    if incidents.is_empty() {
+        return view! { <p class="text-sm text-slate-500" data-test="no-open-incidents">"No open incidents."</p> }.into_any();
+    }
+    let rows = incidents
+        .into_iter()
+        .map(|i| {
+            view! {
+                <tr class=ROW data-test="open-incident">
+                    <td class=CELL>{i.severity.as_str()}</td>
+                    <td class=CELL><a class=LINK href=format!("/incidents/{}", i.id)>{i.title}</a></td>
+                    <td class=format!("{CELL} text-xs")>{i.status.as_str()}</td>
+                    <td class=format!("{CELL} text-xs")>{ago(i.started_at)}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>{i.commander}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! { <DataTable test="open-incidents" headers=&["Severity", "Incident", "Status", "Impact since", "Commander"]>{rows}</DataTable> }.into_any()
+}
+
+#[component]
+fn RunsWhere(services: Vec<ServiceSummary>) -> impl IntoView {
+    if services.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No services."</p> }.into_any();
+    }
+    let rows = services
+        .into_iter()
+        .map(|s| {
+            let health = match s.healthy {
+                Some(h) => format!("{h}/{}", s.desired),
+                None => format!("?/{}", s.desired),
+            };
+            let tone = if s.healthy == Some(s.desired) { Tone::Good } else { Tone::Warn };
+            let last = s.last.map(|l| format!("{} {} by {}, {}", l.kind, l.state.as_str(), l.actor, ago(l.started_at))).unwrap_or_default();
+            let href = format!("/services/{}/{}", s.environment, s.name);
+            view! {
+                <tr class=ROW data-test="runs-where">
+                    <td class=format!("{CELL} text-xs")>{s.environment}</td>
+                    <td class=CELL><a class=LINK href=href>{s.name}</a></td>
+                    <td class=format!("{CELL} font-mono text-xs")>{s.live.map(|r| format!("#{} {}", r.number, r.tag)).unwrap_or_else(|| "not deployed".into())}</td>
+                    <td class=CELL><Badge text=health tone=tone/></td>
+                    <td class=format!("{CELL} text-xs")>{last}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! { <DataTable test="services-by-environment" headers=&["Environment", "Service", "Live release", "Healthy", "Last deployment"]>{rows}</DataTable> }.into_any()
+}
+
+#[component]
+fn Backups(backups: Vec<BackupFreshness>) -> impl IntoView {
+    if backups.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No backup targets."</p> }.into_any();
+    }
+    let rows = backups
+        .iter()
+        .cloned()
+        .map(|b| {
+            let (text, tone) = match b.age_ratio {
+                Some(r) if r <= 0.75 => ("fresh", Tone::Good),
+                Some(r) if r <= 1.0 => ("ageing", Tone::Warn),
+                Some(_) => ("past RPO", Tone::Bad),
+                None => ("no good backup", Tone::Bad),
+            };
+            let tested = b.last_test_restore_at.map(ago).unwrap_or_else(|| "never".into());
+            view! {
+                <tr class=ROW data-test="backup-freshness" data-freshness=text>
+                    <td class=CELL><a class=LINK href=format!("/backups/{}", b.target)>{b.target.clone()}</a></td>
+                    <td class=CELL><Badge text=text tone=tone/></td>
+                    <td class=format!("{CELL} text-xs")>{b.last_good_at.map(utc).unwrap_or_else(|| "—".into())}</td>
+                    <td class=format!("{CELL} text-xs")>{format!("{} h", b.rpo_hours)}</td>
+                    <td class=format!("{CELL} text-xs")>{tested}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <DataTable test="backups-freshness" spaced=true headers=&["Target", "Freshness", "Newest good backup", "RPO", "Last passing test restore"]>{rows}</DataTable>
+        <BackupAges backups=backups/>
+    }
+    .into_any()
+}
