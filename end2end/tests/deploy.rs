@@ -128,6 +128,39 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         assert!(row.contains("#1 v1") && row.contains("2 / 2"), "{row}");
         keep_screenshot(&c, "services-page").await;
 
+        // The dashboard counts release #2, rolled back by a person right
+        // after it went live, as a failed deployment — and leads to it.
+        sign_out(&c).await;
+        server.cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "vera",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            "a viewer's long password\n",
+        );
+        sign_in(&c, &server, "vera", "a viewer's long password").await;
+        c.goto(&server.url("/?days=7")).await.unwrap();
+        let rate = wait_for_text(&c, "[data-test=change-failure-rate]").await;
+        assert!(
+            rate.contains("50 %") && rate.contains("1 failed deployments"),
+            "{rate}"
+        );
+        let runs = wait_for_text(&c, "[data-test=services-by-environment]").await;
+        assert!(runs.contains(SERVICE) && runs.contains("#1 v1"), "{runs}");
+        keep_screenshot(&c, "dashboard").await;
+        click(&c, "[data-test=failed-link]").await;
+        click(&c, "[data-test=failed-deployment] a").await;
+        wait_for_path(&c, "/deployments/2").await;
+        let release = wait_for_text(&c, "[data-test=deployment-release]").await;
+        assert!(release.contains("release #2"), "{release}");
+        sign_out(&c).await;
+        sign_in(&c, &server, "root", ADMIN_PASSWORD).await;
+
         // Logs followed on the service page take in the replicas a restart
         // starts (requested from the page's own origin, so the page stays).
         c.goto(&server.url(&format!("/services/production/{SERVICE}")))

@@ -168,7 +168,7 @@ fn FailedList(dora: Dora) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <details id="failed-deployments" class="mb-6">
+        <details id="failed-deployments" class="mb-6" open=true>
             <summary class="cursor-pointer text-sm font-medium">"Failed deployments behind the figures"</summary>
             <DataTable test="failed-deployments" headers=&["Deployment", "Service", "Why it counts", "Recovered after"]>{rows}</DataTable>
         </details>
