@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Signed-in page rendering: what people actually load. Seeds 200 services
-# (none deployed), one service with 100 releases and 1,000 deployments, and
-# 1M audit events, signs in as an admin, then measures with wrk (session
-# cookie, load generator on the same cores) p50/p99/req/s at 1 and at
-# CONNECTIONS clients for `/services`, a service page, `/admin/audit` and
-# `/`; plus the panel's memory idle and after the load.
+# (none deployed), one service with 100 releases and 1,000 deployments,
+# 9,000 more deployments over the others in the last 90 days (a tenth rolled
+# back by the health gate), 1,000 incidents (20 open) and 1M audit events,
+# signs in as an admin, then measures with wrk (session cookie, load
+# generator on the same cores) p50/p99/req/s at 1 and at CONNECTIONS
+# clients for `/services`, a service page, `/admin/audit` and `/` (the
+# dashboard, over 90 days); plus the panel's memory idle and after the load.
 #   bench/ssr.sh                          (defaults: 100 clients, 15 s)
 #   CONNECTIONS=100 DURATION=15s AUDIT_EVENTS=1000000 bench/ssr.sh
 set -euo pipefail
@@ -37,7 +39,7 @@ trap cleanup EXIT
 for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
 curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; exit 1; }
 
-echo "seeding: 200 services, 100 releases and 1,000 deployments of one, $AUDIT_EVENTS audit events…" >&2
+echo "seeding: 200 services, 100 releases and 1,000 deployments of one, 9,000 more deployments, 1,000 incidents, $AUDIT_EVENTS audit events…" >&2
 psql -q "$db" -v events="$AUDIT_EVENTS" <<'SQL'
 INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
                      health_interval_s, health_timeout_s, health_retries,
@@ -55,6 +57,23 @@ FROM service s
 JOIN generate_series(1, 1000) g ON true
 JOIN release r ON r.service_id = s.id AND r.number = 1 + g % 100
 WHERE s.name = 'web';
+INSERT INTO release (service_id, number, tag, image_id, config, created_by)
+SELECT s.id, 1, 'v1', 'sha256:' || md5(s.name) || md5(s.name), '{}', 'user:bench'
+FROM service s WHERE s.name <> 'web';
+INSERT INTO deployment (service_id, release_id, kind, state, actor, started_at, finished_at)
+SELECT s.id, r.id, 'deploy', CASE WHEN g % 10 = 0 THEN 'rolled_back' ELSE 'succeeded' END,
+       'user:bench', now() - (g * 7 + s.id) * interval '1 hour' / 4,
+       now() - (g * 7 + s.id) * interval '1 hour' / 4 + interval '40 s'
+FROM service s JOIN release r ON r.service_id = s.id, generate_series(1, 46) g
+WHERE s.name <> 'web' AND s.id % 200 <> 0 LIMIT 9000;
+INSERT INTO incident (title, severity, status, commander, declared_by, declared_at, started_at,
+                      acknowledged_at, resolved_at)
+SELECT 'incident ' || g, (ARRAY['SEV1', 'SEV2', 'SEV3'])[1 + g % 3],
+       CASE WHEN g <= 20 THEN 'investigating' ELSE 'resolved' END, 'user:bench', 'user:bench',
+       now() - g * interval '2 hours', now() - g * interval '2 hours' - interval '10 minutes',
+       now() - g * interval '2 hours' + interval '5 minutes',
+       CASE WHEN g > 20 THEN now() - g * interval '2 hours' + interval '1 hour' END
+FROM generate_series(1, 1000) g;
 INSERT INTO audit_event (id, at, actor, action, target, outcome, details, prev_hash, hash)
 SELECT g, now() - (:events - g) * interval '1 second', 'user:u' || (g % 20),
        (ARRAY['deploy.deploy', 'deploy.scale', 'backup.run', 'user.sign_in'])[1 + g % 4],
@@ -77,7 +96,7 @@ curl -fs -o /dev/null -c "$work/cookies" -H "Origin: $base" \
 cookie="$(awk '$6 == "opsdeck_session" {print $6 "=" $7}' "$work/cookies")"
 [ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$work/opsdeck.log" >&2; exit 1; }
 
-pages=("/services" "/services/production/web" "/admin/audit" "/")
+pages=("/services" "/services/production/web" "/admin/audit" "/?days=90")
 for page in "${pages[@]}"; do
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$page")
   [ "$status" = 200 ] || { echo "$page answered $status signed in" >&2; exit 1; }
@@ -119,4 +138,4 @@ done
 row "RSS of \`opsdeck\` after the load" "$(rss_mib "$pid") MiB" "bench/ssr.sh"
 
 publish_rows "signed-in pages" \
-  "Machine: $(machine); release build; embedded PostgreSQL 15; Docker engine reachable. Data: 200 services (none deployed), one with 100 releases and 1,000 deployments, $AUDIT_EVENTS audit events. Load generator on the same cores."
+  "Machine: $(machine); release build; embedded PostgreSQL 15; Docker engine reachable. Data: 200 services (none deployed), one with 100 releases and 1,000 deployments, 9,000 more deployments in 90 days, 1,000 incidents (20 open), $AUDIT_EVENTS audit events. Load generator on the same cores."

@@ -109,11 +109,14 @@ async fn rollouts(
 }
 
 fn dora_view(f: &dora::Figures, rollouts: &[Rollout], services: usize) -> Dora {
+    let services_by_id: std::collections::HashMap<i64, &str> = rollouts
+        .iter()
+        .map(|r| (r.id, r.service.as_str()))
+        .collect();
     let service_of = |id: i64| {
-        rollouts
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.service.clone())
+        services_by_id
+            .get(&id)
+            .map(|s| s.to_string())
             .unwrap_or_default()
     };
     let failed = f
