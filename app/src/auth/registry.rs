@@ -328,6 +328,24 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "id=0&severity=SEV1",
         args::<crate::incident::api::SetIncidentSeverity>,
     ),
+    (
+        "/api/save_incident_postmortem",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&summary=x",
+        args::<crate::incident::api::SaveIncidentPostmortem>,
+    ),
+    (
+        "/api/add_incident_action_item",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&text=x",
+        args::<crate::incident::api::AddIncidentActionItem>,
+    ),
+    (
+        "/api/set_incident_action_item_done",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&item=0&done=true",
+        args::<crate::incident::api::SetIncidentActionItemDone>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the
@@ -396,6 +414,11 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/incidents/{id}/events",
         Access::Requires(Permission::Read),
         "/incidents/1/events",
+    ),
+    (
+        "/incidents/{id}/postmortem.md",
+        Access::Requires(Permission::Read),
+        "/incidents/1/postmortem.md",
     ),
     (
         "/incident-events",

@@ -6,3 +6,6 @@ pub const DECLARE: Action = Action::new("incident.declare");
 pub const NOTE: Action = Action::new("incident.note");
 pub const STATUS: Action = Action::new("incident.status");
 pub const SEVERITY: Action = Action::new("incident.severity");
+pub const POSTMORTEM: Action = Action::new("incident.postmortem");
+pub const ACTION_ITEM_ADD: Action = Action::new("incident.action_item.add");
+pub const ACTION_ITEM_DONE: Action = Action::new("incident.action_item.done");

@@ -23,6 +23,9 @@ pub(crate) mod limits {
     pub const TIME: usize = 40;
     pub const WORD: usize = 20;
     pub const SERVICES: usize = 20;
+    pub const SECTION: usize = 20_000;
+    pub const ITEM: usize = 500;
+    pub const OWNER: usize = 100;
 }
 
 /// Bounds every text argument before anything reads it; says which is too long.
@@ -122,4 +125,70 @@ pub async fn set_incident_severity(
     bounded(&[("severity", &severity, limits::WORD)])?;
     let state = app_state()?;
     super::ssr::change::set_severity(&state.db, &actor, id, &severity).await
+}
+
+/// Saves the postmortem of a resolved incident: every section at once
+/// (an empty one is not written yet). 409 while the incident is open.
+#[server(endpoint = "save_incident_postmortem")]
+pub async fn save_incident_postmortem(
+    id: i64,
+    #[server(default)] summary: String,
+    #[server(default)] impact: String,
+    #[server(default)] contributing_factors: String,
+    #[server(default)] went_well: String,
+    #[server(default)] went_badly: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[
+        ("summary", &summary, limits::SECTION),
+        ("impact", &impact, limits::SECTION),
+        (
+            "contributing_factors",
+            &contributing_factors,
+            limits::SECTION,
+        ),
+        ("went_well", &went_well, limits::SECTION),
+        ("went_badly", &went_badly, limits::SECTION),
+    ])?;
+    let state = app_state()?;
+    let sections = super::ssr::postmortem::Sections {
+        summary,
+        impact,
+        contributing_factors,
+        went_well,
+        went_badly,
+    };
+    super::ssr::postmortem::save(&state.db, &actor, id, sections).await
+}
+
+/// Adds an action item to a resolved incident's postmortem: `text`, an
+/// optional `owner` and `due` date (`YYYY-MM-DD`). Answers its id.
+#[server(endpoint = "add_incident_action_item")]
+pub async fn add_incident_action_item(
+    id: i64,
+    #[server(default)] text: String,
+    #[server(default)] owner: String,
+    #[server(default)] due: String,
+) -> Result<i64, AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[
+        ("text", &text, limits::ITEM),
+        ("owner", &owner, limits::OWNER),
+        ("due", &due, limits::TIME),
+    ])?;
+    let state = app_state()?;
+    let item = super::ssr::postmortem::NewItem { text, owner, due };
+    super::ssr::postmortem::add_item(&state.db, &actor, id, item).await
+}
+
+/// Marks action `item` of incident `id` done (`done=true`) or open again.
+#[server(endpoint = "set_incident_action_item_done")]
+pub async fn set_incident_action_item_done(
+    id: i64,
+    item: i64,
+    #[server(default)] done: bool,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    let state = app_state()?;
+    super::ssr::postmortem::set_item_done(&state.db, &actor, (id, item), done).await
 }

@@ -1,7 +1,11 @@
 //! `/incidents/<id>`: status, severity, times, services and the timeline,
 //! live; those with the permission write notes and move the status.
 
-use super::api::{read_incident, AddIncidentNote, SetIncidentSeverity, SetIncidentStatus};
+use super::api::{
+    read_incident, AddIncidentActionItem, AddIncidentNote, SaveIncidentPostmortem,
+    SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStatus,
+};
+use super::postmortem_form::{PostmortemForm, PostmortemView};
 use super::timeline::{SeverityBadge, StatusBadge, Timeline};
 use super::{IncidentDetail, Severity, Status};
 use crate::auth::Permission;
@@ -22,11 +26,17 @@ pub fn IncidentPage() -> impl IntoView {
     let note = ServerAction::<AddIncidentNote>::new();
     let status = ServerAction::<SetIncidentStatus>::new();
     let severity = ServerAction::<SetIncidentSeverity>::new();
+    let save = ServerAction::<SaveIncidentPostmortem>::new();
+    let add = ServerAction::<AddIncidentActionItem>::new();
+    let toggle = ServerAction::<SetIncidentActionItemDone>::new();
     let acted = move || {
         [
             note.version().get(),
             status.version().get(),
             severity.version().get(),
+            save.version().get(),
+            add.version().get(),
+            toggle.version().get(),
         ]
     };
     let detail = Resource::new(
@@ -43,8 +53,22 @@ pub fn IncidentPage() -> impl IntoView {
             note.value().get().map(|r| r.map(|_| ())),
             status.value().get(),
             severity.value().get(),
+            save.value().get(),
+            add.value().get().map(|r| r.map(|_| ())),
+            toggle.value().get(),
         ])
     });
+    // The form is filled once per save and per status move, not on every
+    // live change: what someone is typing is not overwritten.
+    let written = Resource::new(
+        move || (id.get(), status.version().get(), save.version().get()),
+        |(id, ..)| async move {
+            match id {
+                Some(id) => read_incident(id).await.ok(),
+                None => None,
+            }
+        },
+    );
     let me = use_signed_in();
     view! {
         <Title text=move || format!("Incident #{}", id.get().unwrap_or(0))/>
@@ -53,7 +77,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 match detail.await {
-                    Ok(d) => view! { <Incident detail=d may=may actions=(status, severity)/> }.into_any(),
+                    Ok(d) => view! { <Incident detail=d may=may actions=(status, severity) toggle=toggle/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -63,6 +87,13 @@ pub fn IncidentPage() -> impl IntoView {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 let id = id.get().filter(|_| may)?;
                 Some(view! { <NoteForm id=id note=note/> })
+            })}
+        </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                let d = written.await.filter(|d| may && !d.incident.status.is_open())?;
+                Some(view! { <PostmortemForm id=d.incident.id postmortem=d.postmortem save=save add=add/> })
             })}
         </Suspense>
     }
@@ -76,8 +107,19 @@ fn Incident(
         ServerAction<SetIncidentStatus>,
         ServerAction<SetIncidentSeverity>,
     ),
+    toggle: ServerAction<SetIncidentActionItemDone>,
 ) -> impl IntoView {
     let i = detail.incident.clone();
+    // Shown once there is something to review: after resolve, or written.
+    // Only once resolved: an open incident's would depend on the clock,
+    // and the server's and the browser's differ.
+    let severities = i
+        .resolved_at
+        .map(|end| super::postmortem::time_in_severity(&detail, end))
+        .unwrap_or_default();
+    let postmortem = (!i.status.is_open() || detail.postmortem.updated.is_some()).then(|| {
+        view! { <PostmortemView id=i.id postmortem=detail.postmortem.clone() severities=severities may=may toggle=toggle/> }
+    });
     let (status, severity) = actions;
     let services = i
         .services
@@ -107,6 +149,7 @@ fn Incident(
         })}
         <h2 class=H2>"Timeline"</h2>
         <Timeline entries=detail.timeline/>
+        {postmortem}
     }
 }
 

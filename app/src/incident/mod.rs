@@ -13,6 +13,8 @@ pub mod actions;
 pub mod api;
 mod incident_page;
 mod list_page;
+mod postmortem;
+mod postmortem_form;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]
@@ -21,6 +23,7 @@ mod timeline;
 
 pub use incident_page::IncidentPage;
 pub use list_page::IncidentsPage;
+pub use postmortem::{ActionItem, Postmortem};
 
 /// How bad it is, and how fast someone must respond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +195,8 @@ pub struct IncidentDetail {
     pub summary: String,
     pub declared_by: String,
     pub timeline: Vec<TimelineEntry>,
+    /// Empty until someone writes it (after the incident is resolved).
+    pub postmortem: Postmortem,
 }
 
 /// What declaring answers: the new incident and its page.

@@ -10,7 +10,9 @@
 
 pub mod change;
 pub mod declare;
+pub mod export;
 pub mod markdown;
+pub mod postmortem;
 pub mod read;
 
 use crate::AppError;

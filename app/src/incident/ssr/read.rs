@@ -92,6 +92,7 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         summary: row.summary,
         declared_by: row.declared_by,
         timeline,
+        postmortem: super::postmortem::load(db, id).await?,
     })
 }
 
