@@ -6,9 +6,11 @@ use super::api::{
     SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
+use super::services_panel::AffectedServices;
 use super::timeline::{SeverityBadge, StatusBadge, Timeline};
 use super::{IncidentDetail, Severity, Status};
 use crate::auth::Permission;
+use crate::deploy::api::Rollback;
 use crate::format::minute_or_never;
 use crate::layout::ui::*;
 use crate::layout::{use_signed_in, Fact};
@@ -29,6 +31,7 @@ pub fn IncidentPage() -> impl IntoView {
     let save = ServerAction::<SaveIncidentPostmortem>::new();
     let add = ServerAction::<AddIncidentActionItem>::new();
     let toggle = ServerAction::<SetIncidentActionItemDone>::new();
+    let rollback = ServerAction::<Rollback>::new();
     let acted = move || {
         [
             note.version().get(),
@@ -56,6 +59,7 @@ pub fn IncidentPage() -> impl IntoView {
             save.value().get(),
             add.value().get().map(|r| r.map(|_| ())),
             toggle.value().get(),
+            rollback.value().get().map(|r| r.map(|_| ())),
         ])
     });
     // The form is filled once per save and per status move, not on every
@@ -75,9 +79,13 @@ pub fn IncidentPage() -> impl IntoView {
         <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                let user = me.user().await;
+                let may = user.as_ref().is_some_and(|u| u.can(Permission::ManageIncidents));
+                let can_deploy = user.as_ref().is_some_and(|u| u.can(Permission::Deploy));
                 match detail.await {
-                    Ok(d) => view! { <Incident detail=d may=may actions=(status, severity) toggle=toggle/> }.into_any(),
+                    Ok(d) => view! {
+                        <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(tick, rollback, can_deploy)/>
+                    }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -108,24 +116,22 @@ fn Incident(
         ServerAction<SetIncidentSeverity>,
     ),
     toggle: ServerAction<SetIncidentActionItemDone>,
+    /// The live tick, the rollback, and whether the reader may deploy.
+    act: (ReadSignal<u32>, ServerAction<Rollback>, bool),
 ) -> impl IntoView {
     let i = detail.incident.clone();
-    // Shown once there is something to review: after resolve, or written.
+    let (tick, rollback, can_deploy) = act;
     // Only once resolved: an open incident's would depend on the clock,
     // and the server's and the browser's differ.
     let severities = i
         .resolved_at
         .map(|end| super::postmortem::time_in_severity(&detail, end))
         .unwrap_or_default();
+    // Shown once there is something to review: after resolve, or written.
     let postmortem = (!i.status.is_open() || detail.postmortem.updated.is_some()).then(|| {
         view! { <PostmortemView id=i.id postmortem=detail.postmortem.clone() severities=severities may=may toggle=toggle/> }
     });
     let (status, severity) = actions;
-    let services = i
-        .services
-        .iter()
-        .map(|s| view! { <a class=format!("{LINK} mr-3") href=format!("/services/{s}") data-test="incident-service">{s.clone()}</a> })
-        .collect_view();
     view! {
         <div class="mb-6 flex flex-wrap items-center gap-3">
             <p class="w-full text-sm text-slate-500"><a class="underline" href="/incidents">"Incidents"</a> {format!(" / #{}", i.id)}</p>
@@ -141,9 +147,12 @@ fn Incident(
             <Fact label="Resolved" value=i.resolved_at.map(|t| minute_or_never(Some(t))).unwrap_or_else(|| "open".into()) test="incident-resolved"/>
             <Fact label="Commander" value=i.commander.trim_start_matches("user:").to_string() test="incident-commander"/>
         </dl>
-        <p class="mb-2 text-sm"><span class="font-medium">"Affected services: "</span>
-            {if i.services.is_empty() { view! { <span class="text-slate-500">"none named"</span> }.into_any() } else { services.into_any() }}
-        </p>
+        <h2 class=H2>"Affected services"</h2>
+        {if i.services.is_empty() {
+            view! { <p class="text-sm text-slate-500" data-test="no-services">"None named."</p> }.into_any()
+        } else {
+            view! { <AffectedServices services=i.services.clone() tick=tick rollback=rollback can_deploy=can_deploy/> }.into_any()
+        }}
         {(!detail.summary.is_empty()).then(|| view! {
             <p class="mb-6 whitespace-pre-wrap text-sm" data-test="incident-summary">{detail.summary.clone()}</p>
         })}

@@ -17,6 +17,7 @@ mod postmortem;
 mod postmortem_form;
 #[cfg(feature = "ssr")]
 pub mod routes;
+mod services_panel;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 mod timeline;

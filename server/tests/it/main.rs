@@ -34,6 +34,7 @@ mod embedded_pg;
 mod embedded_pg_restart;
 mod http;
 mod incident;
+mod incident_act;
 mod incident_postmortem;
 mod security;
 mod sessions;
