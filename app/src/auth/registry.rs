@@ -346,6 +346,18 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "id=0&item=0&done=true",
         args::<crate::incident::api::SetIncidentActionItemDone>,
     ),
+    (
+        "/api/link_incident_deployment",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&deployment=0",
+        args::<crate::incident::api::LinkIncidentDeployment>,
+    ),
+    (
+        "/api/list_recent_changes",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::incident::api::ListRecentChanges>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the

@@ -9,3 +9,4 @@ pub const SEVERITY: Action = Action::new("incident.severity");
 pub const POSTMORTEM: Action = Action::new("incident.postmortem");
 pub const ACTION_ITEM_ADD: Action = Action::new("incident.action_item.add");
 pub const ACTION_ITEM_DONE: Action = Action::new("incident.action_item.done");
+pub const LINK_DEPLOYMENT: Action = Action::new("incident.link_deployment");

@@ -37,20 +37,24 @@ fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
 }
 
 /// Declares an incident: `severity` is `SEV1`, `SEV2` or `SEV3`, each of
-/// `services` an affected service as `environment/name`. The declarer is
-/// its commander. Answers with the incident and its page.
+/// `services` an affected service as `environment/name`, `suspected`
+/// (optional) the id of a deployment of one of them, linked as the
+/// suspected cause. The declarer is its commander. Answers with the
+/// incident and its page.
 #[server(endpoint = "declare_incident")]
 pub async fn declare_incident(
     #[server(default)] title: String,
     #[server(default)] severity: String,
     #[server(default)] services: Vec<String>,
     #[server(default)] summary: String,
+    #[server(default)] suspected: String,
 ) -> Result<IncidentDeclared, AppError> {
     let actor = require(Permission::ManageIncidents).await?;
     bounded(&[
         ("title", &title, limits::TITLE),
         ("severity", &severity, limits::WORD),
         ("summary", &summary, limits::SUMMARY),
+        ("suspected", &suspected, limits::WORD),
     ])?;
     if services.len() > limits::SERVICES {
         return Err(AppError::invalid(
@@ -67,6 +71,7 @@ pub async fn declare_incident(
         severity,
         services,
         summary,
+        suspected,
     };
     super::ssr::declare::declare(&state.db, &actor, form).await
 }
@@ -191,4 +196,22 @@ pub async fn set_incident_action_item_done(
     let actor = require(Permission::ManageIncidents).await?;
     let state = app_state()?;
     super::ssr::postmortem::set_item_done(&state.db, &actor, (id, item), done).await
+}
+
+/// Links deployment `deployment` (of one of the incident's services) to
+/// incident `id` as a suspected cause.
+#[server(endpoint = "link_incident_deployment")]
+pub async fn link_incident_deployment(id: i64, deployment: i64) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    let state = app_state()?;
+    super::ssr::cause::link_deployment(&state.db, &actor, id, deployment).await
+}
+
+/// Every deployment, rollback, scale and restart of the last 24 hours,
+/// newest first: what the declare form offers as a suspected cause.
+#[server(endpoint = "list_recent_changes")]
+pub async fn list_recent_changes() -> Result<Vec<RecentChange>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::cause::recent(&state.db).await
 }

@@ -2,11 +2,11 @@
 //! live; those with the permission write notes and move the status.
 
 use super::api::{
-    read_incident, AddIncidentActionItem, AddIncidentNote, SaveIncidentPostmortem,
-    SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStatus,
+    read_incident, AddIncidentActionItem, AddIncidentNote, LinkIncidentDeployment,
+    SaveIncidentPostmortem, SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
-use super::services_panel::AffectedServices;
+use super::services_panel::{AffectedServices, CauseForm, SuspectedCauses};
 use super::timeline::{SeverityBadge, StatusBadge, Timeline};
 use super::{IncidentDetail, Severity, Status};
 use crate::auth::Permission;
@@ -32,6 +32,7 @@ pub fn IncidentPage() -> impl IntoView {
     let add = ServerAction::<AddIncidentActionItem>::new();
     let toggle = ServerAction::<SetIncidentActionItemDone>::new();
     let rollback = ServerAction::<Rollback>::new();
+    let link = ServerAction::<LinkIncidentDeployment>::new();
     let acted = move || {
         [
             note.version().get(),
@@ -40,6 +41,7 @@ pub fn IncidentPage() -> impl IntoView {
             save.version().get(),
             add.version().get(),
             toggle.version().get(),
+            link.version().get(),
         ]
     };
     let detail = Resource::new(
@@ -60,6 +62,7 @@ pub fn IncidentPage() -> impl IntoView {
             add.value().get().map(|r| r.map(|_| ())),
             toggle.value().get(),
             rollback.value().get().map(|r| r.map(|_| ())),
+            link.value().get(),
         ])
     });
     // The form is filled once per save and per status move, not on every
@@ -94,7 +97,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 let id = id.get().filter(|_| may)?;
-                Some(view! { <NoteForm id=id note=note/> })
+                Some(view! { <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
             })}
         </Suspense>
         <Suspense>
@@ -153,6 +156,7 @@ fn Incident(
         } else {
             view! { <AffectedServices services=i.services.clone() tick=tick rollback=rollback can_deploy=can_deploy/> }.into_any()
         }}
+        <SuspectedCauses causes=detail.suspected.clone()/>
         {(!detail.summary.is_empty()).then(|| view! {
             <p class="mb-6 whitespace-pre-wrap text-sm" data-test="incident-summary">{detail.summary.clone()}</p>
         })}

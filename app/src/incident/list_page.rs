@@ -1,8 +1,9 @@
 //! `/incidents`: every incident, open ones first, live; those who may
 //! declare one do it here, choosing the severity by what it means.
 
-use super::api::{list_incidents, DeclareIncident};
+use super::api::{list_incidents, list_recent_changes, DeclareIncident};
 use super::timeline::{SeverityBadge, StatusBadge};
+use super::RecentChange;
 use super::{IncidentSummary, Severity};
 use crate::auth::Permission;
 use crate::deploy::api::list_services;
@@ -89,6 +90,8 @@ fn IncidentRow(incident: IncidentSummary) -> impl IntoView {
 #[component]
 fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
+    // The ticked services: their recent changes are offered as the cause.
+    let chosen = RwSignal::new(Vec::<String>::new());
     let severities = Severity::ALL
         .into_iter()
         .map(|s| {
@@ -121,7 +124,17 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                                 let name = format!("{}/{}", s.environment, s.name);
                                 view! {
                                     <label class="inline-flex items-center gap-1 text-sm">
-                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()/>
+                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()
+                                            on:change={
+                                                let name = name.clone();
+                                                move |e| {
+                                                    let on = event_target_checked(&e);
+                                                    chosen.update(|c| {
+                                                        c.retain(|n| n != &name);
+                                                        if on { c.push(name.clone()); }
+                                                    });
+                                                }
+                                            }/>
                                         {name.clone()}
                                     </label>
                                 }
@@ -129,9 +142,53 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                         })}
                     </Suspense>
                 </fieldset>
+                <SuspectChoice chosen=chosen/>
                 <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
             </ActionForm>
         </section>
     }
+}
+
+/// The deployments, rollbacks, scales and restarts of the ticked services
+/// in the last 24 hours, one of which may be marked as the suspected cause.
+#[component]
+fn SuspectChoice(chosen: RwSignal<Vec<String>>) -> impl IntoView {
+    let recent = Resource::new(|| (), |_| list_recent_changes());
+    view! {
+        <fieldset class="flex flex-col gap-1" data-test="suspect-choice">
+            <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Suspected cause (changes of the ticked services, last 24 hours)"</legend>
+            <label class="inline-flex items-center gap-1 text-sm">
+                <input type="radio" name="suspected" value="" checked=true/>
+                "none known"
+            </label>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let all = recent.await.unwrap_or_default();
+                    view! { {move || suspects(&all, &chosen.get())} }
+                })}
+            </Suspense>
+        </fieldset>
+    }
+}
+
+fn suspects(all: &[RecentChange], chosen: &[String]) -> impl IntoView {
+    all.iter()
+        .filter(|r| chosen.contains(&r.change.service))
+        .map(|r| {
+            let text = format!(
+                "{} — {}, by {}, {}",
+                r.change.describe(),
+                r.state,
+                r.actor.trim_start_matches("user:"),
+                utc(r.change.started_at)
+            );
+            view! {
+                <label class="inline-flex items-center gap-1 text-sm" data-test="suspect">
+                    <input type="radio" name="suspected" value=r.change.deployment.to_string()/>
+                    {text}
+                </label>
+            }
+        })
+        .collect_view()
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod actions;
 pub mod api;
+mod cause;
 mod incident_page;
 mod list_page;
 mod postmortem;
@@ -22,6 +23,7 @@ mod services_panel;
 pub mod ssr;
 mod timeline;
 
+pub use cause::{Change, RecentChange, SuspectedCause};
 pub use incident_page::IncidentPage;
 pub use list_page::IncidentsPage;
 pub use postmortem::{ActionItem, Postmortem};
@@ -140,14 +142,17 @@ pub enum EntryKind {
     Severity,
     /// An audited action on an affected service, written by Opsdeck.
     Action,
+    /// A deployment named as the suspected cause.
+    Cause,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 4] = [
+    pub const ALL: [EntryKind; 5] = [
         EntryKind::Note,
         EntryKind::Status,
         EntryKind::Severity,
         EntryKind::Action,
+        EntryKind::Cause,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +161,7 @@ impl EntryKind {
             EntryKind::Status => "status",
             EntryKind::Severity => "severity",
             EntryKind::Action => "action",
+            EntryKind::Cause => "cause",
         }
     }
 
@@ -198,6 +204,8 @@ pub struct IncidentDetail {
     pub timeline: Vec<TimelineEntry>,
     /// Empty until someone writes it (after the incident is resolved).
     pub postmortem: Postmortem,
+    /// Deployments linked as suspected causes, in the order they were.
+    pub suspected: Vec<SuspectedCause>,
 }
 
 /// What declaring answers: the new incident and its page.

@@ -109,3 +109,44 @@ fn Row(detail: ServiceDetail, rollback: ServerAction<Rollback>, can_deploy: bool
         </tr>
     }
 }
+
+/// The deployments the incident names as suspected causes.
+#[component]
+pub fn SuspectedCauses(causes: Vec<crate::incident::SuspectedCause>) -> impl IntoView {
+    if causes.is_empty() {
+        return None;
+    }
+    let items = causes
+        .into_iter()
+        .map(|c| {
+            let href = format!("/deployments/{}", c.change.deployment);
+            let by = format!(
+                " — marked by {} at {}",
+                c.linked_by.trim_start_matches("user:"),
+                crate::format::utc(c.linked_at)
+            );
+            view! { <li data-test="suspected-cause"><a class=LINK href=href>{c.change.describe()}</a><span class="text-xs text-slate-500">{by}</span></li> }
+        })
+        .collect_view();
+    Some(view! {
+        <div class="mt-3 text-sm">
+            <span class="font-medium">"Suspected cause"</span>
+            <ul class="mt-1 space-y-1">{items}</ul>
+        </div>
+    })
+}
+
+/// Names a deployment of an affected service as a suspected cause.
+#[component]
+pub fn CauseForm(
+    id: i64,
+    link: ServerAction<crate::incident::api::LinkIncidentDeployment>,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=link attr:class="mt-3 flex flex-wrap items-end gap-2" attr:data-test="link-deployment">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <label class=LABEL>"Deployment #" <input name="deployment" type="number" min="1" required class=format!("{INPUT} w-32")/></label>
+            <button type="submit" class=BUTTON_SECONDARY data-test="link-deployment-submit">"Mark as suspected cause"</button>
+        </ActionForm>
+    }
+}

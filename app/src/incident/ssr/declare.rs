@@ -16,6 +16,8 @@ pub struct Declaration {
     pub severity: String,
     pub services: Vec<String>,
     pub summary: String,
+    /// A deployment id, or empty.
+    pub suspected: String,
 }
 
 /// Declares `form` with `actor` as commander.
@@ -32,6 +34,7 @@ pub async fn declare(
         ));
     }
     let severity = parse_severity(&form.severity)?;
+    let suspected = parse_suspected(&form.suspected)?;
     let mut tx = db.begin().await?;
     let services = existing_services(&mut tx, &form.services).await?;
     let who = actor.audit_name();
@@ -76,11 +79,30 @@ pub async fn declare(
         details,
     };
     append(&mut tx, id, entry).await?;
+    if let Some(deployment) = suspected {
+        super::cause::link(&mut tx, actor, id, deployment)
+            .await
+            .map_err(|e| match e {
+                AppError::Validation { message, .. } => AppError::invalid("suspected", message),
+                other => other,
+            })?;
+    }
     tx.commit().await?;
     Ok(IncidentDeclared {
         incident: id,
         url: format!("/incidents/{id}"),
     })
+}
+
+/// The suspected cause's deployment id; empty is none.
+fn parse_suspected(text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<i64>()
+        .map(Some)
+        .map_err(|_| AppError::invalid("suspected", "give the id of a deployment"))
 }
 
 pub(crate) fn parse_severity(text: &str) -> Result<Severity, AppError> {

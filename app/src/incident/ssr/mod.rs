@@ -8,6 +8,7 @@
 //! they record, so an action taken by any process or token is on the
 //! timeline exactly when it is in the audit log.
 
+pub mod cause;
 pub mod change;
 pub mod declare;
 pub mod export;

@@ -93,6 +93,7 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         declared_by: row.declared_by,
         timeline,
         postmortem: super::postmortem::load(db, id).await?,
+        suspected: super::cause::suspected(db, id).await?,
     })
 }
 
@@ -134,10 +135,14 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
         audit_event_id: row.audit_event_id,
         service,
         outcome,
-        link: if kind == EntryKind::Action {
-            link
-        } else {
-            None
+        link: match kind {
+            EntryKind::Action => link,
+            EntryKind::Cause => row
+                .details
+                .get("deployment")
+                .and_then(Value::as_i64)
+                .map(|d| format!("/deployments/{d}")),
+            _ => None,
         },
         details: row.details,
     })
