@@ -358,6 +358,12 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "",
         args::<crate::incident::api::ListRecentChanges>,
     ),
+    (
+        "/api/read_incident_measures",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::incident::api::ReadIncidentMeasures>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the

@@ -215,3 +215,13 @@ pub async fn list_recent_changes() -> Result<Vec<RecentChange>, AppError> {
     let state = app_state()?;
     super::ssr::cause::recent(&state.db).await
 }
+
+/// MTTA (declared → acknowledged) and MTTR (started → resolved), median
+/// and 90th percentile in seconds, per severity over the last 30 and 90
+/// days (incidents declared within the window).
+#[server(endpoint = "read_incident_measures")]
+pub async fn read_incident_measures() -> Result<Vec<super::measures::Measure>, AppError> {
+    require(Permission::Read).await?;
+    let state = app_state()?;
+    super::ssr::measures::read(&state.db).await
+}

@@ -1,13 +1,14 @@
 //! `/incidents`: every incident, open ones first, live; those who may
 //! declare one do it here, choosing the severity by what it means.
 
-use super::api::{list_incidents, list_recent_changes, DeclareIncident};
+use super::api::{list_incidents, list_recent_changes, read_incident_measures, DeclareIncident};
+use super::measures::{Measure, Spread};
 use super::timeline::{SeverityBadge, StatusBadge};
 use super::RecentChange;
 use super::{IncidentSummary, Severity};
 use crate::auth::Permission;
 use crate::deploy::api::list_services;
-use crate::format::utc;
+use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::PageHeader;
@@ -22,6 +23,10 @@ pub fn IncidentsPage() -> impl IntoView {
     let incidents = Resource::new(
         move || (tick.get(), declare.version().get()),
         |_| list_incidents(),
+    );
+    let measures = Resource::new(
+        move || (tick.get(), declare.version().get()),
+        |_| read_incident_measures(),
     );
     // Once declared, the commander goes on on the incident's own page.
     let navigate = leptos_router::hooks::use_navigate();
@@ -41,6 +46,11 @@ pub fn IncidentsPage() -> impl IntoView {
                     Ok(list) => view! { <IncidentsTable incidents=list/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                measures.await.ok().map(|m| view! { <MeasuresTable measures=m/> })
             })}
         </Transition>
         <Suspense>
@@ -191,4 +201,44 @@ fn suspects(all: &[RecentChange], chosen: &[String]) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// MTTA and MTTR per severity, median and p90, over 30 and 90 days.
+#[component]
+fn MeasuresTable(measures: Vec<Measure>) -> impl IntoView {
+    let cell = |s: Spread| match (s.median, s.p90) {
+        (Some(m), Some(p)) => format!("{} / {} (n={})", duration(m), duration(p), s.count),
+        _ => "—".to_string(),
+    };
+    let rows = Severity::ALL
+        .into_iter()
+        .map(|severity| {
+            let of = |days: i64| {
+                measures
+                    .iter()
+                    .find(|m| m.severity == severity && m.days == days)
+                    .cloned()
+            };
+            let spans = [30, 90].map(|d| {
+                of(d)
+                    .map(|m| (cell(m.mtta), cell(m.mttr)))
+                    .unwrap_or_default()
+            });
+            let [(a30, r30), (a90, r90)] = spans;
+            view! {
+                <tr class=ROW data-test=format!("measures-{}", severity.as_str())>
+                    <td class=CELL><SeverityBadge severity=severity/></td>
+                    <td class=format!("{CELL} text-xs") data-test="mtta-30">{a30}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mttr-30">{r30}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mtta-90">{a90}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mttr-90">{r90}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class=H2>"Response times"</h2>
+        <p class="mb-2 text-xs text-slate-500">"Median / 90th percentile of incidents declared in the window. MTTA: declared → acknowledged; MTTR: impact began → resolved."</p>
+        <DataTable test="incident-measures" spaced=true headers=&["Severity", "MTTA 30 d", "MTTR 30 d", "MTTA 90 d", "MTTR 90 d"]>{rows}</DataTable>
+    }
 }

@@ -14,6 +14,7 @@ pub mod api;
 mod cause;
 mod incident_page;
 mod list_page;
+pub mod measures;
 mod postmortem;
 mod postmortem_form;
 #[cfg(feature = "ssr")]

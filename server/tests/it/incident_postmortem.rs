@@ -288,6 +288,7 @@ async fn the_markdown_export_gives_times_services_timeline_and_items_and_survive
         [
             "Time in each severity",
             "Affected services",
+            "Suspected cause",
             "Summary",
             "Impact",
             "Contributing factors",

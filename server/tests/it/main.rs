@@ -36,6 +36,7 @@ mod http;
 mod incident;
 mod incident_act;
 mod incident_cause;
+mod incident_measures;
 mod incident_postmortem;
 mod security;
 mod sessions;

@@ -1,6 +1,6 @@
 //! The postmortem as a CommonMark document: the times, the time spent at
-//! each severity, the affected services, the written sections, the action
-//! items and the whole timeline in UTC.
+//! each severity, the affected services and suspected causes, the written
+//! sections, the action items and the whole timeline in UTC.
 //!
 //! Everything people typed (titles, notes, sections, owners) is escaped
 //! before it is written: each ASCII punctuation character gets a
@@ -34,6 +34,12 @@ pub fn render(d: &IncidentDetail, now: DateTime<Utc>) -> String {
         i.services.iter().map(|s| inline(s, " ")),
         "none named",
     );
+    out.push_str("## Suspected cause\n\n");
+    let causes = d.suspected.iter().map(|c| {
+        let when = utc(c.change.started_at);
+        format!("{}, started {when}", inline(&c.change.describe(), " "))
+    });
+    list(&mut out, causes, "none named");
     for (heading, text) in d.postmortem.sections() {
         let _ = write!(out, "## {heading}\n\n{}\n\n", paragraphs(text));
     }
@@ -263,6 +269,17 @@ mod tests {
             summary: String::new(),
             declared_by: "user:rita".into(),
             timeline,
+            suspected: vec![SuspectedCause {
+                change: Change {
+                    deployment: 12,
+                    service: "production/web".into(),
+                    kind: "deploy".into(),
+                    release: Some(3),
+                    started_at: at("09:45:00"),
+                },
+                linked_by: "user:rita".into(),
+                linked_at: at("10:01:00"),
+            }],
             postmortem: Postmortem {
                 summary: format!("First paragraph.\n\n{HOSTILE}"),
                 went_well: "| pipes | in | a | row |".into(),
@@ -326,6 +343,7 @@ mod tests {
                 "title",
                 "Time in each severity",
                 "Affected services",
+                "Suspected cause",
                 "Summary",
                 "Impact",
                 "Contributing factors",
@@ -382,6 +400,7 @@ mod tests {
             "SEV2: 30 min 0 s",
             "SEV3: 0 s",
             "production/web",
+            "deploy of production/web to release #3 (deployment #12), started 2026-11-26 09:45:00 UTC",
         ] {
             assert!(items.iter().any(|i| i == fact), "{fact} in {items:#?}");
         }

@@ -13,6 +13,7 @@ pub mod change;
 pub mod declare;
 pub mod export;
 pub mod markdown;
+pub mod measures;
 pub mod postmortem;
 pub mod read;
 
