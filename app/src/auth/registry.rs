@@ -364,6 +364,12 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "",
         args::<crate::incident::api::ReadIncidentMeasures>,
     ),
+    (
+        "/api/assign_incident_role",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&role=scribe&user=x",
+        args::<crate::incident::api::AssignIncidentRole>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the

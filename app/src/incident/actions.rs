@@ -10,3 +10,4 @@ pub const POSTMORTEM: Action = Action::new("incident.postmortem");
 pub const ACTION_ITEM_ADD: Action = Action::new("incident.action_item.add");
 pub const ACTION_ITEM_DONE: Action = Action::new("incident.action_item.done");
 pub const LINK_DEPLOYMENT: Action = Action::new("incident.link_deployment");
+pub const ROLE: Action = Action::new("incident.role");

@@ -26,6 +26,7 @@ pub(crate) mod limits {
     pub const SECTION: usize = 20_000;
     pub const ITEM: usize = 500;
     pub const OWNER: usize = 100;
+    pub const USER: usize = 32;
 }
 
 /// Bounds every text argument before anything reads it; says which is too long.
@@ -39,8 +40,8 @@ fn bounded(fields: &[(&str, &str, usize)]) -> Result<(), AppError> {
 /// Declares an incident: `severity` is `SEV1`, `SEV2` or `SEV3`, each of
 /// `services` an affected service as `environment/name`, `suspected`
 /// (optional) the id of a deployment of one of them, linked as the
-/// suspected cause. The declarer is its commander. Answers with the
-/// incident and its page.
+/// suspected cause. The declarer is its commander unless `commander` names
+/// another user. Answers with the incident and its page.
 #[server(endpoint = "declare_incident")]
 pub async fn declare_incident(
     #[server(default)] title: String,
@@ -48,6 +49,7 @@ pub async fn declare_incident(
     #[server(default)] services: Vec<String>,
     #[server(default)] summary: String,
     #[server(default)] suspected: String,
+    #[server(default)] commander: String,
 ) -> Result<IncidentDeclared, AppError> {
     let actor = require(Permission::ManageIncidents).await?;
     bounded(&[
@@ -55,6 +57,7 @@ pub async fn declare_incident(
         ("severity", &severity, limits::WORD),
         ("summary", &summary, limits::SUMMARY),
         ("suspected", &suspected, limits::WORD),
+        ("commander", &commander, limits::USER),
     ])?;
     if services.len() > limits::SERVICES {
         return Err(AppError::invalid(
@@ -72,6 +75,7 @@ pub async fn declare_incident(
         services,
         summary,
         suspected,
+        commander,
     };
     super::ssr::declare::declare(&state.db, &actor, form).await
 }
@@ -224,4 +228,19 @@ pub async fn read_incident_measures() -> Result<Vec<super::measures::Measure>, A
     require(Permission::Read).await?;
     let state = app_state()?;
     super::ssr::measures::read(&state.db).await
+}
+
+/// Gives `role` (`commander`, `scribe` or `responder`) in incident `id` to
+/// the user named `user`. The commander and the scribe are replaced (a
+/// hand-over, on the timeline); responders are added.
+#[server(endpoint = "assign_incident_role")]
+pub async fn assign_incident_role(
+    id: i64,
+    #[server(default)] role: String,
+    #[server(default)] user: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[("role", &role, limits::WORD), ("user", &user, limits::USER)])?;
+    let state = app_state()?;
+    super::ssr::roles::assign(&state.db, &actor, id, &role, &user).await
 }

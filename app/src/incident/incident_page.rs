@@ -2,8 +2,9 @@
 //! live; those with the permission write notes and move the status.
 
 use super::api::{
-    read_incident, AddIncidentActionItem, AddIncidentNote, LinkIncidentDeployment,
-    SaveIncidentPostmortem, SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStatus,
+    read_incident, AddIncidentActionItem, AddIncidentNote, AssignIncidentRole,
+    LinkIncidentDeployment, SaveIncidentPostmortem, SetIncidentActionItemDone, SetIncidentSeverity,
+    SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
 use super::services_panel::{AffectedServices, CauseForm, SuspectedCauses};
@@ -33,6 +34,7 @@ pub fn IncidentPage() -> impl IntoView {
     let toggle = ServerAction::<SetIncidentActionItemDone>::new();
     let rollback = ServerAction::<Rollback>::new();
     let link = ServerAction::<LinkIncidentDeployment>::new();
+    let assign = ServerAction::<AssignIncidentRole>::new();
     let acted = move || {
         [
             note.version().get(),
@@ -42,6 +44,7 @@ pub fn IncidentPage() -> impl IntoView {
             add.version().get(),
             toggle.version().get(),
             link.version().get(),
+            assign.version().get(),
         ]
     };
     let detail = Resource::new(
@@ -63,6 +66,7 @@ pub fn IncidentPage() -> impl IntoView {
             toggle.value().get(),
             rollback.value().get().map(|r| r.map(|_| ())),
             link.value().get(),
+            assign.value().get(),
         ])
     });
     // The form is filled once per save and per status move, not on every
@@ -97,7 +101,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 let id = id.get().filter(|_| may)?;
-                Some(view! { <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
+                Some(view! { <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
             })}
         </Suspense>
         <Suspense>
@@ -143,12 +147,14 @@ fn Incident(
             <StatusBadge status=i.status/>
         </div>
         {may.then(|| view! { <Controls id=i.id current=(i.status, i.severity) status=status severity=severity/> })}
-        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-5">
+        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Fact label="Declared" value=minute_or_never(Some(i.declared_at)) test="incident-declared"/>
             <Fact label="Impact began" value=minute_or_never(Some(i.started_at)) test="incident-started"/>
             <Fact label="Acknowledged" value=minute_or_never(i.acknowledged_at) test="incident-acknowledged"/>
             <Fact label="Resolved" value=i.resolved_at.map(|t| minute_or_never(Some(t))).unwrap_or_else(|| "open".into()) test="incident-resolved"/>
             <Fact label="Commander" value=i.commander.trim_start_matches("user:").to_string() test="incident-commander"/>
+            <Fact label="Scribe" value=detail.scribe.as_deref().map(|s| s.trim_start_matches("user:").to_string()).unwrap_or_else(|| "none".into()) test="incident-scribe"/>
+            <Fact label="Responders" value=people(&detail.responders) test="incident-responders"/>
         </dl>
         <h2 class=H2>"Affected services"</h2>
         {if i.services.is_empty() {
@@ -221,5 +227,32 @@ fn NoteForm(id: i64, note: ServerAction<AddIncidentNote>) -> impl IntoView {
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="add-note-submit">"Add note"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+fn people(list: &[String]) -> String {
+    if list.is_empty() {
+        return "none".into();
+    }
+    list.iter()
+        .map(|p| p.trim_start_matches("user:"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Hands the command over, names the scribe, adds a responder.
+#[component]
+fn RoleForm(id: i64, assign: ServerAction<AssignIncidentRole>) -> impl IntoView {
+    let roles = super::IncidentRole::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+        .collect_view();
+    view! {
+        <ActionForm action=assign attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="assign-role">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <label class=LABEL>"Role" <select name="role" class=INPUT>{roles}</select></label>
+            <label class=LABEL>"User" <input name="user" required maxlength="32" class=INPUT/></label>
+            <button type="submit" class=BUTTON_SECONDARY data-test="assign-role-submit">"Assign"</button>
+        </ActionForm>
     }
 }

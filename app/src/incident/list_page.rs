@@ -153,6 +153,7 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                     </Suspense>
                 </fieldset>
                 <SuspectChoice chosen=chosen/>
+                <label class=LABEL>"Commander (a username; empty: you)" <input name="commander" maxlength="32" class=format!("{INPUT} w-64")/></label>
                 <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
             </ActionForm>

@@ -118,6 +118,38 @@ impl Status {
     }
 }
 
+/// What someone does in an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentRole {
+    /// Leads it; one at a time, handed over.
+    Commander,
+    /// Keeps the timeline; one at a time.
+    Scribe,
+    /// Works on it; any number.
+    Responder,
+}
+
+impl IncidentRole {
+    pub const ALL: [IncidentRole; 3] = [
+        IncidentRole::Commander,
+        IncidentRole::Scribe,
+        IncidentRole::Responder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentRole::Commander => "commander",
+            IncidentRole::Scribe => "scribe",
+            IncidentRole::Responder => "responder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// An incident as lists show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentSummary {
@@ -145,15 +177,18 @@ pub enum EntryKind {
     Action,
     /// A deployment named as the suspected cause.
     Cause,
+    /// A role assigned or handed over.
+    Role,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 5] = [
+    pub const ALL: [EntryKind; 6] = [
         EntryKind::Note,
         EntryKind::Status,
         EntryKind::Severity,
         EntryKind::Action,
         EntryKind::Cause,
+        EntryKind::Role,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -163,6 +198,7 @@ impl EntryKind {
             EntryKind::Severity => "severity",
             EntryKind::Action => "action",
             EntryKind::Cause => "cause",
+            EntryKind::Role => "role",
         }
     }
 
@@ -207,6 +243,10 @@ pub struct IncidentDetail {
     pub postmortem: Postmortem,
     /// Deployments linked as suspected causes, in the order they were.
     pub suspected: Vec<SuspectedCause>,
+    /// `user:<name>` of the scribe, if one is named.
+    pub scribe: Option<String>,
+    /// `user:<name>` of each responder, in the order they were named.
+    pub responders: Vec<String>,
 }
 
 /// What declaring answers: the new incident and its page.

@@ -38,6 +38,7 @@ mod incident_act;
 mod incident_cause;
 mod incident_measures;
 mod incident_postmortem;
+mod incident_roles;
 mod security;
 mod sessions;
 mod signin_abuse;

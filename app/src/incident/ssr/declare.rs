@@ -5,7 +5,7 @@ use super::{append, NewEntry};
 use crate::audit::ssr::{record, Record};
 use crate::audit::{AuditTarget, Outcome};
 use crate::auth::guard::Actor;
-use crate::incident::{actions, EntryKind, IncidentDeclared, Severity};
+use crate::incident::{actions, EntryKind, IncidentDeclared, IncidentRole, Severity};
 use crate::AppError;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -18,9 +18,11 @@ pub struct Declaration {
     pub summary: String,
     /// A deployment id, or empty.
     pub suspected: String,
+    /// A username, or empty for the declarer.
+    pub commander: String,
 }
 
-/// Declares `form` with `actor` as commander.
+/// Declares `form`, with `actor` as commander unless it names another.
 pub async fn declare(
     db: &PgPool,
     actor: &Actor,
@@ -38,13 +40,18 @@ pub async fn declare(
     let mut tx = db.begin().await?;
     let services = existing_services(&mut tx, &form.services).await?;
     let who = actor.audit_name();
+    let commander = match form.commander.trim() {
+        "" => who.clone(),
+        name => super::roles::person(&mut tx, IncidentRole::Commander, name, "commander").await?,
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incident (title, severity, summary, commander, declared_by, started_at)
-         VALUES ($1, $2, $3, $4, $4, now()) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, now()) RETURNING id",
     )
     .bind(title)
     .bind(severity.as_str())
     .bind(form.summary.trim())
+    .bind(&commander)
     .bind(&who)
     .fetch_one(&mut *tx)
     .await?;
@@ -59,7 +66,8 @@ pub async fn declare(
         .await?;
     }
     let names: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
-    let details = json!({ "title": title, "severity": severity.as_str(), "services": names });
+    let details = json!({ "title": title, "severity": severity.as_str(), "services": names,
+                          "commander": commander });
     let r = Record::new(
         &who,
         actions::DECLARE,

@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod measures;
 pub mod postmortem;
 pub mod read;
+pub mod roles;
 
 use crate::AppError;
 use sqlx::{Postgres, Transaction};

@@ -83,6 +83,7 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
     .bind(id)
     .fetch_all(db)
     .await?;
+    let (scribe, responders) = super::roles::load(db, id).await?;
     let timeline = entries
         .into_iter()
         .map(entry)
@@ -94,6 +95,8 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         timeline,
         postmortem: super::postmortem::load(db, id).await?,
         suspected: super::cause::suspected(db, id).await?,
+        scribe,
+        responders,
     })
 }
 
