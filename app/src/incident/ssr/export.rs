@@ -78,6 +78,14 @@ fn facts(out: &mut String, d: &IncidentDetail) {
         ("Severity", i.severity.as_str().to_string()),
         ("Status", i.status.as_str().to_string()),
         ("Commander", inline(person(&i.commander), " ")),
+        (
+            "Scribe",
+            d.scribe
+                .as_deref()
+                .map(|s| inline(person(s), " "))
+                .unwrap_or_else(|| "none".into()),
+        ),
+        ("Responders", responders(&d.responders)),
         ("Declared by", inline(person(&d.declared_by), " ")),
         ("Declared", utc(i.declared_at)),
         ("Impact began", utc(i.started_at)),
@@ -128,6 +136,14 @@ fn entry(e: &TimelineEntry, indent: &str) -> String {
     };
     let breaks = format!("\\\n{indent}");
     format!("{head}{refs}:\\\n{indent}{}", inline(&e.body, &breaks))
+}
+
+fn responders(list: &[String]) -> String {
+    if list.is_empty() {
+        return "none".into();
+    }
+    let names: Vec<String> = list.iter().map(|p| inline(person(p), " ")).collect();
+    names.join(", ")
 }
 
 /// `user:rita` as `rita`; tokens keep their prefix.
@@ -269,6 +285,8 @@ mod tests {
             summary: String::new(),
             declared_by: "user:rita".into(),
             timeline,
+            scribe: Some("user:sam".into()),
+            responders: vec!["user:vic".into(), "user:dee".into()],
             suspected: vec![SuspectedCause {
                 change: Change {
                     deployment: 12,
@@ -396,6 +414,8 @@ mod tests {
             "Impact began: 2026-11-26 09:50:00 UTC",
             "Acknowledged: 2026-11-26 10:05:00 UTC",
             "Resolved: 2026-11-26 11:00:00 UTC",
+            "Scribe: sam",
+            "Responders: vic, dee",
             "SEV1: 30 min 0 s",
             "SEV2: 30 min 0 s",
             "SEV3: 0 s",
