@@ -370,6 +370,18 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         "id=0&role=scribe&user=x",
         args::<crate::incident::api::AssignIncidentRole>,
     ),
+    (
+        "/api/set_incident_started_at",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&started_at=2026-01-01T00:00",
+        args::<crate::incident::api::SetIncidentStartedAt>,
+    ),
+    (
+        "/api/pin_incident_entry",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&entry=0&pinned=true",
+        args::<crate::incident::api::PinIncidentEntry>,
+    ),
 ];
 
 /// Decodes `body` as server_fn does (serde_qs, depth 5, non-strict) into the

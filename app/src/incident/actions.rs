@@ -11,3 +11,5 @@ pub const ACTION_ITEM_ADD: Action = Action::new("incident.action_item.add");
 pub const ACTION_ITEM_DONE: Action = Action::new("incident.action_item.done");
 pub const LINK_DEPLOYMENT: Action = Action::new("incident.link_deployment");
 pub const ROLE: Action = Action::new("incident.role");
+pub const STARTED_AT: Action = Action::new("incident.started_at");
+pub const PIN: Action = Action::new("incident.pin");

@@ -244,3 +244,30 @@ pub async fn assign_incident_role(
     let state = app_state()?;
     super::ssr::roles::assign(&state.db, &actor, id, &role, &user).await
 }
+
+/// Corrects when the incident's impact began: `started_at` in UTC
+/// (`YYYY-MM-DDTHH:MM` or RFC 3339; not in the future, at most a week
+/// back, not after its resolution). The time first recorded is kept.
+#[server(endpoint = "set_incident_started_at")]
+pub async fn set_incident_started_at(
+    id: i64,
+    #[server(default)] started_at: String,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    bounded(&[("started_at", &started_at, limits::TIME)])?;
+    let state = app_state()?;
+    super::ssr::touch::set_started_at(&state.db, &actor, id, &started_at).await
+}
+
+/// Pins timeline `entry` of incident `id` as a key moment (`pinned=true`)
+/// or unpins it.
+#[server(endpoint = "pin_incident_entry")]
+pub async fn pin_incident_entry(
+    id: i64,
+    entry: i64,
+    #[server(default)] pinned: bool,
+) -> Result<(), AppError> {
+    let actor = require(Permission::ManageIncidents).await?;
+    let state = app_state()?;
+    super::ssr::touch::pin(&state.db, &actor, (id, entry), pinned).await
+}

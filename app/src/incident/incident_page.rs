@@ -3,8 +3,8 @@
 
 use super::api::{
     read_incident, AddIncidentActionItem, AddIncidentNote, AssignIncidentRole,
-    LinkIncidentDeployment, SaveIncidentPostmortem, SetIncidentActionItemDone, SetIncidentSeverity,
-    SetIncidentStatus,
+    LinkIncidentDeployment, PinIncidentEntry, SaveIncidentPostmortem, SetIncidentActionItemDone,
+    SetIncidentSeverity, SetIncidentStartedAt, SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
 use super::services_panel::{AffectedServices, CauseForm, SuspectedCauses};
@@ -35,6 +35,8 @@ pub fn IncidentPage() -> impl IntoView {
     let rollback = ServerAction::<Rollback>::new();
     let link = ServerAction::<LinkIncidentDeployment>::new();
     let assign = ServerAction::<AssignIncidentRole>::new();
+    let pin = ServerAction::<PinIncidentEntry>::new();
+    let started = ServerAction::<SetIncidentStartedAt>::new();
     let acted = move || {
         [
             note.version().get(),
@@ -45,6 +47,8 @@ pub fn IncidentPage() -> impl IntoView {
             toggle.version().get(),
             link.version().get(),
             assign.version().get(),
+            pin.version().get(),
+            started.version().get(),
         ]
     };
     let detail = Resource::new(
@@ -67,6 +71,8 @@ pub fn IncidentPage() -> impl IntoView {
             rollback.value().get().map(|r| r.map(|_| ())),
             link.value().get(),
             assign.value().get(),
+            pin.value().get(),
+            started.value().get(),
         ])
     });
     // The form is filled once per save and per status move, not on every
@@ -91,7 +97,7 @@ pub fn IncidentPage() -> impl IntoView {
                 let can_deploy = user.as_ref().is_some_and(|u| u.can(Permission::Deploy));
                 match detail.await {
                     Ok(d) => view! {
-                        <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(tick, rollback, can_deploy)/>
+                        <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(tick, rollback, can_deploy) pin=pin/>
                     }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
@@ -101,7 +107,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 let id = id.get().filter(|_| may)?;
-                Some(view! { <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
+                Some(view! { <StartedForm id=id started=started/> <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
             })}
         </Suspense>
         <Suspense>
@@ -125,6 +131,7 @@ fn Incident(
     toggle: ServerAction<SetIncidentActionItemDone>,
     /// The live tick, the rollback, and whether the reader may deploy.
     act: (ReadSignal<u32>, ServerAction<Rollback>, bool),
+    pin: ServerAction<PinIncidentEntry>,
 ) -> impl IntoView {
     let i = detail.incident.clone();
     let (tick, rollback, can_deploy) = act;
@@ -149,7 +156,7 @@ fn Incident(
         {may.then(|| view! { <Controls id=i.id current=(i.status, i.severity) status=status severity=severity/> })}
         <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Fact label="Declared" value=minute_or_never(Some(i.declared_at)) test="incident-declared"/>
-            <Fact label="Impact began" value=minute_or_never(Some(i.started_at)) test="incident-started"/>
+            <Fact label="Impact began" value=started_text(i.started_at, i.original_started_at) test="incident-started"/>
             <Fact label="Acknowledged" value=minute_or_never(i.acknowledged_at) test="incident-acknowledged"/>
             <Fact label="Resolved" value=i.resolved_at.map(|t| minute_or_never(Some(t))).unwrap_or_else(|| "open".into()) test="incident-resolved"/>
             <Fact label="Commander" value=i.commander.trim_start_matches("user:").to_string() test="incident-commander"/>
@@ -167,7 +174,7 @@ fn Incident(
             <p class="mb-6 whitespace-pre-wrap text-sm" data-test="incident-summary">{detail.summary.clone()}</p>
         })}
         <h2 class=H2>"Timeline"</h2>
-        <Timeline entries=detail.timeline/>
+        <Timeline entries=detail.timeline pin=may.then_some((i.id, pin))/>
         {postmortem}
     }
 }
@@ -253,6 +260,33 @@ fn RoleForm(id: i64, assign: ServerAction<AssignIncidentRole>) -> impl IntoView 
             <label class=LABEL>"Role" <select name="role" class=INPUT>{roles}</select></label>
             <label class=LABEL>"User" <input name="user" required maxlength="32" class=INPUT/></label>
             <button type="submit" class=BUTTON_SECONDARY data-test="assign-role-submit">"Assign"</button>
+        </ActionForm>
+    }
+}
+
+/// When the impact began, and when it was first said to, once corrected.
+fn started_text(
+    started: chrono::DateTime<chrono::Utc>,
+    original: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let now = minute_or_never(Some(started));
+    match original {
+        Some(first) => format!(
+            "{now} (corrected; first recorded {})",
+            minute_or_never(Some(first))
+        ),
+        None => now,
+    }
+}
+
+/// Corrects when the impact began.
+#[component]
+fn StartedForm(id: i64, started: ServerAction<SetIncidentStartedAt>) -> impl IntoView {
+    view! {
+        <ActionForm action=started attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="set-started">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <label class=LABEL>"Impact began (UTC)" <input name="started_at" type="datetime-local" required class=format!("{INPUT} w-64")/></label>
+            <button type="submit" class=BUTTON_SECONDARY data-test="set-started-submit">"Correct"</button>
         </ActionForm>
     }
 }

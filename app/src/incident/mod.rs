@@ -162,6 +162,9 @@ pub struct IncidentSummary {
     pub services: Vec<String>,
     pub declared_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
+    /// `started_at` as declared, once it has been corrected.
+    #[serde(default)]
+    pub original_started_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -179,16 +182,19 @@ pub enum EntryKind {
     Cause,
     /// A role assigned or handed over.
     Role,
+    /// When the impact began, corrected.
+    Started,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 6] = [
+    pub const ALL: [EntryKind; 7] = [
         EntryKind::Note,
         EntryKind::Status,
         EntryKind::Severity,
         EntryKind::Action,
         EntryKind::Cause,
         EntryKind::Role,
+        EntryKind::Started,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -199,6 +205,7 @@ impl EntryKind {
             EntryKind::Action => "action",
             EntryKind::Cause => "cause",
             EntryKind::Role => "role",
+            EntryKind::Started => "started",
         }
     }
 
@@ -230,6 +237,9 @@ pub struct TimelineEntry {
     pub outcome: Option<String>,
     pub link: Option<String>,
     pub details: serde_json::Value,
+    /// Pinned as a key moment.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// An incident with its timeline, oldest entry first.

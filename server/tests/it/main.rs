@@ -39,6 +39,7 @@ mod incident_cause;
 mod incident_measures;
 mod incident_postmortem;
 mod incident_roles;
+mod incident_touch;
 mod security;
 mod sessions;
 mod signin_abuse;

@@ -88,7 +88,7 @@ fn facts(out: &mut String, d: &IncidentDetail) {
         ("Responders", responders(&d.responders)),
         ("Declared by", inline(person(&d.declared_by), " ")),
         ("Declared", utc(i.declared_at)),
-        ("Impact began", utc(i.started_at)),
+        ("Impact began", started(i.started_at, i.original_started_at)),
         ("Acknowledged", or_not(i.acknowledged_at, "never")),
         ("Resolved", or_not(i.resolved_at, "not yet")),
     ];
@@ -119,6 +119,9 @@ fn entry(e: &TimelineEntry, indent: &str) -> String {
         e.kind.as_str(),
         inline(person(&e.actor), " ")
     );
+    if e.pinned {
+        head.push_str(" — key moment");
+    }
     if (e.written_at - e.at).num_seconds() >= 60 {
         let _ = write!(head, " (written {})", utc(e.written_at));
     }
@@ -136,6 +139,14 @@ fn entry(e: &TimelineEntry, indent: &str) -> String {
     };
     let breaks = format!("\\\n{indent}");
     format!("{head}{refs}:\\\n{indent}{}", inline(&e.body, &breaks))
+}
+
+/// When the impact began, and what was first recorded once corrected.
+fn started(at: DateTime<Utc>, original: Option<DateTime<Utc>>) -> String {
+    match original {
+        Some(first) => format!("{} (corrected; first recorded {})", utc(at), utc(first)),
+        None => utc(at),
+    }
 }
 
 fn responders(list: &[String]) -> String {
@@ -241,6 +252,7 @@ mod tests {
             outcome: None,
             link: None,
             details,
+            pinned: id == 3,
         }
     }
 
@@ -279,6 +291,7 @@ mod tests {
                 services: vec!["production/web".into()],
                 declared_at: at("10:00:00"),
                 started_at: at("09:50:00"),
+                original_started_at: Some(at("10:00:00")),
                 acknowledged_at: Some(at("10:05:00")),
                 resolved_at: Some(at("11:00:00")),
             },
@@ -411,7 +424,7 @@ mod tests {
             .collect();
         for fact in [
             "Declared: 2026-11-26 10:00:00 UTC",
-            "Impact began: 2026-11-26 09:50:00 UTC",
+            "Impact began: 2026-11-26 09:50:00 UTC (corrected; first recorded 2026-11-26 10:00:00 UTC)",
             "Acknowledged: 2026-11-26 10:05:00 UTC",
             "Resolved: 2026-11-26 11:00:00 UTC",
             "Scribe: sam",
@@ -434,6 +447,13 @@ mod tests {
             "2026-11-26 10:05:00 UTC — note — rita (audit #102):\n# not a heading\n| a | b |"
         ));
         assert!(timeline[2].ends_with("SEV1 → SEV2"));
+        assert!(
+            timeline[2].starts_with(
+                "2026-11-26 10:30:00 UTC — severity — rita — key moment (audit #103):"
+            ),
+            "{}",
+            timeline[2]
+        );
         assert!(timeline[3].ends_with("investigating → resolved"));
     }
 }

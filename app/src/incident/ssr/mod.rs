@@ -17,6 +17,7 @@ pub mod measures;
 pub mod postmortem;
 pub mod read;
 pub mod roles;
+pub mod touch;
 
 use crate::AppError;
 use sqlx::{Postgres, Transaction};

@@ -21,12 +21,13 @@ struct IncidentRow {
     services: Vec<String>,
     declared_at: DateTime<Utc>,
     started_at: DateTime<Utc>,
+    original_started_at: Option<DateTime<Utc>>,
     acknowledged_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
 }
 
 const SELECT: &str = "SELECT i.id, i.title, i.severity, i.status, i.summary, i.commander,
-        i.declared_by, i.declared_at, i.started_at, i.acknowledged_at, i.resolved_at,
+        i.declared_by, i.declared_at, i.started_at, i.original_started_at, i.acknowledged_at, i.resolved_at,
         array(SELECT s.service FROM incident_service s WHERE s.incident_id = i.id
               ORDER BY s.service) AS services
     FROM incident i";
@@ -43,6 +44,7 @@ impl IncidentRow {
             services: self.services.clone(),
             declared_at: self.declared_at,
             started_at: self.started_at,
+            original_started_at: self.original_started_at,
             acknowledged_at: self.acknowledged_at,
             resolved_at: self.resolved_at,
         })
@@ -66,6 +68,7 @@ struct EntryRow {
     body: String,
     audit_event_id: Option<i64>,
     details: Value,
+    pinned: bool,
 }
 
 /// Incident `id` with its timeline in the order things happened.
@@ -77,7 +80,7 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound(format!("incident #{id}")))?;
     let entries: Vec<EntryRow> = sqlx::query_as(
-        "SELECT id, kind, at, written_at, actor, body, audit_event_id, details
+        "SELECT id, kind, at, written_at, actor, body, audit_event_id, details, pinned
          FROM incident_entry WHERE incident_id = $1 ORDER BY at, id",
     )
     .bind(id)
@@ -148,6 +151,7 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
             _ => None,
         },
         details: row.details,
+        pinned: row.pinned,
     })
 }
 
