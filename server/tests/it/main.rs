@@ -35,6 +35,7 @@ mod embedded_pg_restart;
 mod http;
 mod incident;
 mod incident_act;
+mod incident_backup;
 mod incident_cause;
 mod incident_measures;
 mod incident_postmortem;

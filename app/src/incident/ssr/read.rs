@@ -117,15 +117,27 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
         _ => (None, None),
     };
     let event = row.details.get("event").cloned().unwrap_or(Value::Null);
-    let link = event
-        .get("deployment")
-        .and_then(Value::as_i64)
-        .map(|d| format!("/deployments/{d}"));
+    let target = text("backup_target");
+    let link = match &target {
+        // A backup or restore of the affected service's backup target.
+        Some(t) => event
+            .get("backup")
+            .and_then(Value::as_i64)
+            .map(|b| format!("/backups/{t}/{b}")),
+        None => event
+            .get("deployment")
+            .and_then(Value::as_i64)
+            .map(|d| format!("/deployments/{d}")),
+    };
     let body = match kind {
         EntryKind::Action => describe(
             &text("action").unwrap_or_default(),
             outcome.as_deref().unwrap_or_default(),
-            service.as_deref().unwrap_or_default(),
+            &target
+                .as_ref()
+                .map(|t| format!("backup target {t}"))
+                .or(service.clone())
+                .unwrap_or_default(),
             &event,
         ),
         _ => row.body.clone(),
@@ -184,6 +196,19 @@ pub fn describe(action: &str, outcome: &str, service: &str, event: &Value) -> St
             number("from").unwrap_or_default(),
             number("to").unwrap_or_default()
         ),
+        ("backup.run", "intent") => format!("backup of {service} started"),
+        ("backup.restore", "intent") => format!("restore of {service} started"),
+        ("backup.run" | "backup.restore", _) => {
+            let what = if action == "backup.run" {
+                "backup"
+            } else {
+                "restore"
+            };
+            let backup = number("backup")
+                .map(|b| format!(" (backup #{b})"))
+                .unwrap_or_default();
+            format!("{what} of {service}: {outcome}{backup}")
+        }
         ("service.remove", "intent") => format!("removing {service}"),
         ("service.remove", "success") => format!("{service} removed"),
         (_, "intent") => format!("{verb} of {service} started{deployment}"),
@@ -212,6 +237,15 @@ mod tests {
         assert_eq!(
             describe("service.remove", "success", "production/web", &json!({})),
             "production/web removed"
+        );
+        assert_eq!(
+            describe(
+                "backup.run",
+                "success",
+                "backup target shop",
+                &json!({ "backup": 4 })
+            ),
+            "backup of backup target shop: success (backup #4)"
         );
     }
 }
