@@ -329,6 +329,60 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         args::<crate::incident::api::SetIncidentSeverity>,
     ),
     (
+        "/api/save_incident_postmortem",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&summary=x",
+        args::<crate::incident::api::SaveIncidentPostmortem>,
+    ),
+    (
+        "/api/add_incident_action_item",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&text=x",
+        args::<crate::incident::api::AddIncidentActionItem>,
+    ),
+    (
+        "/api/set_incident_action_item_done",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&item=0&done=true",
+        args::<crate::incident::api::SetIncidentActionItemDone>,
+    ),
+    (
+        "/api/link_incident_deployment",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&deployment=0",
+        args::<crate::incident::api::LinkIncidentDeployment>,
+    ),
+    (
+        "/api/list_recent_changes",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::incident::api::ListRecentChanges>,
+    ),
+    (
+        "/api/read_incident_measures",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::incident::api::ReadIncidentMeasures>,
+    ),
+    (
+        "/api/assign_incident_role",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&role=scribe&user=x",
+        args::<crate::incident::api::AssignIncidentRole>,
+    ),
+    (
+        "/api/set_incident_started_at",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&started_at=2026-01-01T00:00",
+        args::<crate::incident::api::SetIncidentStartedAt>,
+    ),
+    (
+        "/api/pin_incident_entry",
+        Access::Requires(Permission::ManageIncidents),
+        "id=0&entry=0&pinned=true",
+        args::<crate::incident::api::PinIncidentEntry>,
+    ),
+    (
         "/api/read_dashboard",
         Access::Requires(Permission::Read),
         "days=30&scope=",
@@ -426,6 +480,11 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/incidents/{id}/events",
         Access::Requires(Permission::Read),
         "/incidents/1/events",
+    ),
+    (
+        "/incidents/{id}/postmortem.md",
+        Access::Requires(Permission::Read),
+        "/incidents/1/postmortem.md",
     ),
     (
         "/incident-events",

@@ -58,6 +58,8 @@ fn Board(board: Dashboard) -> impl IntoView {
         <FailedList dora=d.dora/>
         <h2 class=H2>"Open incidents"</h2>
         <OpenIncidents incidents=d.open_incidents/>
+        <h3 class="mb-2 mt-4 text-sm font-semibold">"Time to acknowledge (MTTA) and to resolve (MTTR), median / p90"</h3>
+        <crate::incident::MeasuresTable measures=d.incident_measures/>
         <h2 class=H2>"What runs where"</h2>
         <RunsWhere services=d.services/>
         <h2 class=H2>"Backups against their RPO"</h2>
@@ -65,7 +67,7 @@ fn Board(board: Dashboard) -> impl IntoView {
         <p class="mt-6 text-xs text-slate-500">
             "Bands are the performance clusters of the DORA "
             <a class=LINK href="https://dora.dev/research/2024/dora-report/">"Accelerate State of DevOps Report 2024"</a>
-            ": deployment frequency elite on demand (several a day), high daily to weekly, medium weekly to monthly; change failure rate elite 5 %, high 20 % (the report's medium cluster sits at 10 %), low 40 %; failed deployment recovery time elite under an hour, high under a day. Lead time and rework rate are not shown: Opsdeck does not record commits or fixes yet."
+            ": deployment frequency elite on demand (several a day), high daily to weekly, medium weekly to monthly; change failure rate elite 5 %, high 20 % (the report's medium cluster sits at 10 %), low 40 %; failed deployment recovery time elite under an hour, high under a day. A deployment an incident names as suspected cause counts as failed. Lead time and rework rate are not shown: Opsdeck does not record commits or fixes yet."
         </p>
     }
 }

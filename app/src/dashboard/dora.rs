@@ -15,6 +15,7 @@
 //!   suspected cause without a rollback has no measured recovery.
 
 use super::Band;
+use crate::incident::measures::Spread;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -90,14 +91,20 @@ pub fn figures(
         .filter_map(|d| failure(d, &undoers, suspected, window))
         .collect();
     let days = ((until - since).num_seconds() as f64 / 86_400.0).max(1.0 / 24.0);
-    let mut recoveries: Vec<Duration> = failed.iter().filter_map(|f| f.recovery).collect();
-    recoveries.sort();
+    // The same median and p90 as the incidents' MTTA and MTTR.
+    let recoveries = Spread::of(
+        failed
+            .iter()
+            .filter_map(|f| f.recovery)
+            .map(|d| d.num_seconds())
+            .collect(),
+    );
     Figures {
         per_service_per_day: deployments.len() as f64 / services.max(1) as f64 / days,
         change_failure_rate: (!deployments.is_empty())
             .then(|| failed.len() as f64 / deployments.len() as f64),
-        recovery_median: percentile(&recoveries, 0.5),
-        recovery_p90: percentile(&recoveries, 0.9),
+        recovery_median: recoveries.median.map(Duration::seconds),
+        recovery_p90: recoveries.p90.map(Duration::seconds),
         deployments: deployments.iter().map(|d| d.id).collect(),
         failed,
     }
@@ -157,15 +164,6 @@ fn failure(
         None if suspected.contains(&d.id) => failed(Why::SuspectedCause, None),
         None => None,
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 /// Counted deployments and failed ones per week (weeks start on Monday,
@@ -313,7 +311,7 @@ mod tests {
         );
         assert_eq!(f.change_failure_rate, Some(3.0 / 5.0));
         // Recoveries: 3 min (gate), 125 min (live at 22, back at 147).
-        assert_eq!(f.recovery_median, Some(Duration::minutes(3)));
+        assert_eq!(f.recovery_median, Some(Duration::minutes(64)));
         assert_eq!(f.recovery_p90, Some(Duration::minutes(125)));
         assert!(
             (f.per_service_per_day - 0.5).abs() < 1e-9,

@@ -49,6 +49,8 @@ pub struct Dashboard {
     pub scopes: Vec<String>,
     pub services: Vec<crate::deploy::ServiceSummary>,
     pub open_incidents: Vec<crate::incident::IncidentSummary>,
+    /// MTTA and MTTR per severity over 30 and 90 days (all incidents).
+    pub incident_measures: Vec<crate::incident::measures::Measure>,
     pub backups: Vec<BackupFreshness>,
     pub dora: Dora,
     pub weeks: Vec<WeekBar>,

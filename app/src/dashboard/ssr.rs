@@ -30,9 +30,10 @@ pub async fn read(state: &AppState, days: u32, scope: &str) -> Result<Dashboard,
         .filter(|s| in_scope(scope, &s.environment, &s.name))
         .collect();
     let rollouts = rollouts(&state.db, since, scope).await?;
+    let suspected = suspected(&state.db).await?;
     let figures = dora::figures(
         &rollouts,
-        &HashSet::new(),
+        &suspected,
         since,
         now,
         services.len(),
@@ -51,11 +52,21 @@ pub async fn read(state: &AppState, days: u32, scope: &str) -> Result<Dashboard,
         scope: scope.to_string(),
         scopes,
         open_incidents: open_incidents(&state.db, &services, scope).await?,
+        incident_measures: crate::incident::ssr::measures::read(&state.db).await?,
         backups: backups(&state.db).await?,
         dora: dora_view(&figures, &rollouts, services.len()),
         weeks,
         services,
     })
+}
+
+/// Deployments an incident names as its suspected cause.
+async fn suspected(db: &PgPool) -> Result<HashSet<i64>, AppError> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT deployment_id FROM incident_deployment")
+            .fetch_all(db)
+            .await?;
+    Ok(ids.into_iter().collect())
 }
 
 fn in_scope(scope: &str, environment: &str, name: &str) -> bool {

@@ -26,7 +26,7 @@ pub use deployment_page::DeploymentPage;
 pub use endpoints_page::EndpointsPage;
 pub use service_form::NewServicePage;
 pub use service_page::ServicePage;
-pub use services_page::ServicesPage;
+pub use services_page::{replicas_cell, ServicesPage};
 
 /// Where a deployment is in its life. `interrupted`: found running after the
 /// process that ran it died; the reconciler has put the service back.

@@ -1,10 +1,17 @@
 //! `/incidents/<id>`: status, severity, times, services and the timeline,
 //! live; those with the permission write notes and move the status.
 
-use super::api::{read_incident, AddIncidentNote, SetIncidentSeverity, SetIncidentStatus};
+use super::api::{
+    read_incident, AddIncidentActionItem, AddIncidentNote, AssignIncidentRole,
+    LinkIncidentDeployment, PinIncidentEntry, SaveIncidentPostmortem, SetIncidentActionItemDone,
+    SetIncidentSeverity, SetIncidentStartedAt, SetIncidentStatus,
+};
+use super::postmortem_form::{PostmortemForm, PostmortemView};
+use super::services_panel::{AffectedServices, CauseForm, SuspectedCauses};
 use super::timeline::{SeverityBadge, StatusBadge, Timeline};
 use super::{IncidentDetail, Severity, Status};
 use crate::auth::Permission;
+use crate::deploy::api::Rollback;
 use crate::format::minute_or_never;
 use crate::layout::ui::*;
 use crate::layout::{use_signed_in, Fact};
@@ -22,11 +29,26 @@ pub fn IncidentPage() -> impl IntoView {
     let note = ServerAction::<AddIncidentNote>::new();
     let status = ServerAction::<SetIncidentStatus>::new();
     let severity = ServerAction::<SetIncidentSeverity>::new();
+    let save = ServerAction::<SaveIncidentPostmortem>::new();
+    let add = ServerAction::<AddIncidentActionItem>::new();
+    let toggle = ServerAction::<SetIncidentActionItemDone>::new();
+    let rollback = ServerAction::<Rollback>::new();
+    let link = ServerAction::<LinkIncidentDeployment>::new();
+    let assign = ServerAction::<AssignIncidentRole>::new();
+    let pin = ServerAction::<PinIncidentEntry>::new();
+    let started = ServerAction::<SetIncidentStartedAt>::new();
     let acted = move || {
         [
             note.version().get(),
             status.version().get(),
             severity.version().get(),
+            save.version().get(),
+            add.version().get(),
+            toggle.version().get(),
+            link.version().get(),
+            assign.version().get(),
+            pin.version().get(),
+            started.version().get(),
         ]
     };
     let detail = Resource::new(
@@ -43,17 +65,40 @@ pub fn IncidentPage() -> impl IntoView {
             note.value().get().map(|r| r.map(|_| ())),
             status.value().get(),
             severity.value().get(),
+            save.value().get(),
+            add.value().get().map(|r| r.map(|_| ())),
+            toggle.value().get(),
+            rollback.value().get().map(|r| r.map(|_| ())),
+            link.value().get(),
+            assign.value().get(),
+            pin.value().get(),
+            started.value().get(),
         ])
     });
+    // The form is filled once per save and per status move, not on every
+    // live change: what someone is typing is not overwritten.
+    let written = Resource::new(
+        move || (id.get(), status.version().get(), save.version().get()),
+        |(id, ..)| async move {
+            match id {
+                Some(id) => read_incident(id).await.ok(),
+                None => None,
+            }
+        },
+    );
     let me = use_signed_in();
     view! {
         <Title text=move || format!("Incident #{}", id.get().unwrap_or(0))/>
         <ActionError error=errors/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                let user = me.user().await;
+                let may = user.as_ref().is_some_and(|u| u.can(Permission::ManageIncidents));
+                let can_deploy = user.as_ref().is_some_and(|u| u.can(Permission::Deploy));
                 match detail.await {
-                    Ok(d) => view! { <Incident detail=d may=may actions=(status, severity)/> }.into_any(),
+                    Ok(d) => view! {
+                        <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(tick, rollback, can_deploy) pin=pin/>
+                    }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -62,7 +107,14 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
                 let id = id.get().filter(|_| may)?;
-                Some(view! { <NoteForm id=id note=note/> })
+                Some(view! { <StartedForm id=id started=started/> <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
+            })}
+        </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
+                let d = written.await.filter(|d| may && !d.incident.status.is_open())?;
+                Some(view! { <PostmortemForm id=d.incident.id postmortem=d.postmortem save=save add=add/> })
             })}
         </Suspense>
     }
@@ -76,14 +128,24 @@ fn Incident(
         ServerAction<SetIncidentStatus>,
         ServerAction<SetIncidentSeverity>,
     ),
+    toggle: ServerAction<SetIncidentActionItemDone>,
+    /// The live tick, the rollback, and whether the reader may deploy.
+    act: (ReadSignal<u32>, ServerAction<Rollback>, bool),
+    pin: ServerAction<PinIncidentEntry>,
 ) -> impl IntoView {
     let i = detail.incident.clone();
+    let (tick, rollback, can_deploy) = act;
+    // Only once resolved: an open incident's would depend on the clock,
+    // and the server's and the browser's differ.
+    let severities = i
+        .resolved_at
+        .map(|end| super::postmortem::time_in_severity(&detail, end))
+        .unwrap_or_default();
+    // Shown once there is something to review: after resolve, or written.
+    let postmortem = (!i.status.is_open() || detail.postmortem.updated.is_some()).then(|| {
+        view! { <PostmortemView id=i.id postmortem=detail.postmortem.clone() severities=severities may=may toggle=toggle/> }
+    });
     let (status, severity) = actions;
-    let services = i
-        .services
-        .iter()
-        .map(|s| view! { <a class=format!("{LINK} mr-3") href=format!("/services/{s}") data-test="incident-service">{s.clone()}</a> })
-        .collect_view();
     view! {
         <div class="mb-6 flex flex-wrap items-center gap-3">
             <p class="w-full text-sm text-slate-500"><a class="underline" href="/incidents">"Incidents"</a> {format!(" / #{}", i.id)}</p>
@@ -92,21 +154,28 @@ fn Incident(
             <StatusBadge status=i.status/>
         </div>
         {may.then(|| view! { <Controls id=i.id current=(i.status, i.severity) status=status severity=severity/> })}
-        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-5">
+        <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <Fact label="Declared" value=minute_or_never(Some(i.declared_at)) test="incident-declared"/>
-            <Fact label="Impact began" value=minute_or_never(Some(i.started_at)) test="incident-started"/>
+            <Fact label="Impact began" value=started_text(i.started_at, i.original_started_at) test="incident-started"/>
             <Fact label="Acknowledged" value=minute_or_never(i.acknowledged_at) test="incident-acknowledged"/>
             <Fact label="Resolved" value=i.resolved_at.map(|t| minute_or_never(Some(t))).unwrap_or_else(|| "open".into()) test="incident-resolved"/>
             <Fact label="Commander" value=i.commander.trim_start_matches("user:").to_string() test="incident-commander"/>
+            <Fact label="Scribe" value=detail.scribe.as_deref().map(|s| s.trim_start_matches("user:").to_string()).unwrap_or_else(|| "none".into()) test="incident-scribe"/>
+            <Fact label="Responders" value=people(&detail.responders) test="incident-responders"/>
         </dl>
-        <p class="mb-2 text-sm"><span class="font-medium">"Affected services: "</span>
-            {if i.services.is_empty() { view! { <span class="text-slate-500">"none named"</span> }.into_any() } else { services.into_any() }}
-        </p>
+        <h2 class=H2>"Affected services"</h2>
+        {if i.services.is_empty() {
+            view! { <p class="text-sm text-slate-500" data-test="no-services">"None named."</p> }.into_any()
+        } else {
+            view! { <AffectedServices services=i.services.clone() tick=tick rollback=rollback can_deploy=can_deploy/> }.into_any()
+        }}
+        <SuspectedCauses causes=detail.suspected.clone()/>
         {(!detail.summary.is_empty()).then(|| view! {
             <p class="mb-6 whitespace-pre-wrap text-sm" data-test="incident-summary">{detail.summary.clone()}</p>
         })}
         <h2 class=H2>"Timeline"</h2>
-        <Timeline entries=detail.timeline/>
+        <Timeline entries=detail.timeline pin=may.then_some((i.id, pin))/>
+        {postmortem}
     }
 }
 
@@ -165,5 +234,59 @@ fn NoteForm(id: i64, note: ServerAction<AddIncidentNote>) -> impl IntoView {
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="add-note-submit">"Add note"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+fn people(list: &[String]) -> String {
+    if list.is_empty() {
+        return "none".into();
+    }
+    list.iter()
+        .map(|p| p.trim_start_matches("user:"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Hands the command over, names the scribe, adds a responder.
+#[component]
+fn RoleForm(id: i64, assign: ServerAction<AssignIncidentRole>) -> impl IntoView {
+    let roles = super::IncidentRole::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+        .collect_view();
+    view! {
+        <ActionForm action=assign attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="assign-role">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <label class=LABEL>"Role" <select name="role" class=INPUT>{roles}</select></label>
+            <label class=LABEL>"User" <input name="user" required maxlength="32" class=INPUT/></label>
+            <button type="submit" class=BUTTON_SECONDARY data-test="assign-role-submit">"Assign"</button>
+        </ActionForm>
+    }
+}
+
+/// When the impact began, and when it was first said to, once corrected.
+fn started_text(
+    started: chrono::DateTime<chrono::Utc>,
+    original: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let now = minute_or_never(Some(started));
+    match original {
+        Some(first) => format!(
+            "{now} (corrected; first recorded {})",
+            minute_or_never(Some(first))
+        ),
+        None => now,
+    }
+}
+
+/// Corrects when the impact began.
+#[component]
+fn StartedForm(id: i64, started: ServerAction<SetIncidentStartedAt>) -> impl IntoView {
+    view! {
+        <ActionForm action=started attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="set-started">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <label class=LABEL>"Impact began (UTC)" <input name="started_at" type="datetime-local" required class=format!("{INPUT} w-64")/></label>
+            <button type="submit" class=BUTTON_SECONDARY data-test="set-started-submit">"Correct"</button>
+        </ActionForm>
     }
 }

@@ -1,12 +1,14 @@
 //! `/incidents`: every incident, open ones first, live; those who may
 //! declare one do it here, choosing the severity by what it means.
 
-use super::api::{list_incidents, DeclareIncident};
+use super::api::{list_incidents, list_recent_changes, read_incident_measures, DeclareIncident};
+use super::measures::{Measure, Spread};
 use super::timeline::{SeverityBadge, StatusBadge};
+use super::RecentChange;
 use super::{IncidentSummary, Severity};
 use crate::auth::Permission;
 use crate::deploy::api::list_services;
-use crate::format::utc;
+use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::PageHeader;
@@ -21,6 +23,10 @@ pub fn IncidentsPage() -> impl IntoView {
     let incidents = Resource::new(
         move || (tick.get(), declare.version().get()),
         |_| list_incidents(),
+    );
+    let measures = Resource::new(
+        move || (tick.get(), declare.version().get()),
+        |_| read_incident_measures(),
     );
     // Once declared, the commander goes on on the incident's own page.
     let navigate = leptos_router::hooks::use_navigate();
@@ -40,6 +46,11 @@ pub fn IncidentsPage() -> impl IntoView {
                     Ok(list) => view! { <IncidentsTable incidents=list/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                measures.await.ok().map(|m| view! { <MeasuresTable measures=m/> })
             })}
         </Transition>
         <Suspense>
@@ -89,6 +100,8 @@ fn IncidentRow(incident: IncidentSummary) -> impl IntoView {
 #[component]
 fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
+    // The ticked services: their recent changes are offered as the cause.
+    let chosen = RwSignal::new(Vec::<String>::new());
     let severities = Severity::ALL
         .into_iter()
         .map(|s| {
@@ -121,7 +134,17 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                                 let name = format!("{}/{}", s.environment, s.name);
                                 view! {
                                     <label class="inline-flex items-center gap-1 text-sm">
-                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()/>
+                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()
+                                            on:change={
+                                                let name = name.clone();
+                                                move |e| {
+                                                    let on = event_target_checked(&e);
+                                                    chosen.update(|c| {
+                                                        c.retain(|n| n != &name);
+                                                        if on { c.push(name.clone()); }
+                                                    });
+                                                }
+                                            }/>
                                         {name.clone()}
                                     </label>
                                 }
@@ -129,9 +152,94 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                         })}
                     </Suspense>
                 </fieldset>
+                <SuspectChoice chosen=chosen/>
+                <label class=LABEL>"Commander (a username; empty: you)" <input name="commander" maxlength="32" class=format!("{INPUT} w-64")/></label>
                 <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The deployments, rollbacks, scales and restarts of the ticked services
+/// in the last 24 hours, one of which may be marked as the suspected cause.
+#[component]
+fn SuspectChoice(chosen: RwSignal<Vec<String>>) -> impl IntoView {
+    let recent = Resource::new(|| (), |_| list_recent_changes());
+    view! {
+        <fieldset class="flex flex-col gap-1" data-test="suspect-choice">
+            <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Suspected cause (changes of the ticked services, last 24 hours)"</legend>
+            <label class="inline-flex items-center gap-1 text-sm">
+                <input type="radio" name="suspected" value="" checked=true/>
+                "none known"
+            </label>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let all = recent.await.unwrap_or_default();
+                    view! { {move || suspects(&all, &chosen.get())} }
+                })}
+            </Suspense>
+        </fieldset>
+    }
+}
+
+fn suspects(all: &[RecentChange], chosen: &[String]) -> impl IntoView {
+    all.iter()
+        .filter(|r| chosen.contains(&r.change.service))
+        .map(|r| {
+            let text = format!(
+                "{} — {}, by {}, {}",
+                r.change.describe(),
+                r.state,
+                r.actor.trim_start_matches("user:"),
+                utc(r.change.started_at)
+            );
+            view! {
+                <label class="inline-flex items-center gap-1 text-sm" data-test="suspect">
+                    <input type="radio" name="suspected" value=r.change.deployment.to_string()/>
+                    {text}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+/// MTTA and MTTR per severity, median and p90, over 30 and 90 days.
+#[component]
+pub fn MeasuresTable(measures: Vec<Measure>) -> impl IntoView {
+    let cell = |s: Spread| match (s.median, s.p90) {
+        (Some(m), Some(p)) => format!("{} / {} (n={})", duration(m), duration(p), s.count),
+        _ => "—".to_string(),
+    };
+    let rows = Severity::ALL
+        .into_iter()
+        .map(|severity| {
+            let of = |days: i64| {
+                measures
+                    .iter()
+                    .find(|m| m.severity == severity && m.days == days)
+                    .cloned()
+            };
+            let spans = [30, 90].map(|d| {
+                of(d)
+                    .map(|m| (cell(m.mtta), cell(m.mttr)))
+                    .unwrap_or_default()
+            });
+            let [(a30, r30), (a90, r90)] = spans;
+            view! {
+                <tr class=ROW data-test=format!("measures-{}", severity.as_str())>
+                    <td class=CELL><SeverityBadge severity=severity/></td>
+                    <td class=format!("{CELL} text-xs") data-test="mtta-30">{a30}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mttr-30">{r30}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mtta-90">{a90}</td>
+                    <td class=format!("{CELL} text-xs") data-test="mttr-90">{r90}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class=H2>"Response times"</h2>
+        <p class="mb-2 text-xs text-slate-500">"Median / 90th percentile of incidents declared in the window. MTTA: declared → acknowledged; MTTR: impact began → resolved."</p>
+        <DataTable test="incident-measures" spaced=true headers=&["Severity", "MTTA 30 d", "MTTR 30 d", "MTTA 90 d", "MTTR 90 d"]>{rows}</DataTable>
     }
 }

@@ -11,16 +11,23 @@ use serde::{Deserialize, Serialize};
 
 pub mod actions;
 pub mod api;
+mod cause;
 mod incident_page;
 mod list_page;
+pub mod measures;
+mod postmortem;
+mod postmortem_form;
 #[cfg(feature = "ssr")]
 pub mod routes;
+mod services_panel;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 mod timeline;
 
+pub use cause::{Change, RecentChange, SuspectedCause};
 pub use incident_page::IncidentPage;
-pub use list_page::IncidentsPage;
+pub use list_page::{IncidentsPage, MeasuresTable};
+pub use postmortem::{ActionItem, Postmortem};
 
 /// How bad it is, and how fast someone must respond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +118,38 @@ impl Status {
     }
 }
 
+/// What someone does in an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentRole {
+    /// Leads it; one at a time, handed over.
+    Commander,
+    /// Keeps the timeline; one at a time.
+    Scribe,
+    /// Works on it; any number.
+    Responder,
+}
+
+impl IncidentRole {
+    pub const ALL: [IncidentRole; 3] = [
+        IncidentRole::Commander,
+        IncidentRole::Scribe,
+        IncidentRole::Responder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentRole::Commander => "commander",
+            IncidentRole::Scribe => "scribe",
+            IncidentRole::Responder => "responder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// An incident as lists show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentSummary {
@@ -123,6 +162,9 @@ pub struct IncidentSummary {
     pub services: Vec<String>,
     pub declared_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
+    /// `started_at` as declared, once it has been corrected.
+    #[serde(default)]
+    pub original_started_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -136,14 +178,23 @@ pub enum EntryKind {
     Severity,
     /// An audited action on an affected service, written by Opsdeck.
     Action,
+    /// A deployment named as the suspected cause.
+    Cause,
+    /// A role assigned or handed over.
+    Role,
+    /// When the impact began, corrected.
+    Started,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 4] = [
+    pub const ALL: [EntryKind; 7] = [
         EntryKind::Note,
         EntryKind::Status,
         EntryKind::Severity,
         EntryKind::Action,
+        EntryKind::Cause,
+        EntryKind::Role,
+        EntryKind::Started,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +203,9 @@ impl EntryKind {
             EntryKind::Status => "status",
             EntryKind::Severity => "severity",
             EntryKind::Action => "action",
+            EntryKind::Cause => "cause",
+            EntryKind::Role => "role",
+            EntryKind::Started => "started",
         }
     }
 
@@ -183,6 +237,9 @@ pub struct TimelineEntry {
     pub outcome: Option<String>,
     pub link: Option<String>,
     pub details: serde_json::Value,
+    /// Pinned as a key moment.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// An incident with its timeline, oldest entry first.
@@ -192,6 +249,14 @@ pub struct IncidentDetail {
     pub summary: String,
     pub declared_by: String,
     pub timeline: Vec<TimelineEntry>,
+    /// Empty until someone writes it (after the incident is resolved).
+    pub postmortem: Postmortem,
+    /// Deployments linked as suspected causes, in the order they were.
+    pub suspected: Vec<SuspectedCause>,
+    /// `user:<name>` of the scribe, if one is named.
+    pub scribe: Option<String>,
+    /// `user:<name>` of each responder, in the order they were named.
+    pub responders: Vec<String>,
 }
 
 /// What declaring answers: the new incident and its page.

@@ -9,6 +9,7 @@ use crate::live::{Subscription, Topic};
 use crate::state::AppState;
 use crate::AppError;
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
@@ -43,6 +44,29 @@ pub async fn all_incident_events(State(state): State<AppState>, reader: Authoriz
         .into_response()
 }
 
+/// `GET /incidents/{id}/postmortem.md`: the postmortem as CommonMark,
+/// shown inline and saved under a name that says which incident it is.
+pub async fn postmortem_markdown(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    _reader: Authorized,
+) -> Result<Response, AppError> {
+    let detail = super::ssr::read::read(&state.db, id).await?;
+    let body = super::ssr::export::render(&detail, chrono::Utc::now());
+    let disposition = format!("inline; filename=\"incident-{id}-postmortem.md\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 fn follow(id: Option<i64>, changes: Subscription) -> impl Stream<Item = Result<Event, Infallible>> {
     changes
         .changes(Topic::Incident, id)
@@ -54,6 +78,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route(
             crate::auth::registry::plain_route("/incidents/{id}/events"),
             axum::routing::get(incident_events),
+        )
+        .route(
+            crate::auth::registry::plain_route("/incidents/{id}/postmortem.md"),
+            axum::routing::get(postmortem_markdown),
         )
         .route(
             crate::auth::registry::plain_route("/incident-events"),

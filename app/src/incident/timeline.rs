@@ -1,5 +1,6 @@
 //! The timeline of an incident and the badges of its severity and status.
 
+use super::api::PinIncidentEntry;
 use super::{EntryKind, Severity, Status, TimelineEntry};
 use crate::format::utc;
 use crate::layout::ui::*;
@@ -25,19 +26,40 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
     view! { <Badge text=status.as_str() tone=tone test="incident-status"/> }
 }
 
-/// Every entry, in the order things happened.
+/// Every entry, in the order things happened; with `pin` (the incident
+/// and the action, for those who may), each can be pinned as a key moment.
 #[component]
-pub fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
+pub fn Timeline(
+    entries: Vec<TimelineEntry>,
+    pin: Option<(i64, ServerAction<PinIncidentEntry>)>,
+) -> impl IntoView {
     let items = entries
         .into_iter()
-        .map(|e| view! { <Entry entry=e/> })
+        .map(|e| view! { <Entry entry=e pin=pin/> })
         .collect_view();
     view! { <ol class=format!("{CARD} space-y-3") data-test="timeline">{items}</ol> }
 }
 
 #[component]
-fn Entry(entry: TimelineEntry) -> impl IntoView {
+fn Entry(
+    entry: TimelineEntry,
+    pin: Option<(i64, ServerAction<PinIncidentEntry>)>,
+) -> impl IntoView {
     let e = entry;
+    let key = e
+        .pinned
+        .then(|| view! { <Badge text="key moment" tone=Tone::Good test="entry-pinned"/> });
+    let toggle = pin.map(|(incident, action)| {
+        let label = if e.pinned { "Unpin" } else { "Pin" };
+        view! {
+            <ActionForm action=action attr:class="inline">
+                <input type="hidden" name="id" value=incident.to_string()/>
+                <input type="hidden" name="entry" value=e.id.to_string()/>
+                <input type="hidden" name="pinned" value=(!e.pinned).to_string()/>
+                <button type="submit" class=BUTTON data-test="entry-pin">{label}</button>
+            </ActionForm>
+        }
+    });
     // A note told afterwards shows when it was written as well.
     let written = ((e.written_at - e.at).num_seconds() >= 60)
         .then(|| format!(" (written {})", utc(e.written_at)));
@@ -63,13 +85,15 @@ fn Entry(entry: TimelineEntry) -> impl IntoView {
         .audit_event_id
         .map(|id| view! { <span class="text-xs text-slate-500" data-test="entry-audit">{format!("audit #{id}")}</span> });
     view! {
-        <li class="flex flex-col gap-1" data-test="entry" data-kind=e.kind.as_str()>
+        <li class="flex flex-col gap-1" data-test="entry" data-kind=e.kind.as_str() data-pinned=e.pinned.to_string()>
             <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
                 <span class="font-mono">{utc(e.at)}{written}</span>
                 <Badge text=e.kind.as_str() tone=tone/>
                 <span>{e.actor.trim_start_matches("user:").to_string()}</span>
                 {link}
                 {audit}
+                {key}
+                {toggle}
             </div>
             {content}
         </li>

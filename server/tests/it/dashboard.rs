@@ -79,7 +79,7 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
     let undo = rollout(&pool, "web", "rollback", "succeeded", w1, w3, 27.9, 27.8).await;
     // api: one fine deploy, one that failed before changing anything, and
     // one from 40 days ago (outside 30 days, inside 90).
-    rollout(&pool, "api", "deploy", "succeeded", a1, a1, 10.0, 9.9).await;
+    let blamed = rollout(&pool, "api", "deploy", "succeeded", a1, a1, 10.0, 9.9).await;
     rollout(&pool, "api", "deploy", "failed", a1, a1, 5.0, 5.0).await;
     rollout(&pool, "api", "deploy", "succeeded", a1, a1, 960.0, 959.9).await;
 
@@ -97,9 +97,10 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
     // Recoveries: 6 min (the gate), 2 h 6 min (live at 29.9 h ago, back at 27.8).
     assert_eq!(d.failed[0].recovery_secs, Some(360));
     assert_eq!(d.failed[1].recovery_secs, Some(7560));
+    // The median of two is their mean, as for the incidents' MTTR.
     assert_eq!(
         (d.recovery_median_secs, d.recovery_p90_secs),
-        (Some(360), Some(7560))
+        (Some(3960), Some(7560))
     );
     assert!(
         (d.per_service_per_day - 4.0 / 2.0 / 30.0).abs() < 1e-9,
@@ -138,4 +139,36 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
     ] {
         assert!(page.body.contains(shown), "the page shows {shown}");
     }
+
+    // An incident names the api deploy as its suspected cause: it counts.
+    let mut rita = signed_in(&s, "rita", &[Role::Responder]).await;
+    let declared = rita
+        .post_form(
+            "/api/declare_incident",
+            "title=Slow+api&severity=SEV3&services[0]=production%2Fapi&summary=x",
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::OK, "{}", declared.body);
+    let incident: serde_json::Value = serde_json::from_str(&declared.body).unwrap();
+    let linked = rita
+        .post_form(
+            "/api/link_incident_deployment",
+            &format!("id={}&deployment={blamed}", incident["incident"]),
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    let after = dashboard(&mut vera, "days=30&scope=").await;
+    assert_eq!(
+        after.dora.change_failure_rate,
+        Some(0.75),
+        "{:?}",
+        after.dora
+    );
+    assert!(after
+        .dora
+        .failed
+        .iter()
+        .any(|f| f.deployment == blamed && f.why.contains("suspected")));
+    assert_eq!(after.open_incidents.len(), 1);
+    assert_eq!(after.incident_measures.len(), 6, "3 severities × 2 windows");
 }

@@ -147,7 +147,7 @@ async fn change(
     acknowledge(tx, id).await
 }
 
-async fn audited(
+pub(crate) async fn audited(
     tx: &mut Transaction<'_, Postgres>,
     actor: &Actor,
     action: Action,

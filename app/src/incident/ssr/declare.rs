@@ -5,7 +5,7 @@ use super::{append, NewEntry};
 use crate::audit::ssr::{record, Record};
 use crate::audit::{AuditTarget, Outcome};
 use crate::auth::guard::Actor;
-use crate::incident::{actions, EntryKind, IncidentDeclared, Severity};
+use crate::incident::{actions, EntryKind, IncidentDeclared, IncidentRole, Severity};
 use crate::AppError;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -16,9 +16,13 @@ pub struct Declaration {
     pub severity: String,
     pub services: Vec<String>,
     pub summary: String,
+    /// A deployment id, or empty.
+    pub suspected: String,
+    /// A username, or empty for the declarer.
+    pub commander: String,
 }
 
-/// Declares `form` with `actor` as commander.
+/// Declares `form`, with `actor` as commander unless it names another.
 pub async fn declare(
     db: &PgPool,
     actor: &Actor,
@@ -32,16 +36,22 @@ pub async fn declare(
         ));
     }
     let severity = parse_severity(&form.severity)?;
+    let suspected = parse_suspected(&form.suspected)?;
     let mut tx = db.begin().await?;
     let services = existing_services(&mut tx, &form.services).await?;
     let who = actor.audit_name();
+    let commander = match form.commander.trim() {
+        "" => who.clone(),
+        name => super::roles::person(&mut tx, IncidentRole::Commander, name, "commander").await?,
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incident (title, severity, summary, commander, declared_by, started_at)
-         VALUES ($1, $2, $3, $4, $4, now()) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, now()) RETURNING id",
     )
     .bind(title)
     .bind(severity.as_str())
     .bind(form.summary.trim())
+    .bind(&commander)
     .bind(&who)
     .fetch_one(&mut *tx)
     .await?;
@@ -56,7 +66,8 @@ pub async fn declare(
         .await?;
     }
     let names: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
-    let details = json!({ "title": title, "severity": severity.as_str(), "services": names });
+    let details = json!({ "title": title, "severity": severity.as_str(), "services": names,
+                          "commander": commander });
     let r = Record::new(
         &who,
         actions::DECLARE,
@@ -76,11 +87,30 @@ pub async fn declare(
         details,
     };
     append(&mut tx, id, entry).await?;
+    if let Some(deployment) = suspected {
+        super::cause::link(&mut tx, actor, id, deployment)
+            .await
+            .map_err(|e| match e {
+                AppError::Validation { message, .. } => AppError::invalid("suspected", message),
+                other => other,
+            })?;
+    }
     tx.commit().await?;
     Ok(IncidentDeclared {
         incident: id,
         url: format!("/incidents/{id}"),
     })
+}
+
+/// The suspected cause's deployment id; empty is none.
+fn parse_suspected(text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<i64>()
+        .map(Some)
+        .map_err(|_| AppError::invalid("suspected", "give the id of a deployment"))
 }
 
 pub(crate) fn parse_severity(text: &str) -> Result<Severity, AppError> {

@@ -8,10 +8,16 @@
 //! they record, so an action taken by any process or token is on the
 //! timeline exactly when it is in the audit log.
 
+pub mod cause;
 pub mod change;
 pub mod declare;
+pub mod export;
 pub mod markdown;
+pub mod measures;
+pub mod postmortem;
 pub mod read;
+pub mod roles;
+pub mod touch;
 
 use crate::AppError;
 use sqlx::{Postgres, Transaction};

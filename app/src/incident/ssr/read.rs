@@ -21,12 +21,13 @@ struct IncidentRow {
     services: Vec<String>,
     declared_at: DateTime<Utc>,
     started_at: DateTime<Utc>,
+    original_started_at: Option<DateTime<Utc>>,
     acknowledged_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
 }
 
 const SELECT: &str = "SELECT i.id, i.title, i.severity, i.status, i.summary, i.commander,
-        i.declared_by, i.declared_at, i.started_at, i.acknowledged_at, i.resolved_at,
+        i.declared_by, i.declared_at, i.started_at, i.original_started_at, i.acknowledged_at, i.resolved_at,
         array(SELECT s.service FROM incident_service s WHERE s.incident_id = i.id
               ORDER BY s.service) AS services
     FROM incident i";
@@ -43,6 +44,7 @@ impl IncidentRow {
             services: self.services.clone(),
             declared_at: self.declared_at,
             started_at: self.started_at,
+            original_started_at: self.original_started_at,
             acknowledged_at: self.acknowledged_at,
             resolved_at: self.resolved_at,
         })
@@ -66,6 +68,7 @@ struct EntryRow {
     body: String,
     audit_event_id: Option<i64>,
     details: Value,
+    pinned: bool,
 }
 
 /// Incident `id` with its timeline in the order things happened.
@@ -77,12 +80,13 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound(format!("incident #{id}")))?;
     let entries: Vec<EntryRow> = sqlx::query_as(
-        "SELECT id, kind, at, written_at, actor, body, audit_event_id, details
+        "SELECT id, kind, at, written_at, actor, body, audit_event_id, details, pinned
          FROM incident_entry WHERE incident_id = $1 ORDER BY at, id",
     )
     .bind(id)
     .fetch_all(db)
     .await?;
+    let (scribe, responders) = super::roles::load(db, id).await?;
     let timeline = entries
         .into_iter()
         .map(entry)
@@ -92,6 +96,10 @@ pub async fn read(db: &PgPool, id: i64) -> Result<IncidentDetail, AppError> {
         summary: row.summary,
         declared_by: row.declared_by,
         timeline,
+        postmortem: super::postmortem::load(db, id).await?,
+        suspected: super::cause::suspected(db, id).await?,
+        scribe,
+        responders,
     })
 }
 
@@ -109,15 +117,27 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
         _ => (None, None),
     };
     let event = row.details.get("event").cloned().unwrap_or(Value::Null);
-    let link = event
-        .get("deployment")
-        .and_then(Value::as_i64)
-        .map(|d| format!("/deployments/{d}"));
+    let target = text("backup_target");
+    let link = match &target {
+        // A backup or restore of the affected service's backup target.
+        Some(t) => event
+            .get("backup")
+            .and_then(Value::as_i64)
+            .map(|b| format!("/backups/{t}/{b}")),
+        None => event
+            .get("deployment")
+            .and_then(Value::as_i64)
+            .map(|d| format!("/deployments/{d}")),
+    };
     let body = match kind {
         EntryKind::Action => describe(
             &text("action").unwrap_or_default(),
             outcome.as_deref().unwrap_or_default(),
-            service.as_deref().unwrap_or_default(),
+            &target
+                .as_ref()
+                .map(|t| format!("backup target {t}"))
+                .or(service.clone())
+                .unwrap_or_default(),
             &event,
         ),
         _ => row.body.clone(),
@@ -133,12 +153,17 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
         audit_event_id: row.audit_event_id,
         service,
         outcome,
-        link: if kind == EntryKind::Action {
-            link
-        } else {
-            None
+        link: match kind {
+            EntryKind::Action => link,
+            EntryKind::Cause => row
+                .details
+                .get("deployment")
+                .and_then(Value::as_i64)
+                .map(|d| format!("/deployments/{d}")),
+            _ => None,
         },
         details: row.details,
+        pinned: row.pinned,
     })
 }
 
@@ -171,6 +196,19 @@ pub fn describe(action: &str, outcome: &str, service: &str, event: &Value) -> St
             number("from").unwrap_or_default(),
             number("to").unwrap_or_default()
         ),
+        ("backup.run", "intent") => format!("backup of {service} started"),
+        ("backup.restore", "intent") => format!("restore of {service} started"),
+        ("backup.run" | "backup.restore", _) => {
+            let what = if action == "backup.run" {
+                "backup"
+            } else {
+                "restore"
+            };
+            let backup = number("backup")
+                .map(|b| format!(" (backup #{b})"))
+                .unwrap_or_default();
+            format!("{what} of {service}: {outcome}{backup}")
+        }
         ("service.remove", "intent") => format!("removing {service}"),
         ("service.remove", "success") => format!("{service} removed"),
         (_, "intent") => format!("{verb} of {service} started{deployment}"),
@@ -199,6 +237,15 @@ mod tests {
         assert_eq!(
             describe("service.remove", "success", "production/web", &json!({})),
             "production/web removed"
+        );
+        assert_eq!(
+            describe(
+                "backup.run",
+                "success",
+                "backup target shop",
+                &json!({ "backup": 4 })
+            ),
+            "backup of backup target shop: success (backup #4)"
         );
     }
 }
