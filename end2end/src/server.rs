@@ -78,6 +78,21 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Creates a user holding `role` with the CLI, as an operator would
+    /// beside the running server.
+    pub fn create_user(&self, username: &str, role: &str, password: &str) {
+        let args = [
+            "user",
+            "create",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        self.cli(&args, &format!("{password}\n"));
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -173,18 +173,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
         assert!(verdict.ends_with("events, chain intact"), "{verdict}");
 
         // A viewer made with the CLI beside the running server (same cluster).
-        server.cli(
-            &[
-                "user",
-                "create",
-                "--username",
-                "vera",
-                "--role",
-                "viewer",
-                "--password-stdin",
-            ],
-            "a viewer's long password\n",
-        );
+        server.create_user("vera", "viewer", "a viewer's long password");
         sign_out(&c).await;
         fill(&c, "username", "vera").await;
         fill(&c, "password", "not her password").await;
@@ -224,18 +213,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
 
 /// Signs in with a plain form post (no JavaScript) and keeps the cookie.
 async fn no_js_session(server: &Server) -> reqwest::Client {
-    server.cli(
-        &[
-            "user",
-            "create",
-            "--username",
-            "nora",
-            "--role",
-            "viewer",
-            "--password-stdin",
-        ],
-        "nora's long password\n",
-    );
+    server.create_user("nora", "viewer", "nora's long password");
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -131,18 +131,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         // The dashboard counts release #2, rolled back by a person right
         // after it went live, as a failed deployment — and leads to it.
         sign_out(&c).await;
-        server.cli(
-            &[
-                "user",
-                "create",
-                "--username",
-                "vera",
-                "--role",
-                "viewer",
-                "--password-stdin",
-            ],
-            "a viewer's long password\n",
-        );
+        server.create_user("vera", "viewer", "a viewer's long password");
         sign_in(&c, &server, "vera", "a viewer's long password").await;
         c.goto(&server.url("/?days=7")).await.unwrap();
         let rate = wait_for_text(&c, "[data-test=change-failure-rate]").await;

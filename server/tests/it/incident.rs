@@ -2,10 +2,10 @@
 //! input, and the timeline that writes itself from the audit log.
 
 use crate::support::deploy::{create_service, Stage};
+use crate::support::refused;
 use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use app::incident::{EntryKind, IncidentDetail, Status};
-use app::AppError;
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
@@ -33,23 +33,6 @@ async fn set_status(client: &mut Client, id: i64, status: &str) -> crate::suppor
             &format!("id={id}&status={status}"),
         )
         .await
-}
-
-/// Asserts a 422 naming `field`.
-fn refused(reply: &crate::support::Reply, field: &str) -> String {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{field}: {}",
-        reply.body
-    );
-    match serde_json::from_str(&reply.body).unwrap() {
-        AppError::Validation { field: f, message } => {
-            assert_eq!(f, field, "{message}");
-            message
-        }
-        other => panic!("{field}: {other:?}"),
-    }
 }
 
 /// Services `production/a` and `production/b`, saved but never deployed.

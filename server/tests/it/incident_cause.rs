@@ -3,26 +3,10 @@
 //! on the page; the declare form's list of recent changes.
 
 use crate::support::deploy::{create_service, Stage};
+use crate::support::refused;
 use app::incident::{EntryKind, IncidentDetail, RecentChange};
-use app::AppError;
 use axum::http::StatusCode;
 use sqlx::PgPool;
-
-fn refused(reply: &crate::support::Reply, field: &str) -> String {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{field}: {}",
-        reply.body
-    );
-    match serde_json::from_str(&reply.body).unwrap() {
-        AppError::Validation { field: f, message } => {
-            assert_eq!(f, field, "{message}");
-            message
-        }
-        other => panic!("{field}: {other:?}"),
-    }
-}
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_recent_deployment_is_linked_as_suspected_cause_when_declaring_and_later(pool: PgPool) {

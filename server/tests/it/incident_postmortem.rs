@@ -2,10 +2,11 @@
 //! change audited, and exported as CommonMark that hostile text cannot
 //! bend, read back here with pulldown-cmark.
 
+use crate::support::incident::audited;
+use crate::support::refused;
 use crate::support::{dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use app::incident::IncidentDetail;
-use app::AppError;
 use axum::http::StatusCode;
 use pulldown_cmark::{Event, Parser, Tag};
 use sqlx::PgPool;
@@ -61,28 +62,6 @@ async fn hostile_incident(rita: &mut Client) -> i64 {
     )
     .await;
     id
-}
-
-fn refused(reply: &crate::support::Reply, field: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{field}: {}",
-        reply.body
-    );
-    match serde_json::from_str(&reply.body).unwrap() {
-        AppError::Validation { field: f, .. } => assert_eq!(f, field),
-        other => panic!("{field}: {other:?}"),
-    }
-}
-
-async fn audited(db: &PgPool, id: i64, action: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_event WHERE target = $1 AND action = $2")
-        .bind(format!("incident:{id}"))
-        .bind(action)
-        .fetch_one(db)
-        .await
-        .unwrap()
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -1,25 +1,12 @@
 //! Roles in an incident: a commander chosen at declare, handed over later,
 //! a scribe replaced, responders added; each on the timeline and audited.
 
+use crate::support::refused;
 use crate::support::{create_user, dead_docker_host, signed_in, state, Client};
 use app::auth::Role;
 use app::incident::{EntryKind, IncidentDetail};
-use app::AppError;
 use axum::http::StatusCode;
 use sqlx::PgPool;
-
-fn refused(reply: &crate::support::Reply, field: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{field}: {}",
-        reply.body
-    );
-    match serde_json::from_str(&reply.body).unwrap() {
-        AppError::Validation { field: f, .. } => assert_eq!(f, field),
-        other => panic!("{field}: {other:?}"),
-    }
-}
 
 async fn assign(client: &mut Client, id: i64, role: &str, user: &str) -> crate::support::Reply {
     client

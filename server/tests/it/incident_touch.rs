@@ -1,35 +1,14 @@
 //! Correcting when the impact began (the first time kept, audited, on the
 //! timeline) and pinning entries as key moments (audited, shown).
 
+use crate::support::incident::audited;
+use crate::support::refused;
 use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
 use app::incident::{EntryKind, IncidentDetail};
-use app::AppError;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
-
-fn refused(reply: &crate::support::Reply, field: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{field}: {}",
-        reply.body
-    );
-    match serde_json::from_str(&reply.body).unwrap() {
-        AppError::Validation { field: f, .. } => assert_eq!(f, field),
-        other => panic!("{field}: {other:?}"),
-    }
-}
-
-async fn audited(db: &PgPool, id: i64, action: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_event WHERE target = $1 AND action = $2")
-        .bind(format!("incident:{id}"))
-        .bind(action)
-        .fetch_one(db)
-        .await
-        .unwrap()
-}
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_corrected_start_keeps_the_first_and_pinned_entries_are_key_moments(pool: PgPool) {

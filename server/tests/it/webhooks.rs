@@ -295,17 +295,7 @@ async fn a_destination_is_refused_field_by_field_and_only_admins_manage_them(poo
         ),
     ] {
         let reply = admin.post_form("/api/create_webhook", form).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{form}: {}",
-            reply.body
-        );
-        let error: app::AppError = serde_json::from_str(&reply.body).unwrap();
-        assert!(
-            matches!(&error, app::AppError::Validation { field: f, .. } if f == field),
-            "{form} names {field}: {error:?}"
-        );
+        crate::support::refused(&reply, field);
     }
     assert!(
         destinations(&mut admin).await.is_empty(),

@@ -8,6 +8,7 @@
 
 pub mod backup;
 pub mod deploy;
+pub mod incident;
 pub mod password_cluster;
 
 use app::docker::DockerHandle;
@@ -305,4 +306,21 @@ pub async fn signed_in(state: &AppState, username: &str, roles: &[app::auth::Rol
     assert!(reply.ok(), "login: {} {}", reply.status, reply.body);
     assert!(client.cookie().is_some(), "login sets the session cookie");
     client
+}
+
+/// Asserts a 422 naming `field`; returns its message.
+pub fn refused(reply: &Reply, field: &str) -> String {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{field}: {}",
+        reply.body
+    );
+    match serde_json::from_str(&reply.body).unwrap() {
+        app::AppError::Validation { field: f, message } => {
+            assert_eq!(f, field, "{message}");
+            message
+        }
+        other => panic!("{field}: {other:?}"),
+    }
 }
