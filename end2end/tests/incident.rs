@@ -214,3 +214,43 @@ async fn a_commander_runs_a_sev2_from_declare_to_the_exported_postmortem() {
     })
     .await;
 }
+
+/// Two people on one incident: a note written in one browser appears in
+/// the other's timeline without a reload.
+#[tokio::test]
+async fn a_note_written_in_one_browser_appears_in_another_without_reload() {
+    let test = "incident_two_browsers";
+    let Some((first, server)) = browser_and_server(test).await else {
+        return;
+    };
+    let Some(second) = end2end::Browser::start(test).await else {
+        return;
+    };
+    scenario(test, &first, |a| async move {
+        set_up_admin(&a, &server).await;
+        a.goto(&server.url("/incidents")).await.unwrap();
+        wait_until_hydrated(&a).await;
+        set(&a, "title", "Login page slow").await;
+        click(&a, "[data-test=declare-submit]").await;
+        wait_for_path(&a, "/incidents/1").await;
+
+        let b = second.client.clone();
+        sign_in(&b, &server, "root", ADMIN_PASSWORD).await;
+        b.goto(&server.url("/incidents/1")).await.unwrap();
+        wait_until_hydrated(&b).await;
+        mark_window(&b).await;
+
+        wait_until_hydrated(&a).await;
+        set(&a, "text", "Cache hit rate fell to **zero** at 14:02.").await;
+        click(&a, "[data-test=add-note-submit]").await;
+        let seen = eventually("the note in the other browser", WAIT, || async {
+            text_of(&b, "[data-test=timeline]")
+                .await
+                .filter(|t| t.contains("Cache hit rate fell to zero at 14:02."))
+        })
+        .await;
+        assert!(seen.contains("zero"), "{seen}");
+        assert!(window_still_marked(&b).await, "the other browser reloaded");
+    })
+    .await;
+}
