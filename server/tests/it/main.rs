@@ -36,6 +36,7 @@ mod embedded_pg_restart;
 mod http;
 mod incident;
 mod metrics;
+mod runbook;
 mod security;
 mod sessions;
 mod signin_abuse;

@@ -1,0 +1,4 @@
+//! Server-only machinery of runbooks: saving versions and reading them.
+
+pub mod read;
+pub mod save;
