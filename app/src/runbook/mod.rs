@@ -67,3 +67,13 @@ pub struct RunbookSaved {
     pub created: bool,
     pub url: String,
 }
+
+/// A search result: the runbook and where the words were found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub slug: String,
+    pub title: String,
+    pub version: i32,
+    /// HTML: the escaped text with the matches in `<mark>`.
+    pub snippet: String,
+}

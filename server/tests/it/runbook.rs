@@ -4,7 +4,7 @@
 use crate::support::{create_user, dead_docker_host, state};
 use app::auth::guard::Actor;
 use app::auth::Role;
-use app::runbook::ssr::{read, save};
+use app::runbook::ssr::{read, save, search};
 use app::AppError;
 use sqlx::PgPool;
 
@@ -152,4 +152,86 @@ fn the_content_hash_tells_apart_contents_that_concatenate_alike() {
     let two = save::content_hash("t", &["a".into(), "b".into()], &[], "x");
     assert_ne!(one, two);
     assert_eq!(one.len(), 64);
+}
+
+async fn put(pool: &PgPool, who: &Actor, slug: &str, title: &str, tags: &[&str], body: &str) {
+    let d = save::Draft {
+        slug: slug.into(),
+        title: title.into(),
+        body: body.into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        services: vec![],
+        message: String::new(),
+    };
+    save::save(pool, who, d).await.unwrap();
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn search_ranks_title_over_tags_over_body_and_escapes_its_snippets(pool: PgPool) {
+    let rita = actor(&pool, "rita").await;
+    put(
+        &pool,
+        &rita,
+        "in-body",
+        "Health checks",
+        &[],
+        "if 1 < 2 & <script>alert(1)</script> then rollback the web",
+    )
+    .await;
+    put(
+        &pool,
+        &rita,
+        "in-tags",
+        "Bad release",
+        &["rollback"],
+        "Follow the steps.",
+    )
+    .await;
+    put(
+        &pool,
+        &rita,
+        "in-title",
+        "Rollback a release",
+        &[],
+        "Follow the steps.",
+    )
+    .await;
+    put(
+        &pool,
+        &rita,
+        "elsewhere",
+        "Scale for load",
+        &[],
+        "Add replicas.",
+    )
+    .await;
+
+    let hits = search::search(&pool, "rollback").await.unwrap();
+    let order: Vec<&str> = hits.iter().map(|h| h.slug.as_str()).collect();
+    assert_eq!(order, vec!["in-title", "in-tags", "in-body"]);
+    let body_hit = &hits[2];
+    assert!(
+        body_hit.snippet.contains("<mark>rollback</mark>"),
+        "{}",
+        body_hit.snippet
+    );
+    assert!(
+        body_hit.snippet.contains("1 &lt; 2 &amp;"),
+        "{}",
+        body_hit.snippet
+    );
+    let unmarked = body_hit
+        .snippet
+        .replace("<mark>", "")
+        .replace("</mark>", "");
+    assert!(
+        !unmarked.contains('<'),
+        "only the marks are markup: {}",
+        body_hit.snippet
+    );
+    assert!(search::search(&pool, "   ").await.unwrap().is_empty());
+    assert!(
+        search::search(&pool, "\"unbalanced").await.is_ok(),
+        "websearch syntax never errors"
+    );
 }
