@@ -17,6 +17,7 @@ mod layering;
 pub mod layout;
 pub mod live;
 mod pages;
+pub mod runbook;
 pub mod system;
 pub mod tokens;
 pub mod users;

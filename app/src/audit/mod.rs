@@ -51,6 +51,8 @@ pub enum AuditTarget<'a> {
     Environment(&'a str),
     BackupTarget(&'a str),
     Incident(i64),
+    /// A runbook's slug.
+    Runbook(&'a str),
 }
 
 impl std::fmt::Display for AuditTarget<'_> {
@@ -63,6 +65,7 @@ impl std::fmt::Display for AuditTarget<'_> {
             AuditTarget::Environment(name) => write!(f, "environment:{name}"),
             AuditTarget::BackupTarget(name) => write!(f, "backup_target:{name}"),
             AuditTarget::Incident(id) => write!(f, "incident:{id}"),
+            AuditTarget::Runbook(slug) => write!(f, "runbook:{slug}"),
         }
     }
 }

@@ -43,6 +43,7 @@ mod incident_postmortem;
 mod incident_roles;
 mod incident_touch;
 mod metrics;
+mod runbook;
 mod security;
 mod sessions;
 mod signin_abuse;

@@ -1,0 +1,6 @@
+//! What runbooks write to the audit log (`runbook.*`).
+
+use crate::audit::Action;
+
+/// A new version was saved.
+pub const SAVE: Action = Action::new("runbook.save");

@@ -1,0 +1,79 @@
+//! Runbooks: markdown procedures kept in versions. Every save that changes
+//! the text is a new version (author, time, message, content hash); nothing
+//! is ever lost.
+//!
+//! This first slice is the data layer: saving, listing and reading
+//! versions (`ssr/`). Server fns, pages, search, diff and action steps
+//! follow the feature pattern of `incident/`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub mod actions;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// Longest accepted values, checked before anything is stored.
+pub const MAX_SLUG: usize = 100;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_TAG: usize = 50;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_SERVICES: usize = 20;
+pub const MAX_MESSAGE: usize = 500;
+pub const MAX_BODY: usize = 200_000;
+
+/// A runbook as the list shows it: its current version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunbookSummary {
+    pub slug: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub services: Vec<String>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One saved version of a runbook, with the text it had then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunbookVersion {
+    pub slug: String,
+    pub version: i32,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub services: Vec<String>,
+    pub body: String,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub content_hash: String,
+}
+
+/// Who saved which version when, for the version list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionEntry {
+    pub version: i32,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub content_hash: String,
+}
+
+/// What a save did: the version now current, and whether it is new.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunbookSaved {
+    pub slug: String,
+    pub version: i32,
+    /// False when the content equalled the current version's: nothing stored.
+    pub created: bool,
+    pub url: String,
+}
+
+/// A search result: the runbook and where the words were found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub slug: String,
+    pub title: String,
+    pub version: i32,
+    /// HTML: the escaped text with the matches in `<mark>`.
+    pub snippet: String,
+}
