@@ -3,8 +3,7 @@
 //! written on the timeline with that audit event's id, and counts as the
 //! acknowledgement when it is the first.
 
-use super::declare::parse_severity;
-use super::{acknowledge, append, lock, NewEntry};
+use super::{acknowledge, append, lock, parse_severity, NewEntry};
 use crate::audit::ssr::{record, Record};
 use crate::audit::{Action, AuditTarget, Outcome};
 use crate::auth::guard::Actor;

@@ -1,11 +1,11 @@
 //! Declaring an incident: its row, its services, the audited declaration
 //! and the first timeline entry, in one transaction.
 
-use super::{append, NewEntry};
+use super::{append, parse_severity, NewEntry};
 use crate::audit::ssr::{record, Record};
 use crate::audit::{AuditTarget, Outcome};
 use crate::auth::guard::Actor;
-use crate::incident::{actions, EntryKind, IncidentDeclared, IncidentRole, Severity};
+use crate::incident::{actions, EntryKind, IncidentDeclared, IncidentRole};
 use crate::AppError;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -111,11 +111,6 @@ fn parse_suspected(text: &str) -> Result<Option<i64>, AppError> {
     text.parse::<i64>()
         .map(Some)
         .map_err(|_| AppError::invalid("suspected", "give the id of a deployment"))
-}
-
-pub(crate) fn parse_severity(text: &str) -> Result<Severity, AppError> {
-    Severity::parse(text.trim())
-        .ok_or_else(|| AppError::invalid("severity", "choose SEV1, SEV2 or SEV3"))
 }
 
 /// Each of `services` (`environment/name`) with its id, once each; empty

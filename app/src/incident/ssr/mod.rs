@@ -84,3 +84,10 @@ pub(crate) async fn append(
     .await
     .map_err(AppError::from)
 }
+
+/// A severity as typed (`SEV1`, `SEV2`, `SEV3`), or a 422 naming `severity`.
+/// Here, below both, because declaring and changing an incident read it.
+pub(crate) fn parse_severity(text: &str) -> Result<crate::incident::Severity, AppError> {
+    crate::incident::Severity::parse(text.trim())
+        .ok_or_else(|| AppError::invalid("severity", "choose SEV1, SEV2 or SEV3"))
+}
