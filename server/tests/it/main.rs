@@ -40,6 +40,7 @@ mod incident_backup;
 mod incident_cause;
 mod incident_measures;
 mod incident_postmortem;
+mod incident_process;
 mod incident_roles;
 mod incident_touch;
 mod metrics;
