@@ -122,23 +122,36 @@ fn refused_move(from: Status, to: Status) -> AppError {
     )
 }
 
-/// Records a move of one of the incident's fields (`from` → `to`): its audit
-/// event, its timeline entry, and the acknowledgement if it is the first.
+/// Records a move of one of the incident's fields (`from` → `to`).
 async fn change(
     tx: &mut Transaction<'_, Postgres>,
     actor: &Actor,
-    (action, kind): (Action, EntryKind),
+    kinds: (Action, EntryKind),
     id: i64,
     (from, to): (&str, &str),
 ) -> Result<(), AppError> {
     let details = json!({ "from": from, "to": to });
+    record_change(tx, actor, kinds, id, &format!("{from} → {to}"), details).await
+}
+
+/// Records a change made to incident `id`: its audit event, its timeline
+/// entry (`body`, with the event's `details`), and the acknowledgement if
+/// it is the first.
+pub(crate) async fn record_change(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: &Actor,
+    (action, kind): (Action, EntryKind),
+    id: i64,
+    body: &str,
+    details: Value,
+) -> Result<(), AppError> {
     let event = audited(tx, actor, action, id, details.clone()).await?;
     let who = actor.audit_name();
     let entry = NewEntry {
         kind,
         at: None,
         actor: &who,
-        body: &format!("{from} → {to}"),
+        body,
         audit_event_id: event,
         details,
     };

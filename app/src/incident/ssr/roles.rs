@@ -3,8 +3,8 @@
 //! The commander and the scribe must be able to act on the incident; a
 //! responder need only exist (a viewer may be named to watch it).
 
-use super::change::audited;
-use super::{acknowledge, append, lock, NewEntry};
+use super::change::record_change;
+use super::lock;
 use crate::auth::guard::Actor;
 use crate::auth::{Permission, Role};
 use crate::incident::{actions, EntryKind, IncidentRole};
@@ -31,18 +31,8 @@ pub async fn assign(
         None => format!("{}: {}", role.as_str(), name(&person)),
     };
     let details = json!({ "role": role.as_str(), "from": from, "to": person });
-    let event = audited(&mut tx, actor, actions::ROLE, id, details.clone()).await?;
-    let who = actor.audit_name();
-    let entry = NewEntry {
-        kind: EntryKind::Role,
-        at: None,
-        actor: &who,
-        body: &body,
-        audit_event_id: event,
-        details,
-    };
-    append(&mut tx, id, entry).await?;
-    acknowledge(&mut tx, id).await?;
+    let kinds = (actions::ROLE, EntryKind::Role);
+    record_change(&mut tx, actor, kinds, id, &body, details).await?;
     tx.commit().await?;
     Ok(())
 }

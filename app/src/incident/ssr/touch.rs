@@ -2,8 +2,8 @@
 //! time first recorded is kept, the correction audited and on the
 //! timeline) and pinning timeline entries as key moments (audited).
 
-use super::change::{audited, parse_at};
-use super::{acknowledge, append, lock, NewEntry};
+use super::change::{audited, parse_at, record_change};
+use super::lock;
 use crate::auth::guard::Actor;
 use crate::format::utc;
 use crate::incident::{actions, EntryKind};
@@ -54,19 +54,9 @@ pub async fn set_started_at(
     .execute(&mut *tx)
     .await?;
     let details = json!({ "from": from, "to": to });
-    let event = audited(&mut tx, actor, actions::STARTED_AT, id, details.clone()).await?;
-    let who = actor.audit_name();
     let body = format!("impact began: {} → {}", utc(from), utc(to));
-    let entry = NewEntry {
-        kind: EntryKind::Started,
-        at: None,
-        actor: &who,
-        body: &body,
-        audit_event_id: event,
-        details,
-    };
-    append(&mut tx, id, entry).await?;
-    acknowledge(&mut tx, id).await?;
+    let kinds = (actions::STARTED_AT, EntryKind::Started);
+    record_change(&mut tx, actor, kinds, id, &body, details).await?;
     tx.commit().await?;
     Ok(())
 }
