@@ -30,13 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Two images FROM scratch around Debian's static busybox, as in the tests.
-for v in v1 v2; do
-  ctx="$work/ctx-$v"; mkdir -p "$ctx/www"
-  cp /bin/busybox "$ctx/busybox"
-  echo "hello from $v" >"$ctx/www/index.html"; echo ok >"$ctx/www/healthz"
-  printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www/ /www/\nEXPOSE 8080\nENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]\n' >"$ctx/Dockerfile"
-  docker build -q -t "opsdeck-bench/web:$v" "$ctx" >/dev/null
-done
+for v in v1 v2; do build_web_image "opsdeck-bench/web:$v" "hello from $v" "$work"; done
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"

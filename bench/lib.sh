@@ -68,6 +68,18 @@ ensure_wrk() {
   $sudo_ apt-get install -y -qq wrk >/dev/null
 }
 
+# Builds image $1 FROM scratch around Debian's static busybox serving
+# "$2" at / and "ok" at /healthz on port 8080, as the tests do; $3 is a
+# scratch folder for the build context.
+build_web_image() {
+  local ctx="$3/ctx-${1//[:\/]/-}"
+  mkdir -p "$ctx/www"
+  cp /bin/busybox "$ctx/busybox"
+  echo "$2" >"$ctx/www/index.html"; echo ok >"$ctx/www/healthz"
+  printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www/ /www/\nEXPOSE 8080\nENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]\n' >"$ctx/Dockerfile"
+  docker build -q -t "$1" "$ctx" >/dev/null
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -23,11 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ctx="$work/ctx"; mkdir -p "$ctx/www"
-cp /bin/busybox "$ctx/busybox"
-echo hello >"$ctx/www/index.html"; echo ok >"$ctx/www/healthz"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www/ /www/\nEXPOSE 8080\nENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]\n' >"$ctx/Dockerfile"
-docker build -q -t "opsdeck-bench/timeline:v1" "$ctx" >/dev/null
+build_web_image "opsdeck-bench/timeline:v1" hello "$work"
 
 port=$(free_port)
 base="http://127.0.0.1:$port"
