@@ -133,3 +133,42 @@ pub async fn keep_screenshot(c: &Client, name: &str) {
         let _ = std::fs::write(path, png);
     }
 }
+
+/// On a deployment page: waits for its end and returns the final state.
+pub async fn wait_for_deployment_end(c: &Client) -> String {
+    eventually(
+        "the deployment to end",
+        Duration::from_secs(120),
+        || async {
+            text_of(c, "h1 ~ [data-test=state]")
+                .await
+                .filter(|s| s != "running" && !s.is_empty())
+        },
+    )
+    .await
+}
+
+/// Builds `<repo>:<tag>` for each `(tag, page)`: healthy busybox images
+/// serving `page` at `/`.
+pub async fn build_healthy_images(docker: &bollard::Docker, repo: &str, pages: &[(&str, &str)]) {
+    for (tag, content) in pages {
+        let tag = format!("{repo}:{tag}");
+        let image = testkit::images::WebImage {
+            tag: &tag,
+            content,
+            healthy: true,
+            exits_at_start: false,
+        };
+        image.build(docker).await.unwrap();
+    }
+}
+
+/// Removes the replicas of service `production/<.0>` when dropped, however
+/// the test ends.
+pub struct ReplicasOf(pub &'static str);
+
+impl Drop for ReplicasOf {
+    fn drop(&mut self) {
+        testkit::remove_containers("name", &format!("production-{}-r", self.0));
+    }
+}

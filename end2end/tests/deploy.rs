@@ -5,38 +5,14 @@
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
-use testkit::images::WebImage;
 
 const SERVICE: &str = "e2eweb";
-
-/// Removes this test's replicas, however the test ends.
-struct Replicas;
-
-impl Drop for Replicas {
-    fn drop(&mut self) {
-        testkit::remove_containers("name", &format!("production-{SERVICE}-r"));
-    }
-}
 
 async fn step_count(c: &Client) -> usize {
     c.find_all(Locator::Css("[data-test=steps] [data-test=step]"))
         .await
         .map(|v| v.len())
         .unwrap_or(0)
-}
-
-/// On a deployment page: waits for its end and returns the final state.
-async fn wait_for_end(c: &Client) -> String {
-    eventually(
-        "the deployment to end",
-        std::time::Duration::from_secs(120),
-        || async {
-            text_of(c, "h1 ~ [data-test=state]")
-                .await
-                .filter(|s| s != "running")
-        },
-    )
-    .await
 }
 
 async fn create_service(c: &Client, server: &Server) {
@@ -71,17 +47,9 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
     let Some(docker) = testkit::docker_or_skip(test).await else {
         return;
     };
-    let _replicas = Replicas;
-    for (tag, content) in [("v1", "hello from v1\n"), ("v2", "hello from v2\n")] {
-        let tag = format!("opsdeck-e2e/web:{tag}");
-        let image = WebImage {
-            tag: &tag,
-            content,
-            healthy: true,
-            exits_at_start: false,
-        };
-        image.build(&docker).await.unwrap();
-    }
+    let _replicas = ReplicasOf(SERVICE);
+    let pages = [("v1", "hello from v1\n"), ("v2", "hello from v2\n")];
+    build_healthy_images(&docker, "opsdeck-e2e/web", &pages).await;
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
@@ -89,14 +57,14 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         set_up_admin(&c, &server).await;
         create_service(&c, &server).await;
         deploy(&c, "v1", "/deployments/1").await;
-        assert_eq!(wait_for_end(&c).await, "succeeded");
+        assert_eq!(wait_for_deployment_end(&c).await, "succeeded");
 
         click(&c, "[data-test=deployment-service]").await;
         wait_for_path(&c, &format!("/services/production/{SERVICE}")).await;
         mark_window(&c).await;
         deploy(&c, "v2", "/deployments/2").await;
         let at_arrival = step_count(&c).await;
-        assert_eq!(wait_for_end(&c).await, "succeeded");
+        assert_eq!(wait_for_deployment_end(&c).await, "succeeded");
         let steps = wait_for_text(&c, "[data-test=steps]").await;
         assert!(steps.contains("release #2 is live"), "{steps}");
         let at_end = step_count(&c).await;
@@ -114,7 +82,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
             .starts_with("#2"));
         click(&c, "[data-test=rollback-1]").await;
         wait_for_path(&c, "/deployments/3").await;
-        assert_eq!(wait_for_end(&c).await, "succeeded");
+        assert_eq!(wait_for_deployment_end(&c).await, "succeeded");
         let release = wait_for_text(&c, "[data-test=deployment-release]").await;
         assert!(release.contains("release #1 v1"), "{release}");
         click(&c, "[data-test=deployment-service]").await;

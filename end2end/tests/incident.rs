@@ -6,18 +6,8 @@
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::Client;
-use testkit::images::WebImage;
 
 const SERVICE: &str = "e2esev2";
-
-/// Removes this test's replicas, however the test ends.
-struct Replicas;
-
-impl Drop for Replicas {
-    fn drop(&mut self) {
-        testkit::remove_containers("name", &format!("production-{SERVICE}-r"));
-    }
-}
 
 async fn create_service(c: &Client, server: &Server) {
     c.goto(&server.url("/services/new")).await.unwrap();
@@ -41,16 +31,7 @@ async fn deploy(c: &Client, server: &Server, tag: &str) {
     wait_until_hydrated(c).await;
     set(c, "tag", tag).await;
     click(c, "[data-test=deploy-submit]").await;
-    let state = eventually(
-        "the deployment to end",
-        std::time::Duration::from_secs(120),
-        || async {
-            text_of(c, "h1 ~ [data-test=state]")
-                .await
-                .filter(|s| s != "running" && !s.is_empty())
-        },
-    )
-    .await;
+    let state = wait_for_deployment_end(c).await;
     assert_eq!(state, "succeeded");
 }
 
@@ -165,17 +146,13 @@ async fn a_commander_runs_a_sev2_from_declare_to_the_exported_postmortem() {
     let Some(docker) = testkit::docker_or_skip(test).await else {
         return;
     };
-    let _replicas = Replicas;
-    for (tag, content) in [("v1", "v1\n"), ("v2", "v2\n")] {
-        let tag = format!("opsdeck-e2e/sev2:{tag}");
-        let image = WebImage {
-            tag: &tag,
-            content,
-            healthy: true,
-            exits_at_start: false,
-        };
-        image.build(&docker).await.unwrap();
-    }
+    let _replicas = ReplicasOf(SERVICE);
+    build_healthy_images(
+        &docker,
+        "opsdeck-e2e/sev2",
+        &[("v1", "v1\n"), ("v2", "v2\n")],
+    )
+    .await;
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
     };
