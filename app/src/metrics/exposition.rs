@@ -3,8 +3,9 @@
 //! `prometheus` crate's data model and encoder rather than counted live in
 //! its registry: the figures come from the records at scrape time.
 
-use super::facts::{Facts, DURATION_BUCKETS};
+use super::facts::{BackupFreshness, Facts, DURATION_BUCKETS};
 use crate::AppError;
+use chrono::{DateTime, Utc};
 use prometheus::proto::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType,
 };
@@ -17,18 +18,13 @@ pub fn render(facts: &Facts) -> Result<String, AppError> {
         durations(facts),
         replicas_desired(facts),
         replicas_healthy(facts),
-        backup_timestamps(facts),
-        backup_verified(facts),
-        backup_size(facts),
-        backup_rpo(facts),
-        backup_age_ratio(facts),
-        test_restores(facts),
         open_incidents(facts),
         audit_events(facts),
         chain_intact(facts),
         chain_verified(facts),
     ]
     .into_iter()
+    .chain(per_target(facts))
     .flatten()
     .collect();
     let mut out = Vec::new();
@@ -83,7 +79,7 @@ fn counter(labels: &[(&str, &str)], value: f64) -> Metric {
     metric
 }
 
-fn seconds(t: chrono::DateTime<chrono::Utc>) -> f64 {
+fn seconds(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
 }
 
@@ -189,81 +185,70 @@ fn replicas_healthy(facts: &Facts) -> Option<MetricFamily> {
     )
 }
 
-/// One gauge per backup target, for the targets `value` has a figure for.
-fn per_target(
-    facts: &Facts,
-    name: &str,
-    help: &str,
-    value: impl Fn(&super::facts::BackupFreshness) -> Option<f64>,
-) -> Option<MetricFamily> {
-    let metrics = facts
-        .backups
-        .iter()
-        .filter_map(|b| value(b).map(|v| gauge(&[("target", b.target.as_str())], v)))
-        .collect();
-    family(name, help, MetricType::GAUGE, metrics)
-}
+/// What each backup target is measured by: name, help, and the figure
+/// (none: no series for that target).
+type TargetFigure = (
+    &'static str,
+    &'static str,
+    fn(&BackupFreshness, DateTime<Utc>) -> Option<f64>,
+);
 
-fn backup_timestamps(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
+const PER_TARGET: [TargetFigure; 6] = [
+    (
         "opsdeck_backup_last_success_timestamp_seconds",
         "When the newest good backup (succeeded, stored, not found corrupted) was taken.",
-        |b| b.last_success.map(seconds),
-    )
-}
-
-fn backup_verified(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
+        |b, _| b.last_success.map(seconds),
+    ),
+    (
         "opsdeck_backup_last_verified_timestamp_seconds",
         "When the newest good backup whose archive was checked readable was taken.",
-        |b| b.last_verified.map(seconds),
-    )
-}
-
-fn backup_size(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
+        |b, _| b.last_verified.map(seconds),
+    ),
+    (
         "opsdeck_backup_size_bytes",
         "Size of the newest good backup.",
-        |b| b.last_size_bytes.map(|n| n as f64),
-    )
-}
-
-fn backup_rpo(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
+        |b, _| b.last_size_bytes.map(|n| n as f64),
+    ),
+    (
         "opsdeck_backup_rpo_seconds",
         "The recovery point objective set on the target.",
-        |b| Some(f64::from(b.rpo_hours) * 3600.0),
-    )
-}
-
-fn backup_age_ratio(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
+        |b, _| Some(f64::from(b.rpo_hours) * 3600.0),
+    ),
+    (
         "opsdeck_backup_age_rpo_ratio",
         "Age of the newest good backup divided by the RPO: above 1 the promise is broken; +Inf when there is no good backup.",
-        |b| Some(age_ratio(b, facts.now)),
-    )
+        |b, now| Some(age_ratio(b, now)),
+    ),
+    (
+        "opsdeck_backup_test_restore_last_success_timestamp_seconds",
+        "When the newest test restore that passed ended.",
+        |b, _| b.last_test_restore.map(seconds),
+    ),
+];
+
+/// One family per [`PER_TARGET`] figure, a gauge per target that has it.
+fn per_target(facts: &Facts) -> Vec<Option<MetricFamily>> {
+    PER_TARGET
+        .iter()
+        .map(|(name, help, value)| {
+            let metrics = facts
+                .backups
+                .iter()
+                .filter_map(|b| {
+                    value(b, facts.now).map(|v| gauge(&[("target", b.target.as_str())], v))
+                })
+                .collect();
+            family(name, help, MetricType::GAUGE, metrics)
+        })
+        .collect()
 }
 
-fn age_ratio(b: &super::facts::BackupFreshness, now: chrono::DateTime<chrono::Utc>) -> f64 {
+fn age_ratio(b: &BackupFreshness, now: DateTime<Utc>) -> f64 {
     let rpo = f64::from(b.rpo_hours) * 3600.0;
     match b.last_success {
         Some(at) => ((now - at).num_milliseconds().max(0) as f64 / 1000.0) / rpo,
         None => f64::INFINITY,
     }
-}
-
-fn test_restores(facts: &Facts) -> Option<MetricFamily> {
-    per_target(
-        facts,
-        "opsdeck_backup_test_restore_last_success_timestamp_seconds",
-        "When the newest test restore that passed ended.",
-        |b| b.last_test_restore.map(seconds),
-    )
 }
 
 fn open_incidents(facts: &Facts) -> Option<MetricFamily> {
