@@ -176,10 +176,9 @@ async fn open_incidents(
         .iter()
         .map(|s| format!("{}/{}", s.environment, s.name))
         .collect();
-    Ok(crate::incident::ssr::read::list(db)
+    Ok(crate::incident::ssr::read::list_open(db)
         .await?
         .into_iter()
-        .filter(|i| i.resolved_at.is_none())
         .filter(|i| scope.is_empty() || i.services.iter().any(|s| names.contains(s)))
         .collect())
 }

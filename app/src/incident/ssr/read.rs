@@ -58,6 +58,13 @@ pub async fn list(db: &PgPool) -> Result<Vec<IncidentSummary>, AppError> {
     rows.iter().map(IncidentRow::summary).collect()
 }
 
+/// The open incidents only, newest first (the dashboard's list).
+pub async fn list_open(db: &PgPool) -> Result<Vec<IncidentSummary>, AppError> {
+    let sql = format!("{SELECT} WHERE i.status <> 'resolved' ORDER BY i.id DESC");
+    let rows: Vec<IncidentRow> = sqlx::query_as(&sql).fetch_all(db).await?;
+    rows.iter().map(IncidentRow::summary).collect()
+}
+
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: i64,
