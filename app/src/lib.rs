@@ -28,6 +28,8 @@ pub mod docker;
 #[cfg(feature = "ssr")]
 pub mod locks;
 #[cfg(feature = "ssr")]
+pub mod markdown;
+#[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod recent;

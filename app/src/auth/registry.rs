@@ -383,6 +383,48 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         args::<crate::incident::api::PinIncidentEntry>,
     ),
     (
+        "/api/list_runbooks",
+        Access::Requires(Permission::Read),
+        "",
+        args::<crate::runbook::api::ListRunbooks>,
+    ),
+    (
+        "/api/search_runbooks",
+        Access::Requires(Permission::Read),
+        "q=roll+back",
+        args::<crate::runbook::api::SearchRunbooks>,
+    ),
+    (
+        "/api/read_runbook",
+        Access::Requires(Permission::Read),
+        "slug=nope",
+        args::<crate::runbook::api::ReadRunbook>,
+    ),
+    (
+        "/api/save_runbook",
+        Access::Requires(Permission::EditRunbooks),
+        "slug=x&title=x&body=x&message=x",
+        args::<crate::runbook::api::SaveRunbook>,
+    ),
+    (
+        "/api/runbook_diff",
+        Access::Requires(Permission::Read),
+        "slug=nope&from=1&to=2",
+        args::<crate::runbook::api::RunbookDiff>,
+    ),
+    (
+        "/api/revert_runbook",
+        Access::Requires(Permission::EditRunbooks),
+        "slug=nope&version=1",
+        args::<crate::runbook::api::RevertRunbook>,
+    ),
+    (
+        "/api/preview_runbook",
+        Access::Requires(Permission::EditRunbooks),
+        "body=x",
+        args::<crate::runbook::api::PreviewRunbook>,
+    ),
+    (
         "/api/read_dashboard",
         Access::Requires(Permission::Read),
         "days=30&scope=",

@@ -2,14 +2,14 @@
 //! the text is a new version (author, time, message, content hash); nothing
 //! is ever lost.
 //!
-//! This first slice is the data layer: saving, listing and reading
-//! versions (`ssr/`). Server fns, pages, search, diff and action steps
-//! follow the feature pattern of `incident/`.
+//! Server fns in `api.rs`, the data layer (versions, search, diff,
+//! revert) in `ssr/`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod actions;
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -76,4 +76,49 @@ pub struct SearchHit {
     pub version: i32,
     /// HTML: the escaped text with the matches in `<mark>`.
     pub snippet: String,
+}
+
+/// One version of a runbook as a reader sees it: its text, the text
+/// rendered (sanitized HTML) and every version there is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunbookRead {
+    pub runbook: RunbookVersion,
+    /// The body's markdown as sanitized HTML: the only markup a page inserts.
+    pub html: String,
+    /// The runbook's current version (`runbook.version` may be older).
+    pub current: i32,
+    /// Every version, newest first.
+    pub versions: Vec<VersionEntry>,
+}
+
+/// What a diff line is: in both versions, only in the newer, only in the older.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Same,
+    Added,
+    Removed,
+}
+
+/// One line of a diff, numbered in the version(s) it belongs to (from 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub kind: DiffKind,
+    pub old: Option<u32>,
+    pub new: Option<u32>,
+    /// The line without its line ending, as plain text (never markup).
+    pub text: String,
+}
+
+/// The line diff of the body between two versions, and whether anything
+/// else a reader sees (title, tags, services) changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionDiff {
+    pub slug: String,
+    pub from: VersionEntry,
+    pub to: VersionEntry,
+    pub title: (String, String),
+    pub tags: (Vec<String>, Vec<String>),
+    pub services: (Vec<String>, Vec<String>),
+    pub lines: Vec<DiffLine>,
 }

@@ -45,6 +45,7 @@ mod incident_roles;
 mod incident_touch;
 mod metrics;
 mod runbook;
+mod runbook_api;
 mod security;
 mod sessions;
 mod signin_abuse;

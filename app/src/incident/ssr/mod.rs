@@ -12,7 +12,6 @@ pub mod cause;
 pub mod change;
 pub mod declare;
 pub mod export;
-pub mod markdown;
 pub mod measures;
 pub mod postmortem;
 pub mod read;

@@ -1,7 +1,7 @@
 //! Reading incidents and their timelines.
 
-use super::markdown;
 use crate::incident::*;
+use crate::markdown;
 use crate::AppError;
 use serde_json::Value;
 use sqlx::PgPool;

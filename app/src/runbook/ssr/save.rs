@@ -2,7 +2,7 @@
 //! transaction; the same content as the current version stores nothing.
 
 use crate::audit::ssr::{record, Record};
-use crate::audit::{AuditTarget, Outcome};
+use crate::audit::{Action, AuditTarget, Outcome};
 use crate::auth::guard::Actor;
 use crate::error::check_length;
 use crate::runbook::{actions, RunbookSaved, MAX_BODY, MAX_MESSAGE, MAX_SERVICES, MAX_SLUG};
@@ -33,9 +33,30 @@ struct Checked {
     message: String,
 }
 
+/// How a stored version is audited: the action, and what its details add
+/// to the version, hash and message.
+pub struct Audit {
+    pub action: Action,
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
 /// Saves `draft` as the next version of its runbook (creating the runbook
 /// at its first save) unless its content equals the current version's.
 pub async fn save(db: &PgPool, actor: &Actor, draft: Draft) -> Result<RunbookSaved, AppError> {
+    let audit = Audit {
+        action: actions::SAVE,
+        details: Default::default(),
+    };
+    store(db, actor, draft, audit).await
+}
+
+/// [`save`], audited as `audit` says (a revert is a save of old text).
+pub async fn store(
+    db: &PgPool,
+    actor: &Actor,
+    draft: Draft,
+    audit: Audit,
+) -> Result<RunbookSaved, AppError> {
     let d = check(draft)?;
     let hash = content_hash(&d.title, &d.tags, &d.services, &d.body);
     let mut tx = db.begin().await?;
@@ -84,14 +105,17 @@ pub async fn save(db: &PgPool, actor: &Actor, draft: Draft) -> Result<RunbookSav
     .bind(version)
     .execute(&mut *tx)
     .await?;
-    let details = json!({ "version": version, "content_hash": hash, "message": d.message });
+    let mut details = audit.details;
+    details.insert("version".into(), json!(version));
+    details.insert("content_hash".into(), json!(hash));
+    details.insert("message".into(), json!(d.message));
     let r = Record::new(
         &who,
-        actions::SAVE,
+        audit.action,
         AuditTarget::Runbook(&d.slug),
         Outcome::Success,
     )
-    .details(details)
+    .details(serde_json::Value::Object(details))
     .meta(&actor.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;
