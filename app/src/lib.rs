@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=layout::NotFound>
                     <Route path=StaticSegment("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("dashboard"), StaticSegment("deployments")) view=dashboard::RecordsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("services") view=deploy::ServicesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), StaticSegment("new")) view=deploy::NewServicePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view=deploy::ServicePage ssr=SsrMode::Async/>

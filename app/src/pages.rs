@@ -5,6 +5,7 @@
 /// `include!`d by the end2end crate, so it holds nothing else.
 pub const PAGES: &[&str] = &[
     "/",
+    "/dashboard/deployments",
     "/services",
     "/services/new",
     "/services/{env}/{name}",

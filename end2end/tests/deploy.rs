@@ -110,8 +110,11 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let runs = wait_for_text(&c, "[data-test=services-by-environment]").await;
         assert!(runs.contains(SERVICE) && runs.contains("#1 v1"), "{runs}");
         keep_screenshot(&c, "dashboard").await;
+        // The figure opens the records behind it, for the same period.
         click(&c, "[data-test=failed-link]").await;
-        click(&c, "[data-test=failed-deployment] a").await;
+        let records = wait_for_text(&c, "[data-test=records]").await;
+        assert!(records.contains("rolled back by a person"), "{records}");
+        click(&c, "[data-test=record] a").await;
         wait_for_path(&c, "/deployments/2").await;
         let release = wait_for_text(&c, "[data-test=deployment-release]").await;
         assert!(release.contains("release #2"), "{release}");

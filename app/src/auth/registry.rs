@@ -427,8 +427,14 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
     (
         "/api/read_dashboard",
         Access::Requires(Permission::Read),
-        "days=30&scope=",
+        "days=30&scope=&window=24",
         args::<crate::dashboard::api::ReadDashboard>,
+    ),
+    (
+        "/api/read_dashboard_records",
+        Access::Requires(Permission::Read),
+        "days=30&scope=&window=24&show=failed",
+        args::<crate::dashboard::api::ReadDashboardRecords>,
     ),
     (
         "/api/list_webhooks",

@@ -1,7 +1,8 @@
 //! Server-rendered SVG charts: readable without JavaScript, each with a
 //! title and a description for screen readers, and the figures in text.
 
-use super::{BackupFreshness, WeekBar};
+use super::{BackupFreshness, MttrWeek, WeekBar};
+use crate::format::duration;
 use leptos::prelude::*;
 
 const WIDTH: f64 = 600.0;
@@ -95,6 +96,78 @@ pub fn BackupAges(backups: Vec<BackupFreshness>) -> impl IntoView {
             <title id="ages-title">"Backup age against RPO"</title>
             {bars}
             <line class="stroke-slate-500" x1=rpo_x x2=rpo_x y1=0 y2=height stroke-dasharray="4 3"/>
+        </svg>
+    }
+}
+
+/// The median time to resolve per week as a line through the weeks that
+/// resolved something (weeks without are gaps, not zeros: nothing was
+/// measured), a dot per measured week with its figure in the title.
+#[component]
+pub fn MttrTrend(weeks: Vec<MttrWeek>) -> impl IntoView {
+    let most = weeks
+        .iter()
+        .filter_map(|w| w.median_secs)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let slot = WIDTH / weeks.len().max(1) as f64;
+    let base = HEIGHT - 16.0;
+    let point = |i: usize, secs: i64| {
+        (
+            i as f64 * slot + slot / 2.0,
+            base - secs as f64 * (HEIGHT - 28.0) / most,
+        )
+    };
+    let measured: Vec<(usize, &MttrWeek)> = weeks
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.median_secs.is_some())
+        .collect();
+    let line = measured
+        .iter()
+        .filter_map(|(i, w)| w.median_secs.map(|m| point(*i, m)))
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let summary = match measured.len() {
+        0 => "no incident resolved in the period".to_string(),
+        n => format!("{n} weeks with resolved incidents"),
+    };
+    let marks = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let x = i as f64 * slot + slot / 2.0;
+            let label = match w.median_secs {
+                Some(m) => format!(
+                    "week of {}: {} resolved, median time to resolve {}",
+                    w.monday,
+                    w.resolved,
+                    duration(m)
+                ),
+                None => format!("week of {}: none resolved", w.monday),
+            };
+            let dot = w.median_secs.map(|m| {
+                let (x, y) = point(i, m);
+                view! { <circle class="fill-sky-600" cx=x cy=y r="3.5"/> }
+            });
+            view! {
+                <g data-test="mttr-week">
+                    <title>{label}</title>
+                    <rect class="fill-transparent" x=x - slot / 2.0 y=0 width=slot height=HEIGHT/>
+                    {dot}
+                    <text class="fill-slate-500" font-size="9" x=x - slot * 0.35 y=HEIGHT - 4.0>{w.monday.format("%d %b").to_string()}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="h-40 w-full" role="img" aria-labelledby="mttr-title mttr-desc" data-test="mttr-trend">
+            <title id="mttr-title">"Median time to resolve per week"</title>
+            <desc id="mttr-desc">{summary}</desc>
+            <polyline class="stroke-sky-600" fill="none" stroke-width="2" points=line/>
+            {marks}
         </svg>
     }
 }

@@ -3,8 +3,10 @@
 //! their live streams.
 
 use super::api::read_dashboard;
-use super::charts::{BackupAges, WeeklyDeploys};
-use super::{BackupFreshness, Band, Dashboard, Dora, PERIODS};
+use super::charts::{BackupAges, MttrTrend, WeeklyDeploys};
+use super::{
+    view_query, BackupFreshness, Band, Behind, Dashboard, Dora, DEFAULT_WINDOW_HOURS, PERIODS,
+};
 use crate::deploy::ServiceSummary;
 use crate::format::{ago, duration, utc};
 use crate::incident::IncidentSummary;
@@ -21,13 +23,14 @@ pub fn DashboardPage() -> impl IntoView {
     let asked = Memo::new(move |_| {
         let q = query.read();
         let days = q.get("days").and_then(|d| d.parse().ok()).unwrap_or(30);
-        (days, q.get("scope").unwrap_or_default())
+        let window = q.get("window").and_then(|d| d.parse().ok()).unwrap_or(0);
+        (days, q.get("scope").unwrap_or_default(), window)
     });
     let services = use_live_tick(|| "/service-events".to_string());
     let incidents = use_live_tick(|| "/incident-events".to_string());
     let board = Resource::new(
         move || (asked.get(), services.get(), incidents.get()),
-        |((days, scope), ..)| read_dashboard(days, scope),
+        |((days, scope, window), ..)| read_dashboard(days, scope, window),
     );
     view! {
         <Title text="Dashboard"/>
@@ -48,18 +51,23 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn Board(board: Dashboard) -> impl IntoView {
     let d = board;
+    let query = view_query(d.days, &d.scope, d.dora.rollback_window_hours);
     view! {
-        <ScopeForm days=d.days scope=d.scope.clone() scopes=d.scopes/>
-        <DoraCards dora=d.dora.clone() days=d.days/>
+        <ScopeForm days=d.days scope=d.scope.clone() scopes=d.scopes window=d.dora.rollback_window_hours/>
+        <DoraCards dora=d.dora.clone() days=d.days query=query.clone()/>
         <section class=format!("{CARD} mb-6")>
             <h2 class="mb-2 text-sm font-semibold">"Deployments per week (failed in red)"</h2>
             <WeeklyDeploys weeks=d.weeks/>
         </section>
-        <FailedList dora=d.dora/>
+        <FailedList dora=d.dora query=query/>
         <h2 class=H2>"Open incidents"</h2>
         <OpenIncidents incidents=d.open_incidents/>
         <h3 class="mb-2 mt-4 text-sm font-semibold">"Time to acknowledge (MTTA) and to resolve (MTTR), median / p90"</h3>
         <crate::incident::MeasuresTable measures=d.incident_measures/>
+        <section class=format!("{CARD} mt-4")>
+            <h3 class="mb-2 text-sm font-semibold">"Time to resolve per week (median of the incidents resolved that week, all services)"</h3>
+            <MttrTrend weeks=d.mttr_weeks/>
+        </section>
         <h2 class=H2>"What runs where"</h2>
         <RunsWhere services=d.services/>
         <h2 class=H2>"Backups against their RPO"</h2>
@@ -67,13 +75,13 @@ fn Board(board: Dashboard) -> impl IntoView {
         <p class="mt-6 text-xs text-slate-500">
             "Bands are the performance clusters of the DORA "
             <a class=LINK href="https://dora.dev/research/2024/dora-report/">"Accelerate State of DevOps Report 2024"</a>
-            ": deployment frequency elite on demand (several a day), high daily to weekly, medium weekly to monthly; change failure rate elite 5 %, high 20 % (the report's medium cluster sits at 10 %), low 40 %; failed deployment recovery time elite under an hour, high under a day. A deployment an incident names as suspected cause counts as failed. Lead time and rework rate are not shown: Opsdeck does not record commits or fixes yet."
+            ": deployment frequency elite on demand (several a day), high daily to weekly, medium weekly to monthly; change lead time elite under a day, high under a week, medium under a month; change failure rate elite 5 %, high 20 % (the report's medium cluster sits at 10 %), low 40 %; failed deployment recovery time elite under an hour, high under a day. The report introduced rework rate without clusters, so it has no band here. A deployment an incident names as suspected cause counts as failed. Lead time and rework come from what each deploy reported (commit_sha and committed_at, fixes_incident on /api/deploy or the deploy form); deployments that reported nothing are left out, never guessed."
         </p>
     }
 }
 
 #[component]
-fn ScopeForm(days: u32, scope: String, scopes: Vec<String>) -> impl IntoView {
+fn ScopeForm(days: u32, scope: String, scopes: Vec<String>, window: u32) -> impl IntoView {
     let periods = PERIODS
         .iter()
         .map(|p| view! { <option value=p.to_string() selected=*p == days>{format!("last {p} days")}</option> })
@@ -93,6 +101,10 @@ fn ScopeForm(days: u32, scope: String, scopes: Vec<String>) -> impl IntoView {
                     <option value="" selected=scope.is_empty()>"all"</option>
                     {choices}
                 </select>
+            </label>
+            <label class=LABEL>"A person's rollback within (hours) counts as a failure"
+                <input name="window" type="number" min="1" max="720" value=window.to_string()
+                    placeholder=DEFAULT_WINDOW_HOURS.to_string() class=format!("{INPUT} w-24") data-test="dashboard-window"/>
             </label>
             <button type="submit" class=BUTTON_SECONDARY>"Show"</button>
         </form>
@@ -120,27 +132,81 @@ fn Figure(title: &'static str, test: &'static str, children: Children) -> impl I
     }
 }
 
+/// A link to the deployments behind a figure.
+fn records_link(query: &str, behind: Behind, text: String, test: &'static str) -> impl IntoView {
+    let href = format!("/dashboard/deployments?{query}&show={}", behind.as_str());
+    view! { <a class=LINK href=href data-test=test>{text}</a> }
+}
+
+fn spread_text(median: Option<i64>, p90: Option<i64>, none: &str) -> String {
+    match (median, p90) {
+        (Some(m), Some(p)) => format!("median {}, p90 {}", duration(m), duration(p)),
+        _ => none.to_string(),
+    }
+}
+
 #[component]
-fn DoraCards(dora: Dora, days: u32) -> impl IntoView {
+fn DoraCards(dora: Dora, days: u32, query: String) -> impl IntoView {
     let rate = dora
         .change_failure_rate
         .map(|r| format!("{:.0} %", r * 100.0))
         .unwrap_or_else(|| "no deployments".into());
-    let recovery = match (dora.recovery_median_secs, dora.recovery_p90_secs) {
-        (Some(m), Some(p)) => format!("median {}, p90 {}", duration(m), duration(p)),
-        _ => "nothing to recover from".into(),
-    };
-    let failed = dora.failed.len();
+    let rework = dora
+        .rework_rate
+        .map(|r| format!("{:.0} %", r * 100.0))
+        .unwrap_or_else(|| "no deployments".into());
+    let recovery = spread_text(
+        dora.recovery_median_secs,
+        dora.recovery_p90_secs,
+        "nothing to recover from",
+    );
+    let lead = spread_text(
+        dora.lead_time_median_secs,
+        dora.lead_time_p90_secs,
+        "not reported",
+    );
+    let q = query.as_str();
+    // Built here: a component's children may not borrow `query`.
+    let all_link = records_link(
+        q,
+        Behind::All,
+        format!("{} deployments", dora.deployments),
+        "all-link",
+    );
+    let failed_link = records_link(
+        q,
+        Behind::Failed,
+        format!("{} failed deployments", dora.failed_total),
+        "failed-link",
+    );
+    let lead_link = records_link(
+        q,
+        Behind::LeadTime,
+        format!(
+            "{} deployments that reported their commit",
+            dora.lead_time_reported
+        ),
+        "lead-time-link",
+    );
+    let rework_link = records_link(
+        q,
+        Behind::Rework,
+        format!("{} deployments fixing an incident", dora.rework),
+        "rework-link",
+    );
     view! {
         <div class="mb-6 grid grid-cols-1 gap-4 md:grid-cols-3">
             <Figure title="Deployment frequency" test="deploy-frequency">
                 <p class="text-2xl font-semibold">{format!("{:.2}", dora.per_service_per_day)}<span class="text-sm font-normal">" per service per day"</span></p>
-                <p class="text-xs text-slate-500">{format!("{} deployments of {} services in {days} days ", dora.deployments, dora.services)}{band(Some(dora.frequency_band))}</p>
+                <p class="text-xs text-slate-500">
+                    {all_link}
+                    {format!(" of {} services in {days} days ", dora.services)}{band(Some(dora.frequency_band))}
+                </p>
             </Figure>
             <Figure title="Change failure rate" test="change-failure-rate">
                 <p class="text-2xl font-semibold">{rate}</p>
                 <p class="text-xs text-slate-500">
-                    <a class=LINK href="#failed-deployments" data-test="failed-link">{format!("{failed} failed deployments")}</a>" "
+                    {failed_link}" "
                     {band(dora.failure_band)}
                 </p>
             </Figure>
@@ -148,12 +214,26 @@ fn DoraCards(dora: Dora, days: u32) -> impl IntoView {
                 <p class="text-lg font-semibold">{recovery}</p>
                 <p class="text-xs text-slate-500">{format!("a person's rollback within {} h counts as a failure ", dora.rollback_window_hours)}{band(dora.recovery_band)}</p>
             </Figure>
+            <Figure title="Lead time for changes" test="lead-time">
+                <p class="text-lg font-semibold">{lead}</p>
+                <p class="text-xs text-slate-500">
+                    "commit → live, of "
+                    {lead_link}" "
+                    {band(dora.lead_time_band)}
+                </p>
+            </Figure>
+            <Figure title="Deployment rework rate" test="rework-rate">
+                <p class="text-2xl font-semibold">{rework}</p>
+                <p class="text-xs text-slate-500">
+                    {rework_link}
+                </p>
+            </Figure>
         </div>
     }
 }
 
 #[component]
-fn FailedList(dora: Dora) -> impl IntoView {
+fn FailedList(dora: Dora, query: String) -> impl IntoView {
     let rows = dora
         .failed
         .into_iter()
@@ -169,10 +249,20 @@ fn FailedList(dora: Dora) -> impl IntoView {
             }
         })
         .collect_view();
+    let shown = dora.failed_total.min(super::FAILED_SHOWN);
+    let more = (dora.failed_total > shown).then(|| {
+        records_link(
+            &query,
+            Behind::Failed,
+            format!("all {} failed deployments", dora.failed_total),
+            "failed-all-link",
+        )
+    });
     view! {
         <details id="failed-deployments" class="mb-6" open=true>
-            <summary class="cursor-pointer text-sm font-medium">"Failed deployments behind the figures"</summary>
+            <summary class="cursor-pointer text-sm font-medium">{format!("Failed deployments behind the figures (newest {shown})")}</summary>
             <DataTable test="failed-deployments" headers=&["Deployment", "Service", "Why it counts", "Recovered after"]>{rows}</DataTable>
+            <p class="mt-2 text-xs">{more}</p>
         </details>
     }
 }

@@ -13,10 +13,15 @@
 //!   the rollout started, it ended when the previous release was back);
 //!   from a person's rollback, from going live to that rollback's end; a
 //!   suspected cause without a rollback has no measured recovery.
+//! - **Lead time** of a deployment that went live is from the commit it
+//!   ships (`committed_at`, as the deployer reported it) to going live;
+//!   deployments that reported no commit are left out, never guessed.
+//! - **Rework rate** is the share of deployments the deployer marked as
+//!   fixing an incident (`fixes_incident`).
 
 use super::Band;
 use crate::incident::measures::Spread;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One rollout as the records hold it.
@@ -33,6 +38,10 @@ pub struct Rollout {
     pub previous_release_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When the commit it ships was made, if the deployer said.
+    pub committed_at: Option<DateTime<Utc>>,
+    /// The incident it fixes, if the deployer said.
+    pub fixes_incident: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +72,12 @@ pub struct Figures {
     pub change_failure_rate: Option<f64>,
     pub recovery_median: Option<Duration>,
     pub recovery_p90: Option<Duration>,
+    /// Commit → live, in seconds, of the deployments that reported one.
+    pub lead_time: Spread,
+    /// Deployments marked as fixing an incident, oldest first.
+    pub rework: Vec<i64>,
+    /// `None` without deployments.
+    pub rework_rate: Option<f64>,
 }
 
 fn counted(r: &Rollout) -> bool {
@@ -99,8 +114,24 @@ pub fn figures(
             .map(|d| d.num_seconds())
             .collect(),
     );
+    let lead_time = Spread::of(
+        deployments
+            .iter()
+            .filter(|d| d.state == "succeeded")
+            .filter_map(|d| Some((d.finished_at? - d.committed_at?).num_seconds().max(0)))
+            .collect(),
+    );
+    let rework: Vec<i64> = deployments
+        .iter()
+        .filter(|d| d.fixes_incident.is_some())
+        .map(|d| d.id)
+        .collect();
     Figures {
         per_service_per_day: deployments.len() as f64 / services.max(1) as f64 / days,
+        rework_rate: (!deployments.is_empty())
+            .then(|| rework.len() as f64 / deployments.len() as f64),
+        rework,
+        lead_time,
         change_failure_rate: (!deployments.is_empty())
             .then(|| failed.len() as f64 / deployments.len() as f64),
         recovery_median: recoveries.median.map(Duration::seconds),
@@ -166,6 +197,25 @@ fn failure(
     }
 }
 
+/// The Monday (UTC) of the week holding `t`.
+fn monday(t: DateTime<Utc>) -> NaiveDate {
+    let day = t.date_naive();
+    day - chrono::Days::new(u64::from(
+        chrono::Datelike::weekday(&day).num_days_from_monday(),
+    ))
+}
+
+/// Every week of `[since, until)`, oldest first, each with `T::default()`.
+fn empty_weeks<T: Default>(since: DateTime<Utc>, until: DateTime<Utc>) -> BTreeMap<NaiveDate, T> {
+    let mut weeks = BTreeMap::new();
+    let mut week = monday(since);
+    while week <= monday(until - Duration::seconds(1)) {
+        weeks.insert(week, T::default());
+        week = week + chrono::Days::new(7);
+    }
+    weeks
+}
+
 /// Counted deployments and failed ones per week (weeks start on Monday,
 /// UTC), every week of `[since, until)` present, oldest first.
 pub fn weekly(
@@ -173,19 +223,8 @@ pub fn weekly(
     figures: &Figures,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> Vec<(chrono::NaiveDate, usize, usize)> {
-    let monday = |t: DateTime<Utc>| {
-        let day = t.date_naive();
-        day - chrono::Days::new(u64::from(
-            chrono::Datelike::weekday(&day).num_days_from_monday(),
-        ))
-    };
-    let mut weeks: BTreeMap<chrono::NaiveDate, (usize, usize)> = BTreeMap::new();
-    let mut week = monday(since);
-    while week <= monday(until - Duration::seconds(1)) {
-        weeks.insert(week, (0, 0));
-        week = week + chrono::Days::new(7);
-    }
+) -> Vec<(NaiveDate, usize, usize)> {
+    let mut weeks: BTreeMap<NaiveDate, (usize, usize)> = empty_weeks(since, until);
     let failed: HashSet<i64> = figures.failed.iter().map(|f| f.deployment).collect();
     let counted: HashSet<i64> = figures.deployments.iter().copied().collect();
     for r in rollouts.iter().filter(|r| counted.contains(&r.id)) {
@@ -195,6 +234,25 @@ pub fn weekly(
         }
     }
     weeks.into_iter().map(|(w, (n, f))| (w, n, f)).collect()
+}
+
+/// Time to resolve (impact start → resolved) of the incidents resolved in
+/// each week of `[since, until)`: the MTTR trend, every week present.
+pub fn weekly_time_to_resolve(
+    incidents: &[(DateTime<Utc>, DateTime<Utc>)],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<(NaiveDate, Spread)> {
+    let mut weeks: BTreeMap<NaiveDate, Vec<i64>> = empty_weeks(since, until);
+    for (started, resolved) in incidents {
+        if let Some(spans) = weeks.get_mut(&monday(*resolved)) {
+            spans.push((*resolved - *started).num_seconds().max(0));
+        }
+    }
+    weeks
+        .into_iter()
+        .map(|(w, spans)| (w, Spread::of(spans)))
+        .collect()
 }
 
 /// Elite: on demand, several a day; high: daily to weekly; medium: weekly
@@ -216,6 +274,19 @@ pub fn failure_rate_band(rate: f64) -> Band {
         r if r <= 0.05 => Band::Elite,
         r if r <= 0.20 => Band::High,
         _ => Band::Low,
+    }
+}
+
+/// Elite under a day; high under a week; medium under a month; low beyond.
+pub fn lead_time_band(median: Duration) -> Band {
+    if median < Duration::days(1) {
+        Band::Elite
+    } else if median < Duration::weeks(1) {
+        Band::High
+    } else if median < Duration::days(30) {
+        Band::Medium
+    } else {
+        Band::Low
     }
 }
 
@@ -258,6 +329,8 @@ mod tests {
             previous_release_id: Some(previous),
             started_at: at(start),
             finished_at: Some(at(end)),
+            committed_at: None,
+            fixes_incident: None,
         }
     }
 
@@ -370,8 +443,69 @@ mod tests {
         assert_eq!((total, failed), (5, 2));
     }
 
+    /// Deploy 1 reported a commit made 90 minutes before it went live,
+    /// deploy 3 one made 10 minutes before, deploy 8 none; deploy 2 (rolled
+    /// back by the gate) never went live, so its commit has no lead time.
+    /// Deploy 5 fixes an incident.
+    #[test]
+    fn lead_time_counts_reported_commits_that_went_live_and_rework_counts_fixes() {
+        let mut h = history();
+        h[0].committed_at = Some(at(2 - 90));
+        h[1].committed_at = Some(at(0));
+        h[2].committed_at = Some(at(22 - 10));
+        h[4].fixes_incident = Some(7);
+        let f = figures(
+            &h,
+            &HashSet::new(),
+            at(0),
+            at(10 * 24 * 60),
+            1,
+            Duration::hours(24),
+        );
+        assert_eq!(f.lead_time.count, 2);
+        assert_eq!(f.lead_time.median, Some(50 * 60));
+        assert_eq!(f.lead_time.p90, Some(90 * 60));
+        assert_eq!(f.rework, [5]);
+        assert_eq!(f.rework_rate, Some(1.0 / 5.0));
+        let none = figures(
+            &history(),
+            &HashSet::new(),
+            at(0),
+            at(10 * 24 * 60),
+            1,
+            Duration::hours(24),
+        );
+        assert_eq!((none.lead_time.count, none.lead_time.median), (0, None));
+        assert_eq!(none.rework_rate, Some(0.0));
+    }
+
+    #[test]
+    fn the_mttr_trend_puts_each_incident_in_the_week_it_was_resolved() {
+        // at(0) is Monday 2026-09-21 14:13 UTC: the first two are resolved
+        // in its week, the third eight days later in the next.
+        let incidents = [
+            (at(0), at(30)),
+            (at(60), at(60 + 90)),
+            (at(8 * 24 * 60), at(8 * 24 * 60 + 600)),
+            // Resolved before the period: not shown.
+            (at(-9000), at(-8000)),
+        ];
+        let weeks = weekly_time_to_resolve(&incidents, at(0), at(21 * 24 * 60));
+        let with: Vec<(usize, Option<i64>)> = weeks
+            .iter()
+            .map(|(_, s)| (s.count, s.median))
+            .filter(|(n, _)| *n > 0)
+            .collect();
+        assert_eq!(with, [(2, Some(60 * 60)), (1, Some(600 * 60))]);
+        assert!(weeks.len() >= 3);
+    }
+
     #[test]
     fn bands_follow_the_2024_clusters() {
+        assert_eq!(lead_time_band(Duration::hours(3)), Band::Elite);
+        assert_eq!(lead_time_band(Duration::days(3)), Band::High);
+        assert_eq!(lead_time_band(Duration::days(10)), Band::Medium);
+        assert_eq!(lead_time_band(Duration::days(60)), Band::Low);
         assert_eq!(frequency_band(3.0), Band::Elite);
         assert_eq!(frequency_band(0.5), Band::High);
         assert_eq!(frequency_band(0.05), Band::Medium);
@@ -407,6 +541,8 @@ mod tests {
                     previous_release_id: Some(previous),
                     started_at: at(start),
                     finished_at: Some(at(start + took)),
+                    committed_at: (id % 2 == 0).then(|| at(start - took)),
+                    fixes_incident: (id % 5 == 0).then_some(1),
                 },
             )
     }
@@ -424,6 +560,10 @@ mod tests {
                 prop_assert!((0.0..=1.0).contains(&rate), "{rate}");
             }
             prop_assert!(f.failed.len() <= f.deployments.len());
+            if let Some(rate) = f.rework_rate {
+                prop_assert!((0.0..=1.0).contains(&rate), "{rate}");
+            }
+            prop_assert!(f.lead_time.median.is_none_or(|m| m >= 0));
         }
     }
 }

@@ -9,12 +9,37 @@ use chrono::Duration;
 use sqlx::PgPool;
 use std::collections::HashSet;
 
-/// How soon after going live a person's rollback makes a deployment failed.
-const ROLLBACK_WINDOW: Duration = Duration::hours(24);
+/// What the DORA figures are computed from, for one view.
+struct Computed {
+    rollouts: Vec<Rollout>,
+    figures: dora::Figures,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+}
 
-pub async fn read(state: &AppState, days: u32, scope: &str) -> Result<Dashboard, AppError> {
+async fn compute(state: &AppState, asked: &Asked, services: usize) -> Result<Computed, AppError> {
     let now = Utc::now();
-    let since = now - Duration::days(i64::from(days));
+    let since = now - Duration::days(i64::from(asked.days));
+    let rollouts = rollouts(&state.db, since, &asked.scope).await?;
+    let suspected = suspected(&state.db).await?;
+    let figures = dora::figures(
+        &rollouts,
+        &suspected,
+        since,
+        now,
+        services,
+        Duration::hours(i64::from(asked.window_hours)),
+    );
+    Ok(Computed {
+        rollouts,
+        figures,
+        since,
+        now,
+    })
+}
+
+pub async fn read(state: &AppState, asked: &Asked) -> Result<Dashboard, AppError> {
+    let scope = asked.scope.as_str();
     let all = crate::deploy::ssr::read::list_services(state).await?;
     let mut scopes: Vec<String> = all.iter().map(|s| s.environment.clone()).collect();
     scopes.sort();
@@ -29,17 +54,8 @@ pub async fn read(state: &AppState, days: u32, scope: &str) -> Result<Dashboard,
         .into_iter()
         .filter(|s| in_scope(scope, &s.environment, &s.name))
         .collect();
-    let rollouts = rollouts(&state.db, since, scope).await?;
-    let suspected = suspected(&state.db).await?;
-    let figures = dora::figures(
-        &rollouts,
-        &suspected,
-        since,
-        now,
-        services.len(),
-        ROLLBACK_WINDOW,
-    );
-    let weeks = dora::weekly(&rollouts, &figures, since, now)
+    let c = compute(state, asked, services.len()).await?;
+    let weeks = dora::weekly(&c.rollouts, &c.figures, c.since, c.now)
         .into_iter()
         .map(|(monday, deployments, failed)| WeekBar {
             monday,
@@ -47,17 +63,110 @@ pub async fn read(state: &AppState, days: u32, scope: &str) -> Result<Dashboard,
             failed,
         })
         .collect();
+    let mttr_weeks =
+        dora::weekly_time_to_resolve(&resolved_since(&state.db, c.since).await?, c.since, c.now)
+            .into_iter()
+            .map(|(monday, spread)| MttrWeek {
+                monday,
+                resolved: spread.count,
+                median_secs: spread.median,
+            })
+            .collect();
     Ok(Dashboard {
-        days,
+        days: asked.days,
         scope: scope.to_string(),
         scopes,
         open_incidents: open_incidents(&state.db, &services, scope).await?,
         incident_measures: crate::incident::ssr::measures::read(&state.db).await?,
         backups: backups(&state.db).await?,
-        dora: dora_view(&figures, &rollouts, services.len()),
+        dora: dora_view(&c.figures, &c.rollouts, services.len(), asked.window_hours),
         weeks,
+        mttr_weeks,
         services,
     })
+}
+
+/// The deployments behind one figure of the view, newest first.
+pub async fn records(state: &AppState, asked: &Asked, behind: Behind) -> Result<Records, AppError> {
+    let services = service_count(&state.db, &asked.scope).await?;
+    let c = compute(state, asked, services).await?;
+    let f = &c.figures;
+    let failed: std::collections::HashMap<i64, &dora::FailedChange> =
+        f.failed.iter().map(|x| (x.deployment, x)).collect();
+    let rework: HashSet<i64> = f.rework.iter().copied().collect();
+    let counted: HashSet<i64> = f.deployments.iter().copied().collect();
+    let mut rows: Vec<RecordRow> = c
+        .rollouts
+        .iter()
+        .filter(|r| counted.contains(&r.id))
+        .filter(|r| match behind {
+            Behind::All => true,
+            Behind::Failed => failed.contains_key(&r.id),
+            Behind::LeadTime => r.state == "succeeded" && r.committed_at.is_some(),
+            Behind::Rework => rework.contains(&r.id),
+        })
+        .map(|r| RecordRow {
+            deployment: r.id,
+            service: r.service.clone(),
+            state: r.state.clone(),
+            finished_at: r.finished_at,
+            failed_because: failed.get(&r.id).map(|x| why(x.why)),
+            recovery_secs: failed
+                .get(&r.id)
+                .and_then(|x| x.recovery)
+                .map(|d| d.num_seconds()),
+            lead_secs: (r.state == "succeeded")
+                .then(|| Some((r.finished_at? - r.committed_at?).num_seconds().max(0)))
+                .flatten(),
+            fixes_incident: r.fixes_incident,
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.finished_at, b.deployment).cmp(&(a.finished_at, a.deployment)));
+    let total = rows.len();
+    rows.truncate(RECORDS_SHOWN);
+    Ok(Records {
+        days: asked.days,
+        scope: asked.scope.clone(),
+        window_hours: asked.window_hours,
+        behind,
+        total,
+        rows,
+    })
+}
+
+/// How many services the scope holds (the frequency's denominator),
+/// without asking any engine.
+async fn service_count(db: &PgPool, scope: &str) -> Result<usize, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM service s JOIN environment e ON e.id = s.environment_id
+         WHERE $1 = '' OR e.name = $1 OR e.name || '/' || s.name = $1",
+    )
+    .bind(scope)
+    .fetch_one(db)
+    .await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Impact start and resolution of the incidents resolved since `since`.
+async fn resolved_since(
+    db: &PgPool,
+    since: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT started_at, resolved_at FROM incident
+         WHERE resolved_at IS NOT NULL AND resolved_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(db)
+    .await?)
+}
+
+fn why(why: Why) -> String {
+    match why {
+        Why::HealthGate => "rolled back by the health gate".to_string(),
+        Why::RolledBackBy(r) => format!("rolled back by a person (deployment #{r})"),
+        Why::SuspectedCause => "named as an incident's suspected cause".to_string(),
+    }
 }
 
 /// Deployments an incident names as its suspected cause.
@@ -84,6 +193,8 @@ struct RolloutRow {
     previous_release_id: Option<i64>,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
+    committed_at: Option<DateTime<Utc>>,
+    fixes_incident_id: Option<i64>,
 }
 
 async fn rollouts(
@@ -93,7 +204,8 @@ async fn rollouts(
 ) -> Result<Vec<Rollout>, AppError> {
     let rows: Vec<RolloutRow> = sqlx::query_as(
         "SELECT d.id, e.name AS environment, s.name, d.kind, d.state, d.release_id,
-                d.previous_release_id, d.started_at, d.finished_at
+                d.previous_release_id, d.started_at, d.finished_at, d.committed_at,
+                d.fixes_incident_id
          FROM deployment d
          JOIN service s ON s.id = d.service_id
          JOIN environment e ON e.id = s.environment_id
@@ -115,40 +227,35 @@ async fn rollouts(
             previous_release_id: r.previous_release_id,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            committed_at: r.committed_at,
+            fixes_incident: r.fixes_incident_id,
         })
         .collect())
 }
 
-fn dora_view(f: &dora::Figures, rollouts: &[Rollout], services: usize) -> Dora {
+fn dora_view(f: &dora::Figures, rollouts: &[Rollout], services: usize, window_hours: u32) -> Dora {
     let services_by_id: std::collections::HashMap<i64, &str> = rollouts
         .iter()
         .map(|r| (r.id, r.service.as_str()))
         .collect();
-    let service_of = |id: i64| {
-        services_by_id
-            .get(&id)
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-    };
+    // The newest few; the records page lists them all.
     let failed = f
         .failed
         .iter()
-        .map(|c| {
-            let (why, undone_by) = match c.why {
-                Why::HealthGate => ("rolled back by the health gate".to_string(), None),
-                Why::RolledBackBy(r) => (
-                    format!("rolled back by a person (deployment #{r})"),
-                    Some(r),
-                ),
-                Why::SuspectedCause => ("named as an incident's suspected cause".to_string(), None),
-            };
-            FailedDeployment {
-                deployment: c.deployment,
-                service: service_of(c.deployment),
-                why,
-                undone_by,
-                recovery_secs: c.recovery.map(|d| d.num_seconds()),
-            }
+        .rev()
+        .take(FAILED_SHOWN)
+        .map(|c| FailedDeployment {
+            deployment: c.deployment,
+            service: services_by_id
+                .get(&c.deployment)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            why: why(c.why),
+            undone_by: match c.why {
+                Why::RolledBackBy(r) => Some(r),
+                _ => None,
+            },
+            recovery_secs: c.recovery.map(|d| d.num_seconds()),
         })
         .collect();
     Dora {
@@ -158,11 +265,21 @@ fn dora_view(f: &dora::Figures, rollouts: &[Rollout], services: usize) -> Dora {
         frequency_band: dora::frequency_band(f.per_service_per_day),
         change_failure_rate: f.change_failure_rate,
         failure_band: f.change_failure_rate.map(dora::failure_rate_band),
+        failed_total: f.failed.len(),
         failed,
         recovery_median_secs: f.recovery_median.map(|d| d.num_seconds()),
         recovery_p90_secs: f.recovery_p90.map(|d| d.num_seconds()),
         recovery_band: f.recovery_median.map(dora::recovery_band),
-        rollback_window_hours: ROLLBACK_WINDOW.num_hours(),
+        rollback_window_hours: window_hours,
+        lead_time_reported: f.lead_time.count,
+        lead_time_median_secs: f.lead_time.median,
+        lead_time_p90_secs: f.lead_time.p90,
+        lead_time_band: f
+            .lead_time
+            .median
+            .map(|m| dora::lead_time_band(Duration::seconds(m))),
+        rework: f.rework.len(),
+        rework_rate: f.rework_rate,
     }
 }
 

@@ -159,12 +159,18 @@ pub async fn save_service(
 /// deployment to follow.
 /// A service with a pre-deploy backup target is backed up first; ticking
 /// `skip_backup` goes without it and needs a `skip_reason` (audited).
+/// A pipeline may report the change it ships: `commit_sha` and
+/// `committed_at` (for the dashboard's lead time) and `fixes_incident`
+/// (for its rework rate); left empty they are "not reported".
 #[server(endpoint = "deploy")]
 pub async fn deploy(
     service: String,
     tag: String,
     #[server(default)] skip_backup: Option<String>,
     #[server(default)] skip_reason: String,
+    #[server(default)] commit_sha: String,
+    #[server(default)] committed_at: String,
+    #[server(default)] fixes_incident: String,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -176,10 +182,19 @@ pub async fn deploy(
             bounds::NUMBER,
         ),
         ("skip_reason", &skip_reason, bounds::REASON),
+        ("commit_sha", &commit_sha, bounds::NAME + 1),
+        ("committed_at", &committed_at, bounds::NAME),
+        ("fixes_incident", &fixes_incident, bounds::NUMBER),
     ])?;
     let state = app_state()?;
     let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)?;
-    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip).await
+    let change = super::ssr::start::Change::parse(
+        &commit_sha,
+        &committed_at,
+        &fixes_incident,
+        chrono::Utc::now(),
+    )?;
+    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip, change).await
 }
 
 /// Rolls the service back (or forward) to an earlier release, by number,

@@ -101,6 +101,7 @@ fn Header(d: DeploymentView) -> impl IntoView {
                 <dd class="mt-1 text-sm" title=utc(d.started_at)>{format!("{} · {took}", utc(d.started_at))}</dd></div>
         </dl>
         <PreDeployNote backup=d.pre_deploy_backup.clone() skipped=d.backup_skipped.clone()/>
+        <ChangeNote commit=d.commit_sha.clone() committed_at=d.committed_at fixes=d.fixes_incident/>
         {d.reason.map(|r| view! {
             <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-900 dark:bg-amber-950" data-test="deployment-reason">
                 <p class="font-medium">{r}</p>
@@ -121,6 +122,25 @@ fn PreDeployNote(backup: Option<String>, skipped: Option<String>) -> impl IntoVi
         view! { <p class="mt-3 text-sm text-amber-700 dark:text-amber-300" data-test="backup-skipped">"Pre-deploy backup skipped: " {why}</p> }
     });
     view! { {backup} {skipped} }
+}
+
+/// The commit and the incident the deployer said this deploy ships and fixes.
+#[component]
+fn ChangeNote(
+    commit: Option<String>,
+    committed_at: Option<chrono::DateTime<chrono::Utc>>,
+    fixes: Option<i64>,
+) -> impl IntoView {
+    let commit = commit.map(|sha| {
+        let when = committed_at
+            .map(|at| format!(", committed {}", utc(at)))
+            .unwrap_or_default();
+        view! { <p class="mt-3 text-sm" data-test="deployment-commit">"Commit " <span class="font-mono">{sha}</span>{when}</p> }
+    });
+    let fixes = fixes.map(|id| {
+        view! { <p class="mt-3 text-sm" data-test="deployment-fixes">"Fixes " <a class=LINK href=format!("/incidents/{id}")>{format!("incident #{id}")}</a></p> }
+    });
+    view! { {commit} {fixes} }
 }
 
 #[component]

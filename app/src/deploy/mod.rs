@@ -126,6 +126,11 @@ pub struct DeploymentView {
     pub pre_deploy_backup: Option<String>,
     /// Why the deployer went without the pre-deploy backup.
     pub backup_skipped: Option<String>,
+    /// The commit the deployer said it ships, and when it was made.
+    pub commit_sha: Option<String>,
+    pub committed_at: Option<DateTime<Utc>>,
+    /// The incident the deployer said it fixes.
+    pub fixes_incident: Option<i64>,
 }
 
 impl DeploymentView {

@@ -254,6 +254,7 @@ fn ActionsBar(
                     {tags.into_iter().map(|t| view! { <option value=t/> }).collect_view()}
                 </datalist>
                 <SkipControls skip_backup=skip_backup/>
+                <ChangeFields/>
                 <button type="submit" class=BUTTON_PRIMARY disabled=busy data-test="deploy-submit">"Deploy"</button>
             </ActionForm>
             <ActionForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">
@@ -294,6 +295,22 @@ fn RemoveForm(service: String) -> impl IntoView {
                 <button type="submit" class=BUTTON_DANGER>"Remove service"</button>
             </ActionForm>
             <div class="mt-3">{error}</div>
+        </details>
+    }
+}
+
+/// What the deploy ships, for the dashboard's lead time and rework rate:
+/// optional, folded away, the same fields a pipeline sends to `/api/deploy`.
+#[component]
+fn ChangeFields() -> impl IntoView {
+    view! {
+        <details class="text-xs" data-test="deploy-change">
+            <summary class="cursor-pointer text-slate-500">"Commit, fix"</summary>
+            <div class="mt-1 flex flex-col gap-1">
+                <input name="commit_sha" placeholder="commit id" autocomplete="off" class=format!("{INPUT} font-mono")/>
+                <input name="committed_at" placeholder="committed at (git log --format=%cI)" autocomplete="off" class=INPUT/>
+                <input name="fixes_incident" placeholder="fixes incident #" inputmode="numeric" autocomplete="off" class=INPUT/>
+            </div>
         </details>
     }
 }

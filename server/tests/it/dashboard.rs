@@ -6,7 +6,7 @@
 use crate::support::deploy::create_service;
 use crate::support::{dead_docker_host, signed_in, state};
 use app::auth::Role;
-use app::dashboard::Dashboard;
+use app::dashboard::{Dashboard, Records};
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
@@ -53,6 +53,16 @@ async fn rollout(
     .unwrap()
 }
 
+async fn records(client: &mut crate::support::Client, form: &str) -> Records {
+    let reply = client.post_form("/api/read_dashboard_records", form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str(&reply.body).unwrap()
+}
+
+async fn records_of(client: &mut crate::support::Client, form: &str) -> usize {
+    records(client, form).await.total
+}
+
 async fn dashboard(client: &mut crate::support::Client, form: &str) -> Dashboard {
     let reply = client.post_form("/api/read_dashboard", form).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -93,10 +103,12 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
         .iter()
         .map(|f| (f.deployment, f.undone_by))
         .collect();
-    assert_eq!(failed, [(gated, None), (bad, Some(undo))]);
+    // Newest first.
+    assert_eq!(failed, [(bad, Some(undo)), (gated, None)]);
+    assert_eq!(d.failed_total, 2);
     // Recoveries: 6 min (the gate), 2 h 6 min (live at 29.9 h ago, back at 27.8).
-    assert_eq!(d.failed[0].recovery_secs, Some(360));
-    assert_eq!(d.failed[1].recovery_secs, Some(7560));
+    assert_eq!(d.failed[1].recovery_secs, Some(360));
+    assert_eq!(d.failed[0].recovery_secs, Some(7560));
     // The median of two is their mean, as for the incidents' MTTR.
     assert_eq!(
         (d.recovery_median_secs, d.recovery_p90_secs),
@@ -113,6 +125,43 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
     );
     let weeks: usize = all.weeks.iter().map(|w| w.deployments).sum();
     assert_eq!(weeks, 4);
+
+    // No deploy reported a commit or a fix: not reported, never invented.
+    assert_eq!((d.lead_time_reported, d.lead_time_median_secs), (0, None));
+    assert_eq!((d.rework, d.rework_rate), (0, Some(0.0)));
+
+    // The figure's records: the same two, newest first, with why.
+    let records = records(&mut vera, "days=30&show=failed").await;
+    let listed: Vec<(i64, Option<String>)> = records
+        .rows
+        .iter()
+        .map(|r| (r.deployment, r.failed_because.clone()))
+        .collect();
+    assert_eq!(records.total, 2);
+    assert_eq!(listed[0].0, bad);
+    assert!(listed[0].1.as_deref().unwrap().contains("by a person"));
+    assert_eq!(listed[1].0, gated);
+    let every = records_of(&mut vera, "days=30&show=all").await;
+    assert_eq!(every, 4);
+
+    // A one-hour window: the rollback 2 h after v3 went live no longer
+    // makes v3 failed; the gate's rollback still does.
+    let narrow = dashboard(&mut vera, "days=30&scope=&window=1").await;
+    assert_eq!(narrow.dora.change_failure_rate, Some(0.25));
+    assert_eq!(narrow.dora.rollback_window_hours, 1);
+    for (form, field) in [
+        ("days=30&window=721", "window"),
+        ("days=30&show=everything", "show"),
+    ] {
+        let refused = vera.post_form("/api/read_dashboard_records", form).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains(field), "{}", refused.body);
+    }
 
     let api = dashboard(&mut vera, "days=90&scope=production%2Fapi").await;
     assert_eq!((api.dora.deployments, api.dora.services), (2, 1));
@@ -136,9 +185,23 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
         "50 %",
         "2 failed deployments",
         &format!("/deployments/{bad}"),
+        "/dashboard/deployments?days=30&amp;show=failed",
+        "Lead time for changes",
+        "not reported",
     ] {
         assert!(page.body.contains(shown), "the page shows {shown}");
     }
+    let listed = vera.get("/dashboard/deployments?days=30&show=failed").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(
+        listed.body.contains(&format!("/deployments/{gated}")),
+        "{}",
+        listed.body
+    );
+    assert!(
+        !listed.body.contains(&format!("/deployments/{blamed}\"")),
+        "only the failed ones"
+    );
 
     // An incident names the api deploy as its suspected cause: it counts.
     let mut rita = signed_in(&s, "rita", &[Role::Responder]).await;
@@ -171,4 +234,125 @@ async fn dora_figures_from_a_known_history_and_their_records_on_the_page(pool: P
         .any(|f| f.deployment == blamed && f.why.contains("suspected")));
     assert_eq!(after.open_incidents.len(), 1);
     assert_eq!(after.incident_measures.len(), 6, "3 severities × 2 windows");
+}
+
+/// A deploy that reports its commit and the incident it fixes, made on a
+/// real engine: the deployment page and its audit event show them, the
+/// dashboard's lead time is commit → live and its rework rate counts it,
+/// and a malformed report is refused naming the field before anything runs.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_deploy_reporting_its_commit_and_fix_gives_lead_time_and_rework(pool: PgPool) {
+    let Some(mut stage) = crate::support::deploy::Stage::new(&pool, "leadtime", 1, "").await else {
+        return;
+    };
+    let incident: i64 = sqlx::query_scalar(
+        "INSERT INTO incident (title, severity, status, commander, declared_by, summary, started_at)
+         VALUES ('Broken checkout', 'SEV2', 'investigating', 'user:ada', 'user:ada', '', now())
+         RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for (extra, field) in [
+        ("&commit_sha=not-hex", "commit_sha"),
+        ("&committed_at=2026-01-01T00:00:00Z", "committed_at"),
+        (
+            "&commit_sha=abcdef1&committed_at=2999-01-01T00:00:00Z",
+            "committed_at",
+        ),
+        ("&fixes_incident=999999", "fixes_incident"),
+    ] {
+        let refused = stage.deploy_with("v1", extra).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{extra}: {}",
+            refused.body
+        );
+        assert!(refused.body.contains(field), "{}", refused.body);
+    }
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM deployment")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(none, 0, "a refused deploy records nothing");
+
+    let committed = chrono::Utc::now() - chrono::Duration::hours(2);
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let extra = format!(
+        "&commit_sha={sha}&committed_at={}&fixes_incident={incident}",
+        committed.to_rfc3339().replace('+', "%2B")
+    );
+    let d = crate::support::deploy::started(&stage.deploy_with("v1", &extra).await);
+    let ended = crate::support::deploy::finished(&pool, d.deployment).await;
+    assert_eq!(ended.0, "succeeded", "{ended:?}");
+
+    let details: serde_json::Value = sqlx::query_scalar(
+        "SELECT details FROM audit_event WHERE action = 'deploy.deploy' AND outcome = 'intent'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(details["commit_sha"], sha);
+    assert_eq!(details["fixes_incident"], incident);
+
+    let page = stage.ada.get(&d.url).await;
+    assert!(
+        page.body.contains(sha),
+        "the deployment page shows the commit"
+    );
+    assert!(
+        page.body.contains(&format!("/incidents/{incident}")),
+        "and the incident it fixes"
+    );
+
+    let board = dashboard(&mut stage.ada, "days=7").await;
+    let dora = board.dora;
+    assert_eq!(
+        (dora.deployments, dora.lead_time_reported),
+        (1, 1),
+        "{dora:?}"
+    );
+    let lead = dora.lead_time_median_secs.unwrap();
+    assert!((2 * 3600..3 * 3600).contains(&lead), "lead time {lead} s");
+    assert_eq!((dora.rework, dora.rework_rate), (1, Some(1.0)));
+    let rework = records(&mut stage.ada, "days=7&show=rework").await;
+    assert_eq!(rework.rows.len(), 1);
+    assert_eq!(rework.rows[0].fixes_incident, Some(incident));
+    assert_eq!(rework.rows[0].lead_secs, Some(lead));
+}
+
+/// Incidents resolved in the period make the MTTR trend, by the week they
+/// were resolved; the chart says each week's figure in text.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_mttr_trend_shows_the_weeks_incidents_were_resolved(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    sqlx::query(
+        "INSERT INTO incident (title, severity, status, commander, declared_by, summary,
+           declared_at, started_at, acknowledged_at, resolved_at)
+         SELECT 'old ' || n, 'SEV3', 'resolved', 'user:ada', 'user:ada', '', w, w, w,
+                w + make_interval(mins => n * 30)
+         -- A Wednesday at least a week back: all three resolved that day.
+         FROM generate_series(1, 3) n,
+              (SELECT date_trunc('week', now() - interval '8 days') + interval '2 days' AS w) m",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut vera = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let board = dashboard(&mut vera, "days=30").await;
+    let measured: Vec<(usize, Option<i64>)> = board
+        .mttr_weeks
+        .iter()
+        .filter(|w| w.resolved > 0)
+        .map(|w| (w.resolved, w.median_secs))
+        .collect();
+    assert_eq!(measured, [(3, Some(3600))], "{:?}", board.mttr_weeks);
+    let page = vera.get("/?days=30").await;
+    assert!(
+        page.body
+            .contains("3 resolved, median time to resolve 1 h 0 min"),
+        "{}",
+        page.body.len()
+    );
 }

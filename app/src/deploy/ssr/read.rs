@@ -14,7 +14,8 @@ use std::time::Duration;
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, e.name || '/' || s.name AS service,
         d.kind, r.number AS release, coalesce(r.tag, d.tag) AS tag, pr.number AS previous_release, d.state, d.reason,
         d.health_output, d.actor, d.started_at, d.finished_at,
-        d.backup_id, bt.name AS backup_target, d.backup_skipped
+        d.backup_id, bt.name AS backup_target, d.backup_skipped,
+        d.commit_sha, d.committed_at, d.fixes_incident_id
     FROM deployment d JOIN service s ON s.id = d.service_id
     JOIN environment e ON e.id = s.environment_id
     LEFT JOIN release r ON r.id = d.release_id
@@ -40,6 +41,9 @@ struct DeploymentRow {
     backup_id: Option<i64>,
     backup_target: Option<String>,
     backup_skipped: Option<String>,
+    commit_sha: Option<String>,
+    committed_at: Option<chrono::DateTime<chrono::Utc>>,
+    fixes_incident_id: Option<i64>,
 }
 
 impl From<DeploymentRow> for DeploymentView {
@@ -63,6 +67,9 @@ impl From<DeploymentRow> for DeploymentView {
                 _ => None,
             },
             backup_skipped: r.backup_skipped,
+            commit_sha: r.commit_sha,
+            committed_at: r.committed_at,
+            fixes_incident: r.fixes_incident_id,
         }
     }
 }

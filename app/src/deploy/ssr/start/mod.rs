@@ -12,7 +12,7 @@ mod pull;
 mod record;
 mod spawn;
 
-pub use checks::skip_reason;
+pub use checks::{skip_reason, Change};
 
 use super::endpoints::docker_for;
 use super::lock::{busy, DeployLock};
@@ -34,10 +34,12 @@ pub async fn deploy_tag(
     service: &str,
     tag: &str,
     skip_backup: Option<String>,
+    change: Change,
 ) -> Result<DeploymentStarted, AppError> {
     let tag = tag.trim();
     checks::check_tag(tag)?;
     let service = find_service(&state.db, service).await?;
+    checks::incident_exists(&state.db, change.fixes_incident).await?;
     let (lock, service) = take_lock(state, &service).await?;
     let (handle, docker) = docker_for(state, &service)?;
     let resolved = resolve::image(&handle, &docker, &service, tag).await?;
@@ -57,7 +59,9 @@ pub async fn deploy_tag(
             snapshot,
         },
     };
-    let plan = PlannedDeployment::new(service, target, Kind::Deploy).skipping(skip_backup);
+    let plan = PlannedDeployment::new(service, target, Kind::Deploy)
+        .skipping(skip_backup)
+        .shipping(change);
     begin(state, actor, plan, lock, tx).await
 }
 

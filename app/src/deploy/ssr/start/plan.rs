@@ -48,6 +48,8 @@ pub(super) struct PlannedDeployment {
     pub(super) kind: Kind,
     /// Why the deployer skips the pre-deploy backup, if they do.
     skip_backup: Option<String>,
+    /// The commit shipped and the incident fixed, as the deployer reported.
+    pub(super) change: super::checks::Change,
 }
 
 impl PlannedDeployment {
@@ -57,7 +59,13 @@ impl PlannedDeployment {
             target,
             kind,
             skip_backup: None,
+            change: super::checks::Change::default(),
         }
+    }
+
+    pub(super) fn shipping(mut self, change: super::checks::Change) -> Self {
+        self.change = change;
+        self
     }
 
     pub(super) fn skipping(mut self, reason: Option<String>) -> Self {

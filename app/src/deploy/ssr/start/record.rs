@@ -88,8 +88,8 @@ async fn insert_deployment(
     };
     sqlx::query_scalar(
         "INSERT INTO deployment (service_id, release_id, tag, previous_release_id, kind, state,
-           actor, backup_skipped)
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) RETURNING id",
+           actor, backup_skipped, commit_sha, committed_at, fixes_incident_id)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(plan.service.id)
     .bind(plan.target.release().map(|r| r.id))
@@ -98,6 +98,9 @@ async fn insert_deployment(
     .bind(plan.kind.as_str())
     .bind(actor.audit_name())
     .bind(&skipped)
+    .bind(&plan.change.commit_sha)
+    .bind(plan.change.committed_at)
+    .bind(plan.change.fixes_incident)
     .fetch_one(&mut **tx)
     .await
     .map_err(AppError::from)
@@ -125,6 +128,8 @@ async fn record_intent(
         "pull_from": target.pull_from(),
         "previous_release": service.live_release_id,
         "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
+        "commit_sha": plan.change.commit_sha, "committed_at": plan.change.committed_at,
+        "fixes_incident": plan.change.fixes_incident,
     }))
     .meta(&actor.meta);
     record(tx, r).await?;
