@@ -8,8 +8,11 @@
 #       --release --precompress` instead
 #
 # The base images are build arguments, so an image made locally (see
-# scripts/base-image) can stand in where no registry is reachable. Build with
-# BuildKit (DOCKER_BUILDKIT=1), which builds only the stages a target needs.
+# scripts/base-image) can stand in where no registry is reachable.
+# BuildKit (the default builder since Docker 23) builds only the stages a
+# target needs. The legacy builder builds every stage before its target:
+# the `runtime` target works with it (the from-source stages come after it),
+# the default target only where the release build exists.
 
 ARG BUILD_IMAGE=rust:1.95-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
