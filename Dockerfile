@@ -36,15 +36,11 @@ ENTRYPOINT ["/usr/local/bin/opsdeck"]
 CMD ["serve"]
 
 # A release build made outside Docker, taken from the build context.
-FROM scratch AS prebuilt
-COPY target/release/opsdeck /out/opsdeck
-COPY target/site /out/site
-# The content hashes of the asset names (see server/src/assets.rs).
-COPY target/release/hash.txt /out/site/hash.txt
-
 FROM runtime-base AS runtime
-COPY --from=prebuilt /out/opsdeck /usr/local/bin/opsdeck
-COPY --from=prebuilt /out/site /usr/share/opsdeck/site
+COPY target/release/opsdeck /usr/local/bin/opsdeck
+COPY target/site /usr/share/opsdeck/site
+# The content hashes of the asset names (see server/src/assets.rs).
+COPY target/release/hash.txt /usr/share/opsdeck/site/hash.txt
 USER 10001
 
 # From source: the pinned Leptos tools, then the release build.
