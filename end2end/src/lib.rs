@@ -2,6 +2,7 @@
 //! PostgreSQL) driven by Debian's headless Chromium through chromedriver.
 
 mod browser;
+pub mod container;
 mod server;
 pub mod steps;
 

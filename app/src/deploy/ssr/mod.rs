@@ -18,6 +18,7 @@ pub mod repair_watch;
 pub mod resolve;
 pub mod rollout;
 pub mod run;
+pub mod self_join;
 pub mod service;
 pub mod service_check;
 pub mod snapshot;

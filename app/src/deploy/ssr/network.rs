@@ -48,7 +48,9 @@ pub async fn ensure_network(d: &Docker, name: &str) -> Result<String, bollard::e
     for extra in found.filter_map(|n| n.id) {
         let _ = d.remove_network(&extra).await;
     }
-    Ok(keep.id.unwrap_or_default())
+    let id = keep.id.unwrap_or_default();
+    super::self_join::join_own_container(d, &id).await;
+    Ok(id)
 }
 
 /// Networks named exactly `name`, oldest first (ties by id).
