@@ -134,7 +134,7 @@ fn Figure(title: &'static str, test: &'static str, children: Children) -> impl I
 
 /// A link to the deployments behind a figure.
 fn records_link(query: &str, behind: Behind, text: String, test: &'static str) -> impl IntoView {
-    let href = format!("/dashboard/deployments?{query}&show={}", behind.as_str());
+    let href = super::records_href(&query, behind);
     view! { <a class=LINK href=href data-test=test>{text}</a> }
 }
 

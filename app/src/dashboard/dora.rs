@@ -44,6 +44,21 @@ pub struct Rollout {
     pub fixes_incident: Option<i64>,
 }
 
+impl Rollout {
+    /// Commit → live, in seconds: for a deployment that went live having
+    /// reported its commit's time; `None` otherwise.
+    pub fn lead_secs(&self) -> Option<i64> {
+        if self.state != "succeeded" {
+            return None;
+        }
+        Some(
+            (self.finished_at? - self.committed_at?)
+                .num_seconds()
+                .max(0),
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Why {
     /// The health gate put the previous release back.
@@ -114,13 +129,7 @@ pub fn figures(
             .map(|d| d.num_seconds())
             .collect(),
     );
-    let lead_time = Spread::of(
-        deployments
-            .iter()
-            .filter(|d| d.state == "succeeded")
-            .filter_map(|d| Some((d.finished_at? - d.committed_at?).num_seconds().max(0)))
-            .collect(),
-    );
+    let lead_time = Spread::of(deployments.iter().filter_map(|d| d.lead_secs()).collect());
     let rework: Vec<i64> = deployments
         .iter()
         .filter(|d| d.fixes_incident.is_some())

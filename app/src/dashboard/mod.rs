@@ -182,6 +182,11 @@ pub struct RecordRow {
     pub fixes_incident: Option<i64>,
 }
 
+/// The records page listing the deployments behind one figure of a view.
+pub fn records_href(query: &str, behind: Behind) -> String {
+    format!("/dashboard/deployments?{query}&show={}", behind.as_str())
+}
+
 /// The query string of a dashboard view, for links between the pages.
 pub fn view_query(days: u32, scope: &str, window_hours: u32) -> String {
     let mut q = format!("days={days}");

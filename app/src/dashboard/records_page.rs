@@ -60,7 +60,7 @@ fn RecordsView(records: Records) -> impl IntoView {
     let tabs = Behind::ALL
         .into_iter()
         .map(|b| {
-            let href = format!("/dashboard/deployments?{query}&show={}", b.as_str());
+            let href = super::records_href(&query, b);
             let class = if b == r.behind {
                 "font-semibold underline"
             } else {

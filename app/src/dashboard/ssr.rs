@@ -102,7 +102,7 @@ pub async fn records(state: &AppState, asked: &Asked, behind: Behind) -> Result<
         .filter(|r| match behind {
             Behind::All => true,
             Behind::Failed => failed.contains_key(&r.id),
-            Behind::LeadTime => r.state == "succeeded" && r.committed_at.is_some(),
+            Behind::LeadTime => r.lead_secs().is_some(),
             Behind::Rework => rework.contains(&r.id),
         })
         .map(|r| RecordRow {
@@ -115,9 +115,7 @@ pub async fn records(state: &AppState, asked: &Asked, behind: Behind) -> Result<
                 .get(&r.id)
                 .and_then(|x| x.recovery)
                 .map(|d| d.num_seconds()),
-            lead_secs: (r.state == "succeeded")
-                .then(|| Some((r.finished_at? - r.committed_at?).num_seconds().max(0)))
-                .flatten(),
+            lead_secs: r.lead_secs(),
             fixes_incident: r.fixes_incident,
         })
         .collect();
