@@ -59,6 +59,13 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
             app::auth::registry::plain_route("/admin/audit/export"),
             axum::routing::get(audit_export::export),
         )
+        // The site's assets (wasm, its split chunks, JS, CSS) from one
+        // ServeDir route: not through the fallback, which renders the app's
+        // 404 page for whatever its per-request ServeDir does not answer 200.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
+            leptos_axum::site_pkg_dir_service(&state.leptos_options),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
