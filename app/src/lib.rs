@@ -107,6 +107,12 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=deploy::DeploymentPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("incidents") view=incident::IncidentsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("incidents"), ParamSegment("id")) view=incident::IncidentPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("runbooks") view=runbook::RunbooksPage ssr=SsrMode::Async/>
+                    // Before `{slug}`: the first route that matches wins.
+                    <Route path=(StaticSegment("runbooks"), StaticSegment("new")) view=runbook::NewRunbookPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug")) view=runbook::RunbookPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("edit")) view=runbook::EditRunbookPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("diff")) view=runbook::RunbookDiffPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
