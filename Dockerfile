@@ -4,8 +4,8 @@
 #
 #   docker build -t opsdeck .                    compiles from source (default)
 #   docker build --target runtime -t opsdeck .   takes target/release/opsdeck,
-#       target/release/hash.txt and target/site from `cargo leptos build
-#       --release --precompress` instead
+#       target/release/hash.txt and target/site from `scripts/build`
+#       (`cargo leptos build --release --precompress --split`) instead
 #
 # The base images are build arguments, so an image made locally (see
 # scripts/base-image) can stand in where no registry is reachable.
@@ -54,7 +54,7 @@ RUN rustup target add wasm32-unknown-unknown \
  && cargo install wasm-opt@0.116.1 --locked
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release --precompress
+RUN scripts/build
 
 # The default target (last stage): the image built from source.
 FROM runtime-base AS source

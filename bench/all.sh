@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 . bench/lib.sh
 scripts/ensure-deps test >/dev/null
-cargo leptos build --release --precompress >/dev/null 2>&1
+scripts/build >/dev/null 2>&1
 export BENCH_BUILT=1
 if [ -n "${QUICK:-}" ]; then
   export DURATION=3s CONNECTIONS=20 AUDIT_EVENTS=20000 RUNS=1 ROWS=100000

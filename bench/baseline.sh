@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 . bench/lib.sh
 CONNECTIONS="${CONNECTIONS:-50}"
 DURATION="${DURATION:-20s}"
-[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; cargo leptos build --release --precompress >/dev/null 2>&1; }
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; scripts/build >/dev/null 2>&1; }
 ensure_wrk
 begin_rows
 
@@ -52,6 +52,6 @@ row "idle RSS of \`opsdeck\`, signed out (after 20 warm-up requests)" "$((rss_ki
 row "RSS after the signed-out load run" "$((rss_after_kib / 1024)) MiB" "$cmd"
 row "\`GET /\` signed out, 1 connection: p50 / p99" "$single_p50 / $single_p99" "wrk -t1 -c1 -d5s --latency /"
 row "\`GET /\` signed out, $CONNECTIONS connections: p50 / p99 / req/s" "$p50 / $p99 / $rps${errors:+ (errors: $errors)}" "$cmd"
-row "first-load wasm, the only bundle (raw / gzip -9 / brotli as served)" \
+row "main wasm module, which every page loads (raw / gzip -9 / brotli as served; pages add their chunks, see bench/ssr.sh)" \
   "$((wasm_raw / 1024)) KiB / $((wasm_gz / 1024)) KiB / $((wasm_br / 1024)) KiB" "ls target/site/pkg/*.wasm; gzip -9c | wc -c"
 publish_rows "baseline" "Machine: $(machine); release build; embedded PostgreSQL; Docker engine reachable. Load generator on the same cores."

@@ -15,7 +15,7 @@ RUNS="${RUNS:-3}"
 # (the service's `drain_s`; Opsdeck's default is 3). The CLI steps wait the
 # same, so both sides do the same zero-drop rollout.
 DRAIN="${DRAIN:-3}"
-[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; cargo leptos build --release --precompress >/dev/null 2>&1; }
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; scripts/build >/dev/null 2>&1; }
 begin_rows
 
 work="$(mktemp -d /tmp/opsdeck-bench-deploy.XXXXXX)"

@@ -6,7 +6,9 @@
 # signs in as an admin, then measures with wrk (session cookie, load
 # generator on the same cores) p50/p99/req/s at 1 and at CONNECTIONS
 # clients for `/services`, a service page, `/admin/audit` and `/` (the
-# dashboard, over 90 days); plus the panel's memory idle and after the load.
+# dashboard, over 90 days); the first-load wasm of every page (main module +
+# the chunks the server preloads for it); plus the panel's memory idle and
+# after the load.
 #   bench/ssr.sh                          (defaults: 100 clients, 15 s)
 #   CONNECTIONS=100 DURATION=15s AUDIT_EVENTS=1000000 bench/ssr.sh
 set -euo pipefail
@@ -16,7 +18,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 CONNECTIONS="${CONNECTIONS:-100}"
 DURATION="${DURATION:-15s}"
 AUDIT_EVENTS="${AUDIT_EVENTS:-1000000}"
-[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; cargo leptos build --release --precompress >/dev/null 2>&1; }
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; scripts/build >/dev/null 2>&1; }
 ensure_wrk
 begin_rows
 
@@ -81,6 +83,9 @@ SELECT g, now() - (:events - g) * interval '1 second', 'user:u' || (g % 20),
        decode(md5((g - 1)::text) || md5((g - 1)::text), 'hex'),
        decode(md5(g::text) || md5(g::text), 'hex')
 FROM generate_series(1, :events) g;
+INSERT INTO backup_target (name, sealed_url, display) VALUES ('bench-db', '\x00', 'db:5432/app');
+INSERT INTO backup (target_id, kind, state, actor, error, finished_at)
+SELECT id, 'manual', 'failed', 'user:bench', 'seeded by the benchmark', now() FROM backup_target;
 UPDATE audit_chain_head SET last_id = :events,
        last_hash = decode(md5(:events::text) || md5(:events::text), 'hex');
 ANALYZE;
@@ -102,6 +107,34 @@ for page in "${pages[@]}"; do
   [ "$status" = 200 ] || { echo "$page answered $status signed in" >&2; exit 1; }
   for _ in $(seq 1 10); do curl -fs -o /dev/null -H "Cookie: $cookie" "$base$page"; done
 done
+# First-load wasm of every page: the main module and the chunks the server
+# preloads for the page (its lazy route's split), as one browser with an
+# empty cache fetches them before the page works; gzip -9 and the brotli
+# file the server sends.
+deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
+backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
+wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
+  "/deployments/$deployment" "/incidents" "/incidents/1" "/engine" "/admin/audit" "/admin/users"
+  "/admin/endpoints" "/admin/webhooks" "/tokens" "/backups" "/backups/bench-db"
+  "/backups/bench-db/$backup")
+biggest=0 biggest_page="" sizes=""
+for page in "${wasm_pages[@]}"; do
+  files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.wasm"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u)
+  [ -n "$files" ] || { echo "$page preloads no wasm" >&2; exit 1; }
+  raw=0 gz=0 br=0
+  for f in $files; do
+    raw=$((raw + $(stat -c %s "target/site/pkg/$f")))
+    gz=$((gz + $(gzip -9c "target/site/pkg/$f" | wc -c)))
+    br=$((br + $(stat -c %s "target/site/pkg/$f.br")))
+  done
+  sizes="$sizes${sizes:+, }$page $((gz / 1024))"
+  if [ "$gz" -gt "$biggest" ]; then biggest=$gz biggest_page=$page biggest_raw=$raw biggest_br=$br biggest_n=$(echo "$files" | wc -l); fi
+done
+row "first-load wasm of the biggest page ($biggest_page, $biggest_n files): raw / gzip -9 / brotli as served" \
+  "$((biggest_raw / 1024)) KiB / $((biggest / 1024)) KiB / $((biggest_br / 1024)) KiB" \
+  "bench/ssr.sh (wasm files the page preloads; gzip -9c | wc -c)"
+row "first-load wasm per page, KiB gzip -9" "$sizes" "bench/ssr.sh"
+
 sleep 3
 row "idle RSS of \`opsdeck\` (signed-in pages served once)" "$(rss_mib "$pid") MiB" "bench/ssr.sh"
 postmaster=$(head -1 "$OPSDECK_DATA_DIR/postgres/postmaster.pid")

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 . bench/lib.sh
 RUNS="${RUNS:-10}"
-[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; cargo leptos build --release --precompress >/dev/null 2>&1; }
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test >/dev/null; scripts/build >/dev/null 2>&1; }
 begin_rows
 
 work="$(mktemp -d /tmp/opsdeck-bench-timeline.XXXXXX)"

@@ -17,6 +17,7 @@ mod layering;
 pub mod layout;
 pub mod live;
 mod pages;
+pub mod routes;
 pub mod runbook;
 pub mod system;
 pub mod tokens;
@@ -47,7 +48,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
 };
 
 /// Opsdeck's version, shown in the footer and reported by `/ready`.
@@ -82,16 +83,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 ///
 /// Routes render with `SsrMode::Async` so that every reading page arrives as
 /// complete HTML and works without JavaScript; hydration then adds behaviour.
+/// Every page is a lazy route (see `routes.rs`): its code is fetched with
+/// the page. `frontend` marks `<body data-hydrated>` once the page's own
+/// code has hydrated, for people reading the DOM and the browser tests.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the moment the page became
-    // interactive, for people reading the DOM and for the browser tests.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         // leptos_meta writes the title unescaped, and pages put route
         // parameters (a service's name) into it.
@@ -99,31 +96,31 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Layout>
                 <Routes fallback=layout::NotFound>
-                    <Route path=StaticSegment("") view=dashboard::DashboardPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("dashboard"), StaticSegment("deployments")) view=dashboard::RecordsPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("services") view=deploy::ServicesPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("services"), StaticSegment("new")) view=deploy::NewServicePage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view=deploy::ServicePage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=deploy::DeploymentPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("incidents") view=incident::IncidentsPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("incidents"), ParamSegment("id")) view=incident::IncidentPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("runbooks") view=runbook::RunbooksPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("") view={Lazy::<routes::DashboardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("dashboard"), StaticSegment("deployments")) view={Lazy::<routes::RecordsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("services") view={Lazy::<routes::ServicesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), StaticSegment("new")) view={Lazy::<routes::NewServiceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view={Lazy::<routes::ServiceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("deployments"), ParamSegment("id")) view={Lazy::<routes::DeploymentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("incidents") view={Lazy::<routes::IncidentsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("incidents"), ParamSegment("id")) view={Lazy::<routes::IncidentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("runbooks") view={Lazy::<routes::RunbooksRoute>::new()} ssr=SsrMode::Async/>
                     // Before `{slug}`: the first route that matches wins.
-                    <Route path=(StaticSegment("runbooks"), StaticSegment("new")) view=runbook::NewRunbookPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug")) view=runbook::RunbookPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("edit")) view=runbook::EditRunbookPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("diff")) view=runbook::RunbookDiffPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("engine") view=engine::EnginePage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=users::UsersPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("endpoints")) view=deploy::EndpointsPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=webhook::WebhooksPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("backups") view=backup::BackupsPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("backups"), ParamSegment("target")) view=backup::TargetPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("backups"), ParamSegment("target"), ParamSegment("backup")) view=backup::BackupPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=auth::LoginPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("setup") view=auth::SetupPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), StaticSegment("new")) view={Lazy::<routes::NewRunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug")) view={Lazy::<routes::RunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("edit")) view={Lazy::<routes::EditRunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("diff")) view={Lazy::<routes::RunbookDiffRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("engine") view={Lazy::<routes::EngineRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("endpoints")) view={Lazy::<routes::EndpointsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view={Lazy::<routes::WebhooksRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("backups") view={Lazy::<routes::BackupsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target")) view={Lazy::<routes::TargetRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("backups"), ParamSegment("target"), ParamSegment("backup")) view={Lazy::<routes::BackupRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view={Lazy::<routes::LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("setup") view={Lazy::<routes::SetupRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </layout::Layout>
         </Router>

@@ -24,7 +24,7 @@ impl Server {
             .unwrap_or_else(|| target_dir().join("site"));
         assert!(
             bin.exists() && has_wasm(&site),
-            "{} or its site is missing: run `cargo leptos build --release` first (scripts/test does)",
+            "{} or its site is missing: run `scripts/build` first (scripts/test does)",
             bin.display()
         );
         // Under /tmp, mode 0755: as root the cluster runs as `postgres`, who must reach it.

@@ -286,8 +286,8 @@ fn stylesheet_href(html: &str) -> String {
     href.split('"').next().unwrap_or_default().to_string()
 }
 
-/// What a browser on a slow network needs: the wasm, JS and CSS come
-/// compressed (brotli, else gzip) under content-hashed names it may keep for
+/// What a browser on a slow network needs: the wasm (main module and the
+/// page's chunks), JS and CSS come compressed (brotli, else gzip) under content-hashed names it may keep for
 /// good, while pages themselves are never stored.
 #[tokio::test]
 async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_never() {
@@ -307,6 +307,12 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
     assert!(
         scripts.iter().any(|h| h.ends_with(".wasm")) && scripts.iter().any(|h| h.ends_with(".js")),
         "the page preloads its wasm and JS: {scripts:?}"
+    );
+    // The split build: the page's own code comes as chunks beside the main
+    // module, which the server names in the page so they load at once.
+    assert!(
+        scripts.iter().any(|h| h.contains("/chunk_")),
+        "the page preloads its code chunks: {scripts:?}"
     );
     for asset in scripts.iter().chain([&css]) {
         let name = asset.trim_start_matches("/pkg/");

@@ -1,7 +1,7 @@
 //! Static assets and caching: what a browser may keep, and for how long.
 //!
-//! The release build (`cargo leptos build --release --precompress`, with
-//! `hash-files` on) names the wasm, JS and CSS after a hash of their content
+//! The release build (`scripts/build`: `cargo leptos build --release
+//! --precompress --split`, with `hash-files` on) names the wasm, JS and CSS after a hash of their content
 //! and writes a `.br` and a `.gz` beside each; `leptos_axum`'s file handler
 //! serves those to browsers that accept them. A hashed name never changes
 //! content, so it is cached for a year as `immutable`: after the first visit a
@@ -62,15 +62,31 @@ impl AssetHashes {
         AssetHashes(Arc::new(hashes))
     }
 
-    /// Whether `path` names a file of the build by its content hash.
+    /// Whether `path` names a file of the build by its content hash: the
+    /// main JS, wasm and CSS (their hashes are listed), and every other file
+    /// cargo-leptos renamed after its content — the wasm chunks of the split
+    /// build, their loader and manifest (`name.<22-character md5 in
+    /// base64url>.ext`), which hash.txt does not list one by one.
     fn names_hashed_file(&self, path: &str) -> bool {
         let Some(file) = path.strip_prefix("/pkg/") else {
             return false;
         };
+        if self.0.is_empty() || file.contains('/') {
+            return false;
+        }
         self.0
             .iter()
             .any(|hash| file.contains(&format!(".{hash}.")))
+            || file.split('.').nth(1).is_some_and(is_content_hash)
     }
+}
+
+/// cargo-leptos' content hash: an md5 digest in unpadded base64url.
+fn is_content_hash(segment: &str) -> bool {
+    segment.len() == 22
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Sets `Cache-Control` on every response that does not set its own.
@@ -125,5 +141,23 @@ mod tests {
         assert!(!hashes.names_hashed_file("/pkg/opsdeck.999999.js"));
         assert!(!hashes.names_hashed_file("/services/opsdeck.abc123.js"));
         assert!(!AssetHashes::default().names_hashed_file("/pkg/opsdeck.abc123.js"));
+    }
+
+    #[test]
+    fn the_split_builds_chunks_loader_and_manifest_count_as_hashed() {
+        let hashes = AssetHashes::parse("js: abc123\nwasm: def456\n");
+        assert!(hashes.names_hashed_file("/pkg/chunk_100.ZVbmOcYQtcUYUBuX-F5eiw.wasm"));
+        assert!(hashes.names_hashed_file("/pkg/__wasm_split.ccjJnNlEGZLyMNF-1tYMUA.js"));
+        assert!(hashes.names_hashed_file("/pkg/__wasm_split_manifest.L7eEM2n0Fbrr4Ox9LyFGvA.json"));
+        // Not 22 base64url characters, or outside /pkg/, or a build without
+        // hashed names: kept for an hour only.
+        assert!(!hashes.names_hashed_file("/pkg/chunk_100.wasm"));
+        assert!(!hashes.names_hashed_file("/pkg/chunk_100.ZVbmOcYQtcUYUBuX-F5ei.wasm"));
+        assert!(!hashes.names_hashed_file("/pkg/chunk_100.ZVbmOcYQtcUYUBuX+F5eiw.wasm"));
+        assert!(!hashes.names_hashed_file("/pkg/snippets/x/chunk.ZVbmOcYQtcUYUBuX-F5eiw.js"));
+        assert!(!hashes.names_hashed_file("/public/chunk_100.ZVbmOcYQtcUYUBuX-F5eiw.wasm"));
+        assert!(
+            !AssetHashes::default().names_hashed_file("/pkg/chunk_100.ZVbmOcYQtcUYUBuX-F5eiw.wasm")
+        );
     }
 }
