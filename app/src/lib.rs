@@ -104,6 +104,12 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view={Lazy::<routes::DeploymentRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("incidents") view={Lazy::<routes::IncidentsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("incidents"), ParamSegment("id")) view={Lazy::<routes::IncidentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("runbooks") view={Lazy::<routes::RunbooksRoute>::new()} ssr=SsrMode::Async/>
+                    // Before `{slug}`: the first route that matches wins.
+                    <Route path=(StaticSegment("runbooks"), StaticSegment("new")) view={Lazy::<routes::NewRunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug")) view={Lazy::<routes::RunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("edit")) view={Lazy::<routes::EditRunbookRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("diff")) view={Lazy::<routes::RunbookDiffRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view={Lazy::<routes::EngineRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async/>

@@ -7,8 +7,9 @@
 //! chunk of its own, fetched when the page is shown. The server names the
 //! chunks of the page it renders as `<link rel=preload>`s in `<head>`
 //! (leptos_axum does, from the split build's manifest), so a browser fetches
-//! them beside the main module rather than after it. Without `--split` (debug builds,
-//! `cargo check`) the same code stays in one module and works the same.
+//! them beside the main module rather than after it. Without `--split`
+//! (debug builds, `cargo check`) the same code stays in one module and works
+//! the same.
 //!
 //! A new page is one line here and one `<Route view={Lazy::<…>::new()}>` in
 //! `lib.rs`.
@@ -46,6 +47,11 @@ lazy_page! {
     DeploymentRoute => crate::deploy::DeploymentPage;
     IncidentsRoute => crate::incident::IncidentsPage;
     IncidentRoute => crate::incident::IncidentPage;
+    RunbooksRoute => crate::runbook::RunbooksPage;
+    NewRunbookRoute => crate::runbook::NewRunbookPage;
+    RunbookRoute => crate::runbook::RunbookPage;
+    EditRunbookRoute => crate::runbook::EditRunbookPage;
+    RunbookDiffRoute => crate::runbook::RunbookDiffPage;
     EngineRoute => crate::engine::EnginePage;
     AuditRoute => crate::audit::AuditPage;
     UsersRoute => crate::users::UsersPage;

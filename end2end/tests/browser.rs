@@ -143,6 +143,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
                 "Dashboard",
                 "Services",
                 "Incidents",
+                "Runbooks",
                 "Backups",
                 "Engine",
                 "API tokens",
@@ -195,6 +196,7 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
                 "Dashboard",
                 "Services",
                 "Incidents",
+                "Runbooks",
                 "Backups",
                 "Engine",
                 "API tokens"

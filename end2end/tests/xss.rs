@@ -41,6 +41,7 @@ const TEXT_FIELDS: &str = "input:not([type]), input[type=text], input[type=searc
      input[type=url], input[type=email], textarea";
 
 const SERVICE: &str = "xss";
+const RUNBOOK: &str = "xss";
 
 /// What is wrong with the page now: an open dialog, or injected elements.
 async fn injection(c: &Client) -> Option<String> {
@@ -105,6 +106,7 @@ fn real_param(name: &str) -> String {
         "id" => "1".into(),
         "target" => "self".into(),
         "backup" => "1".into(),
+        "slug" => RUNBOOK.into(),
         other => panic!("give the XSS test a value for the route parameter {{{other}}}"),
     }
 }
@@ -198,6 +200,39 @@ async fn forms(c: &Client, server: &Server, path: &str, round: &mut usize) {
     }
 }
 
+/// A runbook whose text holds every vector, and markdown's own ways in:
+/// a `javascript:` link, an image whose address breaks out, raw HTML.
+/// Saved twice, so that its diff page has lines to show.
+async fn stored_runbook(c: &Client, server: &Server) {
+    c.goto(&server.url("/runbooks/new")).await.unwrap();
+    wait_until_hydrated(c).await;
+    set(c, "slug", RUNBOOK).await;
+    set(c, "title", VECTORS[3]).await;
+    let mut body = VECTORS.join("\n\n");
+    body.push_str(
+        "\n\n[link](javascript:alert(10))\n\n![img](x\" onerror=\"alert(11))\n\n\
+         <div data-xss onclick=alert(12)>raw</div>\n",
+    );
+    element(c, "textarea[name=body]")
+        .await
+        .send_keys(&body)
+        .await
+        .unwrap();
+    click(c, "[data-test=runbook-save]").await;
+    wait_for_path(c, &format!("/runbooks/{RUNBOOK}")).await;
+    c.goto(&server.url(&format!("/runbooks/{RUNBOOK}/edit")))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    element(c, "textarea[name=body]")
+        .await
+        .send_keys(VECTORS[0])
+        .await
+        .unwrap();
+    click(c, "[data-test=runbook-save]").await;
+    wait_for_path(c, &format!("/runbooks/{RUNBOOK}")).await;
+}
+
 /// A service whose stored settings hold vectors, and a backup target.
 async fn stored_data(c: &Client, server: &Server) {
     c.goto(&server.url("/services/new")).await.unwrap();
@@ -242,6 +277,7 @@ async fn xss_vectors_in_every_url_parameter_and_form_field_stay_text() {
         checks_see_injections(&c).await;
         set_up_admin(&c, &server).await;
         stored_data(&c, &server).await;
+        stored_runbook(&c, &server).await;
         url_parameters(&c, &server).await;
         let real: Vec<String> = pages::PAGES
             .iter()

@@ -27,6 +27,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Dashboard", Permission::Read),
     ("/services", "Services", Permission::Read),
     ("/incidents", "Incidents", Permission::Read),
+    ("/runbooks", "Runbooks", Permission::Read),
     ("/backups", "Backups", Permission::Read),
     ("/engine", "Engine", Permission::Read),
     ("/tokens", "API tokens", Permission::Read),

@@ -3,15 +3,25 @@
 //! is ever lost.
 //!
 //! Server fns in `api.rs`, the data layer (versions, search, diff,
-//! revert) in `ssr/`.
+//! revert) in `ssr/`, one page each in `*_page.rs`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod actions;
 pub mod api;
+mod diff_page;
+mod editor_page;
+mod list_page;
+mod runbook_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod widgets;
+
+pub use diff_page::RunbookDiffPage;
+pub use editor_page::{EditRunbookPage, NewRunbookPage};
+pub use list_page::RunbooksPage;
+pub use runbook_page::RunbookPage;
 
 /// Longest accepted values, checked before anything is stored.
 pub const MAX_SLUG: usize = 100;

@@ -46,6 +46,7 @@ mod incident_touch;
 mod metrics;
 mod runbook;
 mod runbook_api;
+mod runbook_pages;
 mod security;
 mod sessions;
 mod signin_abuse;

@@ -193,6 +193,11 @@ async fn bad_arguments_are_refused_with_422_naming_the_field(pool: PgPool) {
         ),
         (
             "/api/save_runbook",
+            form(&[("slug", "new"), ("title", "t"), ("body", "b")]),
+            "slug",
+        ),
+        (
+            "/api/save_runbook",
             form(&[("slug", "a"), ("title", " "), ("body", "b")]),
             "title",
         ),

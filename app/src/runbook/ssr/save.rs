@@ -166,6 +166,13 @@ fn check(draft: Draft) -> Result<Checked, AppError> {
             "use lowercase letters, digits and single hyphens, e.g. roll-back-web",
         ));
     }
+    // `/runbooks/new` is the editor: a runbook there could not be opened.
+    if slug == "new" {
+        return Err(AppError::invalid(
+            "slug",
+            "`new` is the editor's address: choose another slug",
+        ));
+    }
     let title = draft.title.trim().to_string();
     if title.is_empty() {
         return Err(AppError::invalid("title", "give the runbook a title"));

@@ -1,0 +1,332 @@
+//! Runbooks in the browser: written in the editor beside its preview,
+//! saved, changed, compared, reverted and found by search; read by a
+//! viewer who gets no way to change them; hostile markdown inert.
+
+use end2end::steps::*;
+use end2end::{browser_and_server, eventually, scenario, Server};
+use fantoccini::Client;
+
+const SLUG: &str = "roll-back-web";
+const V1: &str = "# Roll back\n\nCheck the **error rate** first.\nPress rollback.\n";
+const V2_STEP: &str = "Press Roll back on the service page.";
+const VIEWER_PASSWORD: &str = "a viewer's long password";
+
+/// Replaces the text of the input named `name` (`tags[0]` needs quotes).
+async fn set_quoted(c: &Client, name: &str, value: &str) {
+    let field = element(c, &format!("[name='{name}']")).await;
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Replaces the editor's text, as typing does (the preview follows input).
+async fn type_body(c: &Client, text: &str) {
+    let body = element(c, "textarea[name=body]").await;
+    body.clear().await.unwrap();
+    body.send_keys(text).await.unwrap();
+}
+
+/// The version the runbook page shows.
+async fn shown_version(c: &Client) -> String {
+    element(c, "[data-test=version-line]")
+        .await
+        .attr("data-version")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn write_the_first_version(c: &Client, server: &Server) {
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    click(c, "[data-test=new-runbook]").await;
+    wait_for_path(c, "/runbooks/new").await;
+    wait_until_hydrated(c).await;
+    set(c, "slug", SLUG).await;
+    set(c, "title", "Roll back web").await;
+    set_quoted(c, "tags[0]", "deploy").await;
+    set_quoted(c, "services[0]", "production/web").await;
+    set(c, "message", "first version").await;
+    type_body(c, V1).await;
+    let bold = eventually("the preview's bold words", WAIT, || async {
+        text_of(c, "[data-test=preview] strong")
+            .await
+            .filter(|t| t == "error rate")
+    })
+    .await;
+    assert_eq!(bold, "error rate");
+    assert_eq!(
+        wait_for_text(c, "[data-test=preview] h1").await,
+        "Roll back"
+    );
+    keep_screenshot(c, "runbook-editor").await;
+    click(c, "[data-test=runbook-save]").await;
+    wait_for_path(c, &format!("/runbooks/{SLUG}")).await;
+    assert_eq!(
+        wait_for_text(c, "[data-test=runbook-body] strong").await,
+        "error rate"
+    );
+    assert_eq!(
+        wait_for_text(c, "[data-test=runbook-title]").await,
+        "Roll back web"
+    );
+    assert_eq!(shown_version(c).await, "1");
+    assert_eq!(wait_for_text(c, "[data-test=tag]").await, "deploy");
+    assert_eq!(
+        wait_for_text(c, "[data-test=service]").await,
+        "production/web"
+    );
+}
+
+async fn edit_with_a_message(c: &Client) {
+    click(c, "[data-test=edit-runbook]").await;
+    wait_for_path(c, &format!("/runbooks/{SLUG}/edit")).await;
+    wait_until_hydrated(c).await;
+    let before = element(c, "textarea[name=body]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(before, V1, "the editor starts from the current text");
+    type_body(c, &V1.replace("Press rollback.", V2_STEP)).await;
+    set(c, "message", "clearer rollback step").await;
+    click(c, "[data-test=runbook-save]").await;
+    wait_for_path(c, &format!("/runbooks/{SLUG}")).await;
+    eventually("version 2", WAIT, || async {
+        (shown_version(c).await == "2").then_some(())
+    })
+    .await;
+    let line = wait_for_text(c, "[data-test=version-line]").await;
+    assert!(
+        line.contains("clearer rollback step") && line.contains("root"),
+        "{line}"
+    );
+}
+
+async fn compare_the_two_versions(c: &Client) {
+    // The form offers the version shown and the one before it.
+    click(c, "[data-test=compare]").await;
+    eventually("the diff page", WAIT, || async {
+        let url = c.current_url().await.ok()?;
+        (url.path() == format!("/runbooks/{SLUG}/diff") && url.query() == Some("from=1&to=2"))
+            .then_some(())
+    })
+    .await;
+    let removed = wait_for_text(c, "[data-test=diff-line][data-kind=removed]").await;
+    assert!(removed.contains("Press rollback."), "{removed}");
+    let added = wait_for_text(c, "[data-test=diff-line][data-kind=added]").await;
+    assert!(added.contains(V2_STEP), "{added}");
+    // Numbered in each version: line 4 of v1 became line 4 of v2.
+    assert_eq!(
+        wait_for_text(c, "[data-kind=removed] [data-test=old-line]").await,
+        "4"
+    );
+    assert_eq!(
+        wait_for_text(c, "[data-kind=added] [data-test=new-line]").await,
+        "4"
+    );
+    assert_eq!(
+        wait_for_text(c, "[data-test=diff-count]").await,
+        "lines: 1 added, 1 removed"
+    );
+    keep_screenshot(c, "runbook-diff").await;
+}
+
+async fn revert_to_the_first_version(c: &Client, server: &Server) {
+    c.goto(&server.url(&format!("/runbooks/{SLUG}?version=1")))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    let state = wait_for_text(c, "[data-test=version-state]").await;
+    assert!(state.contains("old version"), "{state}");
+    click(c, "[data-test=revert]").await;
+    eventually("version 3, current", WAIT, || async {
+        (shown_version(c).await == "3").then_some(())
+    })
+    .await;
+    let body = wait_for_text(c, "[data-test=runbook-body]").await;
+    assert!(
+        body.contains("Press rollback.") && !body.contains(V2_STEP),
+        "{body}"
+    );
+    assert_eq!(
+        wait_for_text(c, "[data-test=version-state]").await,
+        "current version"
+    );
+    let versions = wait_for_text(c, "[data-test=versions]").await;
+    assert_eq!(versions.lines().count(), 3, "{versions}");
+}
+
+async fn search_finds_it_with_the_words_marked(c: &Client, server: &Server) {
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    let row = wait_for_text(c, &format!("[data-test=runbook-{SLUG}]")).await;
+    assert!(row.contains("Roll back web") && row.contains("v3"), "{row}");
+    set(c, "q", "error rate").await;
+    click(c, "[data-test=runbook-search-submit]").await;
+    let hit = wait_for_text(c, "[data-test=search-hit]").await;
+    assert!(hit.contains("Roll back web"), "{hit}");
+    let marked = wait_for_text(c, "[data-test=search-snippet] mark").await;
+    assert!(["error", "rate"].contains(&marked.as_str()), "{marked}");
+    assert_eq!(
+        c.current_url().await.unwrap().query(),
+        Some("q=error+rate"),
+        "a search has its own address"
+    );
+    keep_screenshot(c, "runbook-search").await;
+}
+
+/// The status of a POST from the page, with the page's own origin.
+async fn post_status(c: &Client, url: &str, body: &str) -> u64 {
+    let script = format!(
+        "return fetch('{url}', {{method: 'POST', headers: {{'Content-Type': \
+         'application/x-www-form-urlencoded'}}, body: '{body}'}}).then(r => r.status)"
+    );
+    c.execute(&script, vec![]).await.unwrap().as_u64().unwrap()
+}
+
+async fn a_viewer_reads_but_cannot_change(c: &Client, server: &Server) {
+    server.create_user("vera", "viewer", VIEWER_PASSWORD);
+    sign_out(c).await;
+    sign_in(c, server, "vera", VIEWER_PASSWORD).await;
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    wait_for_text(c, &format!("[data-test=runbook-{SLUG}]")).await;
+    assert!(text_of(c, "[data-test=new-runbook]").await.is_none());
+
+    c.goto(&server.url(&format!("/runbooks/{SLUG}?version=2")))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    assert!(wait_for_text(c, "[data-test=runbook-body]")
+        .await
+        .contains(V2_STEP));
+    assert!(text_of(c, "[data-test=edit-runbook]").await.is_none());
+    let revert = element(c, "[data-test=revert]").await;
+    assert!(
+        revert.attr("disabled").await.unwrap().is_some(),
+        "revert is disabled"
+    );
+    let why = wait_for_text(c, "[data-test=revert-reason]").await;
+    assert!(why.contains("do not allow"), "{why}");
+    keep_screenshot(c, "runbook-viewer").await;
+    // Not just hidden: the server refuses.
+    let status = post_status(c, "/api/revert_runbook", &format!("slug={SLUG}&version=2")).await;
+    assert_eq!(status, 403);
+    let status = post_status(
+        c,
+        "/api/save_runbook",
+        &format!("slug={SLUG}&title=Mine&body=x"),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    c.goto(&server.url(&format!("/runbooks/{SLUG}/edit")))
+        .await
+        .unwrap();
+    let error = wait_for_text(c, "[data-test=error]").await;
+    assert!(error.contains("do not allow editing runbooks"), "{error}");
+    assert!(text_of(c, "textarea[name=body]").await.is_none());
+    c.goto(&server.url(&format!("/runbooks/{SLUG}")))
+        .await
+        .unwrap();
+    assert_eq!(shown_version(c).await, "3", "nothing changed");
+}
+
+#[tokio::test]
+async fn an_editor_writes_changes_compares_reverts_and_finds_a_runbook_that_a_viewer_only_reads() {
+    let test = "runbook_versions";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        write_the_first_version(&c, &server).await;
+        edit_with_a_message(&c).await;
+        compare_the_two_versions(&c).await;
+        revert_to_the_first_version(&c, &server).await;
+        search_finds_it_with_the_words_marked(&c, &server).await;
+        a_viewer_reads_but_cannot_change(&c, &server).await;
+    })
+    .await;
+}
+
+/// What an injection would leave in the page: an element we marked, an
+/// inline handler, a `javascript:` link, a frame.
+const INJECTED: &str = "[data-xss], [onerror], [onload], [onclick], \
+     a[href^='javascript:' i], iframe";
+
+async fn injected(c: &Client) -> serde_json::Value {
+    c.execute(
+        &format!(
+            "return Array.from(document.querySelectorAll({INJECTED:?})).map(e => e.outerHTML.slice(0, 200))"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_inert() {
+    let test = "runbook_xss";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        c.goto(&server.url("/runbooks/new")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        set(&c, "slug", "hostile").await;
+        set(&c, "title", "Hostile <b data-xss>title</b>").await;
+        let body = "# Hostile\n\n<script data-xss>alert(1)</script>\n\n\
+                    [click me](javascript:alert(2))\n\n\
+                    ![pic](x\" onerror=\"alert(3))\n\n\
+                    <img src=x onerror=alert(4) data-xss>\n\n\
+                    <div data-xss onclick=alert(5)>raw block</div>\n\n\
+                    text with <b>inline</b> html\n";
+        type_body(&c, body).await;
+        let preview = eventually("the preview", WAIT, || async {
+            text_of(&c, "[data-test=preview]")
+                .await
+                .filter(|t| t.contains("raw block"))
+        })
+        .await;
+        assert!(
+            preview.contains("<script data-xss>alert(1)</script>"),
+            "{preview}"
+        );
+        assert_eq!(injected(&c).await, serde_json::json!([]), "in the preview");
+        click(&c, "[data-test=runbook-save]").await;
+        wait_for_path(&c, "/runbooks/hostile").await;
+        let shown = wait_for_text(&c, "[data-test=runbook-body]").await;
+        for typed in [
+            "<script data-xss>alert(1)</script>",
+            "<img src=x onerror=alert(4) data-xss>",
+            "<div data-xss onclick=alert(5)>raw block</div>",
+            "<b>inline</b>",
+        ] {
+            assert!(
+                shown.contains(typed),
+                "raw HTML shown as typed: {typed} in {shown}"
+            );
+        }
+        assert_eq!(
+            wait_for_text(&c, "[data-test=runbook-title]").await,
+            "Hostile <b data-xss>title</b>"
+        );
+        // The link stays a link, without its javascript: address.
+        let link = element(&c, "[data-test=runbook-body] a").await;
+        assert_eq!(link.text().await.unwrap(), "click me");
+        let href = link.attr("href").await.unwrap().unwrap_or_default();
+        assert!(!href.to_lowercase().contains("javascript"), "{href}");
+        assert_eq!(injected(&c).await, serde_json::json!([]), "on the page");
+        assert!(c.get_alert_text().await.is_err(), "no dialog opened");
+        // Reloaded: the server's HTML, before hydration touches it.
+        c.refresh().await.unwrap();
+        wait_until_hydrated(&c).await;
+        assert_eq!(injected(&c).await, serde_json::json!([]), "after a reload");
+        assert!(c.get_alert_text().await.is_err(), "no dialog opened");
+    })
+    .await;
+}
