@@ -2,15 +2,18 @@
 # Signed-in page rendering: what people actually load. Seeds 200 services
 # (none deployed), one service with 100 releases and 1,000 deployments,
 # 9,000 more deployments over the others in the last 90 days (a tenth rolled
-# back by the health gate), 1,000 incidents (20 open) and 1M audit events,
+# back by the health gate, a third reporting their commit), 1,000 incidents
+# (20 open), 10,000 runbooks of ~300 words and 1M audit events,
 # signs in as an admin, then measures with wrk (session cookie, load
 # generator on the same cores) p50/p99/req/s at 1 and at CONNECTIONS
-# clients for `/services`, a service page, `/admin/audit` and `/` (the
-# dashboard, over 90 days); the first-load wasm of every page (main module +
+# clients for `/services`, a service page, `/admin/audit`, `/` (the
+# dashboard, over 90 days), the records behind its failure rate and a runbook
+# search; the first-load wasm of every page (main module +
 # the chunks the server preloads for it); plus the panel's memory idle and
 # after the load.
 #   bench/ssr.sh                          (defaults: 100 clients, 15 s)
 #   CONNECTIONS=100 DURATION=15s AUDIT_EVENTS=1000000 bench/ssr.sh
+#   PAGES="/services /?days=90" bench/ssr.sh   (only these pages under load)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -41,7 +44,7 @@ trap cleanup EXIT
 for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
 curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; exit 1; }
 
-echo "seeding: 200 services, 100 releases and 1,000 deployments of one, 9,000 more deployments, 1,000 incidents, $AUDIT_EVENTS audit events…" >&2
+echo "seeding: 200 services, 100 releases and 1,000 deployments of one, 9,000 more deployments, 1,000 incidents, 10,000 runbooks, $AUDIT_EVENTS audit events…" >&2
 psql -q "$db" -v events="$AUDIT_EVENTS" <<'SQL'
 INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
                      health_interval_s, health_timeout_s, health_retries,
@@ -62,12 +65,33 @@ WHERE s.name = 'web';
 INSERT INTO release (service_id, number, tag, image_id, config, created_by)
 SELECT s.id, 1, 'v1', 'sha256:' || md5(s.name) || md5(s.name), '{}', 'user:bench'
 FROM service s WHERE s.name <> 'web';
-INSERT INTO deployment (service_id, release_id, kind, state, actor, started_at, finished_at)
+INSERT INTO deployment (service_id, release_id, kind, state, actor, started_at, finished_at,
+                        commit_sha, committed_at)
 SELECT s.id, r.id, 'deploy', CASE WHEN g % 10 = 0 THEN 'rolled_back' ELSE 'succeeded' END,
        'user:bench', now() - (g * 7 + s.id) * interval '1 hour' / 4,
-       now() - (g * 7 + s.id) * interval '1 hour' / 4 + interval '40 s'
+       now() - (g * 7 + s.id) * interval '1 hour' / 4 + interval '40 s',
+       CASE WHEN g % 3 = 0 THEN md5(g::text || s.id) END,
+       CASE WHEN g % 3 = 0 THEN now() - (g * 7 + s.id) * interval '1 hour' / 4 - interval '3 hours' END
 FROM service s JOIN release r ON r.service_id = s.id, generate_series(1, 46) g
 WHERE s.name <> 'web' AND s.id % 200 <> 0 LIMIT 9000;
+-- Runbooks of ~300 words drawn from an ops vocabulary, each with one version.
+INSERT INTO runbook (slug, title, tags, services, body, version)
+SELECT 'runbook-' || g, 'Runbook ' || g || ': ' || w[1 + g % 40] || ' ' || w[1 + (g / 40) % 40],
+       ARRAY[w[1 + g % 7], w[1 + g % 11]], ARRAY['production/svc-' || (1 + g % 200)],
+       (SELECT string_agg(w[1 + (x * 7 + floor(random() * 40)::int) % 40], ' ')
+        FROM generate_series(1, 300) x),
+       1
+FROM generate_series(1, 10000) g,
+     (SELECT ARRAY['deploy', 'rollback', 'restore', 'backup', 'database', 'replica', 'health',
+                   'check', 'latency', 'incident', 'page', 'escalate', 'certificate', 'rotate',
+                   'disk', 'memory', 'scale', 'traffic', 'failover', 'primary', 'standby',
+                   'queue', 'worker', 'cache', 'flush', 'dns', 'timeout', 'retry', 'network',
+                   'partition', 'upgrade', 'migration', 'schema', 'lock', 'vacuum', 'index',
+                   'alert', 'pager', 'customer', 'status'] AS w) vocabulary;
+INSERT INTO runbook_version (runbook_id, version, body, title, tags, services, author, message,
+                             content_hash)
+SELECT id, 1, body, title, tags, services, 'user:bench', 'seeded', encode(sha256(body::bytea), 'hex')
+FROM runbook;
 INSERT INTO incident (title, severity, status, commander, declared_by, declared_at, started_at,
                       acknowledged_at, resolved_at)
 SELECT 'incident ' || g, (ARRAY['SEV1', 'SEV2', 'SEV3'])[1 + g % 3],
@@ -101,7 +125,7 @@ curl -fs -o /dev/null -c "$work/cookies" -H "Origin: $base" \
 cookie="$(awk '$6 == "opsdeck_session" {print $6 "=" $7}' "$work/cookies")"
 [ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$work/opsdeck.log" >&2; exit 1; }
 
-pages=("/services" "/services/production/web" "/admin/audit" "/?days=90")
+read -r -a pages <<<"${PAGES:-/services /services/production/web /admin/audit /?days=90 /dashboard/deployments?days=90&show=failed /runbooks?q=database+failover}"
 for page in "${pages[@]}"; do
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$page")
   [ "$status" = 200 ] || { echo "$page answered $status signed in" >&2; exit 1; }
@@ -116,7 +140,8 @@ backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
   "/deployments/$deployment" "/incidents" "/incidents/1" "/engine" "/admin/audit" "/admin/users"
   "/admin/endpoints" "/admin/webhooks" "/tokens" "/backups" "/backups/bench-db"
-  "/backups/bench-db/$backup")
+  "/backups/bench-db/$backup" "/runbooks" "/runbooks/new" "/runbooks/runbook-1"
+  "/runbooks/runbook-1/edit" "/runbooks/runbook-1/diff?from=1&to=1")
 biggest=0 biggest_page="" sizes=""
 for page in "${wasm_pages[@]}"; do
   files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.wasm"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u)
@@ -171,4 +196,4 @@ done
 row "RSS of \`opsdeck\` after the load" "$(rss_mib "$pid") MiB" "bench/ssr.sh"
 
 publish_rows "signed-in pages" \
-  "Machine: $(machine); release build; embedded PostgreSQL 15; Docker engine reachable. Data: 200 services (none deployed), one with 100 releases and 1,000 deployments, 9,000 more deployments in 90 days, 1,000 incidents (20 open), $AUDIT_EVENTS audit events. Load generator on the same cores."
+  "Machine: $(machine); release build; embedded PostgreSQL 15; Docker engine reachable. Data: 200 services (none deployed), one with 100 releases and 1,000 deployments, 9,000 more deployments in 90 days, 1,000 incidents (20 open), 10,000 runbooks, $AUDIT_EVENTS audit events. Load generator on the same cores."

@@ -40,6 +40,8 @@ pub mod request;
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod views;
 
 pub use error::AppError;
 pub use pages::PAGES;

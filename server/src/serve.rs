@@ -131,6 +131,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(&settings.backup_dir),
         engine_looks: Default::default(),
+        views: Default::default(),
     };
     let background = state.background.clone();
     let sweeper = spawn_session_sweeper(db.pool.clone());

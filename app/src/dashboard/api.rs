@@ -17,7 +17,7 @@ pub async fn read_dashboard(
     let _reader = crate::auth::guard::require(crate::auth::Permission::Read).await?;
     let asked = Asked::check(days, &scope, window)?;
     let state = crate::state::app_state()?;
-    ssr::read(&state, &asked).await
+    Ok(crate::views::board(&state, &asked).await?.as_ref().clone())
 }
 
 /// The deployments behind one of the dashboard's figures (`show`: `all`,

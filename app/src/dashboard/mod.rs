@@ -13,7 +13,7 @@ mod dashboard_page;
 mod dora;
 mod records_page;
 #[cfg(feature = "ssr")]
-mod ssr;
+pub(crate) mod ssr;
 
 pub use dashboard_page::DashboardPage;
 pub use records_page::RecordsPage;
@@ -228,7 +228,7 @@ pub struct WeekBar {
 }
 
 /// The period, scope and rollback window a reader asked for, checked.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Asked {
     pub days: u32,
     pub scope: String,

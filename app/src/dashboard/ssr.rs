@@ -40,7 +40,7 @@ async fn compute(state: &AppState, asked: &Asked, services: usize) -> Result<Com
 
 pub async fn read(state: &AppState, asked: &Asked) -> Result<Dashboard, AppError> {
     let scope = asked.scope.as_str();
-    let all = crate::deploy::ssr::read::list_services(state).await?;
+    let all = crate::views::services(state).await?.as_ref().clone();
     let mut scopes: Vec<String> = all.iter().map(|s| s.environment.clone()).collect();
     scopes.sort();
     scopes.dedup();

@@ -19,7 +19,7 @@ use crate::state::app_state;
 pub async fn list_services() -> Result<Vec<ServiceSummary>, AppError> {
     require(Permission::Read).await?;
     let state = app_state()?;
-    super::ssr::read::list_services(&state).await
+    Ok(crate::views::services(&state).await?.as_ref().clone())
 }
 
 /// One service: settings, releases, deployment history. `service` is its id
@@ -29,7 +29,10 @@ pub async fn read_service(service: String) -> Result<ServiceDetail, AppError> {
     require(Permission::Read).await?;
     bounds::check(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
-    super::ssr::read::read_service(&state, &service).await
+    Ok(crate::views::service(&state, &service)
+        .await?
+        .as_ref()
+        .clone())
 }
 
 /// A deployment with its step log.

@@ -356,3 +356,36 @@ async fn the_mttr_trend_shows_the_weeks_incidents_were_resolved(pool: PgPool) {
         page.body.len()
     );
 }
+
+/// The board and the service list are shared by the views made under the
+/// same database snapshot (see `app::views`), so a write that committed
+/// before a view shows in it at once, even within the sharing period.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_change_shows_on_the_next_view_although_views_share_one_board(pool: PgPool) {
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut ada = signed_in(&s, "ada", &[Role::Deployer]).await;
+    create_service(&mut ada, "web", "opsdeck-test/web", 1, "").await;
+    let w1 = release(&pool, "web", 1).await;
+    let mut vera = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let first = dashboard(&mut vera, "days=7").await;
+    assert_eq!(first.dora.deployments, 0);
+    // Sharing itself is unit-tested (app::views): snapshots here move with
+    // every other test's writes, as the cluster is shared.
+    rollout(&pool, "web", "deploy", "succeeded", w1, w1, 1.0, 0.9).await;
+    let after = dashboard(&mut vera, "days=7").await;
+    assert_eq!(after.dora.deployments, 1, "the committed deploy is counted");
+    let listed = vera.post_form("/api/list_services", "").await;
+    assert!(
+        listed.body.contains("\"state\":\"succeeded\""),
+        "{}",
+        listed.body
+    );
+
+    sqlx::query("UPDATE service SET replicas = 3 WHERE name = 'web'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let services: Vec<app::deploy::ServiceSummary> =
+        serde_json::from_str(&vera.post_form("/api/list_services", "").await.body).unwrap();
+    assert_eq!(services[0].desired, 3, "the new desired count is listed");
+}
