@@ -7,6 +7,16 @@ use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::Client;
 
 const SLUG: &str = "roll-back-web";
+
+/// The tests of this file run one after another: the step test builds
+/// images and rolls a service out, and on two cores a page beside it
+/// takes longer than the 30 s a test waits to hydrate.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 const V1: &str = "# Roll back\n\nCheck the **error rate** first.\nPress rollback.\n";
 const V2_STEP: &str = "Press Roll back on the service page.";
 const VIEWER_PASSWORD: &str = "a viewer's long password";
@@ -235,6 +245,7 @@ async fn a_viewer_reads_but_cannot_change(c: &Client, server: &Server) {
 
 #[tokio::test]
 async fn an_editor_writes_changes_compares_reverts_and_finds_a_runbook_that_a_viewer_only_reads() {
+    let _alone = one_at_a_time();
     let test = "runbook_versions";
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
@@ -269,6 +280,7 @@ async fn injected(c: &Client) -> serde_json::Value {
 
 #[tokio::test]
 async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_inert() {
+    let _alone = one_at_a_time();
     let test = "runbook_xss";
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
@@ -455,6 +467,7 @@ async fn a_viewer_sees_the_step_disabled_with_the_reason(c: &Client, server: &Se
 
 #[tokio::test]
 async fn a_deployer_runs_a_rollback_step_from_a_runbook_that_a_viewer_sees_disabled() {
+    let _alone = one_at_a_time();
     let test = "runbook_step";
     let Some(docker) = testkit::docker_or_skip(test).await else {
         return;
