@@ -182,6 +182,7 @@ pub async fn save_service(
 /// Started from a runbook step, `runbook`, `runbook_version` and
 /// `runbook_step` name it: the stored step must say the same service and
 /// tag, and the audit event names the runbook version.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "deploy")]
 pub async fn deploy(
     service: String,
