@@ -4,7 +4,7 @@
 //! event handler or `javascript:` link survives. The result is the only
 //! HTML a page inserts as markup.
 
-use pulldown_cmark::{html, Event, Options, Parser};
+use pulldown_cmark::{html, CodeBlockKind, Event, Options, Parser, Tag};
 
 /// `text` as sanitized HTML; raw HTML the allow-list accepts (`<b>`) stays.
 pub fn render(text: &str) -> String {
@@ -26,6 +26,57 @@ pub fn render_without_html(text: &str) -> String {
     clean(&raw)
 }
 
+/// A part of a markdown text as [`split_fenced`] cuts it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// Markdown between the fenced blocks, as written.
+    Markdown(&'a str),
+    /// A fenced block's text; its opening fence is on line `fence_line`
+    /// of the whole text (from 1).
+    Fenced { text: String, fence_line: u32 },
+}
+
+/// Cuts `text` at its top-level fenced code blocks whose info string
+/// starts with the word `info`. Blocks inside a list or a quote stay in
+/// the markdown: cutting there would break the list or the quote apart.
+pub fn split_fenced<'a>(text: &'a str, info: &str) -> Vec<Part<'a>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut done) = (0usize, 0usize);
+    let mut block: Option<(String, u32)> = None;
+    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang)))
+                if depth == 0 && lang.split_whitespace().next() == Some(info) =>
+            {
+                if !text[done..range.start].trim().is_empty() {
+                    parts.push(Part::Markdown(&text[done..range.start]));
+                }
+                let line = text[..range.start].matches('\n').count() as u32 + 1;
+                block = Some((String::new(), line));
+                done = range.end;
+                depth += 1;
+            }
+            Event::Text(t) if depth == 1 && block.is_some() => {
+                if let Some((body, _)) = block.as_mut() {
+                    body.push_str(&t);
+                }
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if let (0, Some((text, fence_line))) = (depth, block.take()) {
+                    parts.push(Part::Fenced { text, fence_line });
+                }
+            }
+            _ => {}
+        }
+    }
+    if !text[done..].trim().is_empty() {
+        parts.push(Part::Markdown(&text[done..]));
+    }
+    parts
+}
+
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
 }
@@ -39,7 +90,47 @@ fn clean(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{render, render_without_html};
+    use super::{render, render_without_html, split_fenced, Part};
+
+    #[test]
+    fn top_level_blocks_of_the_info_are_cut_out_with_their_fence_line() {
+        let text = "# Roll back\n\nFirst:\n\n```opsdeck-action\naction: restart\n```\n\n```sh\nls\n```\n\n- in a list\n\n  ```opsdeck-action\nx: y\n  ```\n";
+        let parts = split_fenced(text, "opsdeck-action");
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[0], Part::Markdown("# Roll back\n\nFirst:\n\n"));
+        assert_eq!(
+            parts[1],
+            Part::Fenced {
+                text: "action: restart\n".into(),
+                fence_line: 5
+            }
+        );
+        let Part::Markdown(rest) = parts[2] else {
+            panic!("{parts:?}")
+        };
+        assert!(
+            rest.contains("```sh") && rest.contains("in a list"),
+            "{rest}"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_block_runs_to_the_end_and_empty_text_has_no_parts() {
+        let parts = split_fenced("```opsdeck-action\naction: x\n", "opsdeck-action");
+        assert_eq!(
+            parts,
+            vec![Part::Fenced {
+                text: "action: x\n".into(),
+                fence_line: 1
+            }]
+        );
+        assert!(split_fenced("", "opsdeck-action").is_empty());
+        assert!(
+            split_fenced("```opsdeck-actions\nx\n```\n", "opsdeck-action")
+                .iter()
+                .all(|p| matches!(p, Part::Markdown(_)))
+        );
+    }
 
     #[test]
     fn markdown_becomes_html() {

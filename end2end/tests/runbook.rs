@@ -7,6 +7,16 @@ use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::Client;
 
 const SLUG: &str = "roll-back-web";
+
+/// The tests of this file run one after another: the step test builds
+/// images and rolls a service out, and on two cores a page beside it
+/// takes longer than the 30 s a test waits to hydrate.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 const V1: &str = "# Roll back\n\nCheck the **error rate** first.\nPress rollback.\n";
 const V2_STEP: &str = "Press Roll back on the service page.";
 const VIEWER_PASSWORD: &str = "a viewer's long password";
@@ -235,6 +245,7 @@ async fn a_viewer_reads_but_cannot_change(c: &Client, server: &Server) {
 
 #[tokio::test]
 async fn an_editor_writes_changes_compares_reverts_and_finds_a_runbook_that_a_viewer_only_reads() {
+    let _alone = one_at_a_time();
     let test = "runbook_versions";
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
@@ -269,6 +280,7 @@ async fn injected(c: &Client) -> serde_json::Value {
 
 #[tokio::test]
 async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_inert() {
+    let _alone = one_at_a_time();
     let test = "runbook_xss";
     let Some((browser, server)) = browser_and_server(test).await else {
         return;
@@ -327,6 +339,150 @@ async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_i
         wait_until_hydrated(&c).await;
         assert_eq!(injected(&c).await, serde_json::json!([]), "after a reload");
         assert!(c.get_alert_text().await.is_err(), "no dialog opened");
+    })
+    .await;
+}
+
+const STEP_SERVICE: &str = "e2erbk";
+
+/// POSTs `body` to `url` from the page (its own origin) and answers the
+/// reply's text.
+async fn post_text(c: &Client, url: &str, body: &str) -> String {
+    let script = format!(
+        "return fetch('{url}', {{method: 'POST', headers: {{'Content-Type': \
+         'application/x-www-form-urlencoded'}}, body: '{body}'}}).then(r => r.text())"
+    );
+    let reply = c.execute(&script, vec![]).await.unwrap();
+    reply.as_str().unwrap_or_default().to_string()
+}
+
+/// Deploys `tag` through the API and waits on its page for the end.
+async fn deploy_and_wait(c: &Client, server: &Server, tag: &str) {
+    let reply = post_text(
+        c,
+        "/api/deploy",
+        &format!("service=production/{STEP_SERVICE}&tag={tag}"),
+    )
+    .await;
+    let started: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
+    let url = started["url"].as_str().expect(&reply).to_string();
+    c.goto(&server.url(&url)).await.unwrap();
+    assert_eq!(wait_for_deployment_end(c).await, "succeeded", "{tag}");
+}
+
+/// A runbook whose first step rolls the service back to the release
+/// before the live one.
+async fn a_service_on_its_second_release_and_a_runbook_to_roll_it_back(
+    c: &Client,
+    server: &Server,
+) {
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    let service = format!(
+        "environment=production&name={STEP_SERVICE}&image=opsdeck-e2e%2Frbk&port=8080&health_kind=http\
+         &health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=2\
+         &health_start_period_s=0&replicas=1&stop_timeout_s=1"
+    );
+    let reply = post_text(c, "/api/save_service", &service).await;
+    assert!(reply.contains("\"id\""), "{reply}");
+    deploy_and_wait(c, server, "v1").await;
+    deploy_and_wait(c, server, "v2").await;
+    let body = format!(
+        "# Roll back\n\nIf the error rate climbs:\n\n```opsdeck-action\naction: rollback\n\
+         service: production/{STEP_SERVICE}\nrelease: previous\ntitle: Roll back to the previous release\n```\n"
+    );
+    let body: String = body
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let reply = post_text(
+        c,
+        "/api/save_runbook",
+        &format!("slug=roll-back-rbk&title=Roll+back+rbk&body={body}&message=first"),
+    )
+    .await;
+    assert!(reply.contains("\"version\":1"), "{reply}");
+}
+
+async fn a_deployer_confirms_the_step_and_the_service_rolls_back(c: &Client, server: &Server) {
+    server.create_user("dora", "deployer", VIEWER_PASSWORD);
+    sign_out(c).await;
+    sign_in(c, server, "dora", VIEWER_PASSWORD).await;
+    c.goto(&server.url("/runbooks/roll-back-rbk"))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    let title = wait_for_text(c, "[data-test=step-title]").await;
+    assert_eq!(title, "Roll back to the previous release");
+    click(c, "[data-test=step-start]").await;
+    // The confirmation names the concrete release `previous` stands for.
+    let panel = wait_for_text(c, "[data-test=step-confirm-panel]").await;
+    assert!(
+        panel.contains("#1 v1") && panel.contains("#2 v2"),
+        "{panel}"
+    );
+    keep_screenshot(c, "runbook-step-confirm").await;
+    click(c, "[data-test=step-confirm]").await;
+    let follow = element(c, "[data-test=step-follow]").await;
+    follow.click().await.unwrap();
+    eventually("the deployment page", WAIT, || async {
+        c.current_url()
+            .await
+            .ok()?
+            .path()
+            .starts_with("/deployments/")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(wait_for_deployment_end(c).await, "succeeded");
+    let release = wait_for_text(c, "[data-test=deployment-release]").await;
+    assert!(release.contains("release #1 v1"), "{release}");
+    c.goto(&server.url(&format!("/services/production/{STEP_SERVICE}")))
+        .await
+        .unwrap();
+    let live = wait_for_text(c, "[data-test=live-release]").await;
+    assert!(live.starts_with("#1 v1"), "{live}");
+}
+
+async fn a_viewer_sees_the_step_disabled_with_the_reason(c: &Client, server: &Server) {
+    server.create_user("vic", "viewer", VIEWER_PASSWORD);
+    sign_out(c).await;
+    sign_in(c, server, "vic", VIEWER_PASSWORD).await;
+    c.goto(&server.url("/runbooks/roll-back-rbk"))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    let start = element(c, "[data-test=step-start]").await;
+    assert!(
+        start.attr("disabled").await.unwrap().is_some(),
+        "the step is disabled"
+    );
+    let why = wait_for_text(c, "[data-test=step-reason]").await;
+    assert!(why.contains("do not allow deploying"), "{why}");
+    keep_screenshot(c, "runbook-step-viewer").await;
+}
+
+#[tokio::test]
+async fn a_deployer_runs_a_rollback_step_from_a_runbook_that_a_viewer_sees_disabled() {
+    let _alone = one_at_a_time();
+    let test = "runbook_step";
+    let Some(docker) = testkit::docker_or_skip(test).await else {
+        return;
+    };
+    let _replicas = end2end::steps::ReplicasOf(STEP_SERVICE);
+    let pages = [("v1", "hello from v1\n"), ("v2", "hello from v2\n")];
+    build_healthy_images(&docker, "opsdeck-e2e/rbk", &pages).await;
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        a_service_on_its_second_release_and_a_runbook_to_roll_it_back(&c, &server).await;
+        a_deployer_confirms_the_step_and_the_service_rolls_back(&c, &server).await;
+        a_viewer_sees_the_step_disabled_with_the_reason(&c, &server).await;
     })
     .await;
 }

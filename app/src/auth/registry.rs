@@ -419,6 +419,12 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         args::<crate::runbook::api::RevertRunbook>,
     ),
     (
+        "/api/prepare_runbook_step",
+        Access::Requires(Permission::Read),
+        "slug=nope&version=1&step=1",
+        args::<crate::runbook::api::PrepareRunbookStep>,
+    ),
+    (
         "/api/preview_runbook",
         Access::Requires(Permission::EditRunbooks),
         "body=x",

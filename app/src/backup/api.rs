@@ -10,6 +10,8 @@ use crate::auth::guard::require;
 #[cfg(feature = "ssr")]
 use crate::auth::Permission;
 #[cfg(feature = "ssr")]
+use crate::runbook::ssr::step_check::{self, FromRunbook, Submitted};
+#[cfg(feature = "ssr")]
 use crate::state::app_state;
 
 /// Longest accepted texts: a target name or id, a connection URL, a cron
@@ -122,12 +124,26 @@ pub async fn save_backup_schedule(
 }
 
 /// "Back up now": starts a backup and answers at once with its id.
+/// Started from a runbook step, `runbook`, `runbook_version` and
+/// `runbook_step` name it: the stored step must name the same target, and
+/// the audit event names the runbook version.
 #[server(endpoint = "run_backup")]
-pub async fn run_backup(target: String) -> Result<BackupStarted, AppError> {
+pub async fn run_backup(
+    target: String,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
+) -> Result<BackupStarted, AppError> {
     let actor = require(Permission::RunBackup).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
     let state = app_state()?;
-    super::ssr::run::start(&state, &actor, &target).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(&state.db, from, Submitted::Backup { target: &target }).await?;
+    super::ssr::run::start(&state, &actor, &target, step).await
 }
 
 /// One backup: state, progress, file, checksum, verification, kept by.
@@ -149,12 +165,25 @@ pub async fn list_backups(target: String) -> Result<Vec<BackupView>, AppError> {
 }
 
 /// Deep verification: restores the backup into a scratch database and
-/// counts every table's rows (in the background).
+/// counts every table's rows (in the background). From a runbook step
+/// (see [`run_backup`]) `id` must be the newest usable backup of the
+/// step's target.
 #[server(endpoint = "test_restore_backup")]
-pub async fn test_restore_backup(id: i64) -> Result<(), AppError> {
+pub async fn test_restore_backup(
+    id: i64,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
+) -> Result<(), AppError> {
     let actor = require(Permission::RunBackup).await?;
     let state = app_state()?;
-    super::ssr::test_restore::start(&state, &actor, id).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(&state.db, from, Submitted::TestRestore { backup: id }).await?;
+    super::ssr::test_restore::start(&state, &actor, id, step).await
 }
 
 /// Restores backup `id` over its target; `confirm` must be the target's

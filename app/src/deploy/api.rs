@@ -12,7 +12,24 @@ use crate::auth::guard::require;
 #[cfg(feature = "ssr")]
 use crate::auth::Permission;
 #[cfg(feature = "ssr")]
+use crate::runbook::ssr::step_check::{self, FromRunbook, Submitted};
+#[cfg(feature = "ssr")]
+use crate::runbook::step_ref::RunbookStepRef;
+#[cfg(feature = "ssr")]
 use crate::state::app_state;
+
+/// A runbook step says nothing about skipping the pre-deploy backup, so
+/// one started from a runbook never skips it.
+#[cfg(feature = "ssr")]
+fn keeps_backup(step: &Option<RunbookStepRef>, skip: &Option<String>) -> Result<(), AppError> {
+    if step.is_some() && skip.is_some() {
+        return Err(AppError::invalid(
+            "skip_backup",
+            "a runbook step always takes the pre-deploy backup",
+        ));
+    }
+    Ok(())
+}
 
 /// Every service with its live release, replica health and last deployment.
 #[server(endpoint = "list_services")]
@@ -165,6 +182,10 @@ pub async fn save_service(
 /// A pipeline may report the change it ships: `commit_sha` and
 /// `committed_at` (for the dashboard's lead time) and `fixes_incident`
 /// (for its rework rate); left empty they are "not reported".
+/// Started from a runbook step, `runbook`, `runbook_version` and
+/// `runbook_step` name it: the stored step must say the same service and
+/// tag, and the audit event names the runbook version.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "deploy")]
 pub async fn deploy(
     service: String,
@@ -174,6 +195,9 @@ pub async fn deploy(
     #[server(default)] commit_sha: String,
     #[server(default)] committed_at: String,
     #[server(default)] fixes_incident: String,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -197,18 +221,37 @@ pub async fn deploy(
         &fixes_incident,
         chrono::Utc::now(),
     )?;
-    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip, change).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(
+        &state.db,
+        from,
+        Submitted::Deploy {
+            service: &service,
+            tag: &tag,
+        },
+    )
+    .await?;
+    keeps_backup(&step, &skip)?;
+    super::ssr::start::deploy_tag(&state, &actor, &service, &tag, skip, change, step).await
 }
 
 /// Rolls the service back (or forward) to an earlier release, by number,
 /// running exactly the image that release recorded.
-/// Backs up first like [`deploy`], with the same way to skip it.
+/// Backs up first like [`deploy`], with the same way to skip it; from a
+/// runbook step (see [`deploy`]) the release must be the step's.
 #[server(endpoint = "rollback")]
 pub async fn rollback(
     service: String,
     release: i32,
     #[server(default)] skip_backup: Option<String>,
     #[server(default)] skip_reason: String,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -222,16 +265,35 @@ pub async fn rollback(
     ])?;
     let state = app_state()?;
     let skip = super::ssr::start::skip_reason(skip_backup.as_deref(), &skip_reason)?;
-    super::ssr::start::deploy_release(&state, &actor, &service, release, skip).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(
+        &state.db,
+        from,
+        Submitted::Rollback {
+            service: &service,
+            release,
+        },
+    )
+    .await?;
+    keeps_backup(&step, &skip)?;
+    super::ssr::start::deploy_release(&state, &actor, &service, release, skip, step).await
 }
 
 /// Changes how many replicas of the live release run, starting new ones
 /// health-gated or stopping surplus ones. Without a live release only the
-/// desired count changes (`None`).
+/// desired count changes (`None`). From a runbook step (see [`deploy`])
+/// the service and a fixed count must be the step's.
 #[server(endpoint = "scale")]
 pub async fn scale(
     service: String,
     replicas: String,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
 ) -> Result<Option<DeploymentStarted>, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -239,17 +301,43 @@ pub async fn scale(
         ("replicas", &replicas, bounds::NUMBER),
     ])?;
     let state = app_state()?;
-    super::ssr::start::scale(&state, &actor, &service, &replicas).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(
+        &state.db,
+        from,
+        Submitted::Scale {
+            service: &service,
+            replicas: &replicas,
+        },
+    )
+    .await?;
+    super::ssr::start::scale(&state, &actor, &service, &replicas, step).await
 }
 
 /// Replaces every replica of the live release with a fresh one, start-first
-/// and health-gated, like a deploy of the same release.
+/// and health-gated, like a deploy of the same release (from a runbook
+/// step, see [`deploy`]).
 #[server(endpoint = "restart")]
-pub async fn restart(service: String) -> Result<DeploymentStarted, AppError> {
+pub async fn restart(
+    service: String,
+    #[server(default)] runbook: String,
+    #[server(default)] runbook_version: Option<i32>,
+    #[server(default)] runbook_step: Option<i32>,
+) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[("service", &service, bounds::REFERENCE)])?;
     let state = app_state()?;
-    super::ssr::start::restart(&state, &actor, &service).await
+    let from = FromRunbook {
+        runbook: &runbook,
+        version: runbook_version,
+        step: runbook_step,
+    };
+    let step = step_check::check(&state.db, from, Submitted::Restart { service: &service }).await?;
+    super::ssr::start::restart(&state, &actor, &service, step).await
 }
 
 /// Removes a service: stops and removes its replicas, then forgets it

@@ -66,6 +66,7 @@ pub async fn read_runbook(
     let versions = super::ssr::read::versions(&state.db, &slug).await?;
     Ok(RunbookRead {
         html: crate::markdown::render_without_html(&runbook.body),
+        pieces: super::ssr::steps::pieces(&runbook.body),
         current: versions.first().map_or(runbook.version, |v| v.version),
         runbook,
         versions,
@@ -124,6 +125,23 @@ pub async fn revert_runbook(
     check_version("version", version)?;
     let state = app_state()?;
     super::ssr::revert::revert(&state.db, &actor, &slug, version).await
+}
+
+/// What action step `step` (from 1) of version `version` of runbook
+/// `slug` would do now, for its confirmation: the facts to show, and the
+/// concrete release (`release: previous`) or backup (the newest) to send
+/// back with the action, which checks them again.
+#[server(endpoint = "prepare_runbook_step")]
+pub async fn prepare_runbook_step(
+    #[server(default)] slug: String,
+    version: i32,
+    step: i32,
+) -> Result<StepPlan, AppError> {
+    require(Permission::Read).await?;
+    check_slug(&slug)?;
+    check_version("version", version)?;
+    let state = app_state()?;
+    super::ssr::step_check::plan(&state.db, &slug, version, step).await
 }
 
 /// `body` rendered as a runbook is (sanitized HTML): the editor's preview.

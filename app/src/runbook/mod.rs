@@ -14,8 +14,13 @@ mod diff_page;
 mod editor_page;
 mod list_page;
 mod runbook_page;
+pub mod spec;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod step_form;
+#[cfg(feature = "ssr")]
+pub mod step_ref;
+mod step_run;
 mod widgets;
 
 pub use diff_page::RunbookDiffPage;
@@ -93,12 +98,38 @@ pub struct SearchHit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunbookRead {
     pub runbook: RunbookVersion,
-    /// The body's markdown as sanitized HTML: the only markup a page inserts.
+    /// The body's markdown as sanitized HTML (action blocks as code).
     pub html: String,
+    /// The body cut at its action blocks: what the page shows, markdown
+    /// parts as sanitized HTML (the only markup it inserts).
+    pub pieces: Vec<Piece>,
     /// The runbook's current version (`runbook.version` may be older).
     pub current: i32,
     /// Every version, newest first.
     pub versions: Vec<VersionEntry>,
+}
+
+/// A part of a runbook's body as its page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Piece {
+    /// Markdown between action blocks, as sanitized HTML.
+    Html(String),
+    /// Action block `index` (from 1, in the order of the text), valid.
+    Step { index: i32, step: spec::Step },
+    /// Action block `index`, and why it is not a step.
+    Invalid { index: i32, error: spec::SpecError },
+}
+
+/// What an action step would do now, resolved by the server: shown by the
+/// confirmation, sent back with the action, and checked again then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepPlan {
+    /// What the confirmation lists, in order: (what, value).
+    pub facts: Vec<(String, String)>,
+    /// The concrete release a rollback runs (`release: previous` resolved).
+    pub release: Option<i32>,
+    /// The backup a test-restore step restores (the target's newest).
+    pub backup: Option<i64>,
 }
 
 /// What a diff line is: in both versions, only in the newer, only in the older.

@@ -3,8 +3,9 @@
 //! or compare, and for an old version the way back to its text.
 
 use super::api::{read_runbook, RevertRunbook};
+use super::step_form::{Allowed, InvalidStep, StepCard};
 use super::widgets::{version_line, Services, Tags, PROSE};
-use super::{RunbookRead, VersionEntry};
+use super::{Piece, RunbookRead, VersionEntry};
 use crate::auth::Permission;
 use crate::layout::ui::*;
 use crate::layout::{use_signed_in, ErrorNotice};
@@ -39,9 +40,12 @@ pub fn RunbookPage() -> impl IntoView {
         <ActionError error=Signal::derive(move || revert.value().get().and_then(Result::err))/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may = me.user().await.is_some_and(|u| u.can(Permission::EditRunbooks));
+                let user = me.user().await;
+                let can = |p| user.as_ref().is_some_and(|u| u.can(p));
+                let may = can(Permission::EditRunbooks);
+                let allowed = Allowed { deploy: can(Permission::Deploy), backup: can(Permission::RunBackup) };
                 match read.await {
-                    Ok(r) => view! { <Runbook read=r may_edit=may revert=revert/> }.into_any(),
+                    Ok(r) => view! { <Runbook read=r may_edit=may allowed=allowed revert=revert/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -53,9 +57,11 @@ pub fn RunbookPage() -> impl IntoView {
 fn Runbook(
     read: RunbookRead,
     may_edit: bool,
+    allowed: Allowed,
     revert: ServerAction<RevertRunbook>,
 ) -> impl IntoView {
     let r = read.runbook;
+    let body = body(&r.slug, r.version, read.pieces, allowed);
     let old = r.version != read.current;
     let state = if old {
         view! { <Badge text=format!("old version, v{} is current", read.current) tone=Tone::Warn test="version-state"/> }
@@ -81,14 +87,29 @@ fn Runbook(
         </div>
         {old.then(|| view! { <RevertForm slug=r.slug.clone() version=r.version may=may_edit action=revert/> })}
         <div class="grid grid-cols-1 gap-6 md:grid-cols-3">
-            // Rendered from markdown and sanitized by ammonia on the server.
-            <article class=format!("{CARD} {PROSE} md:col-span-2") data-test="runbook-body" inner_html=read.html></article>
+            <article class=format!("{CARD} {PROSE} md:col-span-2") data-test="runbook-body">{body}</article>
             <aside class="flex flex-col gap-4">
                 <Versions slug=r.slug.clone() shown=r.version current=read.current versions=read.versions.clone()/>
                 <CompareForm slug=r.slug.clone() shown=r.version versions=read.versions/>
             </aside>
         </div>
     }
+}
+
+/// The body: markdown between the action blocks (rendered and sanitized
+/// by ammonia on the server, the only markup inserted as such), each valid
+/// block a step to run, each invalid one an error box.
+fn body(slug: &str, version: i32, pieces: Vec<Piece>, allowed: Allowed) -> impl IntoView {
+    pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Html(html) => view! { <div inner_html=html></div> }.into_any(),
+            Piece::Step { index, step } => {
+                view! { <StepCard slug=slug.to_string() version=version index=index step=step allowed=allowed/> }.into_any()
+            }
+            Piece::Invalid { index, error } => view! { <InvalidStep index=index error=error/> }.into_any(),
+        })
+        .collect_view()
 }
 
 /// "Revert to this version", or for those who may not, the same button

@@ -20,6 +20,8 @@ pub struct Request {
     pub slot: Option<DateTime<Utc>>,
     pub actor: String,
     pub meta: RequestMeta,
+    /// The runbook step a manual backup was started from.
+    pub runbook: Option<crate::runbook::step_ref::RunbookStepRef>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -18,6 +18,7 @@ use crate::backup::actions;
 use crate::backup::{BackupKind, BackupStarted};
 use crate::locks::{AdvisoryLock, LockClass};
 use crate::request::RequestMeta;
+use crate::runbook::step_ref::{with_runbook, RunbookStepRef};
 use crate::state::AppState;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -61,7 +62,10 @@ pub async fn begin(
     // Held before the row is visible, so no sweeper can take it for abandoned.
     let lock = AdvisoryLock::take(&state.db, LockClass::Backup, id).await?;
     let r = Record::new(&request.actor, actions::RUN, target.audit_target(), Outcome::Intent)
-        .details(json!({ "backup": id, "kind": request.kind.as_str(), "reason": request.reason, "slot": request.slot }))
+        .details(with_runbook(
+            json!({ "backup": id, "kind": request.kind.as_str(), "reason": request.reason, "slot": request.slot }),
+            request.runbook.as_ref(),
+        ))
         .meta(&request.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;
@@ -182,6 +186,7 @@ pub async fn start(
     state: &AppState,
     actor: &Actor,
     target: &str,
+    runbook: Option<RunbookStepRef>,
 ) -> Result<BackupStarted, AppError> {
     let row = find(&state.db, target).await?;
     open(state, &row)?;
@@ -191,6 +196,7 @@ pub async fn start(
         slot: None,
         actor: actor.audit_name(),
         meta: actor.meta.clone(),
+        runbook,
     };
     let begun = begin(state, &row, request)
         .await?
@@ -240,6 +246,7 @@ pub async fn run_kind(
         slot: None,
         actor: actor.to_string(),
         meta: RequestMeta::default(),
+        runbook: None,
     };
     let begun = begin(state, &row, request)
         .await?

@@ -77,6 +77,7 @@ async fn claim(
         slot: Some(slot),
         actor: "system".into(),
         meta: RequestMeta::default(),
+        runbook: None,
     };
     let Some(begun) = begin(state, &target, request).await? else {
         return Ok(None);

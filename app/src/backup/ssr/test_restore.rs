@@ -14,6 +14,7 @@ use crate::auth::guard::Actor;
 use crate::backup::actions;
 use crate::backup::{TableCount, TestRestoreState};
 use crate::locks::{AdvisoryLock, LockClass};
+use crate::runbook::step_ref::{with_runbook, RunbookStepRef};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -21,7 +22,12 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::process::Stdio;
 
 /// Starts a test restore of backup `id` in the background.
-pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
+pub async fn start(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    runbook: Option<RunbookStepRef>,
+) -> Result<(), AppError> {
     let backup = find_backup(&state.db, id).await?;
     backup.usable_path(state)?;
     let target = find(&state.db, &backup.target_id.to_string()).await?;
@@ -45,7 +51,7 @@ pub async fn start(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppEr
         target.audit_target(),
         Outcome::Intent,
     )
-    .details(json!({ "backup": id }))
+    .details(with_runbook(json!({ "backup": id }), runbook.as_ref()))
     .meta(&actor.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;

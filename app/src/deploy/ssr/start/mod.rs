@@ -22,12 +22,14 @@ use super::resolve::{self, Resolved};
 use super::run::Kind;
 use crate::auth::guard::Actor;
 use crate::deploy::DeploymentStarted;
+use crate::runbook::step_ref::RunbookStepRef;
 use crate::state::AppState;
 use crate::AppError;
 use plan::{PlannedDeployment, Target};
 
 /// Deploys `tag`: a new release of the image it names on the endpoint now.
-/// `skip_backup` is the deployer's reason to go without the pre-deploy backup.
+/// `skip_backup` is the deployer's reason to go without the pre-deploy
+/// backup; `runbook` the checked runbook step it was started from.
 pub async fn deploy_tag(
     state: &AppState,
     actor: &Actor,
@@ -35,6 +37,7 @@ pub async fn deploy_tag(
     tag: &str,
     skip_backup: Option<String>,
     change: Change,
+    runbook: Option<RunbookStepRef>,
 ) -> Result<DeploymentStarted, AppError> {
     let tag = tag.trim();
     checks::check_tag(tag)?;
@@ -61,7 +64,8 @@ pub async fn deploy_tag(
     };
     let plan = PlannedDeployment::new(service, target, Kind::Deploy)
         .skipping(skip_backup)
-        .shipping(change);
+        .shipping(change)
+        .following(runbook);
     begin(state, actor, plan, lock, tx).await
 }
 
@@ -72,6 +76,7 @@ pub async fn deploy_release(
     service: &str,
     number: i32,
     skip_backup: Option<String>,
+    runbook: Option<RunbookStepRef>,
 ) -> Result<DeploymentStarted, AppError> {
     let service = find_service(&state.db, service).await?;
     let release = release_by_number(&state.db, service.id, number)
@@ -87,7 +92,8 @@ pub async fn deploy_release(
     checks::image_still_there((&handle, &docker), &service, &release).await?;
     let tx = state.db.begin().await?;
     let plan = PlannedDeployment::new(service, Target::Release(release), Kind::Rollback)
-        .skipping(skip_backup);
+        .skipping(skip_backup)
+        .following(runbook);
     begin(state, actor, plan, lock, tx).await
 }
 
@@ -96,19 +102,15 @@ pub async fn restart(
     state: &AppState,
     actor: &Actor,
     service: &str,
+    runbook: Option<RunbookStepRef>,
 ) -> Result<DeploymentStarted, AppError> {
     let service = find_service(&state.db, service).await?;
     let (lock, service) = take_lock(state, &service).await?;
     let release = live_release(state, &service).await?;
     let tx = state.db.begin().await?;
-    begin(
-        state,
-        actor,
-        PlannedDeployment::new(service, Target::Release(release), Kind::Restart),
-        lock,
-        tx,
-    )
-    .await
+    let plan =
+        PlannedDeployment::new(service, Target::Release(release), Kind::Restart).following(runbook);
+    begin(state, actor, plan, lock, tx).await
 }
 
 /// Runs the live release with `replicas` replicas. Without a live release
@@ -118,20 +120,22 @@ pub async fn scale(
     actor: &Actor,
     service: &str,
     replicas: &str,
+    runbook: Option<RunbookStepRef>,
 ) -> Result<Option<DeploymentStarted>, AppError> {
     let wanted = checks::replicas(replicas)?;
     let service = find_service(&state.db, service).await?;
     let (lock, mut service) = take_lock(state, &service).await?;
     let from = service.replicas;
     if service.live_release_id.is_none() {
-        record::store_replicas(state, actor, &service, wanted).await?;
+        record::store_replicas(state, actor, &service, wanted, runbook.as_ref()).await?;
         lock.release().await;
         return Ok(None);
     }
     let release = live_release(state, &service).await?;
     service.replicas = wanted;
     let tx = state.db.begin().await?;
-    let plan = PlannedDeployment::new(service, Target::Release(release), Kind::Scale { from });
+    let plan = PlannedDeployment::new(service, Target::Release(release), Kind::Scale { from })
+        .following(runbook);
     begin(state, actor, plan, lock, tx).await.map(Some)
 }
 

@@ -3,6 +3,7 @@
 use crate::deploy::ssr::model::{ReleaseRow, ServiceRow};
 use crate::deploy::ssr::run::{Kind, PreDeploy};
 use crate::deploy::ssr::snapshot::Snapshot;
+use crate::runbook::step_ref::RunbookStepRef;
 
 /// What a deployment runs.
 pub(super) enum Target {
@@ -50,6 +51,8 @@ pub(super) struct PlannedDeployment {
     skip_backup: Option<String>,
     /// The commit shipped and the incident fixed, as the deployer reported.
     pub(super) change: super::checks::Change,
+    /// The runbook step it was started from, named in its audit event.
+    pub(super) runbook: Option<RunbookStepRef>,
 }
 
 impl PlannedDeployment {
@@ -60,11 +63,17 @@ impl PlannedDeployment {
             kind,
             skip_backup: None,
             change: super::checks::Change::default(),
+            runbook: None,
         }
     }
 
     pub(super) fn shipping(mut self, change: super::checks::Change) -> Self {
         self.change = change;
+        self
+    }
+
+    pub(super) fn following(mut self, runbook: Option<RunbookStepRef>) -> Self {
+        self.runbook = runbook;
         self
     }
 

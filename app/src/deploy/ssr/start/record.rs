@@ -12,6 +12,7 @@ use crate::deploy::ssr::run::{Kind, PreDeploy};
 use crate::deploy::ssr::snapshot::Snapshot;
 use crate::deploy::DeploymentStarted;
 use crate::format::short_id;
+use crate::runbook::step_ref::{with_runbook, RunbookStepRef};
 use crate::state::AppState;
 use crate::AppError;
 use serde_json::json;
@@ -122,15 +123,18 @@ async fn record_intent(
         service.audit_target(),
         Outcome::Intent,
     )
-    .details(json!({
-        "deployment": id, "release": number, "tag": target.tag(),
-        "image": target.release().map(|r| r.image_id.clone()),
-        "pull_from": target.pull_from(),
-        "previous_release": service.live_release_id,
-        "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
-        "commit_sha": plan.change.commit_sha, "committed_at": plan.change.committed_at,
-        "fixes_incident": plan.change.fixes_incident,
-    }))
+    .details(with_runbook(
+        json!({
+            "deployment": id, "release": number, "tag": target.tag(),
+            "image": target.release().map(|r| r.image_id.clone()),
+            "pull_from": target.pull_from(),
+            "previous_release": service.live_release_id,
+            "replicas": service.replicas, "pre_deploy_backup": pre_deploy.describe(),
+            "commit_sha": plan.change.commit_sha, "committed_at": plan.change.committed_at,
+            "fixes_incident": plan.change.fixes_incident,
+        }),
+        plan.runbook.as_ref(),
+    ))
     .meta(&actor.meta);
     record(tx, r).await?;
     Ok(())
@@ -185,6 +189,7 @@ pub(super) async fn store_replicas(
     actor: &Actor,
     service: &ServiceRow,
     wanted: i32,
+    runbook: Option<&RunbookStepRef>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     sqlx::query("UPDATE service SET replicas = $2, updated_at = now() WHERE id = $1")
@@ -198,7 +203,10 @@ pub(super) async fn store_replicas(
         service.audit_target(),
         Outcome::Success,
     )
-    .details(json!({ "from": service.replicas, "to": wanted, "running": false }))
+    .details(with_runbook(
+        json!({ "from": service.replicas, "to": wanted, "running": false }),
+        runbook,
+    ))
     .meta(&actor.meta);
     record(&mut tx, r).await?;
     tx.commit().await.map_err(AppError::from)
