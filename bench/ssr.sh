@@ -74,12 +74,16 @@ SELECT s.id, r.id, 'deploy', CASE WHEN g % 10 = 0 THEN 'rolled_back' ELSE 'succe
        CASE WHEN g % 3 = 0 THEN now() - (g * 7 + s.id) * interval '1 hour' / 4 - interval '3 hours' END
 FROM service s JOIN release r ON r.service_id = s.id, generate_series(1, 46) g
 WHERE s.name <> 'web' AND s.id % 200 <> 0 LIMIT 9000;
--- Runbooks of ~300 words drawn from an ops vocabulary, each with one version.
+-- Runbooks of 300 words: filler words from a 5,000-word pool, with five
+-- words of an ops vocabulary each, so that a two-word search matches a
+-- few percent of them, as in a real collection (not every document).
 INSERT INTO runbook (slug, title, tags, services, body, version)
 SELECT 'runbook-' || g, 'Runbook ' || g || ': ' || w[1 + g % 40] || ' ' || w[1 + (g / 40) % 40],
        ARRAY[w[1 + g % 7], w[1 + g % 11]], ARRAY['production/svc-' || (1 + g % 200)],
-       (SELECT string_agg(w[1 + (x * 7 + floor(random() * 40)::int) % 40], ' ')
-        FROM generate_series(1, 300) x),
+       (SELECT string_agg(CASE WHEN x % 60 = 0 THEN w[1 + (x * 7 + floor(random() * 40)::int) % 40]
+                               ELSE 'term' || floor(random() * 5000)::int END, ' ')
+        -- `0 * g`: one body per runbook, not one computed once for all.
+        FROM generate_series(1, 300 + 0 * g) x),
        1
 FROM generate_series(1, 10000) g,
      (SELECT ARRAY['deploy', 'rollback', 'restore', 'backup', 'database', 'replica', 'health',

@@ -1,5 +1,6 @@
 //! Reads that many people make at once and that only a row change can
-//! alter: the service list, a service's page and the dashboard board. Each is computed once
+//! alter: the service list, a service's page, the dashboard board and the
+//! records behind its figures. Each is computed once
 //! per (change, question) and at most once a `PERIOD`, and shared by every
 //! request meanwhile.
 //!
@@ -15,7 +16,7 @@
 //! from before it, with no list of tables to keep in step. One tiny query
 //! per view instead of thousands of rows.
 
-use crate::dashboard::{Asked, Dashboard};
+use crate::dashboard::{Asked, Behind, Dashboard, Records};
 use crate::deploy::{ServiceDetail, ServiceSummary};
 use crate::state::AppState;
 use crate::AppError;
@@ -41,6 +42,7 @@ const TIDY_ABOVE: usize = 64;
 pub struct SharedViews {
     pub services: PerChange<(), Result<Arc<Vec<ServiceSummary>>, AppError>>,
     pub boards: PerChange<Asked, Result<Arc<Dashboard>, AppError>>,
+    pub records: PerChange<(Asked, Behind), Result<Arc<Records>, AppError>>,
     /// By the reference asked for (id or `environment/name`).
     pub service_pages: PerChange<String, Result<Arc<ServiceDetail>, AppError>>,
 }
@@ -75,6 +77,20 @@ pub async fn board(state: &AppState, asked: &Asked) -> Result<Arc<Dashboard>, Ap
         asked.clone(),
         move || async move { crate::dashboard::ssr::read(&state2, &asked2).await },
     )
+    .await
+}
+
+/// The deployments behind one of the dashboard's figures, shared.
+pub async fn records(
+    state: &AppState,
+    asked: &Asked,
+    behind: Behind,
+) -> Result<Arc<Records>, AppError> {
+    let (state2, asked2) = (state.clone(), asked.clone());
+    let key = (asked.clone(), behind);
+    shared(state, &state.views.records, key, move || async move {
+        crate::dashboard::ssr::records(&state2, &asked2, behind).await
+    })
     .await
 }
 

@@ -39,5 +39,8 @@ pub async fn read_dashboard_records(
             .ok_or_else(|| AppError::invalid("show", "one of all, failed, lead-time, rework"))?,
     };
     let state = crate::state::app_state()?;
-    ssr::records(&state, &asked, behind).await
+    Ok(crate::views::records(&state, &asked, behind)
+        .await?
+        .as_ref()
+        .clone())
 }

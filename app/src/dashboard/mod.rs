@@ -114,7 +114,7 @@ pub struct Dora {
 }
 
 /// Which deployments the records page lists: those behind one figure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Behind {
     /// Every counted deployment (deployment frequency).
     All,
