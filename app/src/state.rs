@@ -28,7 +28,7 @@ pub struct AppState {
     /// Engine facts pages show, looked up once per period, not per view.
     pub engine_looks: crate::deploy::ssr::looks::EngineLooks,
     /// Reads many people make at once, computed once per change.
-    pub views: crate::views::SharedViews,
+    pub views: crate::views::store::SharedViews,
 }
 
 /// Rollouts (and other long work) run on after the request that started

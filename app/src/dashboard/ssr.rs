@@ -38,9 +38,14 @@ async fn compute(state: &AppState, asked: &Asked, services: usize) -> Result<Com
     })
 }
 
-pub async fn read(state: &AppState, asked: &Asked) -> Result<Dashboard, AppError> {
+/// The board for `asked`, from `all` the services (as `list_services`
+/// reads them; the shared reads in `views` pass theirs).
+pub async fn read(
+    state: &AppState,
+    asked: &Asked,
+    all: Vec<crate::deploy::ServiceSummary>,
+) -> Result<Dashboard, AppError> {
     let scope = asked.scope.as_str();
-    let all = crate::views::services(state).await?.as_ref().clone();
     let mut scopes: Vec<String> = all.iter().map(|s| s.environment.clone()).collect();
     scopes.sort();
     scopes.dedup();
