@@ -7,6 +7,15 @@ use std::time::Duration;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Hydrating the biggest pages means fetching and compiling ~370 wasm
+/// chunks; with up to four headless Chromiums, the server and a rollout on
+/// two cores, a second browser opening /incidents/1 once took longer than
+/// `WAIT` (2026-11-27; the page was fully rendered, only not yet
+/// hydrated, and the same test passed at once on a rerun). A page that
+/// never hydrates still fails, after a minute. Not a speed check: first-load
+/// size is measured by bench/ssr.sh.
+pub const HYDRATION_WAIT: Duration = Duration::from_secs(60);
+
 pub async fn text_of(client: &Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
@@ -19,7 +28,7 @@ pub async fn wait_for_text(client: &Client, css: &str) -> String {
 }
 
 pub async fn wait_until_hydrated(client: &Client) {
-    eventually("hydration", WAIT, || async {
+    eventually("hydration", HYDRATION_WAIT, || async {
         client
             .find(Locator::Css("body[data-hydrated='true']"))
             .await
