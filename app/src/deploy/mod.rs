@@ -263,6 +263,17 @@ pub struct ServiceDetail {
     pub tags: Vec<String>,
 }
 
+/// Whether `tag` is an image tag as the engine accepts it: 1 to 128
+/// letters, digits, `_`, `.` or `-`, not starting with `.` or `-`. Shared by
+/// the deploy check and the runbook step parser (which runs without ssr).
+pub fn is_image_tag(tag: &str) -> bool {
+    (1..=128).contains(&tag.len())
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && !tag.starts_with(['.', '-'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

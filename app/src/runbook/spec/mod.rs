@@ -299,12 +299,7 @@ fn tag(e: &Entry) -> Result<Input<String>, SpecError> {
     if e.value == "ask" {
         return Ok(Input::Ask);
     }
-    let ok = e.value.len() <= 128
-        && e.value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        && !e.value.starts_with(['.', '-']);
-    if ok {
+    if crate::deploy::is_image_tag(e.value) {
         return Ok(Input::Fixed(e.value.to_string()));
     }
     Err(SpecError {

@@ -31,12 +31,7 @@ pub fn skip_reason(skip: Option<&str>, reason: &str) -> Result<Option<String>, A
 
 /// A tag as the engine accepts it.
 pub(super) fn check_tag(tag: &str) -> Result<(), AppError> {
-    let ok = (1..=128).contains(&tag.len())
-        && tag
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        && !tag.starts_with(['.', '-']);
-    if ok {
+    if crate::deploy::is_image_tag(tag) {
         Ok(())
     } else {
         Err(AppError::invalid(
