@@ -9,7 +9,7 @@ use pulldown_cmark::{html, CodeBlockKind, Event, Options, Parser, Tag};
 /// `text` as sanitized HTML; raw HTML the allow-list accepts (`<b>`) stays.
 pub fn render(text: &str) -> String {
     let mut raw = String::new();
-    html::push_html(&mut raw, Parser::new_ext(text, options()));
+    html::push_html(&mut raw, Parser::new_ext(text, options()).map(task_box));
     clean(&raw)
 }
 
@@ -19,7 +19,7 @@ pub fn render(text: &str) -> String {
 pub fn render_without_html(text: &str) -> String {
     let events = Parser::new_ext(text, options()).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        other => other,
+        other => task_box(other),
     });
     let mut raw = String::new();
     html::push_html(&mut raw, events);
@@ -78,7 +78,49 @@ pub fn split_fenced<'a>(text: &'a str, info: &str) -> Vec<Part<'a>> {
 }
 
 fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+/// A task-list box (`- [ ]`, `- [x]`) as a character: the allow-list has
+/// no `<input>`, and a box is read, not clicked (a run ticks its items).
+fn task_box(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::TaskListMarker(true) => Event::Text("☑ ".into()),
+        Event::TaskListMarker(false) => Event::Text("☐ ".into()),
+        other => other,
+    }
+}
+
+/// The task-list items (`- [ ] …`) of `text`, in order, as plain text:
+/// the checklist a runbook run ticks. A nested list belongs to its own
+/// items, not to the text of the item holding it.
+pub fn task_items(text: &str) -> Vec<String> {
+    use pulldown_cmark::TagEnd;
+    let mut items = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new_ext(text, options()) {
+        match event {
+            Event::TaskListMarker(_) => current = Some(String::new()),
+            // Raw HTML as typed, as runbooks show it.
+            Event::Text(t) | Event::Code(t) | Event::InlineHtml(t) => {
+                if let Some(words) = current.as_mut() {
+                    words.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(words) = current.as_mut() {
+                    words.push(' ');
+                }
+            }
+            Event::Start(Tag::List(_)) | Event::End(TagEnd::Item) => {
+                if let Some(words) = current.take() {
+                    items.push(words.trim().to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    items
 }
 
 fn clean(raw: &str) -> String {
@@ -90,7 +132,24 @@ fn clean(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{render, render_without_html, split_fenced, Part};
+    use super::{render, render_without_html, split_fenced, task_items, Part};
+
+    #[test]
+    fn task_items_are_read_in_order_as_plain_text_and_shown_as_boxes() {
+        let text = "- [ ] Tell **support**\n- [x] Open `#ops`\n  - [ ] nested one\n- plain item\n\n1. [ ] numbered <b>x</b>\n";
+        assert_eq!(
+            task_items(text),
+            [
+                "Tell support",
+                "Open #ops",
+                "nested one",
+                "numbered <b>x</b>"
+            ]
+        );
+        let html = render_without_html(text);
+        assert!(html.contains("☐ Tell") && html.contains("☑ Open"), "{html}");
+        assert!(!html.contains("<input"), "{html}");
+    }
 
     #[test]
     fn top_level_blocks_of_the_info_are_cut_out_with_their_fence_line() {
