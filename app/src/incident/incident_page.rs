@@ -152,6 +152,9 @@ fn Incident(
             <h1 class="text-2xl font-semibold tracking-tight" data-test="incident-title">{i.title.clone()}</h1>
             <SeverityBadge severity=i.severity/>
             <StatusBadge status=i.status/>
+            {(i.status != Status::Resolved).then(|| view! {
+                <a class=format!("{LINK} ml-auto text-sm") href=format!("/runbooks?incident={}", i.id) data-test="follow-runbook">"Follow a runbook…"</a>
+            })}
         </div>
         {may.then(|| view! { <Controls id=i.id current=(i.status, i.severity) status=status severity=severity/> })}
         <dl class="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">

@@ -95,6 +95,11 @@ fn Nav(user: Option<CurrentUser>) -> impl IntoView {
         .collect_view();
     Some(view! {
         <nav aria-label="Main" class="flex flex-1 flex-wrap gap-1 text-sm">{links}</nav>
+        // A plain GET form: it works before hydration and without script.
+        <form method="get" action="/runbooks" role="search" class="text-sm">
+            <input type="search" name="q" aria-label="Search runbooks" placeholder="Search runbooks" data-test="header-search"
+                class="w-40 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-950"/>
+        </form>
         <form method="post" action=Logout::url() class="flex items-center gap-3 text-sm">
             <span class="text-slate-500" data-test="signed-in-as">{user.display_name.clone()}</span>
             <button type="submit" data-test="logout" class="rounded-md px-3 py-1.5 text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">

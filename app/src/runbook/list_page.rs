@@ -1,6 +1,7 @@
 //! `/runbooks`: every runbook at its current version, and full-text search
 //! over them (`?q=`, a GET form, so a search has a URL and works without
-//! JavaScript).
+//! JavaScript). Opened from an incident (`?incident=N`), every link
+//! carries it on, so that a run started from the runbook is for it.
 
 use super::api::{list_runbooks, search_runbooks};
 use super::widgets::{Services, Tags};
@@ -25,6 +26,17 @@ enum Listing {
 pub fn RunbooksPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let incident = query
+        .read_untracked()
+        .get("incident")
+        .filter(|i| i.parse::<i64>().is_ok());
+    let link = {
+        let incident = incident.clone();
+        move |slug: &str| match &incident {
+            Some(i) => format!("/runbooks/{slug}?incident={i}"),
+            None => format!("/runbooks/{slug}"),
+        }
+    };
     let listing = Resource::new(
         move || q.get(),
         |q| async move {
@@ -52,22 +64,31 @@ pub fn RunbooksPage() -> impl IntoView {
             <label class=LABEL>"Search titles, tags and text"
                 <input type="search" name="q" value=q.get_untracked() maxlength="200" placeholder="roll back \"health check\" -staging" class=format!("{INPUT} w-96")/>
             </label>
+            {incident.clone().map(|i| view! { <input type="hidden" name="incident" value=i/> })}
             <button type="submit" class=BUTTON_SECONDARY data-test="runbook-search-submit">"Search"</button>
         </form>
+        {incident.map(|i| view! {
+            <p class="mb-4 text-sm" data-test="for-incident">{format!("Pick the runbook to follow for incident #{i}: its run will be on the incident's timeline.")}</p>
+        })}
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let link = link.clone();
+                Suspend::new(async move {
                 match listing.await {
-                    Ok(Listing::All(list)) => view! { <RunbooksTable runbooks=list/> }.into_any(),
-                    Ok(Listing::Hits(q, hits)) => view! { <Hits q=q hits=hits/> }.into_any(),
+                    Ok(Listing::All(list)) => view! { <RunbooksTable runbooks=list link=link/> }.into_any(),
+                    Ok(Listing::Hits(q, hits)) => view! { <Hits q=q hits=hits link=link/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
-            })}
+            })}}
         </Transition>
     }
 }
 
 #[component]
-fn RunbooksTable(runbooks: Vec<RunbookSummary>) -> impl IntoView {
+fn RunbooksTable(
+    runbooks: Vec<RunbookSummary>,
+    link: impl Fn(&str) -> String + 'static,
+) -> impl IntoView {
     if runbooks.is_empty() {
         return view! { <p class="text-sm text-slate-500" data-test="no-runbooks">"No runbooks yet."</p> }.into_any();
     }
@@ -76,7 +97,7 @@ fn RunbooksTable(runbooks: Vec<RunbookSummary>) -> impl IntoView {
         .map(|r| {
             view! {
                 <tr class=format!("{ROW} align-top") data-test=format!("runbook-{}", r.slug)>
-                    <td class=CELL><a class=LINK href=format!("/runbooks/{}", r.slug)>{r.title.clone()}</a></td>
+                    <td class=CELL><a class=LINK href=link(&r.slug)>{r.title.clone()}</a></td>
                     <td class=CELL><Tags tags=r.tags/></td>
                     <td class=CELL><Services services=r.services/></td>
                     <td class=format!("{CELL} font-mono text-xs")>{format!("v{}", r.version)}</td>
@@ -92,7 +113,7 @@ fn RunbooksTable(runbooks: Vec<RunbookSummary>) -> impl IntoView {
 }
 
 #[component]
-fn Hits(q: String, hits: Vec<SearchHit>) -> impl IntoView {
+fn Hits(q: String, hits: Vec<SearchHit>, link: impl Fn(&str) -> String + 'static) -> impl IntoView {
     let count = match hits.len() {
         0 => "No runbook matches".to_string(),
         1 => "1 runbook matches".to_string(),
@@ -105,7 +126,7 @@ fn Hits(q: String, hits: Vec<SearchHit>) -> impl IntoView {
             // escaped, only the <mark>s around the matches are markup.
             view! {
                 <li class="py-3" data-test="search-hit">
-                    <a class=LINK href=format!("/runbooks/{}", h.slug)>{h.title.clone()}</a>
+                    <a class=LINK href=link(&h.slug)>{h.title.clone()}</a>
                     <span class="ml-2 font-mono text-xs text-slate-500">{format!("v{}", h.version)}</span>
                     <p class=format!("{} mt-1 text-slate-600 dark:text-slate-300", super::widgets::PROSE) data-test="search-snippet" inner_html=h.snippet></p>
                 </li>
