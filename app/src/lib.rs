@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("runbooks"), ParamSegment("slug")) view={Lazy::<routes::RunbookRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("edit")) view={Lazy::<routes::EditRunbookRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("diff")) view={Lazy::<routes::RunbookDiffRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("runbooks"), ParamSegment("slug"), StaticSegment("runs"), ParamSegment("run")) view={Lazy::<routes::RunbookRunRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("engine") view={Lazy::<routes::EngineRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async/>

@@ -17,6 +17,7 @@ pub const PAGES: &[&str] = &[
     "/runbooks/{slug}",
     "/runbooks/{slug}/edit",
     "/runbooks/{slug}/diff",
+    "/runbooks/{slug}/runs/{run}",
     "/engine",
     "/admin/audit",
     "/admin/users",

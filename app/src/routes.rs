@@ -54,6 +54,7 @@ lazy_page! {
     RunbookRoute => crate::runbook::RunbookPage;
     EditRunbookRoute => crate::runbook::EditRunbookPage;
     RunbookDiffRoute => crate::runbook::RunbookDiffPage;
+    RunbookRunRoute => crate::runbook::RunbookRunPage;
     EngineRoute => crate::engine::EnginePage;
     AuditRoute => crate::audit::AuditPage;
     UsersRoute => crate::users::UsersPage;

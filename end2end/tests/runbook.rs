@@ -4,7 +4,7 @@
 
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 
 const SLUG: &str = "roll-back-web";
 
@@ -483,6 +483,157 @@ async fn a_deployer_runs_a_rollback_step_from_a_runbook_that_a_viewer_sees_disab
         a_service_on_its_second_release_and_a_runbook_to_roll_it_back(&c, &server).await;
         a_deployer_confirms_the_step_and_the_service_rolls_back(&c, &server).await;
         a_viewer_sees_the_step_disabled_with_the_reason(&c, &server).await;
+    })
+    .await;
+}
+
+const RUN_SERVICE: &str = "e2erun";
+
+/// Deploys `tag` of the run test's service through the API, waiting for it.
+async fn deploy_run_service(c: &Client, server: &Server, tag: &str) {
+    let form = format!("service=production/{RUN_SERVICE}&tag={tag}");
+    let reply = post_text(c, "/api/deploy", &form).await;
+    let started: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
+    let url = started["url"].as_str().expect(&reply).to_string();
+    c.goto(&server.url(&url)).await.unwrap();
+    assert_eq!(wait_for_deployment_end(c).await, "succeeded", "{tag}");
+}
+
+/// The service on its second release, and an open incident about it:
+/// its number.
+async fn an_incident_on_a_service_that_runs_its_second_release(c: &Client, server: &Server) -> i64 {
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    let service = format!(
+        "environment=production&name={RUN_SERVICE}&image=opsdeck-e2e%2Frrun&port=8080&health_kind=http\
+         &health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=2\
+         &health_start_period_s=0&replicas=1&stop_timeout_s=1"
+    );
+    let reply = post_text(c, "/api/save_service", &service).await;
+    assert!(reply.contains("\"id\""), "{reply}");
+    deploy_run_service(c, server, "v1").await;
+    deploy_run_service(c, server, "v2").await;
+    let form = format!(
+        "title=Checkout+errors+after+v2&severity=SEV2&services[0]=production%2F{RUN_SERVICE}"
+    );
+    let reply = post_text(c, "/api/declare_incident", &form).await;
+    let declared: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
+    declared["incident"].as_i64().expect(&reply)
+}
+
+/// In the "roll back" starter runbook, opened from the incident, a run is
+/// started for it; its rollback step (service named by the reader) runs.
+async fn the_responder_follows_the_roll_back_runbook(c: &Client, server: &Server, incident: i64) {
+    server.create_user("rhea", "deployer", VIEWER_PASSWORD);
+    sign_out(c).await;
+    sign_in(c, server, "rhea", VIEWER_PASSWORD).await;
+    c.goto(&server.url(&format!("/runbooks/roll-back?incident={incident}")))
+        .await
+        .unwrap();
+    wait_until_hydrated(c).await;
+    let picked = element(c, "[data-test=run-incident-pick]").await;
+    eventually("the incident picked", WAIT, || async {
+        let value = picked.prop("value").await.ok()??;
+        (value == incident.to_string()).then_some(())
+    })
+    .await;
+    click(c, "[data-test=start-run]").await;
+    eventually("the run's page", WAIT, || async {
+        let path = c.current_url().await.ok()?.path().to_string();
+        path.starts_with("/runbooks/roll-back/runs/").then_some(())
+    })
+    .await;
+    let incident_link = wait_for_text(c, "[data-test=run-incident]").await;
+    assert!(
+        incident_link.contains(&format!("#{incident}")),
+        "{incident_link}"
+    );
+    wait_until_hydrated(c).await;
+
+    // Tick the first checklist item.
+    click(c, "[data-test=checklist-box]").await;
+    eventually("the item ticked", WAIT, || async {
+        let item = c
+            .find(Locator::Css("[data-test=checklist-item]"))
+            .await
+            .ok()?;
+        (item.attr("data-done").await.ok()?? == "true").then_some(())
+    })
+    .await;
+
+    // The rollback step: name the service, see the preview, confirm.
+    let card = element(c, "[data-test=runbook-step][data-action=rollback]").await;
+    let ask = card
+        .find(Locator::Css("[data-test=step-ask-subject]"))
+        .await
+        .unwrap();
+    ask.send_keys(&format!("production/{RUN_SERVICE}"))
+        .await
+        .unwrap();
+    card.find(Locator::Css("[data-test=step-start]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let panel = wait_for_text(c, "[data-test=step-confirm-panel]").await;
+    assert!(
+        panel.contains("#1 v1") && panel.contains("#2 v2"),
+        "the preview names both releases: {panel}"
+    );
+    keep_screenshot(c, "runbook-run-confirm").await;
+    click(c, "[data-test=step-confirm]").await;
+    let follow = element(c, "[data-test=step-follow]").await;
+    let activity = wait_for_text(c, "[data-test=run-entries]").await;
+    assert!(
+        activity.contains("started the run for incident"),
+        "{activity}"
+    );
+    keep_screenshot(c, "runbook-run").await;
+    follow.click().await.unwrap();
+    assert_eq!(wait_for_deployment_end(c).await, "succeeded");
+    let release = wait_for_text(c, "[data-test=deployment-release]").await;
+    assert!(release.contains("release #1 v1"), "{release}");
+}
+
+/// The incident's timeline shows the run, the tick and the rollback, the
+/// rollback naming the runbook version its audit event records.
+async fn the_incident_timeline_shows_the_run(c: &Client, server: &Server, incident: i64) {
+    c.goto(&server.url(&format!("/incidents/{incident}")))
+        .await
+        .unwrap();
+    let wanted = [
+        "runbook roll-back v1 started",
+        "ticked “",
+        "rollback of production/e2erun started",
+        "(from runbook roll-back v1, step",
+    ];
+    eventually("the run on the timeline", WAIT, || async {
+        let text = c.find(Locator::Css("main")).await.ok()?.text().await.ok()?;
+        wanted.iter().all(|w| text.contains(w)).then_some(())
+    })
+    .await;
+    keep_screenshot(c, "runbook-run-incident").await;
+}
+
+#[tokio::test]
+async fn a_responder_follows_the_roll_back_starter_runbook_during_an_incident() {
+    let _alone = one_at_a_time();
+    let test = "runbook_run";
+    let Some(docker) = testkit::docker_or_skip(test).await else {
+        return;
+    };
+    let _replicas = end2end::steps::ReplicasOf(RUN_SERVICE);
+    let pages = [("v1", "hello from v1\n"), ("v2", "hello from v2\n")];
+    build_healthy_images(&docker, "opsdeck-e2e/rrun", &pages).await;
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        let incident = an_incident_on_a_service_that_runs_its_second_release(&c, &server).await;
+        the_responder_follows_the_roll_back_runbook(&c, &server, incident).await;
+        the_incident_timeline_shows_the_run(&c, &server, incident).await;
     })
     .await;
 }

@@ -107,6 +107,7 @@ fn real_param(name: &str) -> String {
         "target" => "self".into(),
         "backup" => "1".into(),
         "slug" => RUNBOOK.into(),
+        "run" => "1".into(),
         other => panic!("give the XSS test a value for the route parameter {{{other}}}"),
     }
 }
@@ -231,6 +232,10 @@ async fn stored_runbook(c: &Client, server: &Server) {
         .unwrap();
     click(c, "[data-test=runbook-save]").await;
     wait_for_path(c, &format!("/runbooks/{RUNBOOK}")).await;
+    // Run #1 of it, so that the run page shows the stored text.
+    wait_until_hydrated(c).await;
+    click(c, "[data-test=start-run]").await;
+    wait_for_path(c, &format!("/runbooks/{RUNBOOK}/runs/1")).await;
 }
 
 /// A service whose stored settings hold vectors, and a backup target.

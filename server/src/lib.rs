@@ -53,6 +53,7 @@ pub fn router(state: AppState, web: web::WebConfig) -> Router {
         .merge(app::deploy::routes::routes())
         .merge(app::backup::routes::routes())
         .merge(app::incident::routes::routes())
+        .merge(app::runbook::routes::routes())
         .merge(app::metrics::routes::routes())
         .merge(app::webhook::routes::routes())
         .route(

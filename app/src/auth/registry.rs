@@ -431,6 +431,54 @@ pub const SERVER_FNS: &[(&str, Access, &str, ArgsCheck)] = &[
         args::<crate::runbook::api::PreviewRunbook>,
     ),
     (
+        "/api/start_runbook_run",
+        Access::Requires(Permission::ManageIncidents),
+        "slug=nope",
+        args::<crate::runbook::run_api::StartRunbookRun>,
+    ),
+    (
+        "/api/list_runbook_runs",
+        Access::Requires(Permission::Read),
+        "slug=nope",
+        args::<crate::runbook::run_api::ListRunbookRuns>,
+    ),
+    (
+        "/api/read_runbook_run",
+        Access::Requires(Permission::Read),
+        "slug=nope&run=1",
+        args::<crate::runbook::run_api::ReadRunbookRun>,
+    ),
+    (
+        "/api/tick_runbook_item",
+        Access::Requires(Permission::ManageIncidents),
+        "run=1&item=1&done=true",
+        args::<crate::runbook::run_api::TickRunbookItem>,
+    ),
+    (
+        "/api/finish_runbook_run",
+        Access::Requires(Permission::ManageIncidents),
+        "run=1",
+        args::<crate::runbook::run_api::FinishRunbookRun>,
+    ),
+    (
+        "/api/run_runbook_step",
+        Access::Requires(Permission::Read),
+        "run=1&step=1",
+        args::<crate::runbook::run_api::RunRunbookStep>,
+    ),
+    (
+        "/api/approve_runbook_step",
+        Access::Requires(Permission::Read),
+        "approval=1",
+        args::<crate::runbook::run_api::ApproveRunbookStep>,
+    ),
+    (
+        "/api/decline_runbook_step",
+        Access::Requires(Permission::Read),
+        "approval=1",
+        args::<crate::runbook::run_api::DeclineRunbookStep>,
+    ),
+    (
         "/api/read_dashboard",
         Access::Requires(Permission::Read),
         "days=30&scope=&window=24",
@@ -539,6 +587,11 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/incidents/{id}/postmortem.md",
         Access::Requires(Permission::Read),
         "/incidents/1/postmortem.md",
+    ),
+    (
+        "/runbook-runs/{id}/events",
+        Access::Requires(Permission::Read),
+        "/runbook-runs/1/events",
     ),
     (
         "/incident-events",

@@ -133,6 +133,7 @@ pub async fn run_backup(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<BackupStarted, AppError> {
     let actor = require(Permission::RunBackup).await?;
     bounded(&[("target", &target, TARGET_MAX)])?;
@@ -141,6 +142,7 @@ pub async fn run_backup(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(&state.db, from, Submitted::Backup { target: &target }).await?;
     super::ssr::run::start(&state, &actor, &target, step).await
@@ -174,6 +176,7 @@ pub async fn test_restore_backup(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<(), AppError> {
     let actor = require(Permission::RunBackup).await?;
     let state = app_state()?;
@@ -181,6 +184,7 @@ pub async fn test_restore_backup(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(&state.db, from, Submitted::TestRestore { backup: id }).await?;
     super::ssr::test_restore::start(&state, &actor, id, step).await

@@ -198,6 +198,7 @@ pub async fn deploy(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -225,6 +226,7 @@ pub async fn deploy(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(
         &state.db,
@@ -252,6 +254,7 @@ pub async fn rollback(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -269,6 +272,7 @@ pub async fn rollback(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(
         &state.db,
@@ -294,6 +298,7 @@ pub async fn scale(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<Option<DeploymentStarted>, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[
@@ -305,6 +310,7 @@ pub async fn scale(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(
         &state.db,
@@ -327,6 +333,7 @@ pub async fn restart(
     #[server(default)] runbook: String,
     #[server(default)] runbook_version: Option<i32>,
     #[server(default)] runbook_step: Option<i32>,
+    #[server(default)] runbook_run: Option<i64>,
 ) -> Result<DeploymentStarted, AppError> {
     let actor = require(Permission::Deploy).await?;
     bounds::check(&[("service", &service, bounds::REFERENCE)])?;
@@ -335,6 +342,7 @@ pub async fn restart(
         runbook: &runbook,
         version: runbook_version,
         step: runbook_step,
+        run: runbook_run,
     };
     let step = step_check::check(&state.db, from, Submitted::Restart { service: &service }).await?;
     super::ssr::start::restart(&state, &actor, &service, step).await

@@ -37,10 +37,12 @@ pub enum Topic {
     Access,
     /// A webhook delivery was owed or tried (id: the destination).
     Webhook,
+    /// A runbook run: an entry, an approval, its end (id: the run).
+    RunbookRun,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::Deployment,
         Topic::Service,
         Topic::BackupTarget,
@@ -49,6 +51,7 @@ impl Topic {
         Topic::Incident,
         Topic::Access,
         Topic::Webhook,
+        Topic::RunbookRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Topic {
             Topic::Incident => "incident",
             Topic::Access => "access",
             Topic::Webhook => "webhook",
+            Topic::RunbookRun => "runbook_run",
         }
     }
 

@@ -128,20 +128,31 @@ pub async fn revert_runbook(
 }
 
 /// What action step `step` (from 1) of version `version` of runbook
-/// `slug` would do now, for its confirmation: the facts to show, and the
-/// concrete release (`release: previous`) or backup (the newest) to send
-/// back with the action, which checks them again.
+/// `slug` would do now, for its confirmation: the facts to show (the live
+/// release and the one it goes to, replicas, the pre-deploy backup), and
+/// the concrete release (`release: previous`) or backup (the newest) to
+/// send back with the action, which checks them again. Nothing changes.
+/// For `service: ask` / `target: ask`, `service` / `target` name it.
 #[server(endpoint = "prepare_runbook_step")]
 pub async fn prepare_runbook_step(
     #[server(default)] slug: String,
     version: i32,
     step: i32,
+    #[server(default)] service: String,
+    #[server(default)] target: String,
 ) -> Result<StepPlan, AppError> {
     require(Permission::Read).await?;
     check_slug(&slug)?;
     check_version("version", version)?;
+    crate::error::check_length("service", &service, 200)?;
+    crate::error::check_length("target", &target, 100)?;
     let state = app_state()?;
-    super::ssr::step_check::plan(&state.db, &slug, version, step).await
+    let subject = if service.is_empty() {
+        &target
+    } else {
+        &service
+    };
+    super::ssr::step_check::plan(&state.db, &slug, version, step, subject).await
 }
 
 /// `body` rendered as a runbook is (sanitized HTML): the editor's preview.

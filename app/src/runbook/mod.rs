@@ -13,7 +13,12 @@ pub mod api;
 mod diff_page;
 mod editor_page;
 mod list_page;
+#[cfg(feature = "ssr")]
+pub mod routes;
+pub mod run_api;
+mod run_page;
 mod runbook_page;
+mod runs_panel;
 pub mod spec;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -26,6 +31,7 @@ mod widgets;
 pub use diff_page::RunbookDiffPage;
 pub use editor_page::{EditRunbookPage, NewRunbookPage};
 pub use list_page::RunbooksPage;
+pub use run_page::RunbookRunPage;
 pub use runbook_page::RunbookPage;
 
 /// Longest accepted values, checked before anything is stored.
@@ -130,6 +136,8 @@ pub struct StepPlan {
     pub release: Option<i32>,
     /// The backup a test-restore step restores (the target's newest).
     pub backup: Option<i64>,
+    /// The step waits for a second person's approval (within a run).
+    pub approval: bool,
 }
 
 /// What a diff line is: in both versions, only in the newer, only in the older.
@@ -162,4 +170,98 @@ pub struct VersionDiff {
     pub tags: (Vec<String>, Vec<String>),
     pub services: (Vec<String>, Vec<String>),
     pub lines: Vec<DiffLine>,
+}
+
+/// A run of a runbook: who followed which version when, and where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub version: i32,
+    pub started_by: String,
+    pub started_at: DateTime<Utc>,
+    /// The incident the run is attached to: its id and title.
+    pub incident: Option<(i64, String)>,
+    /// Who finished it, when.
+    pub ended: Option<(String, DateTime<Utc>)>,
+}
+
+impl RunSummary {
+    pub fn url(&self) -> String {
+        format!("/runbooks/{}/runs/{}", self.slug, self.id)
+    }
+}
+
+/// A `- [ ]` item of the run's version and whether the run ticked it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// From 1, in the order of the text.
+    pub index: i32,
+    /// The item's words, as plain text.
+    pub text: String,
+    /// Who ticked it when; `None` while it is not ticked.
+    pub done: Option<(String, DateTime<Utc>)>,
+}
+
+/// One thing done within a run, from the audit event that recorded it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    /// The action step (from 1) it came from, if any.
+    pub step: Option<i32>,
+    /// One line saying what happened.
+    pub summary: String,
+    /// The deployment or backup it started, and that work's state now.
+    pub link: Option<String>,
+    pub state: Option<String>,
+    pub audit_event_id: i64,
+}
+
+/// Where a step that needs approval stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    Pending,
+    /// Approved, and run (`used`) or still to run.
+    Approved,
+    Declined,
+}
+
+/// A request to run step `step` of a run, and who decided it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    pub id: i64,
+    pub step: i32,
+    /// What the requester typed for the step's `ask` values: (key, value).
+    pub typed: Vec<(String, String)>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub state: ApprovalState,
+    pub decided: Option<(String, DateTime<Utc>)>,
+    /// When the approved step ran (an approval allows one run).
+    pub used: Option<DateTime<Utc>>,
+}
+
+/// A run as its page shows it: the version followed, cut into markdown
+/// and steps, the checklist, the approvals and everything done so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRead {
+    pub run: RunSummary,
+    pub pieces: Vec<Piece>,
+    pub checklist: Vec<ChecklistItem>,
+    pub approvals: Vec<Approval>,
+    /// Oldest first.
+    pub entries: Vec<RunEntry>,
+}
+
+/// What running a step within a run did: started work to follow (`url`),
+/// or asked for approval (`approval`); neither for a change that is done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRan {
+    pub url: Option<String>,
+    pub approval: Option<i64>,
 }

@@ -3,6 +3,7 @@
 //! or compare, and for an old version the way back to its text.
 
 use super::api::{read_runbook, RevertRunbook};
+use super::runs_panel::RunsPanel;
 use super::step_form::{Allowed, InvalidStep, StepCard};
 use super::widgets::{version_line, Services, Tags, PROSE};
 use super::{Piece, RunbookRead, VersionEntry};
@@ -43,9 +44,10 @@ pub fn RunbookPage() -> impl IntoView {
                 let user = me.user().await;
                 let can = |p| user.as_ref().is_some_and(|u| u.can(p));
                 let may = can(Permission::EditRunbooks);
+                let respond = can(Permission::ManageIncidents);
                 let allowed = Allowed { deploy: can(Permission::Deploy), backup: can(Permission::RunBackup) };
                 match read.await {
-                    Ok(r) => view! { <Runbook read=r may_edit=may allowed=allowed revert=revert/> }.into_any(),
+                    Ok(r) => view! { <Runbook read=r may_edit=may may_run=respond allowed=allowed revert=revert/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -57,6 +59,7 @@ pub fn RunbookPage() -> impl IntoView {
 fn Runbook(
     read: RunbookRead,
     may_edit: bool,
+    may_run: bool,
     allowed: Allowed,
     revert: ServerAction<RevertRunbook>,
 ) -> impl IntoView {
@@ -89,6 +92,7 @@ fn Runbook(
         <div class="grid grid-cols-1 gap-6 md:grid-cols-3">
             <article class=format!("{CARD} {PROSE} md:col-span-2") data-test="runbook-body">{body}</article>
             <aside class="flex flex-col gap-4">
+                <RunsPanel slug=r.slug.clone() version=r.version may=may_run/>
                 <Versions slug=r.slug.clone() shown=r.version current=read.current versions=read.versions.clone()/>
                 <CompareForm slug=r.slug.clone() shown=r.version versions=read.versions/>
             </aside>

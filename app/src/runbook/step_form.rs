@@ -7,7 +7,7 @@
 
 use super::api::PrepareRunbookStep;
 use super::spec::{Input, ReleaseChoice, SpecError, Step, StepAction};
-use super::step_run::{runner, At, Runner};
+use super::step_run::{runner, At, Ran, Runner, Typed};
 use crate::deploy::api::read_service;
 use crate::layout::ui::*;
 use leptos::prelude::*;
@@ -56,10 +56,10 @@ fn written(action: &StepAction) -> Vec<(&'static str, String)> {
     };
     match action {
         StepAction::Deploy { service, tag } => {
-            vec![("service", service.clone()), ("tag", ask(tag))]
+            vec![("service", ask(service)), ("tag", ask(tag))]
         }
         StepAction::Rollback { service, release } => vec![
-            ("service", service.clone()),
+            ("service", ask(service)),
             (
                 "release",
                 match release {
@@ -69,7 +69,7 @@ fn written(action: &StepAction) -> Vec<(&'static str, String)> {
             ),
         ],
         StepAction::Scale { service, replicas } => vec![
-            ("service", service.clone()),
+            ("service", ask(service)),
             (
                 "replicas",
                 match replicas {
@@ -79,13 +79,25 @@ fn written(action: &StepAction) -> Vec<(&'static str, String)> {
             ),
         ],
         StepAction::Restart { service } | StepAction::HealthCheck { service } => {
-            vec![("service", service.clone())]
+            vec![("service", ask(service))]
         }
-        StepAction::Backup { target } => vec![("target", target.clone())],
+        StepAction::Backup { target } => vec![("target", ask(target))],
         StepAction::TestRestore { target } => {
-            vec![("target", target.clone()), ("backup", "the newest".into())]
+            vec![("target", ask(target)), ("backup", "the newest".into())]
         }
     }
+}
+
+/// What the reader names for `service: ask` / `target: ask`.
+fn subject_ask(action: &StepAction) -> Option<(&'static str, &'static str)> {
+    if action.subject() != &Input::Ask {
+        return None;
+    }
+    Some(if action.on_target() {
+        ("Backup target", "e.g. main-db")
+    } else {
+        ("Service", "environment/name, e.g. production/web")
+    })
 }
 
 /// What the reader types for an `ask` value: its label and placeholder.
@@ -102,7 +114,8 @@ fn asks(action: &StepAction) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Action block `index` of version `version` of runbook `slug`.
+/// Action block `index` of version `version` of runbook `slug`, within
+/// run `run` when the reader follows it in one.
 #[component]
 pub fn StepCard(
     slug: String,
@@ -110,12 +123,16 @@ pub fn StepCard(
     index: i32,
     step: Step,
     allowed: Allowed,
+    #[prop(optional)] run: Option<i64>,
 ) -> impl IntoView {
     let action = step.action.clone();
-    let title = step
-        .title
-        .clone()
-        .unwrap_or_else(|| format!("{} {}", action.name(), action.subject()));
+    let title = step.title.clone().unwrap_or_else(|| {
+        format!(
+            "{} {}",
+            action.name(),
+            action.subject_or("(named when run)")
+        )
+    });
     let facts = written(&action)
         .into_iter()
         .map(|(k, v)| view! { <dt class="text-slate-500">{k}</dt><dd class="font-mono" data-test=format!("step-{k}")>{v}</dd> })
@@ -124,18 +141,31 @@ pub fn StepCard(
         slug,
         version,
         index,
+        run,
     };
+    let approval = step.approval.then(|| {
+        let how = if run.is_some() {
+            "Needs approval: a second person holding the permission approves it on this run, then it runs."
+        } else {
+            "Needs approval: start a run to ask for it; a second person holding the permission approves it."
+        };
+        view! { <p class="mb-2 text-xs text-amber-700 dark:text-amber-300" data-test="step-approval">{how}</p> }
+    });
     let body = match &action {
         StepAction::HealthCheck { service } => {
             view! { <HealthCheck service=service.clone()/> }.into_any()
         }
-        _ => view! { <StepRun at=at action=action.clone() allowed=allowed/> }.into_any(),
+        _ => {
+            view! { <StepRun at=at action=action.clone() allowed=allowed approval=step.approval/> }
+                .into_any()
+        }
     };
     view! {
         <section class=format!("{CARD} my-4") data-test="runbook-step" data-step=index.to_string() data-action=action.name()>
             <p class="text-xs font-medium uppercase text-slate-500">{format!("Step {index} · {}", action.name())}</p>
             <h3 class="mb-2 font-semibold" data-test="step-title">{title}</h3>
             <dl class="mb-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-xs">{facts}</dl>
+            {approval}
             {body}
         </section>
     }
@@ -144,11 +174,28 @@ pub fn StepCard(
 /// The button of a step that acts, its `ask` input, its confirmation and
 /// what came of it.
 #[component]
-fn StepRun(at: At, action: StepAction, allowed: Allowed) -> impl IntoView {
+fn StepRun(at: At, action: StepAction, allowed: Allowed, approval: bool) -> impl IntoView {
     let (may, why) = needs(&action, allowed).unwrap_or((true, ""));
+    // An approval is asked for within a run: outside one the step waits.
+    let (may, why) = if approval && at.run.is_none() && may {
+        (
+            false,
+            "Start a run (above) to ask for this step's approval.",
+        )
+    } else {
+        (may, why)
+    };
     let typed = RwSignal::new(String::new());
+    let subject = RwSignal::new(String::new());
     let prepare = ServerAction::<PrepareRunbookStep>::new();
     let confirming = RwSignal::new(false);
+    let ask_subject = subject_ask(&action).map(|(label, hint)| {
+        view! {
+            <label class=format!("{LABEL} mb-2")>{label}
+                <input class=INPUT placeholder=hint autocomplete="off" disabled=!may bind:value=subject data-test="step-ask-subject"/>
+            </label>
+        }
+    });
     let ask = asks(&action).map(|(label, hint)| {
         view! {
             <label class=format!("{LABEL} mb-2")>{label}
@@ -158,12 +205,21 @@ fn StepRun(at: At, action: StepAction, allowed: Allowed) -> impl IntoView {
     });
     let start = {
         let at = at.clone();
+        let on_target = action.on_target();
         move |_| {
             confirming.set(true);
+            let chosen = subject.get_untracked();
+            let (service, target) = if on_target {
+                (String::new(), chosen)
+            } else {
+                (chosen, String::new())
+            };
             prepare.dispatch(PrepareRunbookStep {
                 slug: at.slug.clone(),
                 version: at.version,
                 step: at.index,
+                service,
+                target,
             });
         }
     };
@@ -176,7 +232,8 @@ fn StepRun(at: At, action: StepAction, allowed: Allowed) -> impl IntoView {
             let plan = prepare.value().get()?;
             Some(match plan {
                 Ok(plan) => {
-                    let run = runner(&action, &plan, typed.get_untracked(), at.clone())?;
+                    let values = Typed { subject: subject.get_untracked(), value: typed.get_untracked() };
+                    let run = runner(&action, &plan, values, at.clone())?;
                     view! { <Confirm facts=plan.facts typed=typed.get_untracked() run=run cancel=confirming/> }.into_any()
                 }
                 Err(e) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
@@ -184,6 +241,7 @@ fn StepRun(at: At, action: StepAction, allowed: Allowed) -> impl IntoView {
         }
     };
     view! {
+        {ask_subject}
         {ask}
         <div class="flex flex-wrap items-center gap-3">
             <button type="button" class=BUTTON_SECONDARY disabled=move || !may || prepare.pending().get() on:click=start data-test="step-start">{verb(&action)}</button>
@@ -213,8 +271,9 @@ fn Confirm(
     let done = move || matches!(outcome.get(), Some(Ok(_)));
     let result = move || {
         outcome.get().map(|r| match r {
-            Ok(Some(url)) => view! { <p class="text-sm" data-test="step-started">"Started: " <a class=LINK href=url.clone() data-test="step-follow">{format!("follow it at {url}")}</a></p> }.into_any(),
-            Ok(None) => view! { <p class="text-sm" data-test="step-started">"Done."</p> }.into_any(),
+            Ok(Ran::Follow(url)) => view! { <p class="text-sm" data-test="step-started">"Started: " <a class=LINK href=url.clone() data-test="step-follow">{format!("follow it at {url}")}</a></p> }.into_any(),
+            Ok(Ran::Done) => view! { <p class="text-sm" data-test="step-started">"Done."</p> }.into_any(),
+            Ok(Ran::AwaitingApproval) => view! { <p class="text-sm" data-test="step-awaiting">"Asked for approval: a second person holding the permission approves it on this run's page, and then it runs."</p> }.into_any(),
             Err(e) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
         })
     };
@@ -231,19 +290,42 @@ fn Confirm(
     }
 }
 
-/// A read-only step: the service's live release and healthy replicas now.
+/// A read-only step: the service's live release and healthy replicas now
+/// (for `service: ask`, of the service the reader names).
 #[component]
-fn HealthCheck(service: String) -> impl IntoView {
+fn HealthCheck(service: Input<String>) -> impl IntoView {
     let again = RwSignal::new(0u32);
+    let (fixed, named) = match service {
+        Input::Fixed(name) => (true, RwSignal::new(name)),
+        Input::Ask => (false, RwSignal::new(String::new())),
+    };
+    let typed = RwSignal::new(String::new());
+    let pick = (!fixed).then(|| {
+        view! {
+            <form class="mb-2 flex flex-wrap items-end gap-2" on:submit=move |ev| { ev.prevent_default(); named.set(typed.get_untracked()); }>
+                <label class=LABEL>"Service"
+                    <input class=INPUT placeholder="environment/name, e.g. production/web" autocomplete="off" bind:value=typed data-test="step-ask-subject"/>
+                </label>
+                <button type="submit" class=BUTTON_SECONDARY data-test="step-look">"Look"</button>
+            </form>
+        }
+    });
     let look = Resource::new(
-        move || (service.clone(), again.get()),
-        |(s, _)| read_service(s),
+        move || (named.get(), again.get()),
+        |(s, _)| async move {
+            if s.is_empty() {
+                return None;
+            }
+            Some(read_service(s).await)
+        },
     );
     view! {
+        {pick}
         <Transition fallback=|| view! { <p class="text-xs text-slate-500">"Looking…"</p> }>
             {move || Suspend::new(async move {
                 match look.await {
-                    Ok(d) => {
+                    None => view! { <p class="text-xs text-slate-500">"Name the service to look at."</p> }.into_any(),
+                    Some(Ok(d)) => {
                         let live = d.summary.live.as_ref().map_or("none yet".to_string(), |r| format!("#{} {}", r.number, r.tag));
                         view! {
                             <p class="text-sm" data-test="step-health">
@@ -253,7 +335,7 @@ fn HealthCheck(service: String) -> impl IntoView {
                         }.into_any()
                     }
                     // Shown as text: an error component would turn the whole page into a 404.
-                    Err(e) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>

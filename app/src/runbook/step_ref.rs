@@ -6,14 +6,23 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Runbook `slug` (row `id`), its version `version` whose text hashes to
-/// `content_hash`, and the action block `step` (from 1) in it.
+/// `content_hash`, and the action block `step` (from 1) in it; within run
+/// `run`, and allowed by approval `approval` when the step needed one.
+/// An event naming `run` lands on the run (and its incident) by trigger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunbookStepRef {
     pub id: i64,
     pub slug: String,
     pub version: i32,
     pub content_hash: String,
-    pub step: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<i64>,
 }
 
 /// Adds `"runbook": {…}` to an audit event's details when the action came

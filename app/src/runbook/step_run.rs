@@ -2,6 +2,7 @@
 //! backup page makes, with the confirmed parameters and the runbook step
 //! they come from (the server checks them against its stored copy).
 
+use super::run_api::RunRunbookStep;
 use super::spec::{Input, StepAction};
 use super::StepPlan;
 use crate::backup::api::{RunBackup, TestRestoreBackup};
@@ -9,12 +10,31 @@ use crate::deploy::api::{Deploy, Restart, Rollback, Scale};
 use crate::AppError;
 use leptos::prelude::*;
 
-/// Where a step is: runbook `slug`, version `version`, block `index`.
+/// Where a step is: runbook `slug`, version `version`, block `index`, and
+/// the run following it, if the reader is in one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct At {
     pub slug: String,
     pub version: i32,
     pub index: i32,
+    pub run: Option<i64>,
+}
+
+/// What the reader typed for a step's `ask` values: the service or target
+/// (`subject`) and the tag or replica count (`value`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Typed {
+    pub subject: String,
+    pub value: String,
+}
+
+/// What came of a confirmed step: work to follow, a change done, or a
+/// request waiting for a second person's approval.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ran {
+    Follow(String),
+    Done,
+    AwaitingApproval,
 }
 
 /// A confirmed step ready to run: what its button says, the label of the
@@ -25,19 +45,38 @@ pub struct Runner {
     pub label: &'static str,
     pub typed_label: Option<&'static str>,
     pub dispatch: Callback<()>,
-    pub outcome: Signal<Option<Result<Option<String>, AppError>>>,
+    pub outcome: Signal<Option<Result<Ran, AppError>>>,
     pub pending: Signal<bool>,
 }
 
+fn ran(url: Option<String>) -> Ran {
+    url.map_or(Ran::Done, Ran::Follow)
+}
+
 /// The runner of `action` with the server's `plan` and the reader's `typed`
-/// value; `None` for a health check, which changes nothing.
-pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Option<Runner> {
+/// values; `None` for a health check, which changes nothing. Within a run
+/// the step goes through `run_runbook_step`, which calls the same server
+/// fn and adds the run (and asks for approval where the step says so).
+pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Option<Runner> {
+    if matches!(action, StepAction::HealthCheck { .. }) {
+        return None;
+    }
+    if let Some(run) = at.run {
+        return Some(in_run(action, plan, typed, run, at.index));
+    }
     let At {
         slug,
         version,
         index,
+        ..
     } = at;
     let (runbook, runbook_version, runbook_step) = (slug, Some(version), Some(index));
+    let runbook_run = None;
+    let subject = |written: Input<String>| match written {
+        Input::Fixed(name) => name,
+        Input::Ask => typed.subject.clone(),
+    };
+    let typed = typed.value.clone();
     macro_rules! run {
         ($fn:ident, $label:expr, $typed:expr, $args:expr, $url:expr) => {{
             let act = ServerAction::<$fn>::new();
@@ -48,13 +87,14 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                 dispatch: Callback::new(move |_| {
                     act.dispatch(args.clone());
                 }),
-                outcome: Signal::derive(move || act.value().get().map(|r| r.map($url))),
+                outcome: Signal::derive(move || act.value().get().map(|r| r.map($url).map(ran))),
                 pending: act.pending().into(),
             }
         }};
     }
     Some(match action.clone() {
         StepAction::Deploy { service, tag } => {
+            let service = subject(service);
             let (tag, label) = match tag {
                 Input::Fixed(t) => (t, None),
                 Input::Ask => (typed, Some("tag (typed)")),
@@ -74,11 +114,13 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |s| Some(s.url)
             )
         }
         StepAction::Rollback { service, .. } => {
+            let service = subject(service);
             let release = plan.release.unwrap_or_default();
             run!(
                 Rollback,
@@ -92,11 +134,13 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |s| Some(s.url)
             )
         }
         StepAction::Scale { service, replicas } => {
+            let service = subject(service);
             let (replicas, label) = match replicas {
                 Input::Fixed(n) => (n.to_string(), None),
                 Input::Ask => (typed, Some("replicas (typed)")),
@@ -111,12 +155,14 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |s: Option<crate::deploy::DeploymentStarted>| s.map(|s| s.url)
             )
         }
         StepAction::HealthCheck { .. } => return None,
         StepAction::Restart { service } => {
+            let service = subject(service);
             run!(
                 Restart,
                 "Confirm: restart",
@@ -126,11 +172,13 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |s| Some(s.url)
             )
         }
         StepAction::Backup { target } => {
+            let target = subject(target);
             run!(
                 RunBackup,
                 "Confirm: back up",
@@ -140,11 +188,13 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |s| Some(s.url)
             )
         }
         StepAction::TestRestore { target } => {
+            let target = subject(target);
             let id = plan.backup.unwrap_or_default();
             let url = format!("/backups/{target}/{id}");
             run!(
@@ -156,9 +206,64 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: String, at: At) -> Op
                     runbook,
                     runbook_version,
                     runbook_step,
+                    runbook_run,
                 },
                 |()| Some(url.clone())
             )
         }
     })
+}
+
+/// A step run within run `run`: the typed values go to `run_runbook_step`;
+/// the release or backup the confirmation showed is resolved again there.
+fn in_run(action: &StepAction, plan: &StepPlan, typed: Typed, run: i64, step: i32) -> Runner {
+    let act = ServerAction::<RunRunbookStep>::new();
+    let subject = match action.subject() {
+        Input::Ask => typed.subject.clone(),
+        Input::Fixed(_) => String::new(),
+    };
+    let (service, target) = if action.on_target() {
+        (String::new(), subject)
+    } else {
+        (subject, String::new())
+    };
+    let (tag, replicas, typed_label) = match action {
+        StepAction::Deploy {
+            tag: Input::Ask, ..
+        } => (typed.value, String::new(), Some("tag (typed)")),
+        StepAction::Scale {
+            replicas: Input::Ask,
+            ..
+        } => (String::new(), typed.value, Some("replicas (typed)")),
+        _ => (String::new(), String::new(), None),
+    };
+    let args = RunRunbookStep {
+        run,
+        step,
+        service,
+        target,
+        tag,
+        replicas,
+    };
+    let label = if plan.approval {
+        "Ask for approval"
+    } else {
+        "Confirm: run this step"
+    };
+    Runner {
+        label,
+        typed_label,
+        dispatch: Callback::new(move |_| {
+            act.dispatch(args.clone());
+        }),
+        outcome: Signal::derive(move || {
+            act.value().get().map(|r| {
+                r.map(|ran| match (ran.url, ran.approval) {
+                    (_, Some(_)) => Ran::AwaitingApproval,
+                    (url, None) => self::ran(url),
+                })
+            })
+        }),
+        pending: act.pending().into(),
+    }
 }

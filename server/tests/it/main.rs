@@ -47,6 +47,7 @@ mod metrics;
 mod runbook;
 mod runbook_api;
 mod runbook_pages;
+mod runbook_runs;
 mod runbook_steps;
 mod security;
 mod sessions;

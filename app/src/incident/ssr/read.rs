@@ -134,7 +134,8 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
         None => event
             .get("deployment")
             .and_then(Value::as_i64)
-            .map(|d| format!("/deployments/{d}")),
+            .map(|d| format!("/deployments/{d}"))
+            .or_else(|| run_url(&event)),
     };
     let body = match kind {
         EntryKind::Action => describe(
@@ -174,8 +175,61 @@ fn entry(row: EntryRow) -> Result<TimelineEntry, AppError> {
     })
 }
 
-/// An automatic entry in one line, from the audit event it records.
+/// The page of the runbook run an event was part of.
+fn run_url(event: &Value) -> Option<String> {
+    let runbook = event.get("runbook")?;
+    let slug = runbook.get("slug")?.as_str()?;
+    let run = runbook.get("run")?.as_i64()?;
+    Some(format!("/runbooks/{slug}/runs/{run}"))
+}
+
+/// An automatic entry in one line, from the audit event it records; an
+/// action started from a runbook step says which runbook, version and step.
 pub fn describe(action: &str, outcome: &str, service: &str, event: &Value) -> String {
+    let Some(runbook) = event.get("runbook") else {
+        return describe_action(action, outcome, service, event);
+    };
+    let slug = runbook
+        .get("slug")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let version = runbook
+        .get("version")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
+    let step = runbook.get("step").and_then(Value::as_i64);
+    let step_words = step.map(|s| format!(", step {s}")).unwrap_or_default();
+    let run = runbook.get("run").and_then(Value::as_i64);
+    let run_words = run.map(|r| format!("run #{r} of ")).unwrap_or_default();
+    let text = event
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let step_n = step.unwrap_or_default();
+    match action {
+        "runbook.run_start" => format!("{run_words}runbook {slug} v{version} started"),
+        "runbook.run_finish" => format!("{run_words}runbook {slug} v{version} finished"),
+        "runbook.check" if event.get("done") == Some(&Value::Bool(true)) => {
+            format!("ticked “{text}” ({run_words}runbook {slug} v{version})")
+        }
+        "runbook.check" => format!("unticked “{text}” ({run_words}runbook {slug} v{version})"),
+        "runbook.approval_request" => {
+            format!("approval asked for step {step_n} ({run_words}runbook {slug} v{version})")
+        }
+        "runbook.approve" => {
+            format!("step {step_n} approved ({run_words}runbook {slug} v{version})")
+        }
+        "runbook.decline" => {
+            format!("step {step_n} declined ({run_words}runbook {slug} v{version})")
+        }
+        _ => format!(
+            "{} (from runbook {slug} v{version}{step_words})",
+            describe_action(action, outcome, service, event)
+        ),
+    }
+}
+
+fn describe_action(action: &str, outcome: &str, service: &str, event: &Value) -> String {
     let number = |key: &str| event.get(key).and_then(Value::as_i64);
     let word = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or_default();
     let release = number("release")
@@ -253,6 +307,26 @@ mod tests {
                 &json!({ "backup": 4 })
             ),
             "backup of backup target shop: success (backup #4)"
+        );
+    }
+
+    #[test]
+    fn an_action_from_a_runbook_run_names_the_runbook_version_and_step() {
+        let rollback = json!({ "deployment": 9, "release": 2,
+            "runbook": { "slug": "roll-back", "version": 3, "step": 2, "run": 5 } });
+        assert_eq!(
+            describe("deploy.rollback", "intent", "production/web", &rollback),
+            "rollback of production/web started (deployment #9, release #2) (from runbook roll-back v3, step 2)"
+        );
+        let tick = json!({ "text": "Tell support", "done": true,
+            "runbook": { "slug": "roll-back", "version": 3, "run": 5, "item": 1 } });
+        assert_eq!(
+            describe("runbook.check", "success", "", &tick),
+            "ticked “Tell support” (run #5 of runbook roll-back v3)"
+        );
+        assert_eq!(
+            super::run_url(&tick).as_deref(),
+            Some("/runbooks/roll-back/runs/5")
         );
     }
 }

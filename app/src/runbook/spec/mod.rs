@@ -9,7 +9,11 @@
 //!   keys are lowercase; blank lines and lines starting with `#` are skipped;
 //! - `action` is required, once; each action has its own required and
 //!   optional keys, any other key is an error, and no key may repeat;
-//! - `title` (optional, any action): what the step's button says it does.
+//! - `title` (optional, any action): what the step's button says it does;
+//! - `approval: required` (optional, any action that changes something):
+//!   the step runs only once a second person approved it, within a run;
+//! - `service: ask` / `target: ask`: the reader names it when running, so
+//!   one procedure serves every service (the starter runbooks do this).
 
 use serde::{Deserialize, Serialize};
 
@@ -42,30 +46,30 @@ pub enum ReleaseChoice {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepAction {
     Deploy {
-        service: String,
+        service: Input<String>,
         tag: Input<String>,
     },
     Rollback {
-        service: String,
+        service: Input<String>,
         release: ReleaseChoice,
     },
     Scale {
-        service: String,
+        service: Input<String>,
         replicas: Input<u32>,
     },
     Restart {
-        service: String,
+        service: Input<String>,
     },
     Backup {
-        target: String,
+        target: Input<String>,
     },
     /// Test-restores the target's newest usable backup.
     TestRestore {
-        target: String,
+        target: Input<String>,
     },
     /// Read-only: the service's live release and replica health.
     HealthCheck {
-        service: String,
+        service: Input<String>,
     },
 }
 
@@ -83,8 +87,9 @@ impl StepAction {
         }
     }
 
-    /// The service (`environment/name`) or backup target it acts on.
-    pub fn subject(&self) -> &str {
+    /// The service (`environment/name`) or backup target it acts on, as
+    /// written: a name, or `ask` (the reader picks it when running).
+    pub fn subject(&self) -> &Input<String> {
         match self {
             StepAction::Deploy { service, .. }
             | StepAction::Rollback { service, .. }
@@ -94,6 +99,22 @@ impl StepAction {
             StepAction::Backup { target } | StepAction::TestRestore { target } => target,
         }
     }
+
+    /// Whether the step acts on a backup target (else on a service).
+    pub fn on_target(&self) -> bool {
+        matches!(
+            self,
+            StepAction::Backup { .. } | StepAction::TestRestore { .. }
+        )
+    }
+
+    /// The subject's name when the runbook fixes it, else `what`.
+    pub fn subject_or<'a>(&'a self, what: &'a str) -> &'a str {
+        match self.subject() {
+            Input::Fixed(name) => name,
+            Input::Ask => what,
+        }
+    }
 }
 
 /// A valid action block.
@@ -101,6 +122,9 @@ impl StepAction {
 pub struct Step {
     pub action: StepAction,
     pub title: Option<String>,
+    /// `approval: required`: a second person holding the permission must
+    /// approve it (within a run) before it runs.
+    pub approval: bool,
 }
 
 /// Why a block is not a step, at the runbook's line `line` (from 1).
@@ -128,6 +152,9 @@ fn keys_of(action: &str) -> Option<(&'static [&'static str], &'static [&'static 
         _ => return None,
     })
 }
+
+/// Keys every action takes besides its own.
+const COMMON: [&str; 3] = ["action", "title", "approval"];
 
 const ACTIONS: &str = "deploy, rollback, scale, restart, backup, test-restore, health-check";
 
@@ -184,20 +211,14 @@ pub fn parse(text: &str, fence_line: u32) -> Result<Step, SpecError> {
     };
     let name = action.value;
     for (key, entry) in &entries {
-        let known =
-            *key == "action" || *key == "title" || required.contains(key) || optional.contains(key);
+        let known = COMMON.contains(key) || required.contains(key) || optional.contains(key);
         if !known {
             let mut allowed: Vec<&str> = required.iter().chain(optional).copied().collect();
-            allowed.push("title");
-            let hint = if *key == "approval" {
-                " (approval steps are not available yet)".to_string()
-            } else {
-                String::new()
-            };
+            allowed.extend(["title", "approval"]);
             return Err(at(
                 entry.line,
                 format!(
-                    "`{key}` is not a key of `{name}`{hint}: it takes {}",
+                    "`{key}` is not a key of `{name}`: it takes {}",
                     allowed.join(", ")
                 ),
             ));
@@ -220,6 +241,24 @@ pub fn parse(text: &str, fence_line: u32) -> Result<Step, SpecError> {
         }
         other => other.map(|e| e.value.to_string()),
     };
+    let approval = match get("approval") {
+        None => false,
+        Some(e) if e.value == "required" => true,
+        Some(e) if e.value == "none" => false,
+        Some(e) => {
+            return Err(at(
+                e.line,
+                format!("`approval: {}` is neither `required` nor `none`", e.value),
+            ))
+        }
+    };
+    if approval && name == "health-check" {
+        let line = get("approval").map_or(fence_line, |e| e.line);
+        return Err(at(
+            line,
+            "a health check changes nothing: it needs no approval".into(),
+        ));
+    }
     let action = match name {
         "deploy" => StepAction::Deploy {
             service: service(field("service"))?,
@@ -257,7 +296,11 @@ pub fn parse(text: &str, fence_line: u32) -> Result<Step, SpecError> {
             }
         }
     };
-    Ok(Step { action, title })
+    Ok(Step {
+        action,
+        title,
+        approval,
+    })
 }
 
 /// A DNS label, as environments, services and backup targets are named.
@@ -269,26 +312,34 @@ fn is_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn label(key: &str, e: &Entry) -> Result<String, SpecError> {
+fn label(key: &str, e: &Entry) -> Result<Input<String>, SpecError> {
+    if e.value == "ask" {
+        return Ok(Input::Ask);
+    }
     if is_label(e.value) {
-        return Ok(e.value.to_string());
+        return Ok(Input::Fixed(e.value.to_string()));
     }
     Err(SpecError {
         line: e.line,
         message: format!(
-            "`{key}: {}` is not a name: 1 to 63 lowercase letters, digits or `-`",
+            "`{key}: {}` is neither `ask` nor a name: 1 to 63 lowercase letters, digits or `-`",
             e.value
         ),
     })
 }
 
-fn service(e: &Entry) -> Result<String, SpecError> {
+fn service(e: &Entry) -> Result<Input<String>, SpecError> {
+    if e.value == "ask" {
+        return Ok(Input::Ask);
+    }
     match e.value.split_once('/') {
-        Some((env, name)) if is_label(env) && is_label(name) => Ok(e.value.to_string()),
+        Some((env, name)) if is_label(env) && is_label(name) => {
+            Ok(Input::Fixed(e.value.to_string()))
+        }
         _ => Err(SpecError {
             line: e.line,
             message: format!(
-                "`service: {}` is not `environment/name` (e.g. `production/web`)",
+                "`service: {}` is neither `ask` nor `environment/name` (e.g. `production/web`)",
                 e.value
             ),
         }),

@@ -16,73 +16,73 @@ fn every_action_kind_parses_with_its_keys() {
         (
             "action: deploy\nservice: production/web\ntag: v1.2.3\n",
             StepAction::Deploy {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 tag: Input::Fixed("v1.2.3".into()),
             },
         ),
         (
             "action: deploy\nservice: production/web\ntag: ask\n",
             StepAction::Deploy {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 tag: Input::Ask,
             },
         ),
         (
             "action: rollback\nservice: production/web\nrelease: previous\n",
             StepAction::Rollback {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 release: ReleaseChoice::Previous,
             },
         ),
         (
             "action: rollback\nservice: staging/api\nrelease: #4\n",
             StepAction::Rollback {
-                service: "staging/api".into(),
+                service: Input::Fixed("staging/api".into()),
                 release: ReleaseChoice::Number(4),
             },
         ),
         (
             "action: scale\nservice: production/web\nreplicas: 3\n",
             StepAction::Scale {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 replicas: Input::Fixed(3),
             },
         ),
         (
             "action: scale\nservice: production/web\nreplicas: ask\n",
             StepAction::Scale {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 replicas: Input::Ask,
             },
         ),
         (
             "action: restart\nservice: production/web\n",
             StepAction::Restart {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
             },
         ),
         (
             "action: backup\ntarget: main-db\n",
             StepAction::Backup {
-                target: "main-db".into(),
+                target: Input::Fixed("main-db".into()),
             },
         ),
         (
             "action: test-restore\ntarget: main-db\nbackup: newest\n",
             StepAction::TestRestore {
-                target: "main-db".into(),
+                target: Input::Fixed("main-db".into()),
             },
         ),
         (
             "action: test-restore\ntarget: main-db\n",
             StepAction::TestRestore {
-                target: "main-db".into(),
+                target: Input::Fixed("main-db".into()),
             },
         ),
         (
             "action: health-check\nservice: production/web\n",
             StepAction::HealthCheck {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
             },
         ),
     ];
@@ -91,7 +91,8 @@ fn every_action_kind_parses_with_its_keys() {
             step(text),
             Ok(Step {
                 action,
-                title: None
+                title: None,
+                approval: false,
             }),
             "{text}"
         );
@@ -105,10 +106,11 @@ fn keys_come_in_any_order_around_blank_lines_comments_and_a_title() {
         step(text),
         Ok(Step {
             action: StepAction::Rollback {
-                service: "production/web".into(),
+                service: Input::Fixed("production/web".into()),
                 release: ReleaseChoice::Previous,
             },
             title: Some("Roll back <web> now".into()),
+            approval: false,
         })
     );
 }
@@ -151,10 +153,39 @@ fn a_key_the_action_does_not_take_is_named_with_the_ones_it_does() {
 }
 
 #[test]
-fn approval_is_refused_as_not_available_rather_than_ignored() {
-    let (line, message) = error("action: restart\nservice: production/web\napproval: required\n");
+fn approval_required_is_read_and_anything_else_is_refused_on_its_line() {
+    let step = step("action: restart\nservice: production/web\napproval: required\n");
+    assert!(step.expect("valid").approval);
+    let none = super::parse(
+        "action: restart\nservice: production/web\napproval: none\n",
+        10,
+    );
+    assert!(!none.expect("valid").approval);
+    let (line, message) = error("action: restart\nservice: production/web\napproval: yes\n");
     assert_eq!(line, 13);
-    assert!(message.contains("not available yet"), "{message}");
+    assert!(
+        message.contains("neither `required` nor `none`"),
+        "{message}"
+    );
+    let (line, message) =
+        error("action: health-check\nservice: production/web\napproval: required\n");
+    assert_eq!(line, 13);
+    assert!(message.contains("needs no approval"), "{message}");
+}
+
+#[test]
+fn ask_leaves_the_service_or_target_to_the_reader() {
+    let rollback = step("action: rollback\nservice: ask\nrelease: previous\n").expect("valid");
+    assert_eq!(rollback.action.subject(), &Input::Ask);
+    assert_eq!(
+        rollback.action.subject_or("the service typed"),
+        "the service typed"
+    );
+    let backup = step("action: backup\ntarget: ask\n").expect("valid");
+    assert_eq!(backup.action.subject(), &Input::Ask);
+    assert!(backup.action.on_target());
+    let fixed = step("action: restart\nservice: production/web\n").expect("valid");
+    assert_eq!(fixed.action.subject_or("x"), "production/web");
 }
 
 #[test]
@@ -223,7 +254,7 @@ fn bad_values_are_refused_on_their_line_saying_what_fits() {
             13,
             "0 to 50",
         ),
-        ("action: backup\ntarget: Main DB\n", 12, "not a name"),
+        ("action: backup\ntarget: Main DB\n", 12, "nor a name"),
         (
             "action: test-restore\ntarget: main\nbackup: 12\n",
             13,

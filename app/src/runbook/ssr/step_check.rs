@@ -24,6 +24,24 @@ pub enum Submitted<'a> {
 }
 
 impl Submitted<'_> {
+    /// What was sent for a value the reader typed (an `ask`), by the key
+    /// the runbook uses for it; what an approval fixed is compared to it.
+    fn typed(&self, key: &str) -> Option<String> {
+        match (self, key) {
+            (
+                Submitted::Deploy { service, .. }
+                | Submitted::Rollback { service, .. }
+                | Submitted::Scale { service, .. }
+                | Submitted::Restart { service },
+                "service",
+            ) => Some(service.trim().to_string()),
+            (Submitted::Deploy { tag, .. }, "tag") => Some(tag.trim().to_string()),
+            (Submitted::Scale { replicas, .. }, "replicas") => Some(replicas.trim().to_string()),
+            (Submitted::Backup { target }, "target") => Some(target.trim().to_string()),
+            _ => None,
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Submitted::Deploy { .. } => "deploy",
@@ -41,6 +59,8 @@ pub struct FromRunbook<'a> {
     pub runbook: &'a str,
     pub version: Option<i32>,
     pub step: Option<i32>,
+    /// The run the step is part of (`runbook_run`), if any.
+    pub run: Option<i64>,
 }
 
 /// `None` for an action not started from a runbook; otherwise the step it
@@ -51,7 +71,7 @@ pub async fn check(
     submitted: Submitted<'_>,
 ) -> Result<Option<RunbookStepRef>, AppError> {
     if from.runbook.is_empty() {
-        if from.version.is_some() || from.step.is_some() {
+        if from.version.is_some() || from.step.is_some() || from.run.is_some() {
             return Err(AppError::invalid(
                 "runbook",
                 "name the runbook the step is in",
@@ -69,7 +89,11 @@ pub async fn check(
     let index = from
         .step
         .ok_or_else(|| AppError::invalid("runbook_step", "give the number of the step"))?;
-    let (step, at) = stored_step(db, from.runbook, version, index).await?;
+    let (step, mut at) = stored_step(db, from.runbook, version, index).await?;
+    if let Some(run) = from.run {
+        super::runs::check_open(db, run, &at).await?;
+        at.run = Some(run);
+    }
     let differs = |field: &str, stored: &str, sent: &str| {
         AppError::invalid(
             field,
@@ -122,14 +146,21 @@ pub async fn check(
             same_service(db, service, s).await?;
         }
         (StepAction::Backup { target }, Submitted::Backup { target: t }) => {
-            let stored = crate::backup::ssr::target::find(db, target).await?;
             let sent = crate::backup::ssr::target::find(db, t).await?;
-            if stored.id != sent.id {
-                return Err(differs("target", target, t));
+            if let Input::Fixed(target) = target {
+                let stored = crate::backup::ssr::target::find(db, target).await?;
+                if stored.id != sent.id {
+                    return Err(differs("target", target, t));
+                }
             }
         }
         (StepAction::TestRestore { target }, Submitted::TestRestore { backup }) => {
-            let (newest, _) = newest_backup(db, target).await?;
+            let target = match target {
+                Input::Fixed(target) => target.clone(),
+                // The backup names its target: the newest of that one.
+                Input::Ask => target_of_backup(db, *backup).await?,
+            };
+            let (newest, _) = newest_backup(db, &target).await?;
             if newest != *backup {
                 return Err(differs("id", &newest.to_string(), &backup.to_string()));
             }
@@ -146,14 +177,35 @@ pub async fn check(
             ))
         }
     }
+    if step.approval {
+        let run = at.run.ok_or_else(|| {
+            AppError::invalid(
+                "runbook_run",
+                format!(
+                    "step {index} of `{}` v{version} needs approval: start a run and ask for it there",
+                    at.slug
+                ),
+            )
+        })?;
+        let typed = |key: &str| submitted.typed(key);
+        at.approval = Some(super::approvals::use_approval(db, run, index, typed).await?);
+    }
     Ok(Some(at))
 }
 
-/// The service the step names, after checking that the request names the
-/// same one (by `environment/name` or by id).
-async fn same_service(db: &PgPool, stored: &str, sent: &str) -> Result<ServiceRow, AppError> {
-    let row = find_service(db, stored).await?;
+/// The service the step names (or, for `service: ask`, the one the reader
+/// chose), after checking that the request names the same one (by
+/// `environment/name` or by id).
+async fn same_service(
+    db: &PgPool,
+    stored: &Input<String>,
+    sent: &str,
+) -> Result<ServiceRow, AppError> {
     let other = find_service(db, sent).await?;
+    let Input::Fixed(stored) = stored else {
+        return Ok(other);
+    };
+    let row = find_service(db, stored).await?;
     if row.id != other.id {
         return Err(AppError::invalid(
             "service",
@@ -163,9 +215,36 @@ async fn same_service(db: &PgPool, stored: &str, sent: &str) -> Result<ServiceRo
     Ok(row)
 }
 
+/// The backup target backup `id` belongs to.
+async fn target_of_backup(db: &PgPool, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar(
+        "SELECT t.name FROM backup b JOIN backup_target t ON t.id = b.target_id WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::invalid("id", format!("there is no backup #{id}")))
+}
+
+/// The name the step fixes, or the one the reader typed for an `ask`
+/// (`field` says which argument carries it).
+pub fn chosen(written: &Input<String>, typed: &str, field: &str) -> Result<String, AppError> {
+    match written {
+        Input::Fixed(name) => Ok(name.clone()),
+        Input::Ask if typed.trim().is_empty() => Err(AppError::invalid(
+            field,
+            format!("this step leaves the {field} to you: name it"),
+        )),
+        Input::Ask => Ok(typed.trim().to_string()),
+    }
+}
+
 /// The release numbered just below the live one: its number and how the
 /// confirmation names it.
-async fn previous_release(db: &PgPool, service: &ServiceRow) -> Result<(i32, String), AppError> {
+pub async fn previous_release(
+    db: &PgPool,
+    service: &ServiceRow,
+) -> Result<(i32, String), AppError> {
     let name = format!("{}/{}", service.environment, service.name);
     let live_id = service.live_release_id.ok_or_else(|| {
         AppError::invalid(
@@ -199,7 +278,7 @@ async fn previous_release(db: &PgPool, service: &ServiceRow) -> Result<(i32, Str
 
 /// The newest backup of `target` that can be restored: its id and how the
 /// confirmation names it.
-async fn newest_backup(db: &PgPool, target: &str) -> Result<(i64, String), AppError> {
+pub async fn newest_backup(db: &PgPool, target: &str) -> Result<(i64, String), AppError> {
     let row: Option<(i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT b.id, b.started_at FROM backup b JOIN backup_target t ON t.id = b.target_id
          WHERE t.name = $1 AND b.state = 'succeeded' AND b.deleted_at IS NULL AND b.corrupted_at IS NULL
@@ -217,26 +296,36 @@ async fn newest_backup(db: &PgPool, target: &str) -> Result<(i64, String), AppEr
     Ok((id, format!("#{id} of {}", crate::format::utc(at))))
 }
 
-/// What step `index` of version `version` of `slug` would do now.
-pub async fn plan(db: &PgPool, slug: &str, version: i32, index: i32) -> Result<StepPlan, AppError> {
+/// What step `index` of version `version` of `slug` would do now, on
+/// `subject` (the service or target the reader chose) where it says `ask`.
+pub async fn plan(
+    db: &PgPool,
+    slug: &str,
+    version: i32,
+    index: i32,
+    subject: &str,
+) -> Result<StepPlan, AppError> {
     let (step, _) = stored_step(db, slug, version, index).await?;
-    let mut plan = StepPlan {
-        facts: Vec::new(),
-        release: None,
-        backup: None,
-    };
-    let mut fact = |what: &str, value: String| plan.facts.push((what.to_string(), value));
+    let mut facts = Vec::new();
+    let mut fact = |what: &str, value: String| facts.push((what.to_string(), value));
+    let (mut release, mut backup) = (None, None);
     match &step.action {
-        StepAction::Backup { target } => fact("target", target.clone()),
+        StepAction::Backup { target } => {
+            let target = chosen(target, subject, "target")?;
+            crate::backup::ssr::target::find(db, &target).await?;
+            fact("target", target)
+        }
         StepAction::TestRestore { target } => {
-            let (id, named) = newest_backup(db, target).await?;
-            fact("target", target.clone());
+            let target = chosen(target, subject, "target")?;
+            let (id, named) = newest_backup(db, &target).await?;
+            fact("target", target);
             fact("backup", named);
-            plan.backup = Some(id);
+            backup = Some(id);
         }
         action => {
-            let service = find_service(db, action.subject()).await?;
-            fact("service", action.subject().to_string());
+            let name = chosen(action.subject(), subject, "service")?;
+            let service = find_service(db, &name).await?;
+            fact("service", service.full_name());
             let live = match service.live_release_id {
                 Some(id) => {
                     let r = release_by_id(db, id).await?;
@@ -253,14 +342,14 @@ pub async fn plan(db: &PgPool, slug: &str, version: i32, index: i32) -> Result<S
                 } => {
                     let (number, named) = previous_release(db, &service).await?;
                     fact("rolls back to", named);
-                    plan.release = Some(number);
+                    release = Some(number);
                 }
                 StepAction::Rollback {
                     release: ReleaseChoice::Number(n),
                     ..
                 } => {
                     fact("runs release", format!("#{n}"));
-                    plan.release = Some(*n);
+                    release = Some(*n);
                 }
                 StepAction::Deploy {
                     tag: Input::Fixed(tag),
@@ -272,7 +361,33 @@ pub async fn plan(db: &PgPool, slug: &str, version: i32, index: i32) -> Result<S
                 } => fact("replicas after", n.to_string()),
                 _ => {}
             }
+            if matches!(
+                action,
+                StepAction::Deploy { .. } | StepAction::Rollback { .. }
+            ) {
+                fact("pre-deploy backup", pre_deploy_backup(&service));
+            }
         }
     }
-    Ok(plan)
+    if step.approval {
+        fact(
+            "approval",
+            "required: a second person holding the permission approves it, then it runs".into(),
+        );
+    }
+    Ok(StepPlan {
+        facts,
+        release,
+        backup,
+        approval: step.approval,
+    })
+}
+
+/// Whether a deploy or rollback of `service` backs up first, and where: a
+/// step never skips it (see the deploy server fn).
+fn pre_deploy_backup(service: &ServiceRow) -> String {
+    match &service.backup_target {
+        Some(t) => format!("yes: backup target {t} is backed up first"),
+        None => "none: the service has no pre-deploy backup target".into(),
+    }
 }

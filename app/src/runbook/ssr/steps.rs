@@ -70,13 +70,16 @@ pub async fn stored_step(
         slug: slug.to_string(),
         version,
         content_hash,
-        step: index,
+        step: Some(index),
+        run: None,
+        item: None,
+        approval: None,
     };
     Ok((step, at))
 }
 
 /// Every action block of `body`, parsed, in order (no HTML rendered).
-fn pieces_without_html(body: &str) -> Vec<Result<Step, spec::SpecError>> {
+pub fn pieces_without_html(body: &str) -> Vec<Result<Step, spec::SpecError>> {
     split_fenced(body, spec::FENCE)
         .into_iter()
         .filter_map(|part| match part {
