@@ -172,7 +172,8 @@ async fn search_finds_it_with_the_words_marked(c: &Client, server: &Server) {
     wait_until_hydrated(c).await;
     let row = wait_for_text(c, &format!("[data-test=runbook-{SLUG}]")).await;
     assert!(row.contains("Roll back web") && row.contains("v3"), "{row}");
-    set(c, "q", "error rate").await;
+    let field = element(c, "[data-test=runbook-search] [name=q]").await;
+    field.send_keys("error rate").await.unwrap();
     click(c, "[data-test=runbook-search-submit]").await;
     let hit = wait_for_text(c, "[data-test=search-hit]").await;
     assert!(hit.contains("Roll back web"), "{hit}");
@@ -184,6 +185,13 @@ async fn search_finds_it_with_the_words_marked(c: &Client, server: &Server) {
         "a search has its own address"
     );
     keep_screenshot(c, "runbook-search").await;
+    // The header's box finds it from any page, without waiting for script.
+    c.goto(&server.url("/incidents")).await.unwrap();
+    let header = element(c, "[data-test=header-search]").await;
+    // U+E007 is WebDriver's Enter key.
+    header.send_keys("error rate\u{E007}").await.unwrap();
+    let hit = wait_for_text(c, "[data-test=search-hit]").await;
+    assert!(hit.contains("Roll back web"), "{hit}");
 }
 
 /// The status of a POST from the page, with the page's own origin.
