@@ -92,7 +92,6 @@ fn roll_back_checks_health_then_rolls_back_to_the_previous_release_then_checks_a
 }
 
 #[test]
-#[ignore = "needs service: ask (lead's branch)"]
 fn every_starter_runbooks_action_blocks_are_valid_steps() {
     let mut invalid = Vec::new();
     for (slug, _, body) in starters() {
