@@ -172,7 +172,10 @@ async fn search_finds_it_with_the_words_marked(c: &Client, server: &Server) {
     wait_until_hydrated(c).await;
     let row = wait_for_text(c, &format!("[data-test=runbook-{SLUG}]")).await;
     assert!(row.contains("Roll back web") && row.contains("v3"), "{row}");
-    set(c, "q", "error rate").await;
+    // The page's own search form: the header has a `q` box too.
+    let q = element(c, "[data-test=runbook-search] [name=q]").await;
+    q.clear().await.unwrap();
+    q.send_keys("error rate").await.unwrap();
     click(c, "[data-test=runbook-search-submit]").await;
     // The starter runbooks of a new installation speak of error rates too.
     let this = format!("[data-test=search-hit][data-slug={SLUG}]");
