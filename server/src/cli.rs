@@ -5,6 +5,7 @@
 use crate::audit_export::{csv_line, json_item, CSV_HEADER};
 use crate::config::Settings;
 use crate::serve::{open_database, Database};
+use anyhow::Context;
 use app::audit::filter::ParsedFilter;
 use app::audit::ssr::{record, record_alone, stream_filtered, verify, ChainReport, Record};
 use app::audit::AuditTarget;
@@ -13,11 +14,12 @@ use app::auth::users::{self, NewUser};
 use app::auth::Role;
 use app::users::actions;
 use chrono::{DateTime, Utc};
-use clap::{Subcommand, ValueEnum};
+use clap::{ArgGroup, Subcommand, ValueEnum};
 use futures_util::TryStreamExt;
 use secrecy::SecretString;
 use serde_json::json;
 use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -55,6 +57,23 @@ pub enum AuditCommand {
         #[arg(long)]
         since: Option<DateTime<Utc>>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum RunbookCommand {
+    /// Save each `<slug>.md` file of DIR (front matter, then markdown) as a
+    /// runbook: a new version only where the content changed.
+    #[command(group(ArgGroup::new("source").required(true).args(["dir", "starter"])))]
+    Import {
+        /// A folder of runbook files, as `runbook export` writes them.
+        dir: Option<PathBuf>,
+        /// Save the starter runbooks shipped with Opsdeck (again): a new
+        /// version of each one that differs from them.
+        #[arg(long)]
+        starter: bool,
+    },
+    /// Write each runbook's current version to DIR as `<slug>.md`.
+    Export { dir: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -201,4 +220,46 @@ async fn export(
     write!(out, "{tail}")?;
     out.flush()?;
     Ok(())
+}
+
+/// `Ok(false)` when a file could not be imported (each one is reported).
+pub async fn runbook(settings: &Settings, command: RunbookCommand) -> anyhow::Result<bool> {
+    use app::runbook::ssr::{import, save::Author, starter};
+    with_database(settings, async |db| match command {
+        RunbookCommand::Import { dir: Some(dir), .. } => {
+            let reports = import::import_dir(&db.pool, &Author::system(), &dir)
+                .await
+                .with_context(|| format!("cannot read the folder {}", dir.display()))?;
+            if reports.is_empty() {
+                eprintln!("no *.md files in {}", dir.display());
+            }
+            Ok(print_reports(&reports))
+        }
+        RunbookCommand::Import { dir: None, .. } => {
+            let reports = starter::install(&db.pool, &Author::system()).await;
+            Ok(print_reports(&reports))
+        }
+        RunbookCommand::Export { dir } => {
+            for exported in import::export_dir(&db.pool, &dir).await? {
+                println!("{}: v{}", exported.file, exported.version);
+            }
+            Ok(true)
+        }
+    })
+    .await
+}
+
+/// One line per file (failures on standard error); true when none failed.
+fn print_reports(reports: &[app::runbook::ssr::import::FileReport]) -> bool {
+    let mut ok = true;
+    for report in reports {
+        match &report.outcome {
+            Ok(imported) => println!("{}: {imported}", report.file),
+            Err(e) => {
+                eprintln!("{e}");
+                ok = false;
+            }
+        }
+    }
+    ok
 }

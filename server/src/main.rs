@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         action: opsdeck_server::cli::AuditCommand,
     },
+    /// Import or export runbooks as markdown files.
+    Runbook {
+        #[command(subcommand)]
+        action: opsdeck_server::cli::RunbookCommand,
+    },
     /// Manage the embedded PostgreSQL cluster (used when DATABASE_URL is unset).
     Db {
         #[command(subcommand)]
@@ -69,6 +74,13 @@ async fn main() -> std::process::ExitCode {
             Ok(false) => return std::process::ExitCode::from(1),
             Err(e) => Err(e),
         },
+        Command::Runbook { action } => {
+            match opsdeck_server::cli::runbook(&settings, action).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::from(1),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

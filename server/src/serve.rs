@@ -104,6 +104,26 @@ fn spawn_session_sweeper(db: PgPool) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// On a new installation (no runbook ever saved), the starter runbooks.
+/// A failure is logged and the server starts anyway: they are a help,
+/// and `opsdeck runbook import --starter` installs them later.
+async fn install_starter_runbooks(db: &PgPool) {
+    match app::runbook::ssr::starter::install_if_new(db).await {
+        Ok(None) => {}
+        Ok(Some(reports)) => {
+            for r in reports {
+                match r.outcome {
+                    Ok(imported) => tracing::info!(file = %r.file, "starter runbook {imported}"),
+                    Err(e) => tracing::warn!("starter runbook not installed: {e}"),
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for runbooks; starter set not installed")
+        }
+    }
+}
+
 /// How long a stopping server lets running deployments finish (below
 /// Docker's and systemd's usual kill timeouts would cut most of them off,
 /// so this is a courtesy, not a promise: the reconciler is the promise).
@@ -118,6 +138,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .cluster
         .take()
         .map(|c| Supervisor::spawn(c, db.pool.clone()));
+    install_starter_runbooks(&db.pool).await;
     let docker = DockerHandle::new(settings.docker_host.clone());
     let monitor = docker.spawn_monitor(Duration::from_secs(5));
     let state = AppState {

@@ -125,7 +125,7 @@ fn Hits(q: String, hits: Vec<SearchHit>, link: impl Fn(&str) -> String + 'static
             // The snippet is HTML made on the server: the runbook's text
             // escaped, only the <mark>s around the matches are markup.
             view! {
-                <li class="py-3" data-test="search-hit">
+                <li class="py-3" data-test="search-hit" data-slug=h.slug.clone()>
                     <a class=LINK href=link(&h.slug)>{h.title.clone()}</a>
                     <span class="ml-2 font-mono text-xs text-slate-500">{format!("v{}", h.version)}</span>
                     <p class=format!("{} mt-1 text-slate-600 dark:text-slate-300", super::widgets::PROSE) data-test="search-snippet" inner_html=h.snippet></p>

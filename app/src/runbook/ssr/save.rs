@@ -5,6 +5,7 @@ use crate::audit::ssr::{record, Record};
 use crate::audit::{Action, AuditTarget, Outcome};
 use crate::auth::guard::Actor;
 use crate::error::check_length;
+use crate::request::RequestMeta;
 use crate::runbook::{actions, RunbookSaved, MAX_BODY, MAX_MESSAGE, MAX_SERVICES, MAX_SLUG};
 use crate::runbook::{MAX_TAG, MAX_TAGS, MAX_TITLE};
 use crate::AppError;
@@ -33,6 +34,34 @@ struct Checked {
     message: String,
 }
 
+/// Who a version is saved by: the name its version and its audit event
+/// carry, and the request it came with.
+#[derive(Clone, Debug)]
+pub struct Author {
+    pub name: String,
+    pub meta: RequestMeta,
+}
+
+impl Author {
+    /// The installation itself (`opsdeck runbook import`, the starter set
+    /// at first start): `system`, as every command-line action is audited.
+    pub fn system() -> Author {
+        Author {
+            name: "system".into(),
+            meta: RequestMeta::default(),
+        }
+    }
+}
+
+impl From<&Actor> for Author {
+    fn from(actor: &Actor) -> Author {
+        Author {
+            name: actor.audit_name(),
+            meta: actor.meta.clone(),
+        }
+    }
+}
+
 /// How a stored version is audited: the action, and what its details add
 /// to the version, hash and message.
 pub struct Audit {
@@ -42,21 +71,26 @@ pub struct Audit {
 
 /// Saves `draft` as the next version of its runbook (creating the runbook
 /// at its first save) unless its content equals the current version's.
-pub async fn save(db: &PgPool, actor: &Actor, draft: Draft) -> Result<RunbookSaved, AppError> {
+pub async fn save(
+    db: &PgPool,
+    author: impl Into<Author>,
+    draft: Draft,
+) -> Result<RunbookSaved, AppError> {
     let audit = Audit {
         action: actions::SAVE,
         details: Default::default(),
     };
-    store(db, actor, draft, audit).await
+    store(db, author, draft, audit).await
 }
 
 /// [`save`], audited as `audit` says (a revert is a save of old text).
 pub async fn store(
     db: &PgPool,
-    actor: &Actor,
+    author: impl Into<Author>,
     draft: Draft,
     audit: Audit,
 ) -> Result<RunbookSaved, AppError> {
+    let author = author.into();
     let d = check(draft)?;
     let hash = content_hash(&d.title, &d.tags, &d.services, &d.body);
     let mut tx = db.begin().await?;
@@ -75,7 +109,7 @@ pub async fn store(
         return Ok(saved(&d.slug, current, false));
     }
     let version = current + 1;
-    let who = actor.audit_name();
+    let who = &author.name;
     sqlx::query(
         "INSERT INTO runbook_version
              (runbook_id, version, body, title, tags, services, author, message, content_hash)
@@ -87,7 +121,7 @@ pub async fn store(
     .bind(&d.title)
     .bind(&d.tags)
     .bind(&d.services)
-    .bind(&who)
+    .bind(who)
     .bind(&d.message)
     .bind(&hash)
     .execute(&mut *tx)
@@ -110,13 +144,13 @@ pub async fn store(
     details.insert("content_hash".into(), json!(hash));
     details.insert("message".into(), json!(d.message));
     let r = Record::new(
-        &who,
+        who,
         audit.action,
         AuditTarget::Runbook(&d.slug),
         Outcome::Success,
     )
     .details(serde_json::Value::Object(details))
-    .meta(&actor.meta);
+    .meta(&author.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;
     Ok(saved(&d.slug, version, true))
