@@ -290,6 +290,42 @@ async fn injected(c: &Client) -> serde_json::Value {
     .unwrap()
 }
 
+/// One block of every action kind (hostile text in its title and an
+/// approval on one), and a block whose action is markup.
+const EVERY_KIND: &str = "```opsdeck-action\naction: deploy\nservice: production/web\ntag: ask\n\
+title: <img src=x onerror=alert(6) data-xss> deploy\n```\n\n\
+```opsdeck-action\naction: rollback\nservice: ask\nrelease: previous\n```\n\n\
+```opsdeck-action\naction: scale\nservice: production/web\nreplicas: ask\napproval: required\n```\n\n\
+```opsdeck-action\naction: restart\nservice: production/web\n```\n\n\
+```opsdeck-action\naction: backup\ntarget: ask\n```\n\n\
+```opsdeck-action\naction: test-restore\ntarget: main\n```\n\n\
+```opsdeck-action\naction: health-check\nservice: production/web\n```\n\n\
+```opsdeck-action\naction: <svg onload=alert(7) data-xss>\n```\n";
+
+/// The saved page shows each kind as a step card, in order, its hostile
+/// title as text, the approval said, and the bad block as an error box.
+async fn every_kind_is_a_card_and_the_bad_block_an_error_box(c: &Client) {
+    let cards = eventually("the step cards", WAIT, || async {
+        let cards = c.find_all(Locator::Css("[data-test=runbook-step]")).await.ok()?;
+        (cards.len() == 7).then_some(cards)
+    })
+    .await;
+    let mut kinds = Vec::new();
+    for card in &cards {
+        kinds.push(card.attr("data-action").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(
+        kinds,
+        ["deploy", "rollback", "scale", "restart", "backup", "test-restore", "health-check"]
+    );
+    let title = wait_for_text(c, "[data-test=step-title]").await;
+    assert_eq!(title, "<img src=x onerror=alert(6) data-xss> deploy");
+    let approval = wait_for_text(c, "[data-test=step-approval]").await;
+    assert!(approval.contains("Needs approval"), "{approval}");
+    let bad = wait_for_text(c, "[data-test=step-invalid]").await;
+    assert!(bad.contains("unknown action"), "{bad}");
+}
+
 #[tokio::test]
 async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_inert() {
     let _alone = one_at_a_time();
@@ -309,7 +345,8 @@ async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_i
                     <img src=x onerror=alert(4) data-xss>\n\n\
                     <div data-xss onclick=alert(5)>raw block</div>\n\n\
                     text with <b>inline</b> html\n";
-        type_body(&c, body).await;
+        let body = format!("{body}\n{EVERY_KIND}");
+        type_body(&c, &body).await;
         let preview = eventually("the preview", WAIT, || async {
             text_of(&c, "[data-test=preview]")
                 .await
@@ -344,6 +381,7 @@ async fn scripts_javascript_links_event_handlers_and_raw_html_in_markdown_stay_i
         assert_eq!(link.text().await.unwrap(), "click me");
         let href = link.attr("href").await.unwrap().unwrap_or_default();
         assert!(!href.to_lowercase().contains("javascript"), "{href}");
+        every_kind_is_a_card_and_the_bad_block_an_error_box(&c).await;
         assert_eq!(injected(&c).await, serde_json::json!([]), "on the page");
         assert!(c.get_alert_text().await.is_err(), "no dialog opened");
         // Reloaded: the server's HTML, before hydration touches it.
@@ -368,18 +406,31 @@ async fn post_text(c: &Client, url: &str, body: &str) -> String {
     reply.as_str().unwrap_or_default().to_string()
 }
 
-/// Deploys `tag` through the API and waits on its page for the end.
-async fn deploy_and_wait(c: &Client, server: &Server, tag: &str) {
-    let reply = post_text(
-        c,
-        "/api/deploy",
-        &format!("service=production/{STEP_SERVICE}&tag={tag}"),
-    )
-    .await;
+/// Deploys `tag` of `production/<name>` through the API and waits on its
+/// page for the end.
+async fn deploy_and_wait(c: &Client, server: &Server, name: &str, tag: &str) {
+    let form = format!("service=production/{name}&tag={tag}");
+    let reply = post_text(c, "/api/deploy", &form).await;
     let started: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
     let url = started["url"].as_str().expect(&reply).to_string();
     c.goto(&server.url(&url)).await.unwrap();
     assert_eq!(wait_for_deployment_end(c).await, "succeeded", "{tag}");
+}
+
+/// `production/<name>` of image `opsdeck-e2e/<image>`, saved and deployed
+/// at v1 then v2, from a page of the panel (its origin signs the calls).
+async fn a_service_on_its_second_release(c: &Client, server: &Server, name: &str, image: &str) {
+    c.goto(&server.url("/runbooks")).await.unwrap();
+    wait_until_hydrated(c).await;
+    let service = format!(
+        "environment=production&name={name}&image=opsdeck-e2e%2F{image}&port=8080&health_kind=http\
+         &health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=2\
+         &health_start_period_s=0&replicas=1&stop_timeout_s=1"
+    );
+    let reply = post_text(c, "/api/save_service", &service).await;
+    assert!(reply.contains("\"id\""), "{reply}");
+    deploy_and_wait(c, server, name, "v1").await;
+    deploy_and_wait(c, server, name, "v2").await;
 }
 
 /// A runbook whose first step rolls the service back to the release
@@ -388,17 +439,7 @@ async fn a_service_on_its_second_release_and_a_runbook_to_roll_it_back(
     c: &Client,
     server: &Server,
 ) {
-    c.goto(&server.url("/runbooks")).await.unwrap();
-    wait_until_hydrated(c).await;
-    let service = format!(
-        "environment=production&name={STEP_SERVICE}&image=opsdeck-e2e%2Frbk&port=8080&health_kind=http\
-         &health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=2\
-         &health_start_period_s=0&replicas=1&stop_timeout_s=1"
-    );
-    let reply = post_text(c, "/api/save_service", &service).await;
-    assert!(reply.contains("\"id\""), "{reply}");
-    deploy_and_wait(c, server, "v1").await;
-    deploy_and_wait(c, server, "v2").await;
+    a_service_on_its_second_release(c, server, STEP_SERVICE, "rbk").await;
     let body = format!(
         "# Roll back\n\nIf the error rate climbs:\n\n```opsdeck-action\naction: rollback\n\
          service: production/{STEP_SERVICE}\nrelease: previous\ntitle: Roll back to the previous release\n```\n"
@@ -501,30 +542,10 @@ async fn a_deployer_runs_a_rollback_step_from_a_runbook_that_a_viewer_sees_disab
 
 const RUN_SERVICE: &str = "e2erun";
 
-/// Deploys `tag` of the run test's service through the API, waiting for it.
-async fn deploy_run_service(c: &Client, server: &Server, tag: &str) {
-    let form = format!("service=production/{RUN_SERVICE}&tag={tag}");
-    let reply = post_text(c, "/api/deploy", &form).await;
-    let started: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
-    let url = started["url"].as_str().expect(&reply).to_string();
-    c.goto(&server.url(&url)).await.unwrap();
-    assert_eq!(wait_for_deployment_end(c).await, "succeeded", "{tag}");
-}
-
 /// The service on its second release, and an open incident about it:
 /// its number.
 async fn an_incident_on_a_service_that_runs_its_second_release(c: &Client, server: &Server) -> i64 {
-    c.goto(&server.url("/runbooks")).await.unwrap();
-    wait_until_hydrated(c).await;
-    let service = format!(
-        "environment=production&name={RUN_SERVICE}&image=opsdeck-e2e%2Frrun&port=8080&health_kind=http\
-         &health_check=%2Fhealthz&health_interval_s=1&health_timeout_s=1&health_retries=2\
-         &health_start_period_s=0&replicas=1&stop_timeout_s=1"
-    );
-    let reply = post_text(c, "/api/save_service", &service).await;
-    assert!(reply.contains("\"id\""), "{reply}");
-    deploy_run_service(c, server, "v1").await;
-    deploy_run_service(c, server, "v2").await;
+    a_service_on_its_second_release(c, server, RUN_SERVICE, "rrun").await;
     let form = format!(
         "title=Checkout+errors+after+v2&severity=SEV2&services[0]=production%2F{RUN_SERVICE}"
     );

@@ -160,13 +160,7 @@ pub async fn approve_runbook_step(approval: i64) -> Result<StepRan, AppError> {
     let actor = require(Permission::Read).await?;
     check_id("approval", approval)?;
     let state = app_state()?;
-    let asked = super::ssr::approvals::find(&state.db, approval).await?;
-    let row = super::ssr::runs::find(&state.db, asked.run_id)
-        .await?
-        .open()?;
-    let (found, _) =
-        super::ssr::steps::stored_step(&state.db, &row.slug, row.version, asked.step).await?;
-    require(permission_of(&found.action)?).await?;
+    let (asked, row, found) = decidable(&state.db, approval).await?;
     let at = row.step_ref(Some(asked.step));
     super::ssr::approvals::approve(&state.db, &actor, &at, &asked).await?;
     let typed = Typed {
@@ -189,15 +183,23 @@ pub async fn decline_runbook_step(approval: i64) -> Result<(), AppError> {
     let actor = require(Permission::Read).await?;
     check_id("approval", approval)?;
     let state = app_state()?;
-    let asked = super::ssr::approvals::find(&state.db, approval).await?;
-    let row = super::ssr::runs::find(&state.db, asked.run_id)
-        .await?
-        .open()?;
-    let (found, _) =
-        super::ssr::steps::stored_step(&state.db, &row.slug, row.version, asked.step).await?;
-    require(permission_of(&found.action)?).await?;
+    let (asked, row, _) = decidable(&state.db, approval).await?;
     let at = row.step_ref(Some(asked.step));
     super::ssr::approvals::decline(&state.db, &actor, &at, &asked).await
+}
+
+/// Approval `approval`, its open run and the step it is for, once the
+/// caller is known to hold that step's permission.
+#[cfg(feature = "ssr")]
+async fn decidable(
+    db: &sqlx::PgPool,
+    approval: i64,
+) -> Result<(super::ssr::approvals::ApprovalRow, RunRow, Step), AppError> {
+    let asked = super::ssr::approvals::find(db, approval).await?;
+    let row = super::ssr::runs::find(db, asked.run_id).await?.open()?;
+    let (found, _) = super::ssr::steps::stored_step(db, &row.slug, row.version, asked.step).await?;
+    require(permission_of(&found.action)?).await?;
+    Ok((asked, row, found))
 }
 
 /// What the reader typed for a step's `ask` values.
