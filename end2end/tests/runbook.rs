@@ -306,7 +306,10 @@ title: <img src=x onerror=alert(6) data-xss> deploy\n```\n\n\
 /// title as text, the approval said, and the bad block as an error box.
 async fn every_kind_is_a_card_and_the_bad_block_an_error_box(c: &Client) {
     let cards = eventually("the step cards", WAIT, || async {
-        let cards = c.find_all(Locator::Css("[data-test=runbook-step]")).await.ok()?;
+        let cards = c
+            .find_all(Locator::Css("[data-test=runbook-step]"))
+            .await
+            .ok()?;
         (cards.len() == 7).then_some(cards)
     })
     .await;
@@ -316,7 +319,15 @@ async fn every_kind_is_a_card_and_the_bad_block_an_error_box(c: &Client) {
     }
     assert_eq!(
         kinds,
-        ["deploy", "rollback", "scale", "restart", "backup", "test-restore", "health-check"]
+        [
+            "deploy",
+            "rollback",
+            "scale",
+            "restart",
+            "backup",
+            "test-restore",
+            "health-check"
+        ]
     );
     let title = wait_for_text(c, "[data-test=step-title]").await;
     assert_eq!(title, "<img src=x onerror=alert(6) data-xss> deploy");
