@@ -45,7 +45,10 @@ for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2;
 curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; exit 1; }
 
 echo "seeding: 200 services, 100 releases and 1,000 deployments of one, 9,000 more deployments, 1,000 incidents, 10,000 runbooks, $AUDIT_EVENTS audit events…" >&2
-psql -q "$db" -v events="$AUDIT_EVENTS" <<'SQL'
+psql -q -v ON_ERROR_STOP=1 "$db" -v events="$AUDIT_EVENTS" <<'SQL'
+-- The server installed the starter runbooks (and audited it) at start:
+-- seeded events continue the log after those.
+SELECT last_id AS base FROM audit_chain_head \gset
 INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
                      health_interval_s, health_timeout_s, health_retries,
                      health_start_period_s, replicas, stop_timeout_s)
@@ -95,7 +98,7 @@ FROM generate_series(1, 10000) g,
 INSERT INTO runbook_version (runbook_id, version, body, title, tags, services, author, message,
                              content_hash)
 SELECT id, 1, body, title, tags, services, 'user:bench', 'seeded', encode(sha256(body::bytea), 'hex')
-FROM runbook;
+FROM runbook WHERE slug LIKE 'runbook-%';
 INSERT INTO incident (title, severity, status, commander, declared_by, declared_at, started_at,
                       acknowledged_at, resolved_at)
 SELECT 'incident ' || g, (ARRAY['SEV1', 'SEV2', 'SEV3'])[1 + g % 3],
@@ -105,17 +108,17 @@ SELECT 'incident ' || g, (ARRAY['SEV1', 'SEV2', 'SEV3'])[1 + g % 3],
        CASE WHEN g > 20 THEN now() - g * interval '2 hours' + interval '1 hour' END
 FROM generate_series(1, 1000) g;
 INSERT INTO audit_event (id, at, actor, action, target, outcome, details, prev_hash, hash)
-SELECT g, now() - (:events - g) * interval '1 second', 'user:u' || (g % 20),
+SELECT :base + g, now() - (:events - g) * interval '1 second', 'user:u' || (g % 20),
        (ARRAY['deploy.deploy', 'deploy.scale', 'backup.run', 'user.sign_in'])[1 + g % 4],
        'service:production/svc-' || (g % 200), 'success', '{}',
-       decode(md5((g - 1)::text) || md5((g - 1)::text), 'hex'),
-       decode(md5(g::text) || md5(g::text), 'hex')
+       decode(md5((:base + g - 1)::text) || md5((:base + g - 1)::text), 'hex'),
+       decode(md5((:base + g)::text) || md5((:base + g)::text), 'hex')
 FROM generate_series(1, :events) g;
 INSERT INTO backup_target (name, sealed_url, display) VALUES ('bench-db', '\x00', 'db:5432/app');
 INSERT INTO backup (target_id, kind, state, actor, error, finished_at)
 SELECT id, 'manual', 'failed', 'user:bench', 'seeded by the benchmark', now() FROM backup_target;
-UPDATE audit_chain_head SET last_id = :events,
-       last_hash = decode(md5(:events::text) || md5(:events::text), 'hex');
+UPDATE audit_chain_head SET last_id = :base + :events,
+       last_hash = decode(md5((:base + :events)::text) || md5((:base + :events)::text), 'hex');
 ANALYZE;
 SQL
 
