@@ -17,7 +17,8 @@ const SLUGS: [&str; 6] = [
     "scale-for-load",
 ];
 
-async fn slugs(pool: &PgPool) -> Vec<String> {
+/// Every runbook's slug, sorted.
+pub(crate) async fn slugs(pool: &PgPool) -> Vec<String> {
     let mut slugs: Vec<String> = read::list(pool)
         .await
         .unwrap()
