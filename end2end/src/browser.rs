@@ -55,8 +55,11 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
-        let caps =
-            serde_json::json!({ "goog:chromeOptions": { "binary": chromium, "args": args } });
+        let caps = serde_json::json!({
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+            // Kept for `diagnose::page_report` when a page never gets ready.
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
         let caps = caps.as_object().unwrap().clone();
         let url = format!("http://127.0.0.1:{port}");
         let client = eventually("chromedriver session", Duration::from_secs(30), || {

@@ -3,6 +3,7 @@
 
 mod browser;
 pub mod container;
+pub mod diagnose;
 mod server;
 pub mod steps;
 

@@ -1,0 +1,63 @@
+//! What a browser can tell about a page that never became ready: its
+//! console (a wasm panic, a failed chunk load) and its requests that failed.
+//! Printed when a test gives up waiting, since a screenshot of a page that
+//! looks fine says nothing about why its buttons are dead.
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::Client;
+
+/// The console messages Chromium kept (`goog:loggingPrefs` asks it to keep
+/// them all), through chromedriver's log endpoint.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// The page's address and readiness, the resources it loaded (and which of
+/// them failed), then its console.
+pub async fn page_report(client: &Client) -> String {
+    let page = client
+        .execute(
+            "const entries = performance.getEntriesByType('resource');
+             const failed = entries
+               .filter(e => e.responseStatus !== undefined && (e.responseStatus === 0 || e.responseStatus >= 400))
+               .map(e => e.responseStatus + ' ' + e.name);
+             return JSON.stringify({
+               url: location.href,
+               readyState: document.readyState,
+               hydrated: document.body && document.body.dataset.hydrated,
+               resources: entries.length,
+               wasm: entries.filter(e => e.name.endsWith('.wasm')).length,
+               failed,
+             });",
+            vec![],
+        )
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .unwrap_or_else(|e| format!("(page state unavailable: {e})"));
+    let console = match client.issue_cmd(BrowserLog).await {
+        Ok(serde_json::Value::Array(entries)) => entries
+            .iter()
+            .map(|e| format!("  {} {}", e["level"], e["message"]))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Ok(other) => format!("  {other}"),
+        Err(e) => format!("  (console unavailable: {e})"),
+    };
+    format!("page: {page}\nconsole:\n{console}")
+}
