@@ -71,6 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The stylesheet's name carries its content hash in a release
                 // build, so browsers may keep it for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                <layout::FetchRetry/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -5,12 +5,14 @@ mod banner;
 #[cfg(feature = "ssr")]
 pub mod csp;
 mod escape;
+mod fetch_retry;
 mod parts;
 mod signed_in;
 pub mod ui;
 
 pub use banner::StatusBanner;
 pub use escape::html_text;
+pub use fetch_retry::FetchRetry;
 pub use parts::{Fact, NotFound, PageHeader};
 pub use signed_in::{use_signed_in, SignedIn};
 pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};
