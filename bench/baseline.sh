@@ -20,7 +20,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 env -u DATABASE_URL OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_DATA_DIR="$data/data" OPSDECK_LOG=warn \
   LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck >"$data/opsdeck.log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+cleanup() { stop_server "$pid"; rm -rf "$data"; }
 trap cleanup EXIT
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$data/opsdeck.log"; exit 1; }

@@ -22,7 +22,7 @@ work="$(mktemp -d /tmp/opsdeck-bench-deploy.XXXXXX)"
 chmod 755 "$work"
 net=opsdeck-production
 cleanup() {
-  [ -n "${pid:-}" ] && { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+  [ -n "${pid:-}" ] && stop_server "$pid"
   docker ps -aq --filter label=opsdeck.bench=cli | xargs -r docker rm -f >/dev/null
   docker ps -aq --filter "label=opsdeck.service.name=production/bench" | xargs -r docker rm -f >/dev/null
   rm -rf "$work"

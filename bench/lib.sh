@@ -83,3 +83,20 @@ build_web_image() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# Stops the server $1 (SIGTERM), waits up to 60 s for it to finish its
+# shutdown, then kills it: a benchmark run must end even if a shutdown does
+# not (and says so, since that is a bug worth a look).
+stop_server() {
+  local pid="$1" waited=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 600 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "bench: opsdeck (pid $pid) still running 60 s after SIGTERM; killed" >&2
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null || true
+}

@@ -35,8 +35,7 @@ DATABASE_URL="$db" OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_LOG=warn \
   LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck serve >"$work/opsdeck.log" 2>&1 &
 pid=$!
 cleanup() {
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
+  stop_server "$pid"
   env -u DATABASE_URL target/release/opsdeck db stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }

@@ -17,7 +17,7 @@ begin_rows
 work="$(mktemp -d /tmp/opsdeck-bench-timeline.XXXXXX)"
 chmod 755 "$work"
 cleanup() {
-  [ -n "${pid:-}" ] && { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+  [ -n "${pid:-}" ] && stop_server "$pid"
   docker ps -aq --filter "label=opsdeck.service.name=production/timeline" | xargs -r docker rm -f >/dev/null
   rm -rf "$work"
 }

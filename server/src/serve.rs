@@ -129,6 +129,9 @@ async fn install_starter_runbooks(db: &PgPool) {
 /// so this is a courtesy, not a promise: the reconciler is the promise).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// How long a stopping server waits for borrowed database connections.
+const POOL_CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 /// Runs the web server until SIGINT/SIGTERM, then stops what it started.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let secrets = settings.secret_box()?;
@@ -203,7 +206,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         Some(supervisor) => Some(supervisor.stop().await),
         None => None,
     };
-    db.pool.close().await;
+    // `close` waits for every borrowed connection to come back; a page
+    // render the runtime still polls for a client long gone may never give
+    // its one back, and a stopping server must stop.
+    if tokio::time::timeout(POOL_CLOSE_GRACE, db.pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still borrowed at shutdown; closing anyway");
+    }
     if let Some(cluster) = cluster {
         tracing::info!("stopping the embedded PostgreSQL cluster");
         cluster.stop().await?;
