@@ -88,6 +88,25 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         click(&c, "[data-test=deployment-service]").await;
         let live = wait_for_text(&c, "[data-test=live-release]").await;
         assert!(live.starts_with("#1 v1"), "{live}");
+        // Each replica with its health and usage, pushed by the engine.
+        let memory = eventually("both replicas measured", WAIT, || async {
+            let mut texts = Vec::new();
+            for cell in c
+                .find_all(Locator::Css("[data-test=replica-memory]"))
+                .await
+                .ok()?
+            {
+                texts.push(cell.text().await.ok()?);
+            }
+            (texts.len() == 2 && texts.iter().all(|t| t.contains(" of "))).then_some(texts)
+        })
+        .await;
+        assert!(memory.iter().all(|m| m.contains("B of ")), "{memory:?}");
+        let replicas = wait_for_text(&c, "[data-test=replica-table]").await;
+        assert!(
+            replicas.matches("#1").count() == 2 && replicas.matches("healthy").count() == 2,
+            "{replicas}"
+        );
         let history = wait_for_text(&c, "[data-test=deployments-table]").await;
         assert!(history.contains("rollback"), "{history}");
         keep_screenshot(&c, "service-page").await;

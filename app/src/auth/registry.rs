@@ -559,6 +559,11 @@ pub const PLAIN_ROUTES: &[(&str, Access, &str)] = &[
         "/services/production/web/logs",
     ),
     (
+        "/services/{env}/{name}/replicas",
+        Access::Requires(Permission::Read),
+        "/services/production/web/replicas",
+    ),
+    (
         "/services/{env}/{name}/changes",
         Access::Requires(Permission::Read),
         "/services/production/web/changes",

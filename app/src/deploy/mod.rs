@@ -11,6 +11,7 @@ pub mod actions;
 pub mod api;
 mod deployment_page;
 mod endpoints_page;
+mod replica_panel;
 #[cfg(feature = "ssr")]
 pub mod routes;
 mod service_form;
@@ -272,6 +273,36 @@ pub fn is_image_tag(tag: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
         && !tag.starts_with(['.', '-'])
+}
+
+/// One replica as the engine has it (the `replicas` event: the whole set,
+/// sent at first and whenever a replica is created, starts, stops, changes
+/// health or goes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaState {
+    pub id: String,
+    pub name: String,
+    /// The release number; `None` if the release is no longer recorded.
+    pub release: Option<i32>,
+    /// The engine's word: `running`, `exited`, `created`, …
+    pub state: String,
+    /// `healthy`, `unhealthy` or `starting`; `None` without a HEALTHCHECK.
+    pub health: Option<String>,
+    pub running: bool,
+}
+
+/// One stats sample of one running replica (the `usage` event, about once
+/// a second each).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaUsage {
+    pub id: String,
+    /// `None` on a replica's first sample (CPU use needs two).
+    pub cpu_percent: Option<f64>,
+    /// In use, page cache left out, as `docker stats` counts it.
+    pub memory_bytes: Option<u64>,
+    /// The replica's memory limit, or the host's memory without one.
+    pub memory_limit_bytes: Option<u64>,
+    pub up_seconds: Option<i64>,
 }
 
 #[cfg(test)]

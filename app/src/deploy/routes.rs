@@ -8,6 +8,7 @@ use super::ssr::engine;
 use super::ssr::mask::{MaskedLines, Masker};
 use super::ssr::model::find_service;
 use super::ssr::read::{deployment, steps_after};
+use super::ssr::replica_stats;
 use crate::auth::authorized::Authorized;
 use crate::auth::stream::{while_allowed, StreamCaller};
 use crate::state::AppState;
@@ -323,6 +324,10 @@ pub fn routes() -> axum::Router<AppState> {
             axum::routing::get(service_logs),
         )
         .route(
+            crate::auth::registry::plain_route("/services/{env}/{name}/replicas"),
+            axum::routing::get(service_replicas),
+        )
+        .route(
             crate::auth::registry::plain_route("/services/{env}/{name}/changes"),
             axum::routing::get(service_events),
         )
@@ -330,4 +335,120 @@ pub fn routes() -> axum::Router<AppState> {
             crate::auth::registry::plain_route("/service-events"),
             axum::routing::get(all_service_events),
         )
+}
+
+/// `GET /services/{env}/{name}/replicas`: a `replicas` event with the
+/// service's replicas (release, state, health) at first and whenever the
+/// engine reports one created, started, stopped, changing health or gone;
+/// a `usage` event per stats sample of each running replica (CPU, memory,
+/// uptime; about once a second each, as the engine pushes them).
+pub async fn service_replicas(
+    State(state): State<AppState>,
+    Path((env, name)): Path<(String, String)>,
+    reader: Authorized,
+) -> Result<Response, AppError> {
+    let service = find_service(&state.db, &format!("{env}/{name}")).await?;
+    let (handle, docker) = docker_for(&state, &service)?;
+    // Subscribed before the first listing, so that nothing falls between.
+    // `health_status` matches `health_status: healthy` and the like (the
+    // engine compares that name by prefix); exec events of health checks
+    // are left out, or every check would re-read the set.
+    let changes = replica_events(
+        &docker,
+        &service,
+        &[
+            "create",
+            "start",
+            "die",
+            "destroy",
+            "pause",
+            "unpause",
+            "health_status",
+        ],
+    );
+    let mut started = HashMap::new();
+    let first = replica_stats::replica_states(&docker, &state.db, &service, &mut started)
+        .await
+        .map_err(|e| engine::engine_error(&handle, e))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let watch = ReplicaWatch {
+        docker,
+        db: state.db.clone(),
+        service,
+        started,
+        samples: SelectAll::new(),
+        sampled: HashSet::new(),
+        tx,
+    };
+    tokio::spawn(watch.run(first, changes, state.background.stopping()));
+    let events = stream::unfold(rx, |mut rx| async { rx.recv().await.map(|e| (e, rx)) })
+        .map(Ok::<_, Infallible>)
+        .chain(stream::once(async { Ok(end_event()) }));
+    Ok(Sse::new(while_allowed(&state, reader.caller, events))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// The engine side of one replica panel; ends when the browser leaves
+/// (the channel closes), the engine's event feed ends, or Opsdeck stops.
+struct ReplicaWatch {
+    docker: bollard::Docker,
+    db: sqlx::PgPool,
+    service: super::ssr::model::ServiceRow,
+    started: HashMap<String, chrono::DateTime<chrono::Utc>>,
+    samples: SelectAll<BoxStream<'static, (String, bollard::models::ContainerStatsResponse)>>,
+    /// Replicas whose stats stream is open.
+    sampled: HashSet<String>,
+    tx: tokio::sync::mpsc::Sender<Event>,
+}
+
+impl ReplicaWatch {
+    async fn run(
+        mut self,
+        first: Vec<crate::deploy::ReplicaState>,
+        mut changes: Starts,
+        stopping: tokio_util::sync::WaitForCancellationFutureOwned,
+    ) {
+        tokio::pin!(stopping);
+        if !self.publish(first).await {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = &mut stopping => return,
+                _ = self.tx.closed() => return,
+                change = changes.next() => {
+                    if change.is_none_or(|c| c.is_err()) {
+                        return;
+                    }
+                    let Ok(set) = replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started).await else {
+                        return;
+                    };
+                    if !self.publish(set).await {
+                        return;
+                    }
+                }
+                Some((id, sample)) = self.samples.next() => {
+                    let usage = replica_stats::usage(id.clone(), &sample, self.started.get(&id).copied());
+                    if self.tx.send(json_event("usage", &usage)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends the set and opens a stats stream for each running replica not
+    /// yet followed; false once the browser has gone.
+    async fn publish(&mut self, set: Vec<crate::deploy::ReplicaState>) -> bool {
+        self.sampled
+            .retain(|id| set.iter().any(|r| &r.id == id && r.running));
+        for r in set.iter().filter(|r| r.running) {
+            if self.sampled.insert(r.id.clone()) {
+                self.samples
+                    .push(replica_stats::usage_samples(&self.docker, r.id.clone()));
+            }
+        }
+        self.tx.send(json_event("replicas", &set)).await.is_ok()
+    }
 }

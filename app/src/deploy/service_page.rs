@@ -2,6 +2,7 @@
 //! (deploy, scale, restart, roll back), its history, settings and logs.
 
 use super::api::{read_service, Deploy, RemoveService, Restart, Rollback, SaveService, Scale};
+use super::replica_panel::ReplicaPanel;
 use super::service_form::{backup_target_names, ServiceFields};
 use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
@@ -190,6 +191,8 @@ fn ServiceRest(
 ) -> impl IntoView {
     let full = full_name(&d);
     view! {
+        <h2 class=H2>"Replicas"</h2>
+        <ReplicaPanel service=full.clone()/>
         <h2 class=H2>"Logs"</h2>
         <LogPanel service=full.clone()/>
         <h2 class=H2>"Settings"</h2>

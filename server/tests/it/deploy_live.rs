@@ -276,3 +276,109 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a session");
     }
 }
+
+/// The events of one kind in a server-sent-event text, as JSON.
+fn events_of(text: &str, kind: &str) -> Vec<serde_json::Value> {
+    text.split("\n\n")
+        .filter(|e| e.lines().any(|l| l == format!("event: {kind}")))
+        .filter_map(|e| {
+            let data = e.lines().find_map(|l| l.strip_prefix("data: "))?;
+            serde_json::from_str(data).ok()
+        })
+        .collect()
+}
+
+/// Reads `body` into `text` until `done` holds for it (or 60 s pass).
+async fn read_while_not(
+    body: &mut axum::body::Body,
+    text: &mut String,
+    done: impl Fn(&str) -> bool,
+) -> bool {
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+                if done(text) {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .unwrap_or(false)
+}
+
+/// The ids of the running replicas in the newest `replicas` event.
+fn running_ids(text: &str) -> Vec<String> {
+    events_of(text, "replicas")
+        .last()
+        .and_then(|set| set.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["running"] == true)
+        .filter_map(|r| r["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Whether every id has had a sample with a CPU figure (its second), a
+/// memory use and an uptime.
+fn every_one_measured(text: &str, ids: &[String]) -> bool {
+    let usage = events_of(text, "usage");
+    !ids.is_empty()
+        && ids.iter().all(|id| {
+            usage.iter().any(|u| {
+                u["id"] == id.as_str()
+                    && u["cpu_percent"].is_number()
+                    && u["memory_bytes"].as_u64().is_some_and(|m| m > 0)
+                    && u["up_seconds"].is_number()
+            })
+        })
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reader_sees_each_replicas_state_and_usage_live_and_the_set_follow_a_scale_down(
+    pool: PgPool,
+) {
+    let Some(mut stage) = Stage::new(&pool, "stats", 2, "").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+    let mut vera = signed_in(&stage.state, "vera", &[Role::Viewer]).await;
+
+    let (status, mut body) = vera
+        .open_stream("/services/production/stats/replicas")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut text = String::new();
+    let measured = read_while_not(&mut body, &mut text, |t| {
+        let ids = running_ids(t);
+        ids.len() == 2 && every_one_measured(t, &ids)
+    })
+    .await;
+    assert!(measured, "both replicas listed and measured: {text}");
+    let set = events_of(&text, "replicas").last().cloned().unwrap();
+    for r in set.as_array().unwrap() {
+        assert_eq!(r["release"], 1, "{r}");
+        assert_eq!(r["state"], "running", "{r}");
+        assert_eq!(r["health"], "healthy", "{r}");
+        assert!(
+            r["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("production-stats-r1-"),
+            "{r}"
+        );
+    }
+
+    // Scaling down is seen on the same stream: the set shrinks to one.
+    let (_, (state, ..)) = stage.run("/api/scale", "replicas=1").await;
+    assert_eq!(state, "succeeded");
+    let shrunk = read_while_not(&mut body, &mut text, |t| running_ids(t).len() == 1).await;
+    assert!(shrunk, "the set follows the scale-down: {text}");
+    assert!(
+        !text.contains("event: end"),
+        "the stream stays open: {text}"
+    );
+}

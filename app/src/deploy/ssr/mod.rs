@@ -15,6 +15,7 @@ pub mod reconcile;
 pub mod remove;
 pub mod repair;
 pub mod repair_watch;
+pub mod replica_stats;
 pub mod resolve;
 pub mod rollout;
 pub mod run;
