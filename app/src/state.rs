@@ -27,6 +27,8 @@ pub struct AppState {
     pub backups: crate::backup::ssr::store::BackupStore,
     /// Engine facts pages show, looked up once per period, not per view.
     pub engine_looks: crate::deploy::ssr::looks::EngineLooks,
+    /// One engine event feed per endpoint, shared by every open page.
+    pub engine_feeds: crate::deploy::ssr::feed::EngineFeeds,
     /// Reads many people make at once, computed once per change.
     pub views: crate::views::store::SharedViews,
 }

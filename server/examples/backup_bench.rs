@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
         background: Default::default(),
         backups: BackupStore::new(std::env::var("BENCH_STORE")?),
         engine_looks: Default::default(),
+        engine_feeds: Default::default(),
         views: Default::default(),
     };
     // The audit chain key, as the server installs it at start.

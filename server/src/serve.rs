@@ -155,6 +155,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(&settings.backup_dir),
         engine_looks: Default::default(),
+        engine_feeds: Default::default(),
         views: Default::default(),
     };
     let background = state.background.clone();

@@ -5,6 +5,7 @@
 
 use super::ssr::endpoints::docker_for;
 use super::ssr::engine;
+use super::ssr::feed;
 use super::ssr::mask::{MaskedLines, Masker};
 use super::ssr::model::find_service;
 use super::ssr::read::{deployment, steps_after};
@@ -103,8 +104,8 @@ pub async fn service_events(
     // (healthy / desired) without any row changing; without an engine
     // only the database's changes are followed.
     let engine = docker_for(&state, &service).ok().map(|(_, docker)| {
-        replica_events(&docker, &service, &["start", "die", "health_status"])
-            .take_while(|e| std::future::ready(e.is_ok()))
+        let feed = engine_feed(&state, &service, &docker);
+        feed::of_service(feed, service.id, &["start", "die", "health_status"])
             .map(drop)
             .boxed()
     });
@@ -129,6 +130,18 @@ fn changes(
     Sse::new(while_allowed(state, caller, events))
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// The shared container-event feed of the service's endpoint.
+fn engine_feed(
+    state: &AppState,
+    service: &super::ssr::model::ServiceRow,
+    docker: &bollard::Docker,
+) -> BoxStream<'static, feed::FeedItem> {
+    let endpoint = service.endpoint_url.as_deref().unwrap_or("local");
+    state
+        .engine_feeds
+        .subscribe(endpoint, docker, &service.installation)
 }
 
 /// Tells the browser the stream is complete, so that it does not reconnect.
@@ -350,12 +363,11 @@ pub async fn service_replicas(
     let service = find_service(&state.db, &format!("{env}/{name}")).await?;
     let (handle, docker) = docker_for(&state, &service)?;
     // Subscribed before the first listing, so that nothing falls between.
-    // `health_status` matches `health_status: healthy` and the like (the
-    // engine compares that name by prefix); exec events of health checks
-    // are left out, or every check would re-read the set.
-    let changes = replica_events(
-        &docker,
-        &service,
+    // Exec events of health checks are left out, or every check would
+    // re-read the set.
+    let changes = feed::of_service(
+        engine_feed(&state, &service, &docker),
+        service.id,
         &[
             "create",
             "start",
@@ -406,7 +418,7 @@ impl ReplicaWatch {
     async fn run(
         mut self,
         first: Vec<crate::deploy::ReplicaState>,
-        mut changes: Starts,
+        mut changes: BoxStream<'static, feed::FeedItem>,
         stopping: tokio_util::sync::WaitForCancellationFutureOwned,
     ) {
         tokio::pin!(stopping);
@@ -418,7 +430,8 @@ impl ReplicaWatch {
                 _ = &mut stopping => return,
                 _ = self.tx.closed() => return,
                 change = changes.next() => {
-                    if change.is_none_or(|c| c.is_err()) {
+                    // An event or a missed stretch: read the set again.
+                    if change.is_none() {
                         return;
                     }
                     let Ok(set) = replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started).await else {

@@ -382,3 +382,58 @@ async fn a_reader_sees_each_replicas_state_and_usage_live_and_the_set_follow_a_s
         "the stream stays open: {text}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn fifty_open_service_pages_share_one_engine_feed_that_closes_after_the_last(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "feeds", 1, "").await else {
+        return;
+    };
+    assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
+    assert_eq!(stage.state.engine_feeds.open(), 0);
+
+    // Each service page opens both streams that follow the engine.
+    let mut changes = Vec::new();
+    let mut tables = Vec::new();
+    for _ in 0..25 {
+        let (status, body) = stage
+            .ada
+            .open_stream("/services/production/feeds/changes")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        changes.push(body);
+        let (status, body) = stage
+            .ada
+            .open_stream("/services/production/feeds/replicas")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        tables.push(body);
+    }
+    assert_eq!(
+        stage.state.engine_feeds.open(),
+        1,
+        "one feed for the endpoint"
+    );
+
+    // Every reader still hears the engine: a restart replaces the replica,
+    // and the first and the last table to open both see the set change.
+    let (_, (state, ..)) = stage.run("/api/restart", "").await;
+    assert_eq!(state, "succeeded");
+    let (first, rest) = tables.split_first_mut().unwrap();
+    for body in [first, rest.last_mut().unwrap()] {
+        let mut text = String::new();
+        let seen = read_while_not(body, &mut text, |t| events_of(t, "replicas").len() >= 2).await;
+        assert!(seen, "the restart reached this table: {text}");
+    }
+
+    drop(changes);
+    drop(tables);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while stage.state.engine_feeds.open() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stage.state.engine_feeds.open(),
+        0,
+        "the last reader closed the feed"
+    );
+}

@@ -3,6 +3,7 @@
 pub mod bounds;
 pub mod endpoints;
 pub mod engine;
+pub mod feed;
 pub mod health;
 pub mod inspect;
 pub mod lock;

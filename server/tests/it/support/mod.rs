@@ -49,6 +49,7 @@ pub fn state(db: PgPool, docker_host: &str) -> AppState {
         background: Default::default(),
         backups: app::backup::ssr::store::BackupStore::new(backup_dir()),
         engine_looks: Default::default(),
+        engine_feeds: Default::default(),
         views: Default::default(),
     }
 }
