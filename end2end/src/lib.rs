@@ -30,7 +30,20 @@ pub async fn browser_and_server(test: &str) -> Option<(Browser, Server)> {
 }
 
 /// Polls `check` every 100 ms until it yields a value or `limit` passes.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    match within(limit, check).await {
+        Some(v) => v,
+        None => panic!("timed out after {limit:?} waiting for {what}"),
+    }
+}
+
+/// Like [`eventually`], but `None` when `limit` passes, for a caller that
+/// has more to say about the failure.
+pub async fn within<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -38,12 +51,11 @@ where
     let end = Instant::now() + limit;
     loop {
         if let Some(v) = check().await {
-            return v;
+            return Some(v);
         }
-        assert!(
-            Instant::now() < end,
-            "timed out after {limit:?} waiting for {what}"
-        );
+        if Instant::now() >= end {
+            return None;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -30,19 +30,18 @@ pub async fn wait_for_text(client: &Client, css: &str) -> String {
 /// Waits for `body[data-hydrated]`; past [`HYDRATION_WAIT`] fails with what
 /// the page can say about why (its console, its failed requests).
 pub async fn wait_until_hydrated(client: &Client) {
-    let end = std::time::Instant::now() + HYDRATION_WAIT;
-    while std::time::Instant::now() < end {
-        let hydrated = client
+    let hydrated = crate::within(HYDRATION_WAIT, || async {
+        client
             .find(Locator::Css("body[data-hydrated='true']"))
             .await
-            .is_ok();
-        if hydrated {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    if hydrated.is_none() {
+        let report = crate::diagnose::page_report(client).await;
+        panic!("timed out after {HYDRATION_WAIT:?} waiting for hydration\n{report}");
     }
-    let report = crate::diagnose::page_report(client).await;
-    panic!("timed out after {HYDRATION_WAIT:?} waiting for hydration\n{report}");
 }
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";

@@ -33,17 +33,7 @@ async fn read_for(body: &mut axum::body::Body, text: &mut String, time: Duration
 /// appended part (or 60 s pass).
 async fn read_more(body: &mut axum::body::Body, text: &mut String, until: &str) {
     let from = text.len();
-    let read = async {
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.unwrap().into_data() {
-                text.push_str(&String::from_utf8_lossy(&data));
-                if text[from..].contains(until) {
-                    return;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(60), read).await;
+    read_while_not(body, text, |t| t[from..].contains(until)).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
