@@ -261,3 +261,81 @@ async fn invalid_blocks_render_as_error_boxes_naming_the_line_and_block_text_sta
         .body
         .contains("data-test=\"step-reason\""));
 }
+
+async fn backups(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM backup")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn backup_and_test_restore_steps_take_a_backup_that_restores_and_are_audited_with_the_runbook_version(
+    pool: PgPool,
+) {
+    use crate::support::backup::{add_target, backup_done, test_restore_done, SourceDb};
+    let s = state(pool.clone(), &dead_docker_host());
+    let source = SourceDb::with_data("rbbackup").await;
+    add_target(&s, "shop", &source.url).await;
+    add_target(&s, "other", &source.url).await;
+    let mut dev = signed_in(&s, "dev", &[Role::Deployer]).await;
+    let body = "# Back up the shop\n\n```opsdeck-action\naction: backup\ntarget: shop\n```\n\nThen prove it restores:\n\n```opsdeck-action\naction: test-restore\ntarget: shop\nbackup: newest\n```\n";
+    let saved = save(&mut dev, "back-up-shop", body).await;
+    let step = |n: i32| {
+        format!(
+            "runbook=back-up-shop&runbook_version={}&runbook_step={n}",
+            saved.version
+        )
+    };
+
+    // Another target than the stored step's, or a viewer: nothing starts.
+    let reply = dev
+        .post_form("/api/run_backup", &format!("target=other&{}", step(1)))
+        .await;
+    refused(&reply, "target");
+    let mut vera = signed_in(&s, "vera", &[Role::Viewer]).await;
+    let reply = vera
+        .post_form("/api/run_backup", &format!("target=shop&{}", step(1)))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(backups(&pool).await, 0, "nothing was started");
+
+    // Step 1 as stored: a real backup of the shop, audited with the runbook.
+    let reply = dev
+        .post_form("/api/run_backup", &format!("target=shop&{}", step(1)))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let started: app::backup::BackupStarted = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(backup_done(&pool, started.backup).await, "succeeded");
+    let runbook = audited_runbook(&pool, "backup.run").await;
+    assert_eq!(runbook["slug"], "back-up-shop", "{runbook}");
+    assert_eq!(runbook["version"], saved.version, "{runbook}");
+    assert_eq!(runbook["step"], 1, "{runbook}");
+
+    // Step 2 must test the newest backup, then restores it into a scratch
+    // database: the backup the step took is judged by restoring it.
+    let reply = dev
+        .post_form(
+            "/api/test_restore_backup",
+            &format!("id={}&{}", started.backup + 1000, step(2)),
+        )
+        .await;
+    refused(&reply, "id");
+    let reply = dev
+        .post_form(
+            "/api/test_restore_backup",
+            &format!("id={}&{}", started.backup, step(2)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(test_restore_done(&pool, started.backup).await, "passed");
+    let view = app::backup::ssr::read::read_backup(&s, started.backup)
+        .await
+        .unwrap();
+    let rows: i64 = view.test.unwrap().tables.iter().map(|t| t.rows).sum();
+    assert_eq!(rows, 1500, "every row of the source came back");
+    let runbook = audited_runbook(&pool, "backup.test_restore").await;
+    assert_eq!(runbook["slug"], "back-up-shop", "{runbook}");
+    assert_eq!(runbook["step"], 2, "{runbook}");
+    source.drop_db().await;
+}
