@@ -14,120 +14,18 @@
 //! a dropped request (one in 55 in a CI run under load).
 
 use crate::support::deploy::*;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
-use bollard::Docker;
-use futures_util::StreamExt;
+use crate::support::probe::{Probe, Tally};
 use sqlx::PgPool;
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-/// A busybox client requesting `http://<host>:8080/` in a loop, printing
-/// `ok <page>` or `fail` per request.
-struct Probe {
-    docker: Docker,
-    name: String,
-    began: Instant,
-}
-
-/// What a probe saw: requests, failures, and how often each page answered.
-#[derive(Debug)]
-pub struct Tally {
-    pub requests: usize,
-    pub failures: usize,
-    pub pages: BTreeMap<String, usize>,
-    pub seconds: f64,
-}
-
-impl Probe {
-    async fn start(stage: &Stage, host: &str) -> Probe {
-        let network: String =
-            sqlx::query_scalar("SELECT network FROM environment WHERE name = 'production'")
-                .fetch_one(&stage.pool)
-                .await
-                .unwrap();
-        let name = format!("probe-{}", uuid_like());
-        let script = format!(
-            "while true; do \
-               if r=$(busybox timeout 3 busybox wget -q -O - http://{host}:8080/ 2>/dev/null); \
-               then echo \"ok $r\"; else echo fail; fi; busybox sleep 0.1; done"
-        );
-        let body = ContainerCreateBody {
-            image: Some(stage.images[0].clone()),
-            entrypoint: Some(vec!["/bin/busybox".into()]),
-            cmd: Some(vec!["sh".into(), "-c".into(), script]),
-            host_config: Some(HostConfig {
-                network_mode: Some(network),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        let docker = stage.docker.clone();
-        docker.create_container(Some(options), body).await.unwrap();
-        docker.start_container(&name, None).await.unwrap();
-        let probe = Probe {
-            docker,
-            name,
-            began: Instant::now(),
-        };
-        // Start counting once the client answers at all.
-        let end = Instant::now() + Duration::from_secs(20);
-        while probe.lines().await.iter().all(|l| !l.starts_with("ok")) {
-            assert!(Instant::now() < end, "the probe never got an answer");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        probe
-    }
-
-    async fn lines(&self) -> Vec<String> {
-        let options = LogsOptionsBuilder::default().stdout(true).build();
-        let mut out = String::new();
-        let mut logs = self.docker.logs(&self.name, Some(options));
-        while let Some(Ok(chunk)) = logs.next().await {
-            out.push_str(&chunk.to_string());
-        }
-        out.lines().map(|l| l.trim().to_string()).collect()
-    }
-
-    async fn stop(self) -> Tally {
-        let lines = self.lines().await;
-        let seconds = self.began.elapsed().as_secs_f64();
-        testkit::remove_containers("name", &self.name);
-        let mut pages = BTreeMap::new();
-        let mut failures = 0;
-        for line in &lines {
-            match line.strip_prefix("ok ") {
-                Some(page) => *pages.entry(page.to_string()).or_insert(0) += 1,
-                None => failures += 1,
-            }
-        }
-        Tally {
-            requests: lines.len(),
-            failures,
-            pages,
-            seconds,
-        }
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        testkit::remove_containers("name", &self.name);
-    }
-}
-
-fn uuid_like() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}-{}", nanos, std::process::id())
-}
+use std::time::Duration;
 
 /// Runs a deployment of `tag` while a probe asks the service by name.
 async fn probed_deploy(stage: &mut Stage, tag: &str) -> (i64, Ended, Tally) {
-    let probe = Probe::start(stage, "drain").await;
+    let network: String =
+        sqlx::query_scalar("SELECT network FROM environment WHERE name = 'production'")
+            .fetch_one(&stage.pool)
+            .await
+            .unwrap();
+    let probe = Probe::start(&stage.docker, &stage.images[0], &network, "drain").await;
     let (d, ended) = stage.deploy_and_wait(tag).await;
     // A moment after the end: the last retirement is over by then.
     tokio::time::sleep(Duration::from_secs(1)).await;

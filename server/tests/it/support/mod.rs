@@ -10,6 +10,7 @@ pub mod backup;
 pub mod deploy;
 pub mod incident;
 pub mod password_cluster;
+pub mod probe;
 pub mod process;
 
 use app::docker::DockerHandle;
