@@ -38,12 +38,18 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 /// makes Opsdeck unready: without Docker it still serves history, incidents
 /// and runbooks. Versions and error texts help an attacker pick exploits, so
 /// only a caller who may read the panel gets them; others get the status.
+/// Administrators also get every endpoint's health (and a swarm's nodes).
 async fn ready(
     State(state): State<AppState>,
     mut request: axum::http::request::Parts,
 ) -> (StatusCode, Json<Value>) {
     let reader =
-        app::auth::authorized::holds(&mut request, &state, app::auth::Permission::Read).await;
+        app::auth::authorized::caller_holding(&mut request, &state, app::auth::Permission::Read)
+            .await;
+    let admin = reader
+        .as_ref()
+        .is_some_and(|a| a.can(app::auth::Permission::Administer));
+    let reader = reader.is_some();
     let (db, docker) = tokio::join!(database_probe(&state.db), state.docker.probe());
     let code = if db.ok {
         StatusCode::OK
@@ -56,12 +62,22 @@ async fn ready(
         _ => "unavailable",
     };
     let body = if reader {
-        json!({
+        let mut body = json!({
             "status": status,
             "version": app::VERSION,
             "database": probe_json(&db),
             "docker": probe_json(&docker),
-        })
+        });
+        if admin {
+            // Every endpoint asked now (each bounded to 3 s): reachable,
+            // version, mode, and a swarm's nodes with their state.
+            let endpoints = app::deploy::ssr::endpoints::list_endpoints(&state).await;
+            body["endpoints"] = match endpoints {
+                Ok(list) => json!(list),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+        }
+        body
     } else {
         json!({ "status": status })
     };

@@ -104,3 +104,71 @@ async fn remove_matching(filter: &str, value: &str) {
             .await;
     }
 }
+
+/// The local engine when it is a Swarm manager (`scripts/test` makes it one
+/// with `docker swarm init` and leaves the swarm afterwards only if it
+/// created it); otherwise `None` after [`unavailable`].
+pub async fn swarm_or_skip(test: &str) -> Option<Docker> {
+    let docker = docker_or_skip(test).await?;
+    let swarm = match docker.info().await {
+        Ok(info) => info.swarm.unwrap_or_default(),
+        Err(e) => {
+            unavailable(test, &format!("docker info failed: {e}"));
+            return None;
+        }
+    };
+    let active = swarm.local_node_state == Some(bollard::models::LocalNodeState::ACTIVE);
+    if active && swarm.control_available == Some(true) {
+        return Some(docker);
+    }
+    unavailable(
+        test,
+        "the engine is not a Swarm manager: run `docker swarm init --advertise-addr 127.0.0.1`",
+    );
+    None
+}
+
+/// Removes every Swarm service matching one label (`key=value`), then the
+/// containers of their tasks, and the networks named `networks`.
+/// Synchronous, for `Drop` guards (see [`remove_containers`]).
+pub fn remove_swarm_services(label: &str, networks: &[String]) {
+    let (label, networks) = (label.to_string(), networks.to_vec());
+    let cleanup = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a cleanup runtime");
+        runtime.block_on(async {
+            let Ok(docker) = Docker::connect_with_host(&docker_host()) else {
+                return;
+            };
+            let filters = std::collections::HashMap::from([("label", vec![label.clone()])]);
+            let options = bollard::query_parameters::ListServicesOptionsBuilder::default()
+                .filters(&filters)
+                .build();
+            for s in docker
+                .list_services(Some(options))
+                .await
+                .unwrap_or_default()
+            {
+                let _ = docker.delete_service(&s.id.unwrap_or_default()).await;
+            }
+            remove_matching("label", &label).await;
+            for n in networks {
+                // The engine detaches the tasks' endpoints a moment later.
+                for _ in 0..20 {
+                    match docker.remove_network(&n).await {
+                        Ok(()) => break,
+                        Err(bollard::errors::Error::DockerResponseServerError {
+                            status_code: 404,
+                            ..
+                        }) => break,
+                        Err(_) => {}
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        });
+    });
+    let _ = cleanup.join();
+}

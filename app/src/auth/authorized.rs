@@ -39,11 +39,24 @@ impl FromRequestParts<AppState> for Authorized {
 /// For a public route whose answer tells more to some callers (`/ready`):
 /// whether the caller holds `permission`. A refusal is audited like any.
 pub async fn holds(parts: &mut Parts, state: &AppState, permission: Permission) -> bool {
+    caller_holding(parts, state, permission).await.is_some()
+}
+
+/// As [`holds`], with the caller, to ask what more they may do
+/// (`Actor::can`) without auditing a second refusal.
+pub async fn caller_holding(
+    parts: &mut Parts,
+    state: &AppState,
+    permission: Permission,
+) -> Option<Actor> {
     let path = match parts.extensions.get::<MatchedPath>() {
         Some(matched) => matched.as_str().to_string(),
         None => parts.uri.path().to_string(),
     };
-    holding(parts, state, permission, &path).await.is_ok()
+    holding(parts, state, permission, &path)
+        .await
+        .ok()
+        .map(|a| a.actor)
 }
 
 /// The caller, by API token or session, once they hold `permission`;

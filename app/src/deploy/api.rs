@@ -77,11 +77,15 @@ pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
 }
 
 /// Adds a `tcp://host:port` Docker endpoint, over TLS with a client
-/// certificate when the three file paths are given.
+/// certificate when the three file paths are given. An empty `url` is this
+/// host's own engine (Opsdeck's `DOCKER_HOST`). `mode` is `standalone`
+/// (default: Opsdeck rolls out containers) or `swarm` (services run as
+/// Swarm services; the engine must be a Swarm manager).
 #[server(endpoint = "create_endpoint")]
 pub async fn create_endpoint(
     name: String,
-    url: String,
+    #[server(default)] url: String,
+    #[server(default)] mode: String,
     #[server(default)] tls_ca: String,
     #[server(default)] tls_cert: String,
     #[server(default)] tls_key: String,
@@ -90,6 +94,7 @@ pub async fn create_endpoint(
     bounds::check(&[
         ("name", &name, bounds::NAME),
         ("url", &url, bounds::REFERENCE),
+        ("mode", &mode, bounds::NAME),
         ("tls_ca", &tls_ca, bounds::PATH),
         ("tls_cert", &tls_cert, bounds::PATH),
         ("tls_key", &tls_key, bounds::PATH),
@@ -98,11 +103,12 @@ pub async fn create_endpoint(
     let form = super::ssr::endpoints::NewEndpoint {
         name,
         url,
+        mode,
         tls_ca,
         tls_cert,
         tls_key,
     };
-    super::ssr::endpoints::create_endpoint(&state.db, &actor, form).await
+    super::ssr::endpoints::create_endpoint(&state, &actor, form).await
 }
 
 /// Adds an environment on an endpoint; its Docker network is created when
@@ -146,6 +152,7 @@ pub async fn save_service(
     #[server(default)] memory_mb: String,
     #[server(default)] cpus: String,
     #[server(default)] pids_limit: String,
+    #[server(default)] published_port: String,
 ) -> Result<SavedService, AppError> {
     let actor = require(Permission::Deploy).await?;
     let state = app_state()?;
@@ -170,6 +177,7 @@ pub async fn save_service(
         memory_mb,
         cpus,
         pids_limit,
+        published_port,
     };
     super::ssr::service::save(&state, &actor, id, form).await
 }

@@ -2,7 +2,7 @@
 //! environments placed on them.
 
 use super::api::{list_endpoints, list_environments, CreateEndpoint, CreateEnvironment};
-use super::{EndpointView, EnvironmentView};
+use super::{EndpointView, EnvironmentView, SwarmView};
 use crate::layout::ui::*;
 use crate::layout::{ErrorNotice, PageHeader};
 use leptos::prelude::*;
@@ -38,13 +38,19 @@ pub fn EndpointsPage() -> impl IntoView {
         </Transition>
         <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
             <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
-            <label class=LABEL>"Engine address" <input name="url" required placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
+            <label class=LABEL>"Engine address" <input name="url" placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
+            <label class=LABEL>"Runs services as"
+                <select name="mode" class=INPUT>
+                    <option value="standalone">"containers (Opsdeck rolls out)"</option>
+                    <option value="swarm">"Swarm services (the engine rolls out)"</option>
+                </select>
+            </label>
             <label class=LABEL>"CA file" <input name="tls_ca" placeholder="/etc/opsdeck/prod-1/ca.pem" class=INPUT/></label>
             <label class=LABEL>"Client certificate" <input name="tls_cert" placeholder="…/cert.pem" class=INPUT/></label>
             <label class=LABEL>"Client key" <input name="tls_key" placeholder="…/key.pem" class=INPUT/></label>
             <button type="submit" class=BUTTON_PRIMARY>"Add endpoint"</button>
         </ActionForm>
-        <p class="mt-2 text-xs text-slate-500">"Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting."</p>
+        <p class="mt-2 text-xs text-slate-500">"An empty address is this host's own engine. Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting. Swarm services need a Swarm manager's address and a command health check."</p>
         <h2 class=H2>"Environments"</h2>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -75,14 +81,54 @@ fn EndpointTable(endpoints: Vec<EndpointView>) -> impl IntoView {
                     <td class=CELL>{e.name}</td>
                     <td class=format!("{CELL} font-mono text-xs")>{e.address}</td>
                     <td class=format!("{CELL} text-xs")>{if e.tls { "TLS (client certificate)" } else { "plain" }}</td>
+                    <td class=format!("{CELL} text-xs") data-test="endpoint-mode">{if e.mode == "swarm" { "Swarm services" } else { "containers" }}</td>
                     <td class=format!("{CELL} text-xs {colour}") data-test="endpoint-status">{e.status}</td>
+                    <td class=format!("{CELL} text-xs") data-test="endpoint-swarm"><SwarmCell swarm=e.swarm/></td>
                 </tr>
             }
         })
         .collect_view();
     view! {
-        <DataTable test="endpoints-table" headers=&["Endpoint", "Address", "Transport", "Status"]>{rows}</DataTable>
+        <DataTable test="endpoints-table" headers=&["Endpoint", "Address", "Transport", "Runs", "Status", "Swarm"]>{rows}</DataTable>
     }
+}
+
+/// The engine's swarm: its role and, from a manager, each node's state.
+#[component]
+fn SwarmCell(swarm: Option<SwarmView>) -> impl IntoView {
+    let Some(swarm) = swarm else {
+        return view! { <span class="text-slate-500">"not in a swarm"</span> }.into_any();
+    };
+    let role = if swarm.manager {
+        "manager"
+    } else {
+        "worker (lists no nodes)"
+    };
+    let count = swarm.nodes.len();
+    let nodes = swarm
+        .nodes
+        .into_iter()
+        .map(|n| {
+            let colour = if n.state == "ready" {
+                "text-emerald-700 dark:text-emerald-300"
+            } else {
+                "text-red-700 dark:text-red-300"
+            };
+            view! {
+                <li data-test="swarm-node">
+                    <span class="font-mono">{n.hostname}</span>
+                    {format!(" · {} · ", n.role)}
+                    <span class=colour>{n.state}</span>
+                    {format!(" · {} · Docker {}", n.availability, n.engine)}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div>{format!("{role}, {count} node(s)")}</div>
+        <ul>{nodes}</ul>
+    }
+    .into_any()
 }
 
 #[component]
@@ -93,7 +139,7 @@ fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
             let test = format!("environment-{}", e.name);
             view! {
                 <tr class=ROW data-test=test>
-                    <td class=CELL>{e.name}</td><td class=CELL>{e.endpoint}</td>
+                    <td class=CELL>{e.name}</td><td class=CELL>{e.endpoint}{e.swarm.then_some(" (Swarm)")}</td>
                     <td class=format!("{CELL} font-mono text-xs")>{e.network}</td>
                 </tr>
             }

@@ -81,6 +81,33 @@ pub struct EndpointView {
     pub reachable: bool,
     /// Its version, or why it did not answer.
     pub status: String,
+    /// `standalone` or `swarm`: how services placed on it run.
+    pub mode: String,
+    /// The engine's swarm as it answered just now: `None` when it is not
+    /// in one (or did not answer).
+    pub swarm: Option<SwarmView>,
+}
+
+/// A swarm as one of its managers sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SwarmView {
+    /// This engine can manage the swarm (create and update services).
+    pub manager: bool,
+    /// Its nodes (listed only by a manager).
+    pub nodes: Vec<NodeView>,
+}
+
+/// One node of a swarm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub hostname: String,
+    /// `manager` (with `leader` when it leads) or `worker`.
+    pub role: String,
+    /// `ready`, `down`, `unknown`, `disconnected`.
+    pub state: String,
+    /// `active`, `pause` or `drain`.
+    pub availability: String,
+    pub engine: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +115,9 @@ pub struct EnvironmentView {
     pub id: i64,
     pub name: String,
     pub endpoint: String,
+    /// The endpoint runs services as Swarm services (the engine rolls
+    /// them out) rather than as containers.
+    pub swarm: bool,
     pub network: String,
 }
 
@@ -215,6 +245,8 @@ pub struct ServiceConfig {
     pub cpu_millis: Option<i32>,
     /// Most processes (and threads) each container may run.
     pub pids_limit: i32,
+    /// The port a Swarm service publishes on every node, if any.
+    pub published_port: Option<i32>,
 }
 
 /// The pids limit of a service that names none: room for a busy
@@ -257,6 +289,8 @@ pub struct ServiceDetail {
     pub summary: ServiceSummary,
     pub config: ServiceConfig,
     pub endpoint: String,
+    /// Its endpoint runs it as a Swarm service.
+    pub swarm: bool,
     pub network: String,
     pub releases: Vec<ReleaseView>,
     pub deployments: Vec<DeploymentView>,

@@ -127,6 +127,7 @@ pub fn ServiceFields(
             <Field label="Memory limit (MiB)" name="memory_mb" value=c.memory_mb.map(n).unwrap_or_default() editable=editable action=action kind="number" hint="per replica; empty: no limit"/>
             <Field label="CPUs" name="cpus" value=c.cpu_millis.map(cpus_text).unwrap_or_default() editable=editable action=action hint="per replica, e.g. 0.5; empty: no limit"/>
             <Field label="Process limit" name="pids_limit" value=n(c.pids_limit) editable=editable action=action kind="number" hint="processes and threads per replica"/>
+            <Field label="Published port" name="published_port" value=c.published_port.map(n).unwrap_or_default() editable=editable action=action kind="number" hint="Swarm only: this port on every node reaches the service; empty: none"/>
             <Field label="Drain (s)" name="drain_s" value=n(c.drain_s) editable=editable action=action kind="number" hint="out of the DNS name, then this long before SIGTERM"/>
             <label class=format!("{LABEL} md:col-span-3")>
                 <span><input type="checkbox" name="repair_off" value="on" checked=!c.repair disabled=!editable data-test="field-repair_off"/>" Do not repair"</span>
@@ -244,5 +245,6 @@ fn defaults() -> ServiceConfig {
         memory_mb: None,
         cpu_millis: None,
         pids_limit: DEFAULT_PIDS_LIMIT,
+        published_port: None,
     }
 }

@@ -172,7 +172,8 @@ fn ServiceTop(d: ServiceDetail) -> impl IntoView {
             <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full_name(&d)}</h1>
             <p class="mt-1 text-sm text-slate-500">
                 <span class="font-mono">{d.summary.image.clone()}</span>
-                {format!(" · endpoint {} · network {}", d.endpoint, d.network)}
+                {format!(" · endpoint {}{} · network {}", d.endpoint, if d.swarm { " (Swarm)" } else { "" }, d.network)}
+                {d.config.published_port.map(|p| view! { <span data-test="published-port">{format!(" · published on port {p} → {}", d.config.port)}</span> })}
             </p>
             <p class="mt-1 text-sm text-slate-500" data-test="service-limits">
                 {format!("Limits per replica: {}", limits_text(d.config.memory_mb, d.config.cpu_millis, d.config.pids_limit))}

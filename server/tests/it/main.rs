@@ -55,6 +55,7 @@ mod security;
 mod sessions;
 mod signin_abuse;
 mod stream_access;
+mod swarm;
 mod tokens;
 mod users;
 mod users_admin;

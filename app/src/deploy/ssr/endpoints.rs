@@ -37,6 +37,7 @@ struct EndpointRow {
     id: i64,
     name: String,
     url: Option<String>,
+    mode: String,
     tls_ca: Option<String>,
     tls_cert: Option<String>,
     tls_key: Option<String>,
@@ -59,7 +60,7 @@ fn tls_files(ca: &Option<String>, cert: &Option<String>, key: &Option<String>) -
 /// Every endpoint with the engine's answer right now (bounded in time).
 pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppError> {
     let rows: Vec<EndpointRow> = sqlx::query_as(
-        "SELECT id, name, url, tls_ca, tls_cert, tls_key FROM endpoint ORDER BY name",
+        "SELECT id, name, url, mode, tls_ca, tls_cert, tls_key FROM endpoint ORDER BY name",
     )
     .fetch_all(&state.db)
     .await?;
@@ -70,6 +71,10 @@ pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppEr
             None => state.docker.clone(),
         };
         let probe = handle.probe().await;
+        let swarm = match handle.client() {
+            Ok(d) if probe.ok => super::swarm::cluster::look(&d).await,
+            _ => None,
+        };
         out.push(EndpointView {
             id: row.id,
             tls: row.tls_ca.is_some(),
@@ -79,24 +84,27 @@ pub async fn list_endpoints(state: &AppState) -> Result<Vec<EndpointView>, AppEr
             name: row.name,
             reachable: probe.ok,
             status: probe.detail,
+            mode: row.mode,
+            swarm,
         });
     }
     Ok(out)
 }
 
 pub async fn list_environments(pool: &PgPool) -> Result<Vec<EnvironmentView>, AppError> {
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT e.id, e.name, p.name, e.network FROM environment e
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT e.id, e.name, p.name, p.mode, e.network FROM environment e
          JOIN endpoint p ON p.id = e.endpoint_id ORDER BY e.name",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, endpoint, network)| EnvironmentView {
+        .map(|(id, name, endpoint, mode, network)| EnvironmentView {
             id,
             name,
             endpoint,
+            swarm: mode == "swarm",
             network,
         })
         .collect())
@@ -105,7 +113,10 @@ pub async fn list_environments(pool: &PgPool) -> Result<Vec<EnvironmentView>, Ap
 /// What the endpoint form sends.
 pub struct NewEndpoint {
     pub name: String,
+    /// `tcp://host:port`, or empty for this host's own engine.
     pub url: String,
+    /// `standalone` (or empty) or `swarm`.
+    pub mode: String,
     pub tls_ca: String,
     pub tls_cert: String,
     pub tls_key: String,
@@ -139,8 +150,12 @@ impl NewEndpoint {
         Ok(Some(fields.map(|(_, v)| v.to_string())))
     }
 
-    fn check_url(&self) -> Result<String, AppError> {
+    /// The checked address; `None` for this host's own engine.
+    fn check_url(&self) -> Result<Option<String>, AppError> {
         let url = self.url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
         let rest = url.strip_prefix("tcp://").ok_or_else(|| {
             AppError::invalid("url", "give the engine's address as tcp://host:port")
         })?;
@@ -153,30 +168,66 @@ impl NewEndpoint {
                 "expected tcp://host:port, e.g. tcp://10.0.0.5:2376",
             ));
         }
-        Ok(url.to_string())
+        Ok(Some(url.to_string()))
+    }
+
+    fn check_mode(&self) -> Result<&'static str, AppError> {
+        match self.mode.trim() {
+            "" | "standalone" => Ok("standalone"),
+            "swarm" => Ok("swarm"),
+            _ => Err(AppError::invalid("mode", "choose `standalone` or `swarm`")),
+        }
     }
 }
 
 pub async fn create_endpoint(
-    pool: &PgPool,
+    state: &AppState,
     actor: &Actor,
     form: NewEndpoint,
 ) -> Result<i64, AppError> {
     let name = form.name.trim();
     check_label("name", name)?;
     let url = form.check_url()?;
+    let mode = form.check_mode()?;
     let tls = form.tls()?;
+    if url.is_none() && tls.is_some() {
+        return Err(AppError::invalid(
+            "tls_ca",
+            "this host's own engine is reached through DOCKER_HOST; TLS files go with a tcp:// address",
+        ));
+    }
+    if mode == "swarm" {
+        let handle = match &url {
+            Some(url) => {
+                let files = tls.as_ref().map(|[ca, cert, key]| TlsFiles {
+                    ca: ca.into(),
+                    cert: cert.into(),
+                    key: key.into(),
+                });
+                state.engines.get(url, files)
+            }
+            None => state.docker.clone(),
+        };
+        let client = handle.client()?;
+        super::swarm::cluster::manager(&client)
+            .await
+            .map_err(|why| {
+                AppError::invalid("mode", format!("cannot run Swarm services there: {why}"))
+            })?;
+    }
     let [ca, cert, key] = tls.clone().map(|t| t.map(Some)).unwrap_or_default();
-    let mut tx = pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO endpoint (name, kind, url, tls_ca, tls_cert, tls_key)
-         VALUES ($1, 'tcp', $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO endpoint (name, kind, url, mode, tls_ca, tls_cert, tls_key)
+         VALUES ($1, CASE WHEN $2::text IS NULL THEN 'local' ELSE 'tcp' END, $2, $6, $3, $4, $5)
+         RETURNING id",
     )
     .bind(name)
     .bind(&url)
     .bind(ca)
     .bind(cert)
     .bind(key)
+    .bind(mode)
     .fetch_one(&mut *tx)
     .await
     .on_unique("name", format!("an endpoint named {name} already exists"))?;
@@ -186,7 +237,9 @@ pub async fn create_endpoint(
         AuditTarget::Endpoint(name),
         Outcome::Success,
     )
-    .details(json!({ "address": url, "tls": tls.is_some() }))
+    .details(
+        json!({ "address": url.as_deref().unwrap_or("local"), "mode": mode, "tls": tls.is_some() }),
+    )
     .meta(&actor.meta);
     record(&mut tx, r).await?;
     tx.commit().await?;

@@ -26,3 +26,4 @@ pub mod service_check;
 pub mod snapshot;
 pub mod start;
 pub mod steps;
+pub mod swarm;

@@ -15,6 +15,8 @@ pub struct ServiceRow {
     pub network: String,
     pub endpoint: String,
     pub endpoint_kind: String,
+    /// `standalone` or `swarm`.
+    pub endpoint_mode: String,
     pub endpoint_url: Option<String>,
     pub tls_ca: Option<String>,
     pub tls_cert: Option<String>,
@@ -43,16 +45,18 @@ pub struct ServiceRow {
     /// This installation's id: labels carry it, so two installations (or
     /// two test databases) sharing one engine never see each other's containers.
     pub installation: String,
+    /// The port published on every node of its Swarm, if any.
+    pub published_port: Option<i32>,
 }
 
 const SERVICE_SELECT: &str = "SELECT s.id, s.name, e.name AS environment, e.network,
-        p.name AS endpoint, p.kind AS endpoint_kind, p.url AS endpoint_url,
+        p.name AS endpoint, p.kind AS endpoint_kind, p.mode AS endpoint_mode, p.url AS endpoint_url,
         p.tls_ca, p.tls_cert, p.tls_key,
         s.image, s.port, s.health_kind, s.health_check, s.health_interval_s,
         s.health_timeout_s, s.health_retries, s.health_start_period_s,
         s.replicas, s.stop_timeout_s, s.memory_mb, s.cpu_millis, s.pids_limit, s.drain_s, s.repair,
         s.live_release_id,
-        s.backup_target_id, b.name AS backup_target,
+        s.backup_target_id, b.name AS backup_target, s.published_port,
         (SELECT installation_id::text FROM instance) AS installation
     FROM service s JOIN environment e ON e.id = s.environment_id
     JOIN endpoint p ON p.id = e.endpoint_id
@@ -62,6 +66,11 @@ impl ServiceRow {
     /// `environment/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.environment, self.name)
+    }
+
+    /// Whether the engine runs it as a Swarm service (see `super::swarm`).
+    pub fn swarm(&self) -> bool {
+        self.endpoint_mode == "swarm"
     }
 
     /// `service:<environment>/<name>`, as the audit log names services.

@@ -24,13 +24,25 @@ use std::collections::HashMap;
 /// every process settles on the oldest of any duplicates and removes the
 /// others while they are empty.
 pub async fn ensure_network(d: &Docker, name: &str) -> Result<String, bollard::errors::Error> {
+    ensure(d, name, false).await
+}
+
+/// The environment's network on a Swarm endpoint: an attachable overlay,
+/// so tasks on every node share it and other containers (a reverse proxy,
+/// Opsdeck itself) can join it.
+pub async fn ensure_overlay(d: &Docker, name: &str) -> Result<String, bollard::errors::Error> {
+    ensure(d, name, true).await
+}
+
+async fn ensure(d: &Docker, name: &str, overlay: bool) -> Result<String, bollard::errors::Error> {
     static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _one_at_a_time = CREATING.lock().await;
     let mut found = networks_named(d, name).await?;
     if found.is_empty() {
         let request = NetworkCreateRequest {
             name: name.to_string(),
-            driver: Some("bridge".into()),
+            driver: Some(if overlay { "overlay" } else { "bridge" }.into()),
+            attachable: overlay.then_some(true),
             labels: Some(HashMap::from([("opsdeck.managed".into(), "true".into())])),
             ..Default::default()
         };

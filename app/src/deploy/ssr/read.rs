@@ -343,6 +343,7 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         memory_mb: s.memory_mb,
         cpu_millis: s.cpu_millis,
         pids_limit: s.pids_limit,
+        published_port: s.published_port,
     };
     let live = releases.iter().find(|r| r.live).cloned();
     let deployments = deployments_of(&state.db, s.id, 50).await?;
@@ -350,6 +351,7 @@ pub async fn read_service(state: &AppState, reference: &str) -> Result<ServiceDe
         summary: summary(state, &s, live, deployments.first().cloned()).await,
         config,
         endpoint: s.endpoint.clone(),
+        swarm: s.swarm(),
         network: s.network.clone(),
         releases,
         deployments,

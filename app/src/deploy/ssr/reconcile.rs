@@ -11,8 +11,9 @@ use super::engine;
 use super::lock::DeployLock;
 use super::mask::Masker;
 use super::model::{find_service, release_by_id, ServiceRow};
-use super::rollout::{census, Rollout};
+use super::rollout::{census, Ending, Rollout};
 use super::steps::StepLog;
+use super::swarm;
 use crate::audit::ssr::{record, record_alone, Record};
 use crate::audit::Outcome;
 use crate::deploy::actions;
@@ -126,6 +127,9 @@ async fn converge_live(
     log: &StepLog,
 ) -> Result<Returned, AppError> {
     let (_, docker) = docker_for(state, service)?;
+    if service.swarm() {
+        return converge_swarm(state, service, log, &docker).await;
+    }
     let rollout = Rollout {
         docker: &docker,
         secrets: &state.secrets,
@@ -175,6 +179,55 @@ async fn converge_live(
                 others: vec![],
             })
         }
+    }
+}
+
+/// A Swarm service: the engine carried on (or rolled back) the update the
+/// dead process had asked for; ask it for the live release's spec again
+/// and wait until it runs, or remove the engine's service when no release
+/// was ever live.
+async fn converge_swarm(
+    state: &AppState,
+    service: &ServiceRow,
+    log: &StepLog,
+    docker: &bollard::Docker,
+) -> Result<Returned, AppError> {
+    let Some(id) = service.live_release_id else {
+        let removed = swarm::remove(docker, service)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        log.info("removed the Swarm service (no release was ever live)")
+            .await;
+        return Ok(Returned {
+            live: false,
+            started: 0,
+            removed: usize::from(removed),
+            serving: 0,
+            wanted: 0,
+            others: vec![],
+        });
+    };
+    let live = release_by_id(&state.db, id).await?;
+    let log = log
+        .clone()
+        .masking(Masker::for_releases(&state.secrets, &[&live.config.0]));
+    let rollout = swarm::SwarmRollout {
+        docker,
+        secrets: &state.secrets,
+        service,
+        log: &log,
+    };
+    let wanted = service.replicas as usize;
+    match rollout.run(&live, false).await {
+        Ending::Succeeded => Ok(Returned {
+            live: true,
+            started: 0,
+            removed: 0,
+            serving: wanted,
+            wanted,
+            others: vec![],
+        }),
+        Ending::RolledBack(u) | Ending::Failed(u) => Err(AppError::Unavailable(u.reason)),
     }
 }
 

@@ -43,10 +43,18 @@ pub async fn remove(
     let replicas = engine::replicas(&docker, &found)
         .await
         .map_err(|e| engine::engine_error(&handle, e))?;
-    for r in &replicas {
-        engine::remove_replica(&docker, &r.id, found.stop_timeout_s)
+    if found.swarm() {
+        // The engine stops and removes the tasks' containers itself, within
+        // their grace period; removing them too would race it.
+        super::swarm::remove(&docker, &found)
             .await
             .map_err(|e| engine::engine_error(&handle, e))?;
+    } else {
+        for r in &replicas {
+            engine::remove_replica(&docker, &r.id, found.stop_timeout_s)
+                .await
+                .map_err(|e| engine::engine_error(&handle, e))?;
+        }
     }
     let mut tx = state.db.begin().await?;
     sqlx::query("DELETE FROM service WHERE id = $1")

@@ -55,7 +55,11 @@ pub async fn repair_service(state: &AppState, service_id: i64) -> Result<Verdict
 
 async fn repair_locked(state: &AppState, service_id: i64) -> Result<Verdict, AppError> {
     let service = find_service(&state.db, &service_id.to_string()).await?;
-    let Some(live_id) = service.live_release_id.filter(|_| service.repair) else {
+    // The engine keeps a Swarm service's replica count itself.
+    let Some(live_id) = service
+        .live_release_id
+        .filter(|_| service.repair && !service.swarm())
+    else {
         return Ok(Verdict::Off);
     };
     let abandoned: bool = sqlx::query_scalar(

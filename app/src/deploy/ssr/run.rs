@@ -6,6 +6,7 @@ use super::mask::Masker;
 use super::model::{ReleaseRow, ServiceRow};
 use super::rollout::{Ending, Rollout};
 use super::steps::StepLog;
+use super::swarm::SwarmRollout;
 use crate::audit::ssr::{record, Record};
 use crate::audit::{Action, Outcome};
 use crate::deploy::actions;
@@ -100,6 +101,18 @@ pub async fn run_rollout(state: &AppState, run: Run<'_>) {
         docker_for(state, run.service),
     ) {
         (Err(failure), _) => Ending::Failed(failure),
+        (Ok(()), Ok((_, docker))) if run.service.swarm() => {
+            let rollout = SwarmRollout {
+                docker: &docker,
+                secrets: &state.secrets,
+                service: run.service,
+                log: &log,
+            };
+            match run.kind {
+                Kind::Scale { from } => rollout.scale(run.target, from).await,
+                kind => rollout.run(run.target, kind == Kind::Restart).await,
+            }
+        }
         (Ok(()), Ok((_, docker))) => {
             let rollout = Rollout {
                 docker: &docker,

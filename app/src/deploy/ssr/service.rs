@@ -21,7 +21,8 @@ pub async fn save(
 ) -> Result<SavedService, AppError> {
     let v = form.check()?;
     let mut tx = state.db.begin().await?;
-    let env_id = environment_id(&mut tx, &v).await?;
+    let (env_id, mode) = environment_id(&mut tx, &v).await?;
+    fits_the_endpoint(&mut tx, id, &mode, &v).await?;
     let backup_target_id = backup_target_id(&mut tx, &v).await?;
     if let Some(id) = id {
         same_place(&mut tx, id, env_id, &v).await?;
@@ -33,13 +34,14 @@ pub async fn save(
            health_check = $7, health_interval_s = $8, health_timeout_s = $9, health_retries = $10,
            health_start_period_s = $11, stop_timeout_s = $13, backup_target_id = $14,
            memory_mb = $15, cpu_millis = $16, pids_limit = $17, drain_s = $18, repair = $19,
-           updated_at = now()
+           published_port = $20, updated_at = now()
          WHERE id = $1 AND environment_id = $2 AND name = $3 AND $12::integer IS NOT NULL RETURNING id"
     } else {
         "INSERT INTO service (environment_id, name, image, port, health_kind, health_check,
            health_interval_s, health_timeout_s, health_retries, health_start_period_s, replicas,
-           stop_timeout_s, backup_target_id, memory_mb, cpu_millis, pids_limit, drain_s, repair)
-         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
+           stop_timeout_s, backup_target_id, memory_mb, cpu_millis, pids_limit, drain_s, repair,
+           published_port)
+         SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20
          WHERE $1::bigint IS NULL RETURNING id"
     })
     .bind(id)
@@ -61,6 +63,7 @@ pub async fn save(
     .bind(v.limits.pids)
     .bind(v.drain_s)
     .bind(v.repair)
+    .bind(v.published_port)
     .fetch_optional(&mut *tx)
     .await
     .on_unique(
@@ -83,7 +86,7 @@ pub async fn save(
     )
     .details(json!({
         "image": v.image, "replicas": replicas, "health": v.health_kind, "drain_s": v.drain_s, "repair": v.repair,
-        "pre_deploy_backup": v.backup_target, "limits": v.limits,
+        "pre_deploy_backup": v.backup_target, "limits": v.limits, "published_port": v.published_port,
         "variables": v.env.keys().collect::<Vec<_>>(), "changed_secrets": secret_names,
     }))
     .meta(&actor.meta);
@@ -97,17 +100,69 @@ pub async fn save(
 
 type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
-async fn environment_id(tx: &mut Tx, v: &Valid) -> Result<i64, AppError> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM environment WHERE name = $1")
-        .bind(&v.environment)
-        .fetch_optional(&mut **tx)
-        .await?;
-    id.ok_or_else(|| {
+/// The environment's id and its endpoint's mode.
+async fn environment_id(tx: &mut Tx, v: &Valid) -> Result<(i64, String), AppError> {
+    let found: Option<(i64, String)> = sqlx::query_as(
+        "SELECT e.id, p.mode FROM environment e JOIN endpoint p ON p.id = e.endpoint_id
+         WHERE e.name = $1",
+    )
+    .bind(&v.environment)
+    .fetch_optional(&mut **tx)
+    .await?;
+    found.ok_or_else(|| {
         AppError::invalid(
             "environment",
             format!("there is no environment `{}`", v.environment),
         )
     })
+}
+
+/// What only one kind of endpoint can do. A Swarm service is gated by the
+/// engine on the container's own health check (Opsdeck cannot hold a task
+/// back while it probes it), and publishes its port through the routing
+/// mesh; a standalone replica cannot share a host port with the next one.
+async fn fits_the_endpoint(
+    tx: &mut Tx,
+    id: Option<i64>,
+    mode: &str,
+    v: &Valid,
+) -> Result<(), AppError> {
+    let swarm = mode == "swarm";
+    if swarm && v.health_kind != "command" {
+        return Err(AppError::invalid(
+            "health_kind",
+            "on a Swarm endpoint the engine gates each task on the container's health check: \
+             choose `command`, e.g. wget -q --spider http://127.0.0.1:8080/healthz",
+        ));
+    }
+    let Some(port) = v.published_port else {
+        return Ok(());
+    };
+    if !swarm {
+        return Err(AppError::invalid(
+            "published_port",
+            "only services on a Swarm endpoint publish a port; on a standalone engine put a \
+             reverse proxy on the environment network in front of the service's name (see the README)",
+        ));
+    }
+    let taken: Option<String> = sqlx::query_scalar(
+        "SELECT e.name || '/' || s.name FROM service s
+         JOIN environment e ON e.id = s.environment_id
+         WHERE s.published_port = $1 AND s.id IS DISTINCT FROM $2
+           AND e.endpoint_id = (SELECT endpoint_id FROM environment WHERE name = $3)",
+    )
+    .bind(port)
+    .bind(id)
+    .bind(&v.environment)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match taken {
+        Some(other) => Err(AppError::invalid(
+            "published_port",
+            format!("{other} already publishes port {port} on this endpoint"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The pre-deploy backup target named in the form, if any.

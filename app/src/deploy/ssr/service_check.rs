@@ -36,6 +36,8 @@ pub struct ServiceForm {
     pub cpus: String,
     /// Empty for the default.
     pub pids_limit: String,
+    /// The port published on every node of a Swarm; empty for none.
+    pub published_port: String,
 }
 
 /// A checked form. `secrets` maps a name to its new value, or `None` to remove it.
@@ -53,6 +55,7 @@ pub struct Valid {
     pub limits: Limits,
     pub drain_s: i32,
     pub repair: bool,
+    pub published_port: Option<i32>,
 }
 
 /// Drain when the form leaves it empty: long enough for requests already
@@ -203,6 +206,7 @@ impl ServiceForm {
             ("cpus", &self.cpus),
             ("pids_limit", &self.pids_limit),
             ("health_kind", &self.health_kind),
+            ("published_port", &self.published_port),
         ];
         let mut fields: Vec<(&str, &str, usize)> = vec![
             ("environment", &self.environment, NAME),
@@ -276,6 +280,10 @@ impl ServiceForm {
                 ))
             }
         };
+        let published_port = match self.published_port.trim() {
+            "" => None,
+            text => Some(number("published_port", text, 1..=65535)?),
+        };
         let env = pairs("env", &self.env)?;
         let secrets: BTreeMap<String, Option<String>> = pairs("secrets", &self.secrets)?
             .into_iter()
@@ -300,6 +308,7 @@ impl ServiceForm {
             limits,
             drain_s,
             repair,
+            published_port,
         })
     }
 }
