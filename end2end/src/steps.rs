@@ -118,9 +118,24 @@ pub async fn click(c: &Client, css: &str) {
 
 /// Replaces the value of the input named `name`.
 pub async fn set(c: &Client, name: &str, value: &str) {
-    let field = element(c, &format!("[name={name}]")).await;
+    set_at(c, &format!("[name={name}]"), value).await;
+}
+
+/// Replaces the value of the input `css` finds (where two forms on a page
+/// share a field name).
+pub async fn set_at(c: &Client, css: &str, value: &str) {
+    let field = element(c, css).await;
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
+}
+
+/// Chooses the option of value `value` in the select named `name`.
+pub async fn choose(c: &Client, name: &str, value: &str) {
+    element(c, &format!("select[name={name}]"))
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap();
 }
 
 /// Leaves a mark on `window` that only a full page load would erase.
@@ -186,4 +201,21 @@ impl Drop for ReplicasOf {
     fn drop(&mut self) {
         testkit::remove_containers("name", &format!("production-{}-r", self.0));
     }
+}
+
+/// The memory cells of the service page's replica table once `n` replicas
+/// have a measured sample ("… of …"), pushed by the engine's stats.
+pub async fn replicas_measured(c: &Client, n: usize) -> Vec<String> {
+    eventually("the replicas measured", WAIT, || async {
+        let mut texts = Vec::new();
+        for cell in c
+            .find_all(Locator::Css("[data-test=replica-memory]"))
+            .await
+            .ok()?
+        {
+            texts.push(cell.text().await.ok()?);
+        }
+        (texts.len() == n && texts.iter().all(|t| t.contains(" of "))).then_some(texts)
+    })
+    .await
 }

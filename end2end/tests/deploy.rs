@@ -89,18 +89,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let live = wait_for_text(&c, "[data-test=live-release]").await;
         assert!(live.starts_with("#1 v1"), "{live}");
         // Each replica with its health and usage, pushed by the engine.
-        let memory = eventually("both replicas measured", WAIT, || async {
-            let mut texts = Vec::new();
-            for cell in c
-                .find_all(Locator::Css("[data-test=replica-memory]"))
-                .await
-                .ok()?
-            {
-                texts.push(cell.text().await.ok()?);
-            }
-            (texts.len() == 2 && texts.iter().all(|t| t.contains(" of "))).then_some(texts)
-        })
-        .await;
+        let memory = replicas_measured(&c, 2).await;
         assert!(memory.iter().all(|m| m.contains("B of ")), "{memory:?}");
         let replicas = wait_for_text(&c, "[data-test=replica-table]").await;
         assert!(
