@@ -2,7 +2,8 @@
 # Every benchmark in one run, written as one dated section of
 # bench/RESULTS.md: memory, first-load wasm, signed-out and signed-in page
 # rendering, deploy vs the docker CLI, backup vs raw pg_dump, audit appends
-# the audit page over 1M events and the incident timeline's latency. Each row names the command that made
+# the audit page over 1M events, the incident timeline's latency and one
+# engine with 1,000 services. Each row names the command that made
 # it, so any figure can be rerun alone. Takes ~15 min on two cores (most of
 # it generating the ~1 GB backup source once, then the timed runs).
 #   bench/all.sh
@@ -15,7 +16,7 @@ scripts/ensure-deps test >/dev/null
 scripts/build >/dev/null 2>&1
 export BENCH_BUILT=1
 if [ -n "${QUICK:-}" ]; then
-  export DURATION=3s CONNECTIONS=20 AUDIT_EVENTS=20000 RUNS=1 ROWS=100000
+  export DURATION=3s CONNECTIONS=20 AUDIT_EVENTS=20000 RUNS=1 ROWS=100000 SERVICES=50 ROLLOUTS=2
 fi
 
 BENCH_ROWS="$(mktemp)"
@@ -23,7 +24,7 @@ export BENCH_ROWS
 trap 'rm -f "$BENCH_ROWS"' EXIT
 # The HTTP and deploy figures first, on the binary cargo-leptos built;
 # backup.sh and audit.sh build their own programs afterwards.
-for bench in baseline ssr deploy timeline backup audit; do
+for bench in baseline ssr scale deploy swarm-probe timeline backup audit; do
   echo "== bench/$bench.sh" >&2
   "bench/$bench.sh" >&2
 done

@@ -100,3 +100,38 @@ stop_server() {
   fi
   wait "$pid" 2>/dev/null || true
 }
+
+# Creates admin `bench` in database $1 and signs in at $2 with the plain
+# form post a browser without JavaScript makes (cookie jar in folder $3);
+# prints the session cookie (`opsdeck_session=…`) for wrk and curl.
+bench_admin_cookie() {
+  echo 'a long benchmark password' | DATABASE_URL="$1" target/release/opsdeck user create \
+    --username bench --role admin --password-stdin >/dev/null
+  curl -fs -o /dev/null -c "$3/cookies" -H "Origin: $2" \
+    --data-urlencode username=bench --data-urlencode 'password=a long benchmark password' \
+    "$2/api/login"
+  awk '$6 == "opsdeck_session" {print $6 "=" $7}' "$3/cookies"
+}
+
+# Starts the release build on an embedded PostgreSQL of its own under a
+# fresh folder (`$work`), and sets `db`, `port`, `base` and `pid`. Call
+# `stop_bench_server` on exit ($1 names the folder: /tmp/opsdeck-bench-$1.*).
+start_bench_server() {
+  work="$(mktemp -d "/tmp/opsdeck-bench-$1.XXXXXX")"
+  chmod 755 "$work"
+  export OPSDECK_DATA_DIR="$work/data"
+  db="$(env -u DATABASE_URL target/release/opsdeck db start)"
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  DATABASE_URL="$db" OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_LOG=warn \
+    LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck serve >"$work/opsdeck.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
+  curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; return 1; }
+}
+
+stop_bench_server() {
+  stop_server "$pid"
+  env -u DATABASE_URL target/release/opsdeck db stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}

@@ -25,23 +25,8 @@ AUDIT_EVENTS="${AUDIT_EVENTS:-1000000}"
 ensure_wrk
 begin_rows
 
-work="$(mktemp -d /tmp/opsdeck-bench-ssr.XXXXXX)"
-chmod 755 "$work"
-export OPSDECK_DATA_DIR="$work/data"
-db="$(env -u DATABASE_URL target/release/opsdeck db start)"
-port=$(free_port)
-base="http://127.0.0.1:$port"
-DATABASE_URL="$db" OPSDECK_ADDR="127.0.0.1:$port" OPSDECK_LOG=warn \
-  LEPTOS_SITE_ROOT="$PWD/target/site" target/release/opsdeck serve >"$work/opsdeck.log" 2>&1 &
-pid=$!
-cleanup() {
-  stop_server "$pid"
-  env -u DATABASE_URL target/release/opsdeck db stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do curl -fs "$base/ready" >/dev/null && break; sleep 0.2; done
-curl -fs "$base/ready" >/dev/null || { cat "$work/opsdeck.log"; exit 1; }
+start_bench_server ssr
+trap stop_bench_server EXIT
 
 echo "seeding: 200 services, 100 releases and 1,000 deployments of one, 9,000 more deployments, 1,000 incidents, 10,000 runbooks, $AUDIT_EVENTS audit events…" >&2
 psql -q -v ON_ERROR_STOP=1 "$db" -v events="$AUDIT_EVENTS" <<'SQL'
@@ -121,14 +106,8 @@ UPDATE audit_chain_head SET last_id = :base + :events,
 ANALYZE;
 SQL
 
-# One admin, signed in with the plain form post a browser without
-# JavaScript makes; wrk sends the session cookie.
-echo 'a long benchmark password' | DATABASE_URL="$db" target/release/opsdeck user create \
-  --username bench --role admin --password-stdin >/dev/null
-curl -fs -o /dev/null -c "$work/cookies" -H "Origin: $base" \
-  --data-urlencode username=bench --data-urlencode 'password=a long benchmark password' \
-  "$base/api/login"
-cookie="$(awk '$6 == "opsdeck_session" {print $6 "=" $7}' "$work/cookies")"
+# One admin, signed in; wrk sends the session cookie.
+cookie="$(bench_admin_cookie "$db" "$base" "$work")"
 [ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$work/opsdeck.log" >&2; exit 1; }
 
 read -r -a pages <<<"${PAGES:-/services /services/production/web /admin/audit /?days=90 /dashboard/deployments?days=90&show=failed /runbooks?q=database+failover}"

@@ -87,20 +87,21 @@ async fn answer(docker: &Docker, image: &str, env: &str) -> Vec<String> {
     probe.stop().await.pages.into_keys().collect()
 }
 
-/// The engine's service of this test and its running tasks' images.
-async fn engine_side(docker: &Docker, installation: &str) -> (String, Vec<String>) {
+/// The engine's services of this test's installation.
+async fn engine_services(docker: &Docker, installation: &str) -> Vec<bollard::models::Service> {
     let filters = HashMap::from([(
         "label",
         vec![format!("opsdeck.installation={installation}")],
     )]);
-    let services = docker
-        .list_services(Some(
-            ListServicesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .unwrap();
+    let options = ListServicesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    docker.list_services(Some(options)).await.unwrap()
+}
+
+/// The engine's service of this test and its running tasks' images.
+async fn engine_side(docker: &Docker, installation: &str) -> (String, Vec<String>) {
+    let services = engine_services(docker, installation).await;
     assert_eq!(services.len(), 1, "one engine service: {services:?}");
     let service = &services[0];
     let image = service
@@ -269,18 +270,7 @@ async fn the_engine_rolls_out_rolls_back_and_scales_a_swarm_service_and_its_clie
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let filters = HashMap::from([(
-        "label",
-        vec![format!("opsdeck.installation={}", leftovers.installation)],
-    )]);
-    let left = docker
-        .list_services(Some(
-            ListServicesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .unwrap();
+    let left = engine_services(&docker, &leftovers.installation).await;
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -407,18 +397,7 @@ async fn a_published_port_goes_to_the_engine_as_an_ingress_port_of_the_service(p
     )
     .await;
     assert_eq!(ended, "succeeded", "{reason:?}\n{}", steps(&pool, d).await);
-    let filters = HashMap::from([(
-        "label",
-        vec![format!("opsdeck.installation={}", leftovers.installation)],
-    )]);
-    let services = docker
-        .list_services(Some(
-            ListServicesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .unwrap();
+    let services = engine_services(&docker, &leftovers.installation).await;
     let endpoint = services[0].endpoint.clone().unwrap_or_default();
     let ports = endpoint.ports.unwrap_or_default();
     assert_eq!(ports.len(), 1, "{ports:?}");
