@@ -6,7 +6,9 @@ use super::super::health::Unhealthy;
 use super::super::snapshot::Snapshot;
 use super::super::steps::StepLog;
 use super::spec::monitor_s;
-use bollard::models::{Service, ServiceUpdateStatusStateEnum as Update, Task, TaskState};
+use bollard::models::{
+    Service, ServiceUpdateStatus, ServiceUpdateStatusStateEnum as Update, Task, TaskState,
+};
 use bollard::query_parameters::ListTasksOptionsBuilder;
 use bollard::Docker;
 use std::collections::HashMap;
@@ -85,6 +87,61 @@ fn running(t: &Task) -> bool {
     state == Some(TaskState::RUNNING) && t.desired_state == Some(TaskState::RUNNING)
 }
 
+/// What the engine said of the update so far.
+#[derive(Default)]
+struct UpdateWatch {
+    /// Its last state and message, to write each change once.
+    said: Option<String>,
+    /// The engine says why it rolls back when it starts to; when it is
+    /// done it only says "rollback completed".
+    rollback_cause: String,
+}
+
+impl UpdateWatch {
+    /// `state: message` when it differs from the last one seen.
+    fn changed(&mut self, status: &ServiceUpdateStatus) -> Option<String> {
+        let state = status.state.map(|s| s.to_string()).unwrap_or_default();
+        let said = format!("{state}: {}", status.message.as_deref().unwrap_or_default());
+        if self.said.as_ref() == Some(&said) {
+            return None;
+        }
+        self.said = Some(said.clone());
+        Some(said)
+    }
+
+    /// `Err` once the engine rolled the update back or paused it.
+    fn judge(&mut self, status: &ServiceUpdateStatus, last_error: &str) -> Result<(), Failure> {
+        let message = status.message.clone().unwrap_or_default();
+        match status.state {
+            Some(Update::ROLLBACK_STARTED) if self.rollback_cause.is_empty() => {
+                self.rollback_cause = message;
+                Ok(())
+            }
+            Some(Update::ROLLBACK_COMPLETED) => {
+                let cause = match self.rollback_cause.as_str() {
+                    "" => message.as_str(),
+                    cause => cause,
+                };
+                let task = match last_error {
+                    "" => String::new(),
+                    e => format!(" (task error: {e})"),
+                };
+                Err(Failure::RolledBack(Unhealthy {
+                    reason: format!("the engine rolled the update back: {cause}{task}"),
+                    output: Some(last_error.to_string()).filter(|e| !e.is_empty()),
+                }))
+            }
+            Some(Update::PAUSED) | Some(Update::ROLLBACK_PAUSED) => {
+                let state = status.state.map(|s| s.to_string()).unwrap_or_default();
+                Err(failed(format!(
+                    "the engine paused the update ({state}): {message}"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Follows one engine service.
 pub struct Follow<'a> {
     docker: &'a Docker,
@@ -118,10 +175,7 @@ impl<'a> Follow<'a> {
             } => (*release, *replicas),
         };
         let deadline = Instant::now() + budget(snapshot, replicas);
-        let mut update_seen: Option<String> = None;
-        // The engine says why it rolls back when it starts to; when it is
-        // done it only says "rollback completed".
-        let mut rollback_cause = String::new();
+        let mut update = UpdateWatch::default();
         let mut last_error = String::new();
         loop {
             let service = self
@@ -133,11 +187,9 @@ impl<'a> Follow<'a> {
             if let Some(e) = self.report(&tasks, release).await {
                 last_error = e;
             }
-            let converged = tasks.iter().filter(|t| running(t)).count() == replicas as usize
-                && tasks
-                    .iter()
-                    .filter(|t| running(t))
-                    .all(|t| release_of(t) == Some(release));
+            let live: Vec<&Task> = tasks.iter().filter(|t| running(t)).collect();
+            let converged = live.len() == replicas as usize
+                && live.iter().all(|t| release_of(t) == Some(release));
             let status = match &goal {
                 Goal::Updated { before, .. } if update_started(&service) != *before => {
                     service.update_status.clone()
@@ -145,40 +197,10 @@ impl<'a> Follow<'a> {
                 _ => None,
             };
             if let Some(status) = &status {
-                let state = status.state.map(|s| s.to_string()).unwrap_or_default();
-                let message = status.message.clone().unwrap_or_default();
-                let said = format!("{state}: {message}");
-                if update_seen.as_ref() != Some(&said) {
+                if let Some(said) = update.changed(status) {
                     self.log.info(format!("engine: update {said}")).await;
-                    update_seen = Some(said);
                 }
-                match status.state {
-                    Some(Update::ROLLBACK_STARTED) if rollback_cause.is_empty() => {
-                        rollback_cause = message.clone();
-                    }
-                    Some(Update::ROLLBACK_COMPLETED) => {
-                        let cause = if rollback_cause.is_empty() {
-                            message
-                        } else {
-                            rollback_cause
-                        };
-                        let task = if last_error.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (task error: {last_error})")
-                        };
-                        return Err(Failure::RolledBack(Unhealthy {
-                            reason: format!("the engine rolled the update back: {cause}{task}"),
-                            output: Some(last_error).filter(|e| !e.is_empty()),
-                        }));
-                    }
-                    Some(Update::PAUSED) | Some(Update::ROLLBACK_PAUSED) => {
-                        return Err(failed(format!(
-                            "the engine paused the update ({state}): {message}"
-                        )))
-                    }
-                    _ => {}
-                }
+                update.judge(status, &last_error)?;
             }
             let update_done = match &goal {
                 Goal::Converged { .. } => true,
@@ -195,15 +217,7 @@ impl<'a> Follow<'a> {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                let why = if last_error.is_empty() {
-                    String::new()
-                } else {
-                    format!("; last task error: {last_error}")
-                };
-                return Err(failed(format!(
-                    "the engine did not bring {replicas} healthy task(s) of the release up within {} s{why}",
-                    budget(snapshot, replicas).as_secs()
-                )));
+                return Err(timed_out(snapshot, replicas, &last_error));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
@@ -257,6 +271,17 @@ impl<'a> Follow<'a> {
         self.looked = true;
         error
     }
+}
+
+fn timed_out(snapshot: &Snapshot, replicas: i32, last_error: &str) -> Failure {
+    let why = match last_error {
+        "" => String::new(),
+        e => format!("; last task error: {e}"),
+    };
+    failed(format!(
+        "the engine did not bring {replicas} healthy task(s) of the release up within {} s{why}",
+        budget(snapshot, replicas).as_secs()
+    ))
 }
 
 /// How long the engine may take: each task's health gate and monitor

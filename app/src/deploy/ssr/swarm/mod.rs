@@ -131,47 +131,54 @@ impl SwarmRollout<'_> {
             replicas,
             force: if restart { force + 1 } else { force },
         };
-        let image = spec::image_of(release);
-        let Some(existing) = existing else {
-            self.log
-                .info(format!(
-                    "creating Swarm service {} with release #{} ({image}), {replicas} task(s)",
-                    spec::engine_name(self.service),
-                    release.number
-                ))
-                .await;
-            let created = self
-                .docker
-                .create_service(wanted.spec(), None)
-                .await
-                .map_err(|e| failed("creating the Swarm service", e))?;
-            let follow = Follow::new(self.docker, self.log, created.id.unwrap_or_default());
-            return Ok(
-                match follow
-                    .until(
-                        Goal::Converged {
-                            release: release.id,
-                            replicas,
-                        },
-                        snapshot,
-                    )
-                    .await
-                {
-                    Ok(()) => Ending::Succeeded,
-                    Err(failure) => {
-                        let failure = failure.into_unhealthy();
-                        // Nothing served before: leave nothing crash-looping.
-                        self.log
-                            .warn("removing the Swarm service that never became healthy")
-                            .await;
-                        if let Err(e) = remove(self.docker, self.service).await {
-                            self.log.error(format!("removing it failed: {e}")).await;
-                        }
-                        Ending::Failed(failure)
-                    }
-                },
-            );
+        match existing {
+            None => self.create(&wanted).await,
+            Some(existing) => self.replace(&wanted, existing, restart).await,
+        }
+    }
+
+    /// A first deploy: the engine creates the service and its tasks.
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<Ending, Unhealthy> {
+        let (release, replicas) = (wanted.release, wanted.replicas);
+        self.log
+            .info(format!(
+                "creating Swarm service {} with release #{} ({}), {replicas} task(s)",
+                spec::engine_name(self.service),
+                release.number,
+                spec::image_of(release)
+            ))
+            .await;
+        let created = self
+            .docker
+            .create_service(wanted.spec(), None)
+            .await
+            .map_err(|e| failed("creating the Swarm service", e))?;
+        let follow = Follow::new(self.docker, self.log, created.id.unwrap_or_default());
+        let goal = Goal::Converged {
+            release: release.id,
+            replicas,
         };
+        let Err(failure) = follow.until(goal, &release.config.0).await else {
+            return Ok(Ending::Succeeded);
+        };
+        // Nothing served before: leave nothing crash-looping.
+        self.log
+            .warn("removing the Swarm service that never became healthy")
+            .await;
+        if let Err(e) = remove(self.docker, self.service).await {
+            self.log.error(format!("removing it failed: {e}")).await;
+        }
+        Ok(Ending::Failed(failure.into_unhealthy()))
+    }
+
+    /// Any later change: one service update, followed to its end.
+    async fn replace(
+        &self,
+        wanted: &Wanted<'_>,
+        existing: Service,
+        restart: bool,
+    ) -> Result<Ending, Unhealthy> {
+        let (release, replicas) = (wanted.release, wanted.replicas);
         let id = existing.id.clone().unwrap_or_default();
         let version = existing.version.as_ref().and_then(|v| v.index).unwrap_or(0);
         let before = follow::update_started(&existing);
@@ -181,9 +188,10 @@ impl SwarmRollout<'_> {
                 format!("asking the engine for {replicas} task(s) of release #{}", release.number)
             } else {
                 format!(
-                    "updating Swarm service {} to release #{} ({image}): start-first, one task at a time, rolled back by the engine on failure",
+                    "updating Swarm service {} to release #{} ({}): start-first, one task at a time, rolled back by the engine on failure",
                     spec::engine_name(self.service),
-                    release.number
+                    release.number,
+                    spec::image_of(release)
                 )
             })
             .await;
@@ -209,7 +217,7 @@ impl SwarmRollout<'_> {
                 before,
             }
         };
-        Ok(match follow.until(goal, snapshot).await {
+        Ok(match follow.until(goal, &release.config.0).await {
             Ok(()) => Ending::Succeeded,
             Err(follow::Failure::RolledBack(why)) => Ending::RolledBack(why),
             Err(follow::Failure::Failed(why)) => Ending::Failed(why),
