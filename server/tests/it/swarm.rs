@@ -6,7 +6,8 @@
 
 use crate::support::deploy::{build_images, finished, started, steps};
 use crate::support::probe::Probe;
-use crate::support::{refused, signed_in, state, Client};
+use crate::support::process::Opsdeck;
+use crate::support::{refused, signed_in, state, url_of, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
 use bollard::query_parameters::{ListServicesOptionsBuilder, ListTasksOptionsBuilder};
@@ -239,37 +240,32 @@ async fn the_engine_rolls_out_rolls_back_and_scales_a_swarm_service_and_its_clie
         assert_eq!(running.len(), expected, "{running:?}");
     }
 
-    // A second Opsdeck on the same database sees the same service: live
-    // release 1 with its one task healthy on the engine.
-    let other = state(pool.clone(), &testkit::docker_host());
-    let detail = app::deploy::ssr::read::read_service(&other, "swarmrun/web")
-        .await
-        .unwrap();
-    assert!(detail.swarm);
-    assert_eq!(detail.summary.live.as_ref().map(|r| r.number), Some(1));
-    assert_eq!(detail.summary.desired, 1);
-    let mut healthy = None;
+    // A second Opsdeck process on the same database sees the same service
+    // (live release 1, one healthy task, from its own look at the engine)
+    // and can act on it: it removes it, and the engine's service goes.
+    let dir = tempfile::tempdir().unwrap();
+    let other = Opsdeck::start(&url_of(&pool).await, dir.path(), &dir.path().join("o.log"));
+    other.ready().await;
+    let http = other.sign_in("ada").await;
+    let mut seen = None;
     for _ in 0..40 {
-        healthy = app::deploy::ssr::read::read_service(&other, "swarmrun/web")
-            .await
-            .unwrap()
-            .summary
-            .healthy;
-        if healthy == Some(1) {
+        let body = other.post(&http, "/api/read_service", service).await;
+        let detail: app::deploy::ServiceDetail = serde_json::from_str(&body).unwrap();
+        let summary = &detail.summary;
+        seen = Some((
+            detail.swarm,
+            summary.live.as_ref().map(|r| r.number),
+            summary.desired,
+            summary.healthy,
+        ));
+        if summary.healthy == Some(1) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert_eq!(healthy, Some(1));
-
-    // Removing the service removes the engine's service.
-    let reply = ada
-        .post_form(
-            "/api/remove_service",
-            &format!("{service}&confirm=swarmrun%2Fweb"),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(seen, Some((true, Some(1), 1, Some(1))));
+    let confirm = format!("{service}&confirm=swarmrun%2Fweb");
+    other.post(&http, "/api/remove_service", &confirm).await;
     let left = engine_services(&docker, &leftovers.installation).await;
     assert!(left.is_empty(), "{left:?}");
 }
@@ -416,4 +412,64 @@ async fn a_published_port_goes_to_the_engine_as_an_ingress_port_of_the_service(p
     .await
     .unwrap();
     assert_eq!(page.config.published_port, Some(i32::from(port)));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_swarm_update_left_by_a_killed_opsdeck_is_put_back_on_the_live_release(pool: PgPool) {
+    let Some(docker) = testkit::swarm_or_skip("swarm_kill_9").await else {
+        return;
+    };
+    let images = build_images(&docker, "opsdeck-test/swarmkill").await;
+    let (mut ada, leftovers) = a_swarm_service(&pool, "swarmkill", "").await;
+    let service = "service=swarmkill%2Fweb";
+    let (d1, ended, reason) =
+        run(&mut ada, &pool, "/api/deploy", &format!("{service}&tag=v1")).await;
+    assert_eq!(ended, "succeeded", "{reason:?}\n{}", steps(&pool, d1).await);
+
+    // A real process asks the engine for v2 and dies while it follows.
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Opsdeck::start(&url_of(&pool).await, dir.path(), &dir.path().join("f.log"));
+    first.ready().await;
+    let http = first.sign_in("ada").await;
+    let body = first
+        .post(&http, "/api/deploy", &format!("{service}&tag=v2"))
+        .await;
+    let v2: app::deploy::DeploymentStarted = serde_json::from_str(&body).unwrap();
+    for _ in 0..120 {
+        if steps(&pool, v2.deployment)
+            .await
+            .contains("updating Swarm service")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.kill_9();
+
+    // The reconciler finds the deployment abandoned and asks the engine for
+    // the live release again.
+    let s = state(pool.clone(), &testkit::docker_host());
+    assert_eq!(
+        app::deploy::ssr::reconcile::reconcile_once(&s)
+            .await
+            .unwrap(),
+        1
+    );
+    let (state, reason, _) = finished(&pool, v2.deployment).await;
+    assert_eq!(
+        state,
+        "interrupted",
+        "{}",
+        steps(&pool, v2.deployment).await
+    );
+    assert!(reason
+        .unwrap_or_default()
+        .contains("returned to its live release"));
+    let (spec_image, running) = engine_side(&docker, &leftovers.installation).await;
+    assert_eq!(spec_image, images[0]);
+    assert_eq!(running, vec![images[0].clone(), images[0].clone()]);
+    assert_eq!(
+        answer(&docker, &images[0], "swarmkill").await,
+        vec!["hello from v1"]
+    );
 }
