@@ -73,14 +73,20 @@ pub fn run_with_stdin(mut cmd: std::process::Command, stdin: &str) -> std::proce
 /// own, so it works even while a test's runtime unwinds from a panic.
 pub fn remove_containers(filter: &str, value: &str) {
     let (filter, value) = (filter.to_string(), value.to_string());
-    let cleanup = std::thread::spawn(move || {
+    block_on_own_thread(async move { remove_matching(&filter, &value).await });
+}
+
+/// Runs `cleanup` to its end on a thread with a runtime of its own, so that
+/// a `Drop` guard can wait for it even inside a test's (unwinding) runtime.
+fn block_on_own_thread(cleanup: impl std::future::Future<Output = ()> + Send + 'static) {
+    let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a cleanup runtime");
-        runtime.block_on(remove_matching(&filter, &value));
+        runtime.block_on(cleanup);
     });
-    let _ = cleanup.join();
+    let _ = thread.join();
 }
 
 async fn remove_matching(filter: &str, value: &str) {
@@ -133,42 +139,35 @@ pub async fn swarm_or_skip(test: &str) -> Option<Docker> {
 /// Synchronous, for `Drop` guards (see [`remove_containers`]).
 pub fn remove_swarm_services(label: &str, networks: &[String]) {
     let (label, networks) = (label.to_string(), networks.to_vec());
-    let cleanup = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a cleanup runtime");
-        runtime.block_on(async {
-            let Ok(docker) = Docker::connect_with_host(&docker_host()) else {
-                return;
-            };
-            let filters = std::collections::HashMap::from([("label", vec![label.clone()])]);
-            let options = bollard::query_parameters::ListServicesOptionsBuilder::default()
-                .filters(&filters)
-                .build();
-            for s in docker
-                .list_services(Some(options))
-                .await
-                .unwrap_or_default()
-            {
-                let _ = docker.delete_service(&s.id.unwrap_or_default()).await;
-            }
-            remove_matching("label", &label).await;
-            for n in networks {
-                // The engine detaches the tasks' endpoints a moment later.
-                for _ in 0..20 {
-                    match docker.remove_network(&n).await {
-                        Ok(()) => break,
-                        Err(bollard::errors::Error::DockerResponseServerError {
-                            status_code: 404,
-                            ..
-                        }) => break,
-                        Err(_) => {}
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    block_on_own_thread(async move {
+        let Ok(docker) = Docker::connect_with_host(&docker_host()) else {
+            return;
+        };
+        let filters = std::collections::HashMap::from([("label", vec![label.clone()])]);
+        let options = bollard::query_parameters::ListServicesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        for s in docker
+            .list_services(Some(options))
+            .await
+            .unwrap_or_default()
+        {
+            let _ = docker.delete_service(&s.id.unwrap_or_default()).await;
+        }
+        remove_matching("label", &label).await;
+        for n in networks {
+            // The engine detaches the tasks' endpoints a moment later.
+            for _ in 0..20 {
+                match docker.remove_network(&n).await {
+                    Ok(()) => break,
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => break,
+                    Err(_) => {}
                 }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
-        });
+        }
     });
-    let _ = cleanup.join();
 }
