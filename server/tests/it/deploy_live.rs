@@ -3,6 +3,7 @@
 
 use crate::support::deploy::*;
 use crate::support::signed_in;
+use crate::support::sse::{events_of, every_one_measured, read_while_not, running_ids};
 use app::auth::Role;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
@@ -265,66 +266,6 @@ async fn service_pages_hear_of_deployments_started_by_anyone(pool: PgPool) {
         let (status, _) = stranger.open_stream(path).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a session");
     }
-}
-
-/// The events of one kind in a server-sent-event text, as JSON.
-fn events_of(text: &str, kind: &str) -> Vec<serde_json::Value> {
-    text.split("\n\n")
-        .filter(|e| e.lines().any(|l| l == format!("event: {kind}")))
-        .filter_map(|e| {
-            let data = e.lines().find_map(|l| l.strip_prefix("data: "))?;
-            serde_json::from_str(data).ok()
-        })
-        .collect()
-}
-
-/// Reads `body` into `text` until `done` holds for it (or 60 s pass).
-async fn read_while_not(
-    body: &mut axum::body::Body,
-    text: &mut String,
-    done: impl Fn(&str) -> bool,
-) -> bool {
-    let read = async {
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.unwrap().into_data() {
-                text.push_str(&String::from_utf8_lossy(&data));
-                if done(text) {
-                    return true;
-                }
-            }
-        }
-        false
-    };
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .unwrap_or(false)
-}
-
-/// The ids of the running replicas in the newest `replicas` event.
-fn running_ids(text: &str) -> Vec<String> {
-    events_of(text, "replicas")
-        .last()
-        .and_then(|set| set.as_array().cloned())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["running"] == true)
-        .filter_map(|r| r["id"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Whether every id has had a sample with a CPU figure (its second), a
-/// memory use and an uptime.
-fn every_one_measured(text: &str, ids: &[String]) -> bool {
-    let usage = events_of(text, "usage");
-    !ids.is_empty()
-        && ids.iter().all(|id| {
-            usage.iter().any(|u| {
-                u["id"] == id.as_str()
-                    && u["cpu_percent"].is_number()
-                    && u["memory_bytes"].as_u64().is_some_and(|m| m > 0)
-                    && u["up_seconds"].is_number()
-            })
-        })
 }
 
 #[sqlx::test(migrations = "../migrations")]

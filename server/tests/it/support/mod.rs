@@ -12,6 +12,7 @@ pub mod incident;
 pub mod password_cluster;
 pub mod probe;
 pub mod process;
+pub mod sse;
 
 use app::docker::DockerHandle;
 use app::state::AppState;
