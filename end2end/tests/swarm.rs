@@ -108,6 +108,14 @@ async fn a_service_on_a_swarm_endpoint_deploys_from_the_browser_and_shows_its_ta
             tasks.matches("#1").count() == 2 && tasks.matches("healthy").count() == 2,
             "{tasks}"
         );
+        // Tasks by slot, each with the node that runs it.
+        assert!(tasks.to_lowercase().contains("node"), "{tasks}");
+        assert!(
+            tasks.contains("e2eswarm-web-") && tasks.contains(".1") && tasks.contains(".2"),
+            "{tasks}"
+        );
+        let node = text_of(&c, "[data-test=replica-node]").await.unwrap();
+        assert!(!node.trim().is_empty() && node.trim() != "—", "{node:?}");
         keep_screenshot(&c, "swarm-service-page").await;
     })
     .await;

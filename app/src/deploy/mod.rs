@@ -323,6 +323,15 @@ pub struct ReplicaState {
     /// `healthy`, `unhealthy` or `starting`; `None` without a HEALTHCHECK.
     pub health: Option<String>,
     pub running: bool,
+    /// A Swarm task's slot (`web.2` is slot 2); `None` on a standalone engine.
+    #[serde(default)]
+    pub slot: Option<i64>,
+    /// The Swarm node that runs the task; `None` on a standalone engine.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// The engine's error for a Swarm task that failed or cannot start.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// One stats sample of one running replica (the `usage` event, about once

@@ -1,5 +1,5 @@
 //! The service page's replicas, live: each one's release, state, health,
-//! uptime, CPU and memory, pushed by `GET /services/<env>/<name>/replicas`
+//! uptime, CPU and memory (and a Swarm task's node and the engine's error), pushed by `GET /services/<env>/<name>/replicas`
 //! (see `routes.rs`) as the engine reports them; nothing polls.
 
 use super::{ReplicaState, ReplicaUsage};
@@ -11,6 +11,10 @@ use std::collections::HashMap;
 
 const HEADERS: &[&str] = &[
     "Replica", "Release", "State", "Health", "Up", "CPU", "Memory",
+];
+/// A Swarm service's tasks also say which node runs them.
+const SWARM_HEADERS: &[&str] = &[
+    "Task", "Node", "Release", "State", "Health", "Up", "CPU", "Memory",
 ];
 
 /// The live replica table of service `service` (`env/name`).
@@ -45,11 +49,14 @@ pub fn ReplicaPanel(service: String) -> impl IntoView {
         {move || match replicas.get() {
             None => view! { <p class="text-sm text-slate-500" data-test="replicas-waiting">"Asking the engine…"</p> }.into_any(),
             Some(set) if set.is_empty() => view! { <p class="text-sm text-slate-500" data-test="replicas-none">"No replicas on the engine."</p> }.into_any(),
-            Some(set) => view! {
-                <DataTable test="replica-table" headers=HEADERS>
-                    {set.into_iter().map(|r| view! { <ReplicaRow replica=r usage=usage/> }).collect_view()}
-                </DataTable>
-            }.into_any(),
+            Some(set) => {
+                let swarm = set.iter().any(|r| r.slot.is_some());
+                view! {
+                    <DataTable test="replica-table" headers=if swarm { SWARM_HEADERS } else { HEADERS }>
+                        {set.into_iter().map(|r| view! { <ReplicaRow replica=r usage=usage swarm=swarm/> }).collect_view()}
+                    </DataTable>
+                }.into_any()
+            }
         }}
         {move || ended.get().then(|| view! { <p class="mt-2 text-xs text-slate-500">"The engine stopped reporting (Opsdeck is stopping or lost the engine); reload to resume."</p> })}
     }
@@ -59,6 +66,7 @@ pub fn ReplicaPanel(service: String) -> impl IntoView {
 fn ReplicaRow(
     replica: ReplicaState,
     usage: RwSignal<HashMap<String, ReplicaUsage>>,
+    swarm: bool,
 ) -> impl IntoView {
     let id = replica.id.clone();
     let sample = Memo::new(move |_| usage.with(|u| u.get(&id).cloned()));
@@ -78,8 +86,12 @@ fn ReplicaRow(
     view! {
         <tr class=ROW data-test="replica">
             <td class=format!("{CELL} font-mono text-xs") data-test="replica-name">{replica.name.clone()}</td>
+            {swarm.then(|| view! { <td class=CELL data-test="replica-node">{replica.node.clone().unwrap_or_else(|| "—".into())}</td> })}
             <td class=CELL>{replica.release.map(|n| format!("#{n}")).unwrap_or_else(|| "—".into())}</td>
-            <td class=CELL><Badge text=replica.state.clone() tone=state_tone/></td>
+            <td class=CELL>
+                <Badge text=replica.state.clone() tone=state_tone/>
+                {replica.message.clone().map(|m| view! { <p class="mt-1 text-xs text-red-700 dark:text-red-300" data-test="replica-message">{m}</p> })}
+            </td>
             <td class=CELL>{health.unwrap_or_else(|| view! { <Badge text="no check" tone=Tone::Info/> })}</td>
             <td class=CELL data-test="replica-up">{move || sample.get().and_then(|s| s.up_seconds).map(duration).unwrap_or_else(|| "—".into())}</td>
             <td class=CELL data-test="replica-cpu">{move || sample.get().and_then(|s| s.cpu_percent).map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into())}</td>

@@ -383,10 +383,21 @@ pub async fn service_replicas(
         .await
         .map_err(|e| engine::engine_error(&handle, e))?;
     let (tx, rx) = tokio::sync::mpsc::channel(64);
+    // The engine reports no task events, and container events only of its
+    // own node: a Swarm service's task list is read again now and then,
+    // to see tasks on other nodes come and go.
+    let resync = service.swarm().then(|| {
+        let every = std::time::Duration::from_secs(5);
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
     let watch = ReplicaWatch {
         docker,
         db: state.db.clone(),
         service,
+        resync,
+        last: Vec::new(),
         started,
         samples: SelectAll::new(),
         sampled: HashSet::new(),
@@ -408,6 +419,10 @@ struct ReplicaWatch {
     db: sqlx::PgPool,
     service: super::ssr::model::ServiceRow,
     started: HashMap<String, chrono::DateTime<chrono::Utc>>,
+    /// Swarm services only: when to read the task list again.
+    resync: Option<tokio::time::Interval>,
+    /// The set last sent, so a resync that finds nothing new sends nothing.
+    last: Vec<crate::deploy::ReplicaState>,
     samples: SelectAll<BoxStream<'static, (String, bollard::models::ContainerStatsResponse)>>,
     /// Replicas whose stats stream is open.
     sampled: HashSet<String>,
@@ -441,6 +456,14 @@ impl ReplicaWatch {
                         return;
                     }
                 }
+                _ = next_tick(&mut self.resync) => {
+                    let Ok(set) = replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started).await else {
+                        return;
+                    };
+                    if set != self.last && !self.publish(set).await {
+                        return;
+                    }
+                }
                 Some((id, sample)) = self.samples.next() => {
                     let usage = replica_stats::usage(id.clone(), &sample, self.started.get(&id).copied());
                     if self.tx.send(json_event("usage", &usage)).await.is_err() {
@@ -462,6 +485,18 @@ impl ReplicaWatch {
                     .push(replica_stats::usage_samples(&self.docker, r.id.clone()));
             }
         }
-        self.tx.send(json_event("replicas", &set)).await.is_ok()
+        let sent = self.tx.send(json_event("replicas", &set)).await.is_ok();
+        self.last = set;
+        sent
+    }
+}
+
+/// The next tick of `interval`; never without one.
+async fn next_tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -7,6 +7,7 @@
 use crate::support::deploy::{build_images, finished, started, steps};
 use crate::support::probe::Probe;
 use crate::support::process::Opsdeck;
+use crate::support::sse::{events_of, every_one_measured, read_while_not, running_ids};
 use crate::support::{refused, signed_in, state, url_of, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
@@ -132,6 +133,37 @@ async fn engine_side(docker: &Docker, installation: &str) -> (String, Vec<String
     (image, images)
 }
 
+/// The service page's replica stream lists the engine's two tasks of
+/// release 1 by slot, on this node, healthy, each measured.
+async fn the_replica_stream_lists_both_tasks_with_slot_node_and_usage(
+    docker: &Docker,
+    reader: &mut Client,
+) {
+    let host = docker.info().await.unwrap().name.unwrap();
+    let (status, mut body) = reader.open_stream("/services/swarmrun/web/replicas").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut text = String::new();
+    let measured = read_while_not(&mut body, &mut text, |t| {
+        let ids = running_ids(t);
+        ids.len() == 2 && every_one_measured(t, &ids)
+    })
+    .await;
+    assert!(measured, "both tasks listed and measured: {text}");
+    let set = events_of(&text, "replicas").last().cloned().unwrap();
+    let rows = set.as_array().unwrap();
+    let slots: Vec<_> = rows.iter().map(|r| r["slot"].as_i64()).collect();
+    assert_eq!(slots, vec![Some(1), Some(2)], "{set}");
+    for r in rows {
+        assert_eq!(r["release"], 1, "{r}");
+        assert_eq!(r["state"], "running", "{r}");
+        assert_eq!(r["health"], "healthy", "{r}");
+        assert_eq!(r["node"], host.as_str(), "{r}");
+        let name = r["name"].as_str().unwrap();
+        assert!(name.starts_with("swarmrun-web-"), "{r}");
+        assert!(name.ends_with(&format!(".{}", r["slot"])), "{r}");
+    }
+}
+
 async fn run(
     ada: &mut Client,
     pool: &PgPool,
@@ -166,6 +198,7 @@ async fn the_engine_rolls_out_rolls_back_and_scales_a_swarm_service_and_its_clie
         answer(&docker, &images[0], "swarmrun").await,
         vec!["hello from v1"]
     );
+    the_replica_stream_lists_both_tasks_with_slot_node_and_usage(&docker, &mut ada).await;
 
     // v2 while a client on the environment network asks `web` every 100 ms.
     let probe = Probe::start(&docker, &images[0], "opsdeck-swarmrun", "web").await;

@@ -21,9 +21,10 @@ pub type HealthKey = (i64, i64, Option<(i64, bool)>);
 pub struct EngineLooks {
     pub healthy: Recent<HealthKey, Option<i32>>,
     /// One container listing per endpoint (by its URL, `None` the local
-    /// engine), shared by every service counted from it. Fresh only: the
-    /// counts built from it may themselves be a little old.
-    pub listings: Recent<Option<String>, Option<Arc<Vec<Listed>>>>,
+    /// engine, and whether it is a Swarm endpoint: then a task listing),
+    /// shared by every service counted from it. Fresh only: the counts
+    /// built from it may themselves be a little old.
+    pub listings: Recent<(Option<String>, bool), Option<Arc<Vec<Listed>>>>,
     /// Service and image repository.
     pub tags: Recent<(i64, String), Vec<String>>,
 }

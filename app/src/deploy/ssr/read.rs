@@ -3,6 +3,7 @@
 use super::endpoints::docker_for;
 use super::engine::{self, Listed};
 use super::model::{all_services, find_service, ServiceRow};
+use super::swarm;
 use crate::deploy::*;
 use crate::state::AppState;
 use crate::AppError;
@@ -185,14 +186,21 @@ async fn count_healthy(state: &AppState, s: &ServiceRow, live: i64) -> Option<i3
 }
 
 /// Every replica on the service's engine: one listing per endpoint per
-/// `LISTING_PERIOD`, however many services a page counts from it.
+/// `LISTING_PERIOD`, however many services a page counts from it. On a
+/// Swarm endpoint, the manager's task list: the tasks of every node.
 async fn endpoint_replicas(state: &AppState, s: &ServiceRow) -> Option<Arc<Vec<Listed>>> {
-    let key = s.endpoint_url.clone();
+    let key = (s.endpoint_url.clone(), s.swarm());
     let look = || {
         let (state, s) = (state.clone(), s.clone());
         async move {
             let (_, docker) = docker_for(&state, &s).ok()?;
-            let listing = engine::installation_replicas(&docker, &s.installation);
+            let listing = async {
+                if s.swarm() {
+                    swarm::tasks::installation_tasks(&docker, &s.installation).await
+                } else {
+                    engine::installation_replicas(&docker, &s.installation).await
+                }
+            };
             let listed = tokio::time::timeout(Duration::from_secs(3), listing).await;
             Some(Arc::new(listed.ok()?.ok()?))
         }

@@ -5,6 +5,7 @@
 
 use super::engine;
 use super::model::ServiceRow;
+use super::swarm;
 use crate::deploy::{ReplicaState, ReplicaUsage};
 use bollard::models::{ContainerCpuStats, ContainerStatsResponse};
 use bollard::Docker;
@@ -22,8 +23,11 @@ pub async fn replica_states(
     started: &mut HashMap<String, DateTime<Utc>>,
 ) -> Result<Vec<ReplicaState>, bollard::errors::Error> {
     let numbers = release_numbers(db, service.id).await;
-    let mut states = Vec::new();
     started.clear();
+    if service.swarm() {
+        return swarm::tasks::replica_states(d, service, &numbers, started).await;
+    }
+    let mut states = Vec::new();
     for r in engine::replicas(d, service).await? {
         // Gone between the listing and the inspect: left out, as it will
         // be from the next listing.
@@ -51,6 +55,9 @@ pub async fn replica_states(
                 .map(|v| v.to_string())
                 .filter(|v| !v.is_empty() && v != "none"),
             running: r.running,
+            slot: None,
+            node: None,
+            message: None,
         });
     }
     states.sort_by(|a, b| (a.release, &a.name).cmp(&(b.release, &b.name)));

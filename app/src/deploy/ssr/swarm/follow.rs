@@ -70,7 +70,8 @@ pub fn runs_release(s: &Service, release: i64) -> bool {
     labels.and_then(|l| l.get(LABEL_RELEASE)) == Some(&release.to_string())
 }
 
-fn release_of(t: &Task) -> Option<i64> {
+/// The release a task runs, from its container's label.
+pub(super) fn release_of(t: &Task) -> Option<i64> {
     t.spec
         .as_ref()?
         .container_spec

@@ -12,6 +12,7 @@
 pub mod cluster;
 mod follow;
 pub mod spec;
+pub mod tasks;
 
 use super::engine::container_env;
 use super::health::Unhealthy;
