@@ -1,8 +1,8 @@
 //! Opsdeck's own image, built and run with the docker CLI (as its README
-//! does), for the container test: a build context holding the release
-//! build, and a guard that removes everything the test made.
+//! does), for the container test: a build context holding the build the
+//! browser tests run (the `runtime` target's input), and a guard that removes everything the test made.
 
-use crate::target_dir;
+use crate::{opsdeck_bin, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,8 +44,8 @@ pub fn ensure_base_image() {
     );
 }
 
-/// A build context of just the Dockerfile and the release build the
-/// `runtime` target takes: sending the repository (its 7 GB `target/`
+/// A build context of just the Dockerfile and the build (binary, site,
+/// hash list) the `runtime` target takes: sending the repository (its 7 GB `target/`
 /// walked for three exceptions) would cost more than the build.
 pub fn prebuilt_context() -> tempfile::TempDir {
     let target = target_dir();
@@ -60,11 +60,19 @@ pub fn prebuilt_context() -> tempfile::TempDir {
         dir.path().join("Dockerfile"),
     )
     .unwrap();
-    // Same filesystem: a hard link instead of copying 85 MB.
-    let bin = target.join("release/opsdeck");
-    std::fs::hard_link(&bin, release.join("opsdeck"))
-        .or_else(|_| std::fs::copy(&bin, release.join("opsdeck")).map(|_| ()))
-        .unwrap();
+    // The binary the browser tests run, without its symbols: the debug
+    // build scripts/test makes is 460 MB with them, the release one 100.
+    let bin = opsdeck_bin();
+    let dest = release.join("opsdeck");
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&dest)
+        .arg(&bin)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stripped {
+        std::fs::copy(&bin, &dest).unwrap();
+    }
     std::fs::copy(target.join("release/hash.txt"), release.join("hash.txt")).unwrap();
     copy_dir(&target.join("site"), &dir.path().join("target/site")).unwrap();
     dir

@@ -20,8 +20,16 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
-/// A browser test's two halves: headless Chromium and a fresh release
-/// `opsdeck` with its own database, both named after `test` (their logs and
+/// The `opsdeck` the tests run: `OPSDECK_BIN` (scripts/test points it at
+/// the debug build its own compile makes), else the release build.
+pub fn opsdeck_bin() -> PathBuf {
+    std::env::var_os("OPSDECK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/opsdeck"))
+}
+
+/// A browser test's two halves: headless Chromium and a fresh
+/// `opsdeck` ([`opsdeck_bin`]) with its own database, both named after `test` (their logs and
 /// screenshots). `None` when Chromium is missing: the test then skips, which
 /// `CI=true` refuses.
 pub async fn browser_and_server(test: &str) -> Option<(Browser, Server)> {

@@ -1,11 +1,12 @@
-use crate::{eventually, free_port, target_dir};
+use crate::{eventually, free_port, opsdeck_bin, target_dir};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-/// A running release `opsdeck` with a fresh data dir and its own embedded
-/// PostgreSQL: exactly what the README's run command starts.
+/// A running `opsdeck` with a fresh data dir and its own embedded
+/// PostgreSQL: what the README's run command starts (the release site,
+/// served by [`opsdeck_bin`]).
 pub struct Server {
     child: Child,
     pub base: String,
@@ -16,9 +17,7 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits until `/ready` answers 200.
     pub async fn start(name: &str) -> Server {
-        let bin = std::env::var_os("OPSDECK_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| target_dir().join("release/opsdeck"));
+        let bin = opsdeck_bin();
         let site = std::env::var_os("LEPTOS_SITE_ROOT")
             .map(PathBuf::from)
             .unwrap_or_else(|| target_dir().join("site"));

@@ -1,6 +1,6 @@
 //! Opsdeck itself as a container, as people run it: the image built from
-//! the Dockerfile (runtime target, the release build, on a Debian base made
-//! locally), run as uid 10001 with the Docker socket, healthy by its own
+//! the Dockerfile (runtime target, from the build the browser tests run,
+//! on a Debian base made locally), run as uid 10001 with the Docker socket, healthy by its own
 //! HEALTHCHECK, then used over HTTP: first admin, sign-in, a deploy whose
 //! HTTP health check Opsdeck probes from inside its container, and a backup
 //! made with the image's own pg_dump. Also the compose and stack files.
