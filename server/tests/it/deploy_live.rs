@@ -3,7 +3,7 @@
 
 use crate::support::deploy::*;
 use crate::support::signed_in;
-use crate::support::sse::{events_of, every_one_measured, read_while_not, running_ids};
+use crate::support::sse::{events_of, measured_replicas, read_while_not, running_ids};
 use app::auth::Role;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
@@ -278,18 +278,8 @@ async fn a_reader_sees_each_replicas_state_and_usage_live_and_the_set_follow_a_s
     assert_eq!(stage.deploy_and_wait("v1").await.1 .0, "succeeded");
     let mut vera = signed_in(&stage.state, "vera", &[Role::Viewer]).await;
 
-    let (status, mut body) = vera
-        .open_stream("/services/production/stats/replicas")
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let mut text = String::new();
-    let measured = read_while_not(&mut body, &mut text, |t| {
-        let ids = running_ids(t);
-        ids.len() == 2 && every_one_measured(t, &ids)
-    })
-    .await;
-    assert!(measured, "both replicas listed and measured: {text}");
-    let set = events_of(&text, "replicas").last().cloned().unwrap();
+    let (set, mut body, mut text) =
+        measured_replicas(&mut vera, "/services/production/stats/replicas", 2).await;
     for r in set.as_array().unwrap() {
         assert_eq!(r["release"], 1, "{r}");
         assert_eq!(r["state"], "running", "{r}");

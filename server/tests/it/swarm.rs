@@ -7,7 +7,7 @@
 use crate::support::deploy::{build_images, finished, started, steps};
 use crate::support::probe::Probe;
 use crate::support::process::Opsdeck;
-use crate::support::sse::{events_of, every_one_measured, read_while_not, running_ids};
+use crate::support::sse::measured_replicas;
 use crate::support::{refused, signed_in, state, url_of, Client};
 use app::auth::Role;
 use axum::http::StatusCode;
@@ -140,16 +140,7 @@ async fn the_replica_stream_lists_both_tasks_with_slot_node_and_usage(
     reader: &mut Client,
 ) {
     let host = docker.info().await.unwrap().name.unwrap();
-    let (status, mut body) = reader.open_stream("/services/swarmrun/web/replicas").await;
-    assert_eq!(status, StatusCode::OK);
-    let mut text = String::new();
-    let measured = read_while_not(&mut body, &mut text, |t| {
-        let ids = running_ids(t);
-        ids.len() == 2 && every_one_measured(t, &ids)
-    })
-    .await;
-    assert!(measured, "both tasks listed and measured: {text}");
-    let set = events_of(&text, "replicas").last().cloned().unwrap();
+    let (set, ..) = measured_replicas(reader, "/services/swarmrun/web/replicas", 2).await;
     let rows = set.as_array().unwrap();
     let slots: Vec<_> = rows.iter().map(|r| r["slot"].as_i64()).collect();
     assert_eq!(slots, vec![Some(1), Some(2)], "{set}");

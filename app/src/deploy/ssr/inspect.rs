@@ -1,7 +1,21 @@
 //! Inspecting a running container: state, address, health, output.
 
-use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
+use bollard::models::{ContainerState, ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::Docker;
+use chrono::{DateTime, Utc};
+
+/// The engine's verdict on a container's HEALTHCHECK (`healthy`,
+/// `unhealthy`, `starting`); `None` without one.
+pub fn health_word(state: &ContainerState) -> Option<String> {
+    let status = state.health.as_ref()?.status?;
+    Some(status.to_string()).filter(|v| !v.is_empty() && v != "none")
+}
+
+/// When a container's process last started.
+pub fn started(state: &ContainerState) -> Option<DateTime<Utc>> {
+    let at = DateTime::parse_from_rfc3339(state.started_at.as_deref()?).ok()?;
+    Some(at.with_timezone(&Utc))
+}
 
 /// What inspecting a container found: is it still running, and how does the engine
 /// judge its health (for command checks).

@@ -4,6 +4,7 @@
 //! a second per running replica, pushed rather than polled).
 
 use super::engine;
+use super::inspect;
 use super::model::ServiceRow;
 use super::swarm;
 use crate::deploy::{ReplicaState, ReplicaUsage};
@@ -35,25 +36,15 @@ pub async fn replica_states(
             continue;
         };
         let s = look.state.unwrap_or_default();
-        let since = s
-            .started_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .filter(|_| r.running);
-        if let Some(t) = since {
+        if let Some(t) = inspect::started(&s).filter(|_| r.running) {
             started.insert(r.id.clone(), t);
         }
         states.push(ReplicaState {
             id: r.id,
             name: r.name,
             release: numbers.get(&r.release_id).copied(),
+            health: inspect::health_word(&s),
             state: s.status.map(|v| v.to_string()).unwrap_or_default(),
-            health: s
-                .health
-                .and_then(|h| h.status)
-                .map(|v| v.to_string())
-                .filter(|v| !v.is_empty() && v != "none"),
             running: r.running,
             slot: None,
             node: None,

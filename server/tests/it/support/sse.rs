@@ -51,7 +51,7 @@ pub fn running_ids(text: &str) -> Vec<String> {
 
 /// Whether every id has had a sample with a CPU figure (its second), a
 /// memory use and an uptime.
-pub fn every_one_measured(text: &str, ids: &[String]) -> bool {
+fn every_one_measured(text: &str, ids: &[String]) -> bool {
     let usage = events_of(text, "usage");
     !ids.is_empty()
         && ids.iter().all(|id| {
@@ -62,4 +62,25 @@ pub fn every_one_measured(text: &str, ids: &[String]) -> bool {
                     && u["up_seconds"].is_number()
             })
         })
+}
+
+/// Opens a service's replica stream as `reader` and reads until `n`
+/// replicas run and each has been measured: the newest `replicas` set, the
+/// stream to read on, and what it sent so far.
+pub async fn measured_replicas(
+    reader: &mut crate::support::Client,
+    path: &str,
+    n: usize,
+) -> (serde_json::Value, axum::body::Body, String) {
+    let (status, mut body) = reader.open_stream(path).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    let mut text = String::new();
+    let measured = read_while_not(&mut body, &mut text, |t| {
+        let ids = running_ids(t);
+        ids.len() == n && every_one_measured(t, &ids)
+    })
+    .await;
+    assert!(measured, "{n} replicas listed and measured: {text}");
+    let set = events_of(&text, "replicas").last().cloned().unwrap();
+    (set, body, text)
 }

@@ -10,6 +10,7 @@
 use super::follow::release_of;
 use super::spec::engine_name;
 use crate::deploy::ssr::engine::{Listed, Replica, LABEL_INSTALLATION, LABEL_SERVICE};
+use crate::deploy::ssr::inspect;
 use crate::deploy::ssr::model::ServiceRow;
 use crate::deploy::ReplicaState;
 use bollard::models::{Task, TaskState};
@@ -94,11 +95,7 @@ async fn row(
         None => None,
     };
     let state = look.and_then(|l| l.state).unwrap_or_default();
-    let since = state
-        .started_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
+    let since = inspect::started(&state);
     let id = container.or(t.id.clone()).unwrap_or_default();
     if let Some(since) = since.filter(|_| running) {
         started.insert(id.clone(), since);
@@ -111,11 +108,7 @@ async fn row(
         },
         release: release_of(&t).and_then(|r| numbers.get(&r).copied()),
         state: status.state.map(|s| s.to_string()).unwrap_or_default(),
-        health: state
-            .health
-            .and_then(|h| h.status)
-            .map(|v| v.to_string())
-            .filter(|v| !v.is_empty() && v != "none"),
+        health: inspect::health_word(&state),
         running,
         slot,
         node: t.node_id.map(|n| hosts.get(&n).cloned().unwrap_or(n)),
