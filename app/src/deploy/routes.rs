@@ -446,21 +446,12 @@ impl ReplicaWatch {
                 _ = self.tx.closed() => return,
                 change = changes.next() => {
                     // An event or a missed stretch: read the set again.
-                    if change.is_none() {
-                        return;
-                    }
-                    let Ok(set) = replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started).await else {
-                        return;
-                    };
-                    if !self.publish(set).await {
+                    if change.is_none() || !self.reread(true).await {
                         return;
                     }
                 }
                 _ = next_tick(&mut self.resync) => {
-                    let Ok(set) = replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started).await else {
-                        return;
-                    };
-                    if set != self.last && !self.publish(set).await {
+                    if !self.reread(false).await {
                         return;
                     }
                 }
@@ -471,6 +462,18 @@ impl ReplicaWatch {
                     }
                 }
             }
+        }
+    }
+
+    /// Reads the set again and sends it (`always`, or only when it changed);
+    /// false once the engine or the browser has gone.
+    async fn reread(&mut self, always: bool) -> bool {
+        let read =
+            replica_stats::replica_states(&self.docker, &self.db, &self.service, &mut self.started);
+        match read.await {
+            Ok(set) if always || set != self.last => self.publish(set).await,
+            Ok(_) => true,
+            Err(_) => false,
         }
     }
 

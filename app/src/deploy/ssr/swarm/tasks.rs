@@ -85,10 +85,7 @@ async fn row(
 ) -> ReplicaState {
     let status = t.status.clone().unwrap_or_default();
     let running = status.state == Some(TaskState::RUNNING);
-    let container = status
-        .container_status
-        .as_ref()
-        .and_then(|c| c.container_id.clone());
+    let container = container_id(&t);
     // Health and start from the container where this engine runs it.
     let look = match &container {
         Some(id) => d.inspect_container(id, None).await.ok(),
@@ -96,7 +93,7 @@ async fn row(
     };
     let state = look.and_then(|l| l.state).unwrap_or_default();
     let since = inspect::started(&state);
-    let id = container.or(t.id.clone()).unwrap_or_default();
+    let id = container.or_else(|| t.id.clone()).unwrap_or_default();
     if let Some(since) = since.filter(|_| running) {
         started.insert(id.clone(), since);
     }
@@ -115,6 +112,12 @@ async fn row(
         message: status.err.filter(|e| !e.is_empty()),
         id,
     }
+}
+
+/// The id of the task's container, once the engine made one.
+fn container_id(t: &Task) -> Option<String> {
+    let status = t.status.as_ref()?.container_status.as_ref()?;
+    status.container_id.clone()
 }
 
 /// Every task of this installation's services meant to run, across the
@@ -142,12 +145,9 @@ fn listed(t: Task, installation: &str) -> Option<Listed> {
     }
     let service_id = labels.get(LABEL_SERVICE)?.parse().ok()?;
     let running = t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING);
-    let status = t.status.as_ref();
     Some(Listed {
         replica: Replica {
-            id: status
-                .and_then(|s| s.container_status.as_ref()?.container_id.clone())
-                .or(t.id.clone())?,
+            id: container_id(&t).or_else(|| t.id.clone())?,
             name: t.id.clone().unwrap_or_default(),
             release_id: release_of(&t)?,
             slot: t.slot.unwrap_or(0) as i32,
