@@ -5,7 +5,7 @@
 #   docker build -t opsdeck .                    compiles from source (default)
 #   docker build --target runtime -t opsdeck .   takes target/release/opsdeck,
 #       target/release/hash.txt and target/site from `scripts/build`
-#       (`cargo leptos build --release --precompress --split`) instead
+#       (scripts/build-site, then the release server) instead
 #
 # The base images are build arguments, so an image made locally (see
 # scripts/base-image) can stand in where no registry is reachable.
