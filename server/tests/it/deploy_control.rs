@@ -45,6 +45,29 @@ async fn twenty_concurrent_deploys_of_one_service_run_exactly_one_and_the_rest_n
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_deploy_sent_while_a_short_change_holds_the_service_waits_and_runs(pool: PgPool) {
+    let Some(mut stage) = Stage::new(&pool, "shortlock", 1, "").await else {
+        return;
+    };
+    // Another request holds the service without a deployment (a repair, or
+    // a deployment that has just recorded its end) and lets go 0.5 s later.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM service WHERE name = 'shortlock'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let held = app::locks::AdvisoryLock::take(&pool, app::locks::LockClass::Deploy, id)
+        .await
+        .unwrap();
+    let holder = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        held.release().await;
+    });
+    let (_, (state, ..)) = stage.deploy_and_wait("v1").await;
+    holder.await.unwrap();
+    assert_eq!(state, "succeeded");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn scaling_starts_and_stops_replicas_of_the_live_release(pool: PgPool) {
     let Some(mut stage) = Stage::new(&pool, "scale", 1, "").await else {
         return;

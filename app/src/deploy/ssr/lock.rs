@@ -26,28 +26,44 @@ impl DeployLock {
     }
 }
 
-/// The refusal a second deploy request gets: who holds the service. The
-/// holder records its deployment a moment after taking the lock, so a
-/// request that lost the race by milliseconds waits briefly to name it.
-pub async fn busy(pool: &PgPool, service_id: i64, service: &str) -> AppError {
+/// The service's lock for a deploy request, or the refusal it gets: who
+/// holds the service. Waits up to 3 s either way: the holder records its
+/// deployment a moment after taking the lock (a request that lost the race
+/// by milliseconds names it), and releases the lock a moment after
+/// recording its end (a request sent as the previous deployment showed
+/// "succeeded" gets the lock instead of a refusal; seen in the tests).
+pub async fn take_or_busy(
+    pool: &PgPool,
+    service_id: i64,
+    service: &str,
+) -> Result<DeployLock, AppError> {
     for _ in 0..30 {
-        let running: Option<(i64, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-            "SELECT id, actor, started_at FROM deployment WHERE service_id = $1 AND state = 'running'",
-        )
-        .bind(service_id)
-        .fetch_optional(pool)
-        .await
-        .unwrap_or(None);
-        if let Some((id, actor, since)) = running {
-            return AppError::Conflict(format!(
-                "{service} is being deployed: deployment #{id} by {} running since {} UTC; wait for it to finish",
-                actor.trim_start_matches("user:"),
-                since.format("%H:%M:%S")
-            ));
+        if let Some(lock) = DeployLock::try_take(pool, service_id).await? {
+            return Ok(lock);
+        }
+        if let Some(refusal) = running_deployment(pool, service_id, service).await {
+            return Err(refusal);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    AppError::Conflict(format!(
+    Err(AppError::Conflict(format!(
         "{service} is being changed by another request; try again in a moment"
-    ))
+    )))
+}
+
+/// The refusal naming the service's running deployment, if one is recorded.
+async fn running_deployment(pool: &PgPool, service_id: i64, service: &str) -> Option<AppError> {
+    let running: Option<(i64, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT id, actor, started_at FROM deployment WHERE service_id = $1 AND state = 'running'",
+    )
+    .bind(service_id)
+    .fetch_optional(pool)
+    .await
+    .unwrap_or(None);
+    let (id, actor, since) = running?;
+    Some(AppError::Conflict(format!(
+        "{service} is being deployed: deployment #{id} by {} running since {} UTC; wait for it to finish",
+        actor.trim_start_matches("user:"),
+        since.format("%H:%M:%S")
+    )))
 }

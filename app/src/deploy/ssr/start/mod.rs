@@ -15,7 +15,7 @@ mod spawn;
 pub use checks::{skip_reason, Change};
 
 use super::endpoints::docker_for;
-use super::lock::{busy, DeployLock};
+use super::lock::{take_or_busy, DeployLock};
 use super::model::{find_service, release_by_id, release_by_number, ReleaseRow, ServiceRow};
 use super::reconcile::recover_abandoned;
 use super::resolve::{self, Resolved};
@@ -145,9 +145,7 @@ pub(super) async fn take_lock(
     state: &AppState,
     service: &ServiceRow,
 ) -> Result<(DeployLock, ServiceRow), AppError> {
-    let Some(lock) = DeployLock::try_take(&state.db, service.id).await? else {
-        return Err(busy(&state.db, service.id, &service.full_name()).await);
-    };
+    let lock = take_or_busy(&state.db, service.id, &service.full_name()).await?;
     if let Err(e) = recover_abandoned(state, service).await {
         lock.release().await;
         return Err(e);
