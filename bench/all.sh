@@ -4,8 +4,9 @@
 # rendering, deploy vs the docker CLI, backup vs raw pg_dump, audit appends
 # the audit page over 1M events, the incident timeline's latency and one
 # engine with 1,000 services. Each row names the command that made
-# it, so any figure can be rerun alone. Takes ~15 min on two cores (most of
-# it generating the ~1 GB backup source once, then the timed runs).
+# it, so any figure can be rerun alone. Took 29 min on two cores after the
+# release build (2026-11-28, clean clone; part of it generating the ~1 GB
+# backup source, kept for later runs).
 #   bench/all.sh
 #   QUICK=1 bench/all.sh      (small sizes and short loads: checks the scripts, not the figures)
 set -euo pipefail
