@@ -37,15 +37,21 @@ pub async fn take_or_busy(
     service_id: i64,
     service: &str,
 ) -> Result<DeployLock, AppError> {
+    // One connection for every try: each `try_new` would take a connection
+    // out of the pool for good, and twenty waiting requests would open
+    // hundreds in these 3 s.
+    let mut lock = AdvisoryLock::connect(pool).await?;
     for _ in 0..30 {
-        if let Some(lock) = DeployLock::try_take(pool, service_id).await? {
-            return Ok(lock);
+        if lock.try_take(LockClass::Deploy, service_id).await? {
+            return Ok(DeployLock(lock));
         }
         if let Some(refusal) = running_deployment(pool, service_id, service).await {
+            lock.release().await;
             return Err(refusal);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    lock.release().await;
     Err(AppError::Conflict(format!(
         "{service} is being changed by another request; try again in a moment"
     )))
