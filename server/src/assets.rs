@@ -2,8 +2,10 @@
 //!
 //! The release build (`scripts/build`: `cargo leptos build --release
 //! --precompress --split`, with `hash-files` on) names the wasm, JS and CSS after a hash of their content
-//! and writes a `.br` and a `.gz` beside each; `leptos_axum`'s file handler
-//! serves those to browsers that accept them. A hashed name never changes
+//! and writes a `.br` and a `.gz` beside each (`strip-wasm` then drops the
+//! wasm files' toolchain-only sections and rewrites their twins, the same
+//! way every time, so a name still stands for one content); `leptos_axum`'s
+//! file handler serves those to browsers that accept them. A hashed name never changes
 //! content, so it is cached for a year as `immutable`: after the first visit a
 //! page costs its HTML only. HTML is never stored (it is signed-in content, and
 //! must name the current assets after an upgrade). Other static files get a

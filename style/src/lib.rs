@@ -4,6 +4,8 @@
 //! emits only the rules they need, so the CSS never drifts from the markup and
 //! no npm toolchain is involved.
 
+pub mod wasm;
+
 use std::path::{Path, PathBuf};
 
 /// The file cargo-leptos reads (`style-file` in the workspace `Cargo.toml`).
