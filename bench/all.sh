@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every benchmark in one run, written as one dated section of
-# bench/RESULTS.md: memory, first-load wasm, signed-out and signed-in page
-# rendering, deploy vs the docker CLI, backup vs raw pg_dump, audit appends
-# the audit page over 1M events, the incident timeline's latency and one
-# engine with 1,000 services. Each row names the command that made
+# bench/RESULTS.md: memory, first-load wasm and, in Chromium, the time until
+# pages are interactive, signed-out and signed-in page rendering, deploy vs
+# the docker CLI, backup vs raw pg_dump, audit appends, the audit page over
+# 1M events, the incident timeline's latency and one engine with 1,000
+# services. Each row names the command that made
 # it, so any figure can be rerun alone. Took 29 min on two cores after the
 # release build (2026-11-28, clean clone; part of it generating the ~1 GB
 # backup source, kept for later runs).

@@ -9,11 +9,13 @@
 # clients for `/services`, a service page, `/admin/audit`, `/` (the
 # dashboard, over 90 days), the records behind its failure rate and a runbook
 # search; the first-load wasm of every page (main module +
-# the chunks the server preloads for it); plus the panel's memory idle and
-# after the load.
+# the chunks the server preloads for it) and, in Chromium, the time until
+# a few pages are interactive on loopback and on a slow network; plus the
+# panel's memory idle and after the load.
 #   bench/ssr.sh                          (defaults: 100 clients, 15 s)
 #   CONNECTIONS=100 DURATION=15s AUDIT_EVENTS=1000000 bench/ssr.sh
 #   PAGES="/services /?days=90" bench/ssr.sh   (only these pages under load)
+#   FIRST_LOAD_PAGES="/services" bench/ssr.sh   (only these pages in Chromium)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,8 +23,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 CONNECTIONS="${CONNECTIONS:-100}"
 DURATION="${DURATION:-15s}"
 AUDIT_EVENTS="${AUDIT_EVENTS:-1000000}"
-[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps run; scripts/build >/dev/null 2>&1; }
+[ -n "${BENCH_BUILT:-}" ] || { scripts/ensure-deps test; scripts/build >/dev/null 2>&1; }
 ensure_wrk
+# The browser driver of the first-load figures, built before anything is measured.
+cargo build -q -p end2end --example first_load
 begin_rows
 
 start_bench_server ssr
@@ -150,6 +154,18 @@ row "idle RSS of \`opsdeck\` (signed-in pages served once)" "$(rss_mib "$pid") M
 postmaster=$(head -1 "$OPSDECK_DATA_DIR/postgres/postmaster.pid")
 row "idle memory of \`opsdeck\` + its PostgreSQL (PSS of both process trees)" \
   "$(($(tree_pss_mib "$pid") + $(tree_pss_mib "$postmaster"))) MiB" "bench/ssr.sh"
+
+# The same first load as a person sees it: Chromium with an empty cache,
+# time until the page is interactive (its code hydrated), on loopback and
+# throttled to DevTools' "Slow 4G"; with the requests and the bytes on the
+# wire (HTTP/1.1 straight to the server: six connections, no multiplexing).
+read -r -a load_pages <<<"${FIRST_LOAD_PAGES:-/ /services /services/production/web /incidents/1 /runbooks/runbook-1 /admin/audit}"
+target/debug/examples/first_load "$base" "$cookie" "${load_pages[@]}" >"$work/first-load.tsv"
+while IFS=$'\t' read -r network page ms last requests wasm_files wasm_kib all_kib; do
+  row "first load of \`$page\`, $network, empty cache: ms until interactive / until the last byte, requests / of them wasm, KiB on the wire / of them wasm" \
+    "$([ "$ms" = "never interactive" ] && echo "not interactive within 2 min in any load" || echo "$ms / $last ms, $requests / $wasm_files, $all_kib / $wasm_kib KiB")" \
+    "bench/ssr.sh (end2end/examples/first_load.rs, median of 3 loads)"
+done <"$work/first-load.tsv"
 
 measure() { # page, connections, duration
   local threads=2
