@@ -15,8 +15,9 @@
 //!
 //! `cargo run -p end2end --example first_load -- BASE COOKIE PAGE...`
 
+use end2end::diagnose::SessionPost;
 use end2end::Browser;
-use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
+use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::Client;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -218,28 +219,12 @@ fn print_median(network: &str, page: &str, loads: &mut [Load]) {
 }
 
 /// A Chrome DevTools Protocol command, through chromedriver.
-#[derive(Debug)]
-struct Cdp(Value);
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.0.to_string()))
-    }
-}
-
 async fn cdp(c: &Client, cmd: &str, params: Value) {
-    c.issue_cmd(Cdp(json!({ "cmd": cmd, "params": params })))
+    let call = SessionPost {
+        path: "goog/cdp/execute",
+        body: json!({ "cmd": cmd, "params": params }).to_string(),
+    };
+    c.issue_cmd(call)
         .await
         .unwrap_or_else(|e| panic!("{cmd}: {e}"));
 }

@@ -6,25 +6,29 @@
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Client;
 
-/// The console messages Chromium kept (`goog:loggingPrefs` asks it to keep
-/// them all), through chromedriver's log endpoint.
+/// A chromedriver command outside the W3C set: a POST of `body` to
+/// `session/<id>/<path>` (the console log, a DevTools Protocol call).
 #[derive(Debug)]
-struct BrowserLog;
+pub struct SessionPost {
+    pub path: &'static str,
+    pub body: String,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for SessionPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+        (http::Method::POST, Some(self.body.clone()))
     }
 }
 
@@ -50,7 +54,13 @@ pub async fn page_report(client: &Client) -> String {
         .await
         .map(|v| v.as_str().unwrap_or_default().to_string())
         .unwrap_or_else(|e| format!("(page state unavailable: {e})"));
-    let console = match client.issue_cmd(BrowserLog).await {
+    // The console messages Chromium kept (`goog:loggingPrefs` asks it to
+    // keep them all), through chromedriver's log endpoint.
+    let log = SessionPost {
+        path: "se/log",
+        body: r#"{"type":"browser"}"#.into(),
+    };
+    let console = match client.issue_cmd(log).await {
         Ok(serde_json::Value::Array(entries)) => entries
             .iter()
             .map(|e| format!("  {} {}", e["level"], e["message"]))
