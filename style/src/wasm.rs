@@ -146,13 +146,9 @@ fn gzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 fn brotlied(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    // A window no bigger than the file: most files are under a KiB, and a
-    // 4 MiB window for each of them costs more time than the compression.
-    let fits = (usize::BITS - bytes.len().leading_zeros()) as i32;
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
-        lgwin: fits.clamp(10, 24),
-        size_hint: bytes.len(),
+        lgwin: 22,
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
