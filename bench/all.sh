@@ -7,7 +7,8 @@
 # services. Each row names the command that made
 # it, so any figure can be rerun alone. Took 29 min on two cores after the
 # release build (2026-11-28, clean clone; part of it generating the ~1 GB
-# backup source, kept for later runs).
+# backup source, kept for later runs), before ssr.sh's first loads in
+# Chromium (36 page loads; a few minutes more, not yet timed in a full run).
 #   bench/all.sh
 #   QUICK=1 bench/all.sh      (small sizes and short loads: checks the scripts, not the figures)
 set -euo pipefail
