@@ -156,46 +156,53 @@ async fn load(c: &Client, url: &str) -> Result<Load, String> {
     c.goto("about:blank").await.map_err(|e| e.to_string())?;
     cdp(c, "Network.clearBrowserCache", json!({})).await;
     c.goto(url).await.map_err(|e| format!("not loaded: {e}"))?;
-    let end = std::time::Instant::now() + GIVE_UP;
-    loop {
-        let measured = c
-            .execute(
-                "if (window.__hydratedAt === undefined) return null;
-                 const entries = performance.getEntriesByType('resource');
-                 const nav = performance.getEntriesByType('navigation')[0];
-                 const wasm = entries.filter(e => e.name.split('?')[0].endsWith('.wasm'));
-                 const sum = list => list.reduce((n, e) => n + e.transferSize, 0);
-                 return {
-                   interactive_ms: window.__hydratedAt,
-                   requests: entries.length + 1,
-                   wasm_files: wasm.length,
-                   wasm_bytes: sum(wasm),
-                   fetched_ms: Math.max(0, ...entries.map(e => e.responseEnd)),
-                   all_bytes: sum(entries) + (nav ? nav.transferSize : 0),
-                 };",
-                vec![],
-            )
-            .await
-            .map_err(|e| format!("timings unreadable: {e}"))?;
-        if !measured.is_null() {
-            let n = |k: &str| measured[k].as_f64().unwrap_or(0.0);
-            return Ok(Load {
-                interactive_ms: n("interactive_ms"),
-                fetched_ms: n("fetched_ms"),
-                requests: n("requests") as u64,
-                wasm_files: n("wasm_files") as u64,
-                wasm_bytes: n("wasm_bytes") as u64,
-                all_bytes: n("all_bytes") as u64,
-            });
-        }
-        if std::time::Instant::now() > end {
-            return Err(format!(
-                "not interactive after {GIVE_UP:?}\n{}",
-                end2end::diagnose::page_report(c).await
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let measured = end2end::within(GIVE_UP, || async {
+        // Polled until the page is interactive; an error ends the wait.
+        timings(c).await.transpose()
+    })
+    .await;
+    match measured {
+        Some(result) => result,
+        None => Err(format!(
+            "not interactive after {GIVE_UP:?}\n{}",
+            end2end::diagnose::page_report(c).await
+        )),
     }
+}
+
+/// The page's timings once it is interactive; `None` before.
+async fn timings(c: &Client) -> Result<Option<Load>, String> {
+    let measured = c
+        .execute(
+            "if (window.__hydratedAt === undefined) return null;
+             const entries = performance.getEntriesByType('resource');
+             const nav = performance.getEntriesByType('navigation')[0];
+             const wasm = entries.filter(e => e.name.split('?')[0].endsWith('.wasm'));
+             const sum = list => list.reduce((n, e) => n + e.transferSize, 0);
+             return {
+               interactive_ms: window.__hydratedAt,
+               requests: entries.length + 1,
+               wasm_files: wasm.length,
+               wasm_bytes: sum(wasm),
+               fetched_ms: Math.max(0, ...entries.map(e => e.responseEnd)),
+               all_bytes: sum(entries) + (nav ? nav.transferSize : 0),
+             };",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("timings unreadable: {e}"))?;
+    if measured.is_null() {
+        return Ok(None);
+    }
+    let n = |k: &str| measured[k].as_f64().unwrap_or(0.0);
+    Ok(Some(Load {
+        interactive_ms: n("interactive_ms"),
+        fetched_ms: n("fetched_ms"),
+        requests: n("requests") as u64,
+        wasm_files: n("wasm_files") as u64,
+        wasm_bytes: n("wasm_bytes") as u64,
+        all_bytes: n("all_bytes") as u64,
+    }))
 }
 
 /// Prints the load with the median time to interactive, or that none of
