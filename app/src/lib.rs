@@ -44,7 +44,7 @@ pub mod state;
 pub mod views;
 
 pub use error::AppError;
-pub use pages::PAGES;
+pub use pages::{server_only, PAGES, SERVER_ONLY};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -60,6 +60,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     layout::csp::set_page_policy();
+    let code = ships_code();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -71,14 +72,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The stylesheet's name carries its content hash in a release
                 // build, so browsers may keep it for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <layout::FetchRetry/>
-                <HydrationScripts options/>
+                {code.then(|| view! {
+                    <layout::FetchRetry/>
+                    <HydrationScripts options/>
+                })}
                 <MetaTags/>
             </head>
-            <body class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100 antialiased">
+            <body
+                class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100 antialiased"
+                data-hydrated=(!code).then_some("true")
+            >
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Whether the page asked for has code to hydrate; [`SERVER_ONLY`] pages
+/// are sent without the wasm bundle. Only the server renders the shell.
+fn ships_code() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .is_none_or(|parts| !server_only(parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
     }
 }
 
@@ -128,5 +148,29 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </layout::Layout>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod server_only_tests {
+    use super::server_only;
+
+    #[test]
+    fn a_server_only_route_matches_its_paths_and_no_other() {
+        assert!(server_only("/login"));
+        assert!(server_only("/login/"));
+        assert!(server_only("/runbooks/restart-web/diff"));
+        assert!(!server_only("/runbooks/restart-web"));
+        assert!(!server_only("/runbooks//diff"));
+        assert!(!server_only("/runbooks/restart-web/diff/more"));
+        assert!(!server_only("/"));
+        assert!(!server_only("/services"));
+    }
+
+    #[test]
+    fn every_server_only_route_is_a_page() {
+        for route in super::SERVER_ONLY {
+            assert!(super::PAGES.contains(route), "{route} is not in PAGES");
+        }
     }
 }

@@ -288,12 +288,20 @@ fn stylesheet_href(html: &str) -> String {
 
 /// What a browser on a slow network needs: the wasm (main module and the
 /// page's chunks), JS and CSS come compressed (brotli, else gzip) under content-hashed names it may keep for
-/// good, while pages themselves are never stored.
+/// good, while pages themselves are never stored. The sign-in page has no
+/// code to hydrate and names none.
 #[tokio::test]
 async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_never() {
     let server = Server::start("asset_caching").await;
-    let client = reqwest::Client::new();
-    let page = client.get(server.url("/login")).send().await.unwrap();
+    let login = reqwest::get(server.url("/login")).await.unwrap();
+    assert_eq!(header(&login, "cache-control"), "no-store");
+    let login = login.text().await.unwrap();
+    assert!(
+        !login.contains(".wasm") && !login.contains("<script type=\"module\""),
+        "the sign-in page names no code: {login}"
+    );
+    let client = no_js_session(&server).await;
+    let page = client.get(server.url("/engine")).send().await.unwrap();
     assert_eq!(header(&page, "cache-control"), "no-store");
     let html = page.text().await.unwrap();
     let css = stylesheet_href(&html);
@@ -336,6 +344,65 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
             );
         }
     }
+}
+
+/// How many wasm files the current document fetched.
+async fn wasm_fetched(c: &Client) -> u64 {
+    c.execute(
+        "return performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.endsWith('.wasm')).length",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_u64()
+    .unwrap()
+}
+
+/// The pages in `app::SERVER_ONLY` (sign-in, setup, the dashboard's
+/// records, a runbook diff) come without the wasm: a phone opening the
+/// sign-in page over a poor network downloads no code, and every form and
+/// link on them works as plain HTML.
+#[tokio::test]
+async fn server_only_pages_fetch_no_code_and_still_work() {
+    let test = "server_only";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        // /setup: the first administrator, by a plain form post.
+        set_up_admin(&c, &server).await;
+        wait_until_hydrated(&c).await;
+        assert!(
+            wasm_fetched(&c).await > 0,
+            "the dashboard hydrates with its code"
+        );
+
+        c.goto(&server.url("/dashboard/deployments")).await.unwrap();
+        assert!(!wait_for_text(&c, "[data-test=records-summary]")
+            .await
+            .is_empty());
+        wait_until_hydrated(&c).await;
+        assert_eq!(wasm_fetched(&c).await, 0, "the records page fetched code");
+
+        sign_out(&c).await;
+        assert_eq!(wasm_fetched(&c).await, 0, "the sign-in page fetched code");
+        fill(&c, "username", "root").await;
+        fill(&c, "password", "not the password").await;
+        click(&c, "[data-test=login-submit]").await;
+        assert_eq!(
+            wait_for_text(&c, "[data-test=form-error]").await,
+            "Invalid username or password."
+        );
+        assert_eq!(wasm_fetched(&c).await, 0);
+
+        sign_in(&c, &server, "root", ADMIN_PASSWORD).await;
+        wait_until_hydrated(&c).await;
+        assert!(
+            wasm_fetched(&c).await > 0,
+            "signed in, the dashboard hydrates"
+        );
+    })
+    .await;
 }
 
 fn header(reply: &reqwest::Response, name: &str) -> String {
