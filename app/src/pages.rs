@@ -45,7 +45,9 @@ pub const SERVER_ONLY: &[&str] = &[
     "/login",
     "/setup",
     "/dashboard/deployments",
+    "/runbooks",
     "/runbooks/{slug}/diff",
+    "/admin/audit",
 ];
 
 /// Whether `path` (no query) is one of [`SERVER_ONLY`]'s routes: same

@@ -359,9 +359,9 @@ async fn wasm_fetched(c: &Client) -> u64 {
 }
 
 /// The pages in `app::SERVER_ONLY` (sign-in, setup, the dashboard's
-/// records, a runbook diff) come without the wasm: a phone opening the
-/// sign-in page over a poor network downloads no code, and every form and
-/// link on them works as plain HTML.
+/// records, the runbook list and diffs, the audit log) come without the
+/// wasm: a phone opening the sign-in page over a poor network downloads no
+/// code, and every form and link on them works as plain HTML.
 #[tokio::test]
 async fn server_only_pages_fetch_no_code_and_still_work() {
     let test = "server_only";
@@ -383,6 +383,29 @@ async fn server_only_pages_fetch_no_code_and_still_work() {
             .is_empty());
         wait_until_hydrated(&c).await;
         assert_eq!(wasm_fetched(&c).await, 0, "the records page fetched code");
+
+        // The chain check posts a form and comes back to the recorded check.
+        c.goto(&server.url("/admin/audit?action=user."))
+            .await
+            .unwrap();
+        wait_until_hydrated(&c).await;
+        assert!(
+            text_of(&c, "[data-test=verify-result]").await.is_none(),
+            "no check yet"
+        );
+        click(&c, "[data-test=verify-chain]").await;
+        let verdict = wait_for_text(&c, "[data-test=verify-result]").await;
+        assert!(verdict.ends_with("events, chain intact"), "{verdict}");
+        assert!(wait_for_text(&c, "[data-test=verify-when]")
+            .await
+            .contains("by user:root"));
+        let url = c.current_url().await.unwrap();
+        assert_eq!(
+            (url.path(), url.query()),
+            ("/admin/audit", Some("action=user.")),
+            "back to the same filter"
+        );
+        assert_eq!(wasm_fetched(&c).await, 0, "the audit page fetched code");
 
         sign_out(&c).await;
         assert_eq!(wasm_fetched(&c).await, 0, "the sign-in page fetched code");

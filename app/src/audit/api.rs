@@ -16,6 +16,8 @@ pub struct AuditPageData {
     pub events: Vec<AuditEvent>,
     /// Pass as `before` for the next (older) page; `None` on the last page.
     pub older_than: Option<i64>,
+    /// The newest check of the chain (`audit.verify`), whatever the filter.
+    pub last_check: Option<AuditEvent>,
 }
 
 /// One page of events matching `filter`, newest first, older than `before`.
@@ -32,9 +34,11 @@ pub async fn list_audit(
         events.truncate(PAGE_SIZE as usize);
         events.last().map(|e| e.id)
     });
+    let last_check = super::ssr::latest(&state.db, actions::VERIFY).await?;
     Ok(AuditPageData {
         events,
         older_than: older_than.flatten(),
+        last_check,
     })
 }
 
@@ -45,7 +49,8 @@ pub struct ChainCheck {
     pub summary: String,
 }
 
-/// Walks the whole chain now; the check itself is audited.
+/// Walks the whole chain now; the check itself is audited. The audit page
+/// posts it as a plain form and shows the recorded check it is sent back to.
 #[server(endpoint = "verify_audit")]
 pub async fn verify_audit() -> Result<ChainCheck, AppError> {
     use super::ssr::{record_alone, verify, ChainReport, Record};

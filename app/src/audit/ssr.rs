@@ -401,6 +401,20 @@ pub async fn search(
     Ok(rows.into_iter().map(Row::into_event).collect())
 }
 
+/// The newest event of `action` (index `audit_event_action_idx`).
+pub async fn latest(db: &PgPool, action: Action) -> Result<Option<AuditEvent>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM audit_event WHERE action = $1 ORDER BY id DESC LIMIT 1"
+    );
+    let row = sqlx::query_as::<_, Row>(SQL)
+        .bind(action.as_str())
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(Row::into_event))
+}
+
 /// Every event matching `f`, oldest first, streamed (exports of any size).
 pub fn stream_filtered<'a>(
     db: &'a PgPool,

@@ -107,3 +107,45 @@ async fn verify_button_reports_an_intact_chain(pool: PgPool) {
         "the login plus three"
     );
 }
+
+/// The page's check is a plain form: the post comes back to the page it
+/// was sent from, which shows the check as recorded in the log.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_chain_check_posted_from_the_page_comes_back_to_it_recorded(pool: PgPool) {
+    use axum::body::Body;
+    use axum::http::Request;
+    let s = state(pool.clone(), &dead_docker_host());
+    let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
+    write(&pool, "test.verify", 3).await;
+    let before = admin.get("/admin/audit?action=test.").await;
+    assert!(before.body.contains("data-test=\"verify-chain\""));
+    assert!(
+        !before.body.contains("data-test=\"verify-result\""),
+        "no check yet"
+    );
+
+    let back = format!("{}/admin/audit?action=test.", crate::support::ORIGIN);
+    let post = Request::post("/api/verify_audit")
+        .header("origin", crate::support::ORIGIN)
+        .header("referer", &back)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let reply = admin.send(post).await;
+    assert!(
+        reply.status.is_redirection(),
+        "{}: {}",
+        reply.status,
+        reply.body
+    );
+    assert_eq!(reply.headers.get("location").unwrap(), back.as_str());
+
+    let after = admin.get("/admin/audit?action=test.").await;
+    assert!(
+        after.body.contains("4 events, chain intact"),
+        "the check as recorded: {}",
+        after.body
+    );
+    assert!(after.body.contains("by user:ada."));
+}
