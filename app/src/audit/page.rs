@@ -32,6 +32,13 @@ pub fn AuditPage() -> impl IntoView {
             .get("before")
             .and_then(|b| b.parse::<i64>().ok())
     });
+    // Where a posted check failed, the form redirect says so in the query
+    // (`__path`, `__err`). The error text is not shown: anyone can write
+    // such a link, and this page is where admins decide whom to trust.
+    let failed = {
+        let q = query.read_untracked();
+        q.get("__path").as_deref() == Some(VerifyAudit::PATH) && q.get("__err").is_some()
+    };
     let page = Resource::new(
         move || (filter.get(), before.get()),
         |(f, b)| list_audit(f, b),
@@ -41,7 +48,7 @@ pub fn AuditPage() -> impl IntoView {
         <PageHeader title="Audit log" subtitle="Every action, append-only and hash-chained.">
             <Suspense>
                 {move || Suspend::new(async move {
-                    page.await.ok().map(|data| view! { <Verify last=data.last_check/> })
+                    page.await.ok().map(|data| view! { <Verify last=data.last_check failed=failed/> })
                 })}
             </Suspense>
         </PageHeader>
@@ -61,7 +68,7 @@ pub fn AuditPage() -> impl IntoView {
 /// the check and sends the browser back here, and the newest recorded check
 /// (so the page needs no code, and shows when the chain was last proven).
 #[component]
-fn Verify(last: Option<AuditEvent>) -> impl IntoView {
+fn Verify(last: Option<AuditEvent>, failed: bool) -> impl IntoView {
     let last = last.map(|e| {
         let summary = e.details.get("result").and_then(|r| r.as_str()).unwrap_or_default().to_string();
         let class = if e.outcome == super::Outcome::Success {
@@ -76,6 +83,11 @@ fn Verify(last: Option<AuditEvent>) -> impl IntoView {
     });
     view! {
         <form method="post" action=VerifyAudit::url() class="flex flex-wrap items-center gap-3">
+            {failed.then(|| view! {
+                <span role="alert" data-test="verify-error" class="text-sm text-red-700 dark:text-red-300">
+                    "The check could not be completed; see the server log."
+                </span>
+            })}
             {last}
             <button type="submit" data-test="verify-chain" class=BUTTON_SECONDARY>"Verify chain"</button>
         </form>

@@ -148,4 +148,13 @@ async fn a_chain_check_posted_from_the_page_comes_back_to_it_recorded(pool: PgPo
         after.body
     );
     assert!(after.body.contains("by user:ada."));
+    assert!(!after.body.contains("data-test=\"verify-error\""));
+
+    // A check that fails comes back with the form redirect's error marks:
+    // the page says so, in its own words only.
+    let failed = admin
+        .get("/admin/audit?action=test.&__path=/api/verify_audit&__err=forged")
+        .await;
+    assert!(failed.body.contains("The check could not be completed"));
+    assert!(!failed.body.contains("forged"));
 }
