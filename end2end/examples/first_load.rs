@@ -50,15 +50,22 @@ const NETWORKS: &[Network] = &[
 
 /// Records when `data-hydrated` appears, from the first script of every
 /// document on; `performance.now()` counts from the navigation's start.
-/// Chromium keeps 250 resource timings unless told otherwise, fewer than a
-/// page's wasm files.
+/// A server-only page (`app::SERVER_ONLY`) arrives with the mark set and
+/// has no code to wait for: it counts as interactive once parsed
+/// (DOMContentLoaded). Chromium keeps 250 resource timings unless told
+/// otherwise, fewer than a page's wasm files.
 const MARK_HYDRATION: &str = "performance.setResourceTimingBufferSize(100000);
   new MutationObserver((_, observer) => {
     if (document.body && document.body.dataset.hydrated === 'true') {
       window.__hydratedAt = performance.now();
       observer.disconnect();
     }
-  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });";
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
+  document.addEventListener('DOMContentLoaded', () => {
+    if (window.__hydratedAt === undefined && document.body.dataset.hydrated === 'true') {
+      window.__hydratedAt = performance.now();
+    }
+  });";
 
 /// What one load measured.
 struct Load {
