@@ -69,6 +69,12 @@ async fn pages_hydrate_while_the_network_changes_under_the_browser() {
     };
     scenario(test, &browser, |c| async move {
         set_up_admin(&c, &server).await;
+        // The dashboard's hydration puts the JS modules (the entry and the
+        // chunk loader) in the cache before the churn starts. A module
+        // import cut by a network change is not retried (FetchRetry wraps
+        // fetch(), which loads the wasm, not `import`); /setup used to
+        // load them first, but ships no code since it became server-only.
+        wait_until_hydrated(&c).await;
         let churn = NetworkChurn::start(docker);
         for page in [
             "/services",
