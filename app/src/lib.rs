@@ -19,6 +19,7 @@ pub mod live;
 mod pages;
 pub mod routes;
 pub mod runbook;
+pub mod server_only;
 pub mod system;
 pub mod tokens;
 pub mod users;
@@ -44,7 +45,8 @@ pub mod state;
 pub mod views;
 
 pub use error::AppError;
-pub use pages::{server_only, PAGES, SERVER_ONLY};
+pub use pages::PAGES;
+pub use server_only::{server_only, SERVER_ONLY};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -148,29 +150,5 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </layout::Layout>
         </Router>
-    }
-}
-
-#[cfg(test)]
-mod server_only_tests {
-    use super::server_only;
-
-    #[test]
-    fn a_server_only_route_matches_its_paths_and_no_other() {
-        assert!(server_only("/login"));
-        assert!(server_only("/login/"));
-        assert!(server_only("/runbooks/restart-web/diff"));
-        assert!(!server_only("/runbooks/restart-web"));
-        assert!(!server_only("/runbooks//diff"));
-        assert!(!server_only("/runbooks/restart-web/diff/more"));
-        assert!(!server_only("/"));
-        assert!(!server_only("/services"));
-    }
-
-    #[test]
-    fn every_server_only_route_is_a_page() {
-        for route in super::SERVER_ONLY {
-            assert!(super::PAGES.contains(route), "{route} is not in PAGES");
-        }
     }
 }
