@@ -15,7 +15,7 @@
 //!
 //! `cargo run -p end2end --example first_load -- BASE COOKIE PAGE...`
 
-use end2end::diagnose::SessionPost;
+use end2end::diagnose::{SessionPost, WASM_ENTRIES};
 use end2end::Browser;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::Client;
@@ -181,19 +181,21 @@ async fn load(c: &Client, url: &str) -> Result<Load, String> {
 async fn timings(c: &Client) -> Result<Option<Load>, String> {
     let measured = c
         .execute(
-            "if (window.__hydratedAt === undefined) return null;
+            &format!(
+                "if (window.__hydratedAt === undefined) return null;
              const entries = performance.getEntriesByType('resource');
              const nav = performance.getEntriesByType('navigation')[0];
-             const wasm = entries.filter(e => e.name.split('?')[0].endsWith('.wasm'));
+             const wasm = {WASM_ENTRIES};
              const sum = list => list.reduce((n, e) => n + e.transferSize, 0);
-             return {
+             return {{
                interactive_ms: window.__hydratedAt,
                requests: entries.length + 1,
                wasm_files: wasm.length,
                wasm_bytes: sum(wasm),
                fetched_ms: Math.max(0, ...entries.map(e => e.responseEnd)),
                all_bytes: sum(entries) + (nav ? nav.transferSize : 0),
-             };",
+             }};"
+            ),
             vec![],
         )
         .await

@@ -6,6 +6,20 @@
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Client;
 
+/// The wasm files the current document fetched: a JavaScript expression
+/// over its resource timings.
+pub const WASM_ENTRIES: &str = "performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.endsWith('.wasm'))";
+
+/// How many wasm files the current document fetched.
+pub async fn wasm_fetched(client: &Client) -> u64 {
+    client
+        .execute(&format!("return {WASM_ENTRIES}.length"), vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
 /// A chromedriver command outside the W3C set: a POST of `body` to
 /// `session/<id>/<path>` (the console log, a DevTools Protocol call).
 #[derive(Debug)]
@@ -37,18 +51,18 @@ impl WebDriverCompatibleCommand for SessionPost {
 pub async fn page_report(client: &Client) -> String {
     let page = client
         .execute(
-            "const entries = performance.getEntriesByType('resource');
+            &format!("const entries = performance.getEntriesByType('resource');
              const failed = entries
                .filter(e => e.responseStatus !== undefined && (e.responseStatus === 0 || e.responseStatus >= 400))
                .map(e => e.responseStatus + ' ' + e.name);
-             return JSON.stringify({
+             return JSON.stringify({{
                url: location.href,
                readyState: document.readyState,
                hydrated: document.body && document.body.dataset.hydrated,
                resources: entries.length,
-               wasm: entries.filter(e => e.name.endsWith('.wasm')).length,
+               wasm: {WASM_ENTRIES}.length,
                failed,
-             });",
+             }});"),
             vec![],
         )
         .await

@@ -1,5 +1,6 @@
 //! The panel in a real headless Chromium, against the release binary.
 
+use end2end::diagnose::wasm_fetched;
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
@@ -344,18 +345,6 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
             );
         }
     }
-}
-
-/// How many wasm files the current document fetched.
-async fn wasm_fetched(c: &Client) -> u64 {
-    c.execute(
-        "return performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.endsWith('.wasm')).length",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .as_u64()
-    .unwrap()
 }
 
 /// The pages in `app::SERVER_ONLY` (sign-in, setup, the dashboard's
