@@ -28,7 +28,10 @@ const NEVER: &str = "no-store";
 
 /// Where cargo-leptos' hash list is: beside the binary (as the build leaves
 /// it), else in the site folder (where an install may put it). `None` for a
-/// build without hashed names (a debug build, the tests).
+/// build without hashed names (a debug build, the tests). Always absolute:
+/// leptos' `HydrationScripts` joins it to the binary's folder, so a path
+/// relative to the working directory (`LEPTOS_SITE_ROOT=target/site`)
+/// would name a file that is not there and fail every hydrated page.
 pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
     let beside_binary = std::env::current_exe()
         .ok()
@@ -37,6 +40,7 @@ pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
         .into_iter()
         .chain([site_root.join(HASH_FILE)])
         .find(|p| p.is_file())
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
 }
 
 /// The content hashes the current build's asset names carry.
@@ -132,6 +136,22 @@ fn is_html_or_data(response: &Response) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_list_found_under_a_relative_site_root_is_named_absolutely() {
+        let relative = PathBuf::from(format!(".hash-file-test-{}", std::process::id()));
+        std::fs::create_dir_all(&relative).unwrap();
+        std::fs::write(relative.join(HASH_FILE), "js: abc\n").unwrap();
+        let found = hash_file(&relative);
+        std::fs::remove_dir_all(&relative).unwrap();
+        let found = found.expect("the hash list in the site folder");
+        assert!(found.is_absolute(), "{}", found.display());
+        assert!(
+            found.ends_with(relative.join(HASH_FILE)),
+            "{}",
+            found.display()
+        );
+    }
 
     #[test]
     fn only_the_files_named_by_this_builds_hashes_count_as_hashed() {
