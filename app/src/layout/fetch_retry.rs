@@ -7,6 +7,14 @@
 //! gives up and the page stays dead until reloaded. Chunks are immutable
 //! files under `/pkg/`, so fetching one again is always safe: this script,
 //! run before the page's modules, retries those fetches with backoff.
+//!
+//! The JS modules (the entry and the chunk loader) come by `import()`, not
+//! `fetch`, and a browser remembers a failed module for the life of the
+//! document: importing it again fails again. And a wasm response cut while
+//! its body streams fails after `fetch` returned. So a network failure that
+//! reaches no handler (an unhandled rejection) before the page hydrated
+//! reloads the page instead, a few times, backing off; a page that works
+//! is never reloaded (it may hold someone's typing).
 
 use leptos::prelude::*;
 
@@ -15,7 +23,14 @@ use leptos::prelude::*;
 /// without its code, and a network that keeps changing (a train, a host
 /// starting containers) cuts several attempts in a row. Other fetches
 /// (server functions, which may change things) are left as they are.
+///
+/// A code load cut by the network before hydration (a failed module
+/// import, a wasm body cut mid-stream) reloads the page after 0.5 s, then
+/// 1, 2, 4 s: at most six reloads a minute (counted in `sessionStorage`,
+/// so a server that stays down is not hammered and the page stays as it
+/// is once the count is spent).
 const SCRIPT: &str = "(() => {
+  const KEY = 'opsdeck-module-reloads';
   const fetch = window.fetch.bind(window);
   const own = (input) => new URL(input instanceof Request ? input.url : String(input), location.href)
     .pathname.startsWith('/pkg/');
@@ -31,6 +46,17 @@ const SCRIPT: &str = "(() => {
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2000)));
     }
   };
+  const cut = /dynamically imported module|Importing a module script failed|Failed to fetch|network ?error|Load failed/i;
+  window.addEventListener('unhandledrejection', (event) => {
+    if (document.body && document.body.dataset.hydrated) return;
+    if (!cut.test(String((event.reason && event.reason.message) || event.reason))) return;
+    let last = {};
+    try { last = JSON.parse(sessionStorage.getItem(KEY) || '{}'); } catch (e) {}
+    const count = Date.now() - (last.at || 0) < 60000 ? last.count || 0 : 0;
+    if (count >= 6) return;
+    try { sessionStorage.setItem(KEY, JSON.stringify({ count: count + 1, at: Date.now() })); } catch (e) { return; }
+    setTimeout(() => location.reload(), Math.min(500 * 2 ** count, 4000));
+  });
 })();";
 
 /// The script, inline with this response's nonce (the page's
