@@ -1,4 +1,17 @@
-//! Which pages are sent without the wasm bundle (`shell` in lib.rs asks).
+//! What code each page is sent with (`shell` in lib.rs asks): none, the
+//! islands bundle, or the hydrated app. See docs/wasm-budget.md.
+
+/// The code a page comes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageCode {
+    /// [`SERVER_ONLY`]: no script at all.
+    None,
+    /// [`ISLAND_PAGES`]: the islands bundle (`islands/`), which hydrates
+    /// the page's `#[island]` components and nothing else.
+    Islands,
+    /// Every other page: the app hydrates, with the page's lazy chunks.
+    Hydrated,
+}
 
 /// Pages with nothing to hydrate: read-only views whose links and forms are
 /// plain HTML (a GET form, a POST to a server fn). A browser that opens one
@@ -18,14 +31,35 @@ pub const SERVER_ONLY: &[&str] = &[
     "/admin/audit",
 ];
 
-/// Whether `path` (no query) is one of [`SERVER_ONLY`]'s routes: same
-/// segments, `{param}` matching any one non-empty segment.
-pub fn server_only(path: &str) -> bool {
+/// Pages whose interactive parts are `#[island]` components taking their
+/// data as props; the rest of the page is the server's HTML. They load
+/// the islands bundle (tens of KiB) instead of the app (hundreds). An
+/// island cannot read the router or a context from outside it, and holds
+/// no `Resource` (its id could differ from the server's): the page reads
+/// the data and hands it over. The browser test
+/// `island_pages_fetch_only_the_islands_bundle_and_still_work` checks each
+/// works and fetches nothing else.
+pub const ISLAND_PAGES: &[&str] = &["/engine"];
+
+/// The code the page at `path` (no query) is sent with.
+pub fn page_code(path: &str) -> PageCode {
+    if matches(SERVER_ONLY, path) {
+        PageCode::None
+    } else if matches(ISLAND_PAGES, path) {
+        PageCode::Islands
+    } else {
+        PageCode::Hydrated
+    }
+}
+
+/// Whether `path` is one of `routes`: same segments, `{param}` matching any
+/// one non-empty segment, a trailing slash ignored.
+fn matches(routes: &[&str], path: &str) -> bool {
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,
     };
-    SERVER_ONLY.iter().any(|route| {
+    routes.iter().any(|route| {
         let mut want = route.split('/');
         let mut have = path.split('/');
         loop {
@@ -41,7 +75,11 @@ pub fn server_only(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::server_only;
+    use super::{page_code, PageCode};
+
+    fn server_only(path: &str) -> bool {
+        page_code(path) == PageCode::None
+    }
 
     #[test]
     fn a_server_only_route_matches_its_paths_and_no_other() {
@@ -56,9 +94,18 @@ mod tests {
     }
 
     #[test]
-    fn every_server_only_route_is_a_page() {
-        for route in super::SERVER_ONLY {
+    fn every_server_only_and_island_route_is_a_page() {
+        for route in super::SERVER_ONLY.iter().chain(super::ISLAND_PAGES) {
             assert!(crate::PAGES.contains(route), "{route} is not in PAGES");
         }
+    }
+
+    #[test]
+    fn a_page_comes_with_no_code_its_islands_or_the_whole_app() {
+        assert_eq!(page_code("/login"), PageCode::None);
+        assert_eq!(page_code("/engine"), PageCode::Islands);
+        assert_eq!(page_code("/engine/"), PageCode::Islands);
+        assert_eq!(page_code("/services"), PageCode::Hydrated);
+        assert_eq!(page_code("/no/such/page"), PageCode::Hydrated);
     }
 }

@@ -20,6 +20,19 @@ pub async fn wasm_fetched(client: &Client) -> u64 {
         .unwrap()
 }
 
+/// The names (last path segment) of the wasm files the current document
+/// fetched, in the order it fetched them.
+pub async fn wasm_files(client: &Client) -> Vec<String> {
+    let names = client
+        .execute(
+            &format!("return {WASM_ENTRIES}.map(e => new URL(e.name).pathname.split('/').pop())"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(names).unwrap()
+}
+
 /// A chromedriver command outside the W3C set: a POST of `body` to
 /// `session/<id>/<path>` (the console log, a DevTools Protocol call).
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! The panel in a real headless Chromium, against the release binary.
 
-use end2end::diagnose::wasm_fetched;
+use end2end::diagnose::{wasm_fetched, wasm_files};
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
@@ -38,6 +38,13 @@ async fn engine_page_shows_the_engine_version_and_refreshes_without_reloading() 
         assert_eq!(
             wait_for_text(&c, "[data-test=engine-version]").await,
             version
+        );
+        // An island page (`app::ISLAND_PAGES`): its Refresh button is the
+        // islands bundle's work, not the app's.
+        let wasm = wasm_files(&c).await;
+        assert!(
+            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
+            "the engine page fetched only the islands bundle: {wasm:?}"
         );
         // A marker on window survives only if the refresh happens without a page load.
         c.execute("window.__opsdeck_marker = 42", vec![])
@@ -277,6 +284,16 @@ async fn pages_are_readable_without_javascript() {
     );
 }
 
+/// The `/pkg/` files other than CSS that the page links (its preloads).
+fn preloaded_code(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/pkg/") && !href.ends_with(".css"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The `href` of the page's stylesheet link.
 fn stylesheet_href(html: &str) -> String {
     let link = html
@@ -288,7 +305,7 @@ fn stylesheet_href(html: &str) -> String {
 }
 
 /// What a browser on a slow network needs: the wasm (main module and the
-/// page's chunks), JS and CSS come compressed (brotli, else gzip) under content-hashed names it may keep for
+/// page's chunks, or the islands bundle), JS and CSS come compressed (brotli, else gzip) under content-hashed names it may keep for
 /// good, while pages themselves are never stored. The sign-in page has no
 /// code to hydrate and names none.
 #[tokio::test]
@@ -302,17 +319,11 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
         "the sign-in page names no code: {login}"
     );
     let client = no_js_session(&server).await;
-    let page = client.get(server.url("/engine")).send().await.unwrap();
+    let page = client.get(server.url("/services")).send().await.unwrap();
     assert_eq!(header(&page, "cache-control"), "no-store");
     let html = page.text().await.unwrap();
     let css = stylesheet_href(&html);
-    let scripts: Vec<String> = html
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .filter(|href| href.starts_with("/pkg/") && !href.ends_with(".css"))
-        .map(str::to_string)
-        .collect();
+    let mut scripts = preloaded_code(&html);
     assert!(
         scripts.iter().any(|h| h.ends_with(".wasm")) && scripts.iter().any(|h| h.ends_with(".js")),
         "the page preloads its wasm and JS: {scripts:?}"
@@ -323,6 +334,17 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
         scripts.iter().any(|h| h.contains("/chunk_")),
         "the page preloads its code chunks: {scripts:?}"
     );
+    // An island page preloads the islands bundle, and nothing of the app.
+    let island_page = client.get(server.url("/engine")).send().await.unwrap();
+    let islands = preloaded_code(&island_page.text().await.unwrap());
+    assert!(
+        islands.len() == 2
+            && islands
+                .iter()
+                .all(|h| h.starts_with("/pkg/opsdeck-islands.")),
+        "the engine page preloads the islands bundle alone: {islands:?}"
+    );
+    scripts.extend(islands);
     for asset in scripts.iter().chain([&css]) {
         let name = asset.trim_start_matches("/pkg/");
         assert!(

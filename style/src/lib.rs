@@ -4,6 +4,7 @@
 //! emits only the rules they need, so the CSS never drifts from the markup and
 //! no npm toolchain is involved.
 
+pub mod islands;
 pub mod wasm;
 
 use std::path::{Path, PathBuf};

@@ -138,13 +138,13 @@ fn strip_file(path: &Path) -> std::io::Result<Option<usize>> {
     Ok(Some(wasm.len() - smaller.len()))
 }
 
-fn gzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn gzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes)?;
     encoder.finish()
 }
 
-fn brotlied(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn brotlied(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,

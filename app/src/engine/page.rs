@@ -1,34 +1,56 @@
 use super::{read_engine, EngineInfo};
 use crate::layout::ui::BUTTON_SECONDARY;
 use crate::layout::{ErrorNotice, Fact, PageHeader};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// `/engine`: the engine's identity and counts, with a live refresh.
+/// `/engine`: the engine's identity and counts, refreshed in place.
+///
+/// An island page (`app::ISLAND_PAGES`): the server reads the engine and
+/// hands the answer to [`EngineView`], the one part with code, so a
+/// browser opening this page loads the small islands bundle, not the app.
 #[component]
 pub fn EnginePage() -> impl IntoView {
-    let refresh = RwSignal::new(0u32);
-    let info = Resource::new(move || refresh.get(), |_| read_engine());
+    let first = Resource::new(|| (), |_| read_engine());
     view! {
         <Title text="Docker engine"/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Asking the engine…"</p> }>
+            {move || Suspend::new(async move { view! { <EngineView first=first.await/> } })}
+        </Suspense>
+    }
+}
+
+/// The header with its Refresh button and the facts it refreshes. Starts
+/// from the server's reading (a prop, so no second request on load); the
+/// button asks again and swaps the facts without a page load.
+#[island]
+fn EngineView(first: Result<EngineInfo, AppError>) -> impl IntoView {
+    let info = RwSignal::new(first);
+    let asking = RwSignal::new(false);
+    let refresh = move |_| {
+        asking.set(true);
+        leptos::task::spawn_local(async move {
+            info.set(read_engine().await);
+            asking.set(false);
+        });
+    };
+    view! {
         <PageHeader title="Docker engine" subtitle="The engine Opsdeck drives, read live.">
             <button
                 type="button"
                 data-test="engine-refresh"
                 class=BUTTON_SECONDARY
-                on:click=move |_| refresh.update(|n| *n += 1)
+                disabled=move || asking.get()
+                on:click=refresh
             >
-                "Refresh"
+                {move || if asking.get() { "Refreshing…" } else { "Refresh" }}
             </button>
         </PageHeader>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Asking the engine…"</p> }>
-            {move || Suspend::new(async move {
-                match info.await {
-                    Ok(i) => view! { <EngineFacts info=i/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match info.get() {
+            Ok(i) => view! { <EngineFacts info=i/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }}
     }
 }
 

@@ -6,6 +6,7 @@ mod banner;
 pub mod csp;
 mod escape;
 mod fetch_retry;
+mod island_scripts;
 mod parts;
 mod signed_in;
 pub mod ui;
@@ -13,6 +14,9 @@ pub mod ui;
 pub use banner::StatusBanner;
 pub use escape::html_text;
 pub use fetch_retry::FetchRetry;
+#[cfg(feature = "ssr")]
+pub use island_scripts::island_bundle;
+pub use island_scripts::{IslandBundle, IslandScripts};
 pub use parts::{Fact, NotFound, PageHeader};
 pub use signed_in::{use_signed_in, SignedIn};
 pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};
