@@ -439,6 +439,57 @@ async fn server_only_pages_fetch_no_code_and_still_work() {
     .await;
 }
 
+/// The tokens page is an island page: a token is created from its form,
+/// shown once, works for a script, and is revoked from its row, all
+/// without a page load and with only the islands bundle fetched.
+#[tokio::test]
+async fn a_token_made_on_the_island_page_works_until_revoked_there() {
+    let test = "tokens_island";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        c.goto(&server.url("/tokens")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        mark_page(&c).await;
+        fill(&c, "name", "ci-deploy").await;
+        click(&c, "[data-test=create-token] button[type=submit]").await;
+        let token = wait_for_text(&c, "[data-test=new-token]").await;
+        let row = "[data-test=tokens-table] tbody tr";
+        assert!(wait_for_text(&c, row).await.contains("ci-deploy"));
+        let script = reqwest::Client::new();
+        let list = |token: String| {
+            script
+                .post(server.url("/api/list_tokens"))
+                .bearer_auth(token)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send()
+        };
+        let reply = list(token.clone()).await.unwrap();
+        assert_eq!(reply.status(), 200, "the new token works");
+        assert!(reply.text().await.unwrap().contains("ci-deploy"));
+
+        click(&c, &format!("{row} button[type=submit]")).await;
+        eventually("the token shown revoked", WAIT, || async {
+            text_of(&c, row).await.filter(|t| t.contains("revoked"))
+        })
+        .await;
+        assert_eq!(list(token).await.unwrap().status(), 401, "revoked");
+        let marker = c
+            .execute("return window.__opsdeck_marker", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marker, serde_json::json!(5), "the page reloaded");
+        let wasm = wasm_files(&c).await;
+        assert!(
+            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
+            "the tokens page fetched only the islands bundle: {wasm:?}"
+        );
+    })
+    .await;
+}
+
 fn header(reply: &reqwest::Response, name: &str) -> String {
     reply
         .headers()

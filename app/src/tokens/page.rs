@@ -4,22 +4,49 @@ use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::use_signed_in;
 use crate::layout::{ActionError, ErrorNotice, PageHeader};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// `/tokens`: API tokens for scripts and CI pipelines.
+///
+/// An island page (`app::ISLAND_PAGES`): the server reads the list and what
+/// the signed-in person may grant, and hands both to [`TokensView`], which
+/// holds the forms and the table they change.
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
+    let first = Resource::new(|| (), |_| list_tokens());
     let me = use_signed_in();
     view! {
         <Title text="API tokens"/>
         <PageHeader title="API tokens" subtitle="For scripts and CI: send `Authorization: Bearer <token>`."/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let held: Vec<Permission> = me.user().await
+                    .map(|u| Permission::ALL.into_iter().filter(|p| u.can(*p)).collect())
+                    .unwrap_or_default();
+                view! { <TokensView held=held first=first.await/> }
+            })}
+        </Suspense>
+    }
+}
+
+/// The creation form, the new token shown once, and the table with its
+/// Revoke buttons. Starts from the server's list; reads it again after
+/// each creation or revocation.
+#[island]
+fn TokensView(held: Vec<Permission>, first: Result<Vec<TokenSummary>, AppError>) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = RwSignal::new(first);
+    Effect::watch(
+        move || (create.version().get(), revoke.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move { tokens.set(list_tokens().await) });
+        },
+        false,
+    );
+    view! {
         {move || create.value().get().map(|r| match r {
             Ok(token) => view! {
                 <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
@@ -30,22 +57,11 @@ pub fn TokensPage() -> impl IntoView {
             Err(e) => view! { <ActionError error=e/> }.into_any(),
         })}
         <ActionError error=Signal::derive(move || revoke.value().get().and_then(Result::err))/>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let held: Vec<Permission> = me.user().await
-                    .map(|u| Permission::ALL.into_iter().filter(|p| u.can(*p)).collect())
-                    .unwrap_or_default();
-                view! { <CreateForm action=create held=held/> }
-            })}
-        </Suspense>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tokens.await {
-                    Ok(list) => view! { <TokenTable tokens=list revoke=revoke/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <CreateForm action=create held=held/>
+        {move || match tokens.get() {
+            Ok(list) => view! { <TokenTable tokens=list revoke=revoke/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }}
     }
 }
 
