@@ -39,7 +39,7 @@ pub const SERVER_ONLY: &[&str] = &[
 /// the data and hands it over. The browser test
 /// `island_pages_fetch_only_the_islands_bundle_and_still_work` checks each
 /// works and fetches nothing else.
-pub const ISLAND_PAGES: &[&str] = &["/engine", "/tokens"];
+pub const ISLAND_PAGES: &[&str] = &["/engine", "/tokens", "/admin/users"];
 
 /// The code the page at `path` (no query) is sent with.
 pub fn page_code(path: &str) -> PageCode {

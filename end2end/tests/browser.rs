@@ -490,6 +490,72 @@ async fn a_token_made_on_the_island_page_works_until_revoked_there() {
     .await;
 }
 
+/// The users page is an island page: an administrator creates a person
+/// from its form and disables them from their row, without a page load;
+/// the person can sign in until then, and not after.
+#[tokio::test]
+async fn a_user_made_on_the_island_page_signs_in_until_disabled_there() {
+    let test = "users_island";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        c.goto(&server.url("/admin/users")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        mark_page(&c).await;
+        fill(&c, "username", "dora").await;
+        fill(&c, "password", "dora's long password").await;
+        click(&c, "[data-test=create-user] button[type=submit]").await;
+        let state = "[data-test=user-dora] [data-test=user-state]";
+        assert_eq!(wait_for_text(&c, state).await, "active");
+        let signs_in = || async {
+            let form = [
+                ("username", "dora"),
+                ("password", "dora's long password"),
+                ("next", "/"),
+            ];
+            let reply = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap()
+                .post(server.url("/api/login"))
+                .header("accept", "text/html")
+                .header("origin", &server.base)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            reply.url().path() != "/login"
+        };
+        assert!(signs_in().await, "the new user signs in");
+
+        let disable = element(
+            &c,
+            "[data-test=user-dora] [data-test=user-state] + div button",
+        )
+        .await;
+        assert_eq!(disable.text().await.unwrap(), "Disable");
+        disable.click().await.unwrap();
+        eventually("dora shown disabled", WAIT, || async {
+            text_of(&c, state).await.filter(|t| t == "disabled")
+        })
+        .await;
+        assert!(!signs_in().await, "a disabled user is refused");
+        let marker = c
+            .execute("return window.__opsdeck_marker", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marker, serde_json::json!(5), "the page reloaded");
+        let wasm = wasm_files(&c).await;
+        assert!(
+            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
+            "the users page fetched only the islands bundle: {wasm:?}"
+        );
+    })
+    .await;
+}
+
 fn header(reply: &reqwest::Response, name: &str) -> String {
     reply
         .headers()

@@ -8,6 +8,7 @@ mod escape;
 mod fetch_retry;
 mod island_scripts;
 mod parts;
+mod reload;
 mod signed_in;
 pub mod ui;
 
@@ -18,6 +19,7 @@ pub use fetch_retry::FetchRetry;
 pub use island_scripts::island_bundle;
 pub use island_scripts::{IslandBundle, IslandScripts};
 pub use parts::{Fact, NotFound, PageHeader};
+pub use reload::reload_on;
 pub use signed_in::{use_signed_in, SignedIn};
 pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};
 

@@ -3,7 +3,7 @@ use crate::auth::Permission;
 use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::use_signed_in;
-use crate::layout::{ActionError, ErrorNotice, PageHeader};
+use crate::layout::{reload_on, ActionError, ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,12 +39,10 @@ fn TokensView(held: Vec<Permission>, first: Result<Vec<TokenSummary>, AppError>)
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = RwSignal::new(first);
-    Effect::watch(
+    reload_on(
         move || (create.version().get(), revoke.version().get()),
-        move |_, _, _| {
-            leptos::task::spawn_local(async move { tokens.set(list_tokens().await) });
-        },
-        false,
+        tokens,
+        list_tokens,
     );
     view! {
         {move || create.value().get().map(|r| match r {

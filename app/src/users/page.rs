@@ -3,7 +3,7 @@ use super::{list_users, UserSummary};
 use crate::auth::Role;
 use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
-use crate::layout::{first_error, ActionError, ErrorNotice, PageHeader};
+use crate::layout::{first_error, reload_on, ActionError, ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,8 +42,24 @@ impl Actions {
 }
 
 /// `/admin/users`: create users, set roles, disable, unlock, reset passwords.
+///
+/// An island page (`app::ISLAND_PAGES`): the server reads the list and
+/// hands it to [`UsersView`], which holds every form and the table.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    let first = Resource::new(|| (), |_| list_users());
+    view! {
+        <Title text="Users"/>
+        <PageHeader title="Users" subtitle="Who can sign in, and with which roles."/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move { view! { <UsersView first=first.await/> } })}
+        </Suspense>
+    }
+}
+
+/// The forms and the table; the list is read again after every action.
+#[island]
+fn UsersView(first: Result<Vec<UserSummary>, AppError>) -> impl IntoView {
     let actions = Actions {
         create: ServerAction::new(),
         roles: ServerAction::new(),
@@ -51,19 +67,14 @@ pub fn UsersPage() -> impl IntoView {
         unlock: ServerAction::new(),
         reset: ServerAction::new(),
     };
-    let users = Resource::new(move || actions.versions(), |_| list_users());
+    let users = RwSignal::new(first);
+    reload_on(move || actions.versions(), users, list_users);
     view! {
-        <Title text="Users"/>
-        <PageHeader title="Users" subtitle="Who can sign in, and with which roles."/>
         <ActionError error=Signal::derive(move || actions.last_error())/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(list) => view! { <CreateForm actions=actions/> <UsersTable users=list actions=actions/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match users.get() {
+            Ok(list) => view! { <CreateForm actions=actions/> <UsersTable users=list actions=actions/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }}
     }
 }
 
