@@ -344,6 +344,25 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
                 .all(|h| h.starts_with("/pkg/opsdeck-islands.")),
         "the engine page preloads the islands bundle alone: {islands:?}"
     );
+    // Every island page fetches the whole bundle before it works: #13's
+    // budget is 300 KiB gzip (docs/wasm-budget.md says what to do when a
+    // new island would cross it).
+    let bundle = islands.iter().find(|h| h.ends_with(".wasm")).unwrap();
+    let gzipped = client
+        .get(server.url(bundle))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        gzipped <= 300 * 1024,
+        "the islands bundle is {} KiB gzip, over the 300 KiB budget",
+        gzipped / 1024
+    );
     scripts.extend(islands);
     for asset in scripts.iter().chain([&css]) {
         let name = asset.trim_start_matches("/pkg/");

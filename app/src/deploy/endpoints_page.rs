@@ -4,12 +4,37 @@
 use super::api::{list_endpoints, list_environments, CreateEndpoint, CreateEnvironment};
 use super::{EndpointView, EnvironmentView, SwarmView};
 use crate::layout::ui::*;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{reload_on, ErrorNotice, PageHeader};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the endpoints
+/// (asking each engine) and the environments, and hands both to
+/// [`EndpointsEditor`], which holds the tables and the forms that add to
+/// them.
 #[component]
 pub fn EndpointsPage() -> impl IntoView {
+    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let environments = Resource::new(|| (), |_| list_environments());
+    view! {
+        <Title text="Endpoints"/>
+        <PageHeader title="Endpoints and environments" subtitle="Docker engines Opsdeck drives, and the environments each one hosts."/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Asking the engines…"</p> }>
+            {move || Suspend::new(async move {
+                let (endpoints, environments) = (endpoints.await, environments.await);
+                view! { <EndpointsEditor endpoints=endpoints environments=environments/> }
+            })}
+        </Suspense>
+    }
+}
+
+/// Both tables and both forms; each list is read again after an addition.
+#[island]
+fn EndpointsEditor(
+    endpoints: Result<Vec<EndpointView>, AppError>,
+    environments: Result<Vec<EnvironmentView>, AppError>,
+) -> impl IntoView {
     let create_endpoint = ServerAction::<CreateEndpoint>::new();
     let create_environment = ServerAction::<CreateEnvironment>::new();
     let versions = move || {
@@ -18,24 +43,20 @@ pub fn EndpointsPage() -> impl IntoView {
             create_environment.version().get(),
         )
     };
-    let endpoints = Resource::new(versions, |_| list_endpoints());
-    let environments = Resource::new(versions, |_| list_environments());
+    let endpoints = RwSignal::new(endpoints);
+    let environments = RwSignal::new(environments);
+    reload_on(versions, endpoints, list_endpoints);
+    reload_on(versions, environments, list_environments);
     let error = Signal::derive(move || {
         let a = create_endpoint.value().get().and_then(Result::err);
         a.or_else(|| create_environment.value().get().and_then(Result::err))
     });
     view! {
-        <Title text="Endpoints"/>
-        <PageHeader title="Endpoints and environments" subtitle="Docker engines Opsdeck drives, and the environments each one hosts."/>
         <ActionError error=error/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Asking the engines…"</p> }>
-            {move || Suspend::new(async move {
-                match endpoints.await {
-                    Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match endpoints.get() {
+            Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }}
         <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
             <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
             <label class=LABEL>"Engine address" <input name="url" placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
@@ -52,20 +73,14 @@ pub fn EndpointsPage() -> impl IntoView {
         </ActionForm>
         <p class="mt-2 text-xs text-slate-500">"An empty address is this host's own engine. Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting. Swarm services need a Swarm manager's address and a command health check."</p>
         <h2 class=H2>"Environments"</h2>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match environments.await {
-                    Ok(list) => view! { <EnvironmentTable environments=list/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let names: Vec<String> = endpoints.await.unwrap_or_default().into_iter().map(|e| e.name).collect();
-                view! { <EnvironmentForm action=create_environment endpoints=names/> }
-            })}
-        </Transition>
+        {move || match environments.get() {
+            Ok(list) => view! { <EnvironmentTable environments=list/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }}
+        {move || {
+            let names: Vec<String> = endpoints.get().unwrap_or_default().into_iter().map(|e| e.name).collect();
+            view! { <EnvironmentForm action=create_environment endpoints=names/> }
+        }}
     }
 }
 
