@@ -33,6 +33,16 @@ pub async fn wasm_files(client: &Client) -> Vec<String> {
     serde_json::from_value(names).unwrap()
 }
 
+/// Asserts that the current document (an island page, `app::ISLAND_PAGES`)
+/// fetched the islands bundle and no other wasm.
+pub async fn assert_only_islands_fetched(client: &Client, page: &str) {
+    let wasm = wasm_files(client).await;
+    assert!(
+        wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
+        "{page} fetched only the islands bundle: {wasm:?}"
+    );
+}
+
 /// A chromedriver command outside the W3C set: a POST of `body` to
 /// `session/<id>/<path>` (the console log, a DevTools Protocol call).
 #[derive(Debug)]

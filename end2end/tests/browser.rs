@@ -1,6 +1,6 @@
 //! The panel in a real headless Chromium, against the release binary.
 
-use end2end::diagnose::{wasm_fetched, wasm_files};
+use end2end::diagnose::{assert_only_islands_fetched, wasm_fetched};
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
@@ -41,11 +41,7 @@ async fn engine_page_shows_the_engine_version_and_refreshes_without_reloading() 
         );
         // An island page (`app::ISLAND_PAGES`): its Refresh button is the
         // islands bundle's work, not the app's.
-        let wasm = wasm_files(&c).await;
-        assert!(
-            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
-            "the engine page fetched only the islands bundle: {wasm:?}"
-        );
+        assert_only_islands_fetched(&c, "the engine page").await;
         // A marker on window survives only if the refresh happens without a page load.
         c.execute("window.__opsdeck_marker = 42", vec![])
             .await
@@ -495,16 +491,7 @@ async fn a_token_made_on_the_island_page_works_until_revoked_there() {
         })
         .await;
         assert_eq!(list(token).await.unwrap().status(), 401, "revoked");
-        let marker = c
-            .execute("return window.__opsdeck_marker", vec![])
-            .await
-            .unwrap();
-        assert_eq!(marker, serde_json::json!(5), "the page reloaded");
-        let wasm = wasm_files(&c).await;
-        assert!(
-            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
-            "the tokens page fetched only the islands bundle: {wasm:?}"
-        );
+        worked_in_place_with_islands(&c, "the tokens page").await;
     })
     .await;
 }
@@ -561,16 +548,7 @@ async fn a_user_made_on_the_island_page_signs_in_until_disabled_there() {
         })
         .await;
         assert!(!signs_in().await, "a disabled user is refused");
-        let marker = c
-            .execute("return window.__opsdeck_marker", vec![])
-            .await
-            .unwrap();
-        assert_eq!(marker, serde_json::json!(5), "the page reloaded");
-        let wasm = wasm_files(&c).await;
-        assert!(
-            wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
-            "the users page fetched only the islands bundle: {wasm:?}"
-        );
+        worked_in_place_with_islands(&c, "the users page").await;
     })
     .await;
 }
@@ -619,6 +597,17 @@ fn psql(url: &str, sql: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// After [`mark_page`]: the page was not reloaded, and it is an island page
+/// that fetched the islands bundle alone.
+async fn worked_in_place_with_islands(c: &Client, page: &str) {
+    let marker = c
+        .execute("return window.__opsdeck_marker", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(5), "{page} reloaded");
+    assert_only_islands_fetched(c, page).await;
 }
 
 /// Marks the loaded page, so that a reload (which drops the mark) shows.

@@ -48,11 +48,7 @@ async fn add_swarm_endpoint_and_environment(c: &Client, server: &Server) {
     assert!(envs.contains("swarm (Swarm)"), "{envs}");
     // An island page (`app::ISLAND_PAGES`): both forms and tables are the
     // islands bundle's work.
-    let wasm = end2end::diagnose::wasm_files(c).await;
-    assert!(
-        wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
-        "the endpoints page fetched only the islands bundle: {wasm:?}"
-    );
+    end2end::diagnose::assert_only_islands_fetched(c, "the endpoints page").await;
 }
 
 async fn create_service(c: &Client, server: &Server) {
