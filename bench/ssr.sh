@@ -123,7 +123,8 @@ done
 # First-load wasm of every page: the main module and the chunks the server
 # preloads for the page (its lazy route's split), as one browser with an
 # empty cache fetches them before the page works; gzip -9 and the brotli
-# file the server sends. Server-only pages (app::SERVER_ONLY) name none: 0.
+# file the server sends. Server-only pages (app::SERVER_ONLY) name none: 0;
+# island pages (app::ISLAND_PAGES) name the islands bundle alone.
 deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
 backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
@@ -158,7 +159,7 @@ row "idle memory of \`opsdeck\` + its PostgreSQL (PSS of both process trees)" \
 # time until the page is interactive (its code hydrated), on loopback and
 # throttled to DevTools' "Slow 4G"; with the requests and the bytes on the
 # wire (HTTP/1.1 straight to the server: six connections, no multiplexing).
-read -r -a load_pages <<<"${FIRST_LOAD_PAGES:-/ /services /services/production/web /incidents/1 /runbooks/runbook-1 /admin/audit}"
+read -r -a load_pages <<<"${FIRST_LOAD_PAGES:-/ /services /services/production/web /incidents/1 /runbooks/runbook-1 /admin/audit /tokens}"
 target/debug/examples/first_load "$base" "$cookie" "${load_pages[@]}" >"$work/first-load.tsv"
 while IFS=$'\t' read -r network page ms last requests wasm_files wasm_kib all_kib; do
   row "first load of \`$page\`, $network, empty cache: ms until interactive / until the last byte, requests / of them wasm, KiB on the wire / of them wasm" \

@@ -5,6 +5,28 @@
 // compiled there and never used.
 #![cfg_attr(feature = "island-bundle", allow(dead_code, unused_imports))]
 
+/// Declares an island (see `page_code::ISLAND_PAGES`): an `#[island]`
+/// where its `<leptos-island>` is written (the server) and hydrated (the
+/// islands bundle), a plain `#[component]` in the app's bundle, which
+/// renders it after a client-side move. An `#[island]` is a wasm export
+/// wherever it is compiled, and the split build keeps every export in the
+/// main module that every hydrated page loads: four islands made that
+/// module 170 KiB gzip heavier (bench/RESULTS.md, 2026-11-28).
+#[macro_export]
+macro_rules! island {
+    ($item:item) => {
+        #[cfg_attr(
+            any(feature = "ssr", feature = "island-bundle"),
+            ::leptos::prelude::island
+        )]
+        #[cfg_attr(
+            not(any(feature = "ssr", feature = "island-bundle")),
+            ::leptos::prelude::component
+        )]
+        $item
+    };
+}
+
 pub mod audit;
 pub mod auth;
 pub mod backup;

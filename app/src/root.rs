@@ -61,10 +61,10 @@ enum Scripts {
     App,
 }
 
-/// Chooses by the request's path (`page_code`). An island page hydrates
-/// whole when the site was built without the islands bundle: islands
-/// hydrate inside the app like any component. Only the server renders
-/// the shell.
+/// Chooses by the request's path (`page_code`). A site built without the
+/// islands bundle sends island pages without code (readable, not
+/// interactive): the app cannot hydrate them, since its islands are plain
+/// components (see `island!` in lib.rs). Only the server renders the shell.
 fn page_scripts(options: &LeptosOptions) -> Scripts {
     #[cfg(feature = "ssr")]
     {
@@ -72,8 +72,19 @@ fn page_scripts(options: &LeptosOptions) -> Scripts {
             .map_or(PageCode::Hydrated, |parts| page_code(parts.uri.path()));
         match code {
             PageCode::None => Scripts::None,
-            PageCode::Islands => layout::island_bundle(options)
-                .map_or(Scripts::App, |bundle| Scripts::Islands(bundle.clone())),
+            PageCode::Islands => match layout::island_bundle(options) {
+                Some(bundle) => Scripts::Islands(bundle.clone()),
+                None => {
+                    static ONCE: std::sync::Once = std::sync::Once::new();
+                    ONCE.call_once(|| {
+                        tracing::warn!(
+                            "the site has no islands bundle (islands.txt): island pages are sent \
+                             without code; scripts/build-site builds it"
+                        )
+                    });
+                    Scripts::None
+                }
+            },
             PageCode::Hydrated => Scripts::App,
         }
     }

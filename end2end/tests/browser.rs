@@ -280,6 +280,23 @@ async fn pages_are_readable_without_javascript() {
     );
 }
 
+/// The islands a wasm-bindgen JS module exports: `export function
+/// Name_<digits>(` (leptos names an island's hydrate function after the
+/// component and a hash).
+fn island_exports(js: &str) -> Vec<String> {
+    js.split("export function ")
+        .skip(1)
+        .filter_map(|rest| rest.split('(').next())
+        .filter(|name| {
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name
+                    .rsplit_once('_')
+                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// The `/pkg/` files other than CSS that the page links (its preloads).
 fn preloaded_code(html: &str) -> Vec<String> {
     html.split("href=\"")
@@ -359,6 +376,32 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
         "the islands bundle is {} KiB gzip, over the 300 KiB budget",
         gzipped / 1024
     );
+    // Islands are wasm exports only in the islands bundle (`app::island!`):
+    // an export in the app's bundle stays in the main module, which every
+    // hydrated page loads.
+    let text = |href: String| {
+        let client = client.clone();
+        let url = server.url(&href);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let js_of = |list: &[String], islands: bool| {
+        list.iter()
+            .find(|h| h.ends_with(".js") && h.starts_with("/pkg/opsdeck-islands.") == islands)
+            .cloned()
+            .unwrap()
+    };
+    let island_exports = island_exports(&text(js_of(&islands, true)).await);
+    assert!(
+        !island_exports.is_empty(),
+        "the islands bundle exports islands"
+    );
+    let app_js = text(js_of(&scripts, false)).await;
+    for export in &island_exports {
+        assert!(
+            !app_js.contains(export.as_str()),
+            "the app's bundle exports the island {export}"
+        );
+    }
     scripts.extend(islands);
     for asset in scripts.iter().chain([&css]) {
         let name = asset.trim_start_matches("/pkg/");

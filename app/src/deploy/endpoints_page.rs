@@ -29,58 +29,59 @@ pub fn EndpointsPage() -> impl IntoView {
     }
 }
 
-/// Both tables and both forms; each list is read again after an addition.
-#[island]
-fn EndpointsEditor(
-    endpoints: Result<Vec<EndpointView>, AppError>,
-    environments: Result<Vec<EnvironmentView>, AppError>,
-) -> impl IntoView {
-    let create_endpoint = ServerAction::<CreateEndpoint>::new();
-    let create_environment = ServerAction::<CreateEnvironment>::new();
-    let versions = move || {
-        (
-            create_endpoint.version().get(),
-            create_environment.version().get(),
-        )
-    };
-    let endpoints = RwSignal::new(endpoints);
-    let environments = RwSignal::new(environments);
-    reload_on(versions, endpoints, list_endpoints);
-    reload_on(versions, environments, list_environments);
-    let error = Signal::derive(move || {
-        let a = create_endpoint.value().get().and_then(Result::err);
-        a.or_else(|| create_environment.value().get().and_then(Result::err))
-    });
-    view! {
-        <ActionError error=error/>
-        {move || match endpoints.get() {
-            Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        }}
-        <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
-            <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
-            <label class=LABEL>"Engine address" <input name="url" placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
-            <label class=LABEL>"Runs services as"
-                <select name="mode" class=INPUT>
-                    <option value="standalone">"containers (Opsdeck rolls out)"</option>
-                    <option value="swarm">"Swarm services (the engine rolls out)"</option>
-                </select>
-            </label>
-            <label class=LABEL>"CA file" <input name="tls_ca" placeholder="/etc/opsdeck/prod-1/ca.pem" class=INPUT/></label>
-            <label class=LABEL>"Client certificate" <input name="tls_cert" placeholder="…/cert.pem" class=INPUT/></label>
-            <label class=LABEL>"Client key" <input name="tls_key" placeholder="…/key.pem" class=INPUT/></label>
-            <button type="submit" class=BUTTON_PRIMARY>"Add endpoint"</button>
-        </ActionForm>
-        <p class="mt-2 text-xs text-slate-500">"An empty address is this host's own engine. Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting. Swarm services need a Swarm manager's address and a command health check."</p>
-        <h2 class=H2>"Environments"</h2>
-        {move || match environments.get() {
-            Ok(list) => view! { <EnvironmentTable environments=list/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        }}
-        {move || {
-            let names: Vec<String> = endpoints.get().unwrap_or_default().into_iter().map(|e| e.name).collect();
-            view! { <EnvironmentForm action=create_environment endpoints=names/> }
-        }}
+crate::island! {
+    /// Both tables and both forms; each list is read again after an addition.
+    fn EndpointsEditor(
+        endpoints: Result<Vec<EndpointView>, AppError>,
+        environments: Result<Vec<EnvironmentView>, AppError>,
+    ) -> impl IntoView {
+        let create_endpoint = ServerAction::<CreateEndpoint>::new();
+        let create_environment = ServerAction::<CreateEnvironment>::new();
+        let versions = move || {
+            (
+                create_endpoint.version().get(),
+                create_environment.version().get(),
+            )
+        };
+        let endpoints = RwSignal::new(endpoints);
+        let environments = RwSignal::new(environments);
+        reload_on(versions, endpoints, list_endpoints);
+        reload_on(versions, environments, list_environments);
+        let error = Signal::derive(move || {
+            let a = create_endpoint.value().get().and_then(Result::err);
+            a.or_else(|| create_environment.value().get().and_then(Result::err))
+        });
+        view! {
+            <ActionError error=error/>
+            {move || match endpoints.get() {
+                Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
+                <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
+                <label class=LABEL>"Engine address" <input name="url" placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
+                <label class=LABEL>"Runs services as"
+                    <select name="mode" class=INPUT>
+                        <option value="standalone">"containers (Opsdeck rolls out)"</option>
+                        <option value="swarm">"Swarm services (the engine rolls out)"</option>
+                    </select>
+                </label>
+                <label class=LABEL>"CA file" <input name="tls_ca" placeholder="/etc/opsdeck/prod-1/ca.pem" class=INPUT/></label>
+                <label class=LABEL>"Client certificate" <input name="tls_cert" placeholder="…/cert.pem" class=INPUT/></label>
+                <label class=LABEL>"Client key" <input name="tls_key" placeholder="…/key.pem" class=INPUT/></label>
+                <button type="submit" class=BUTTON_PRIMARY>"Add endpoint"</button>
+            </ActionForm>
+            <p class="mt-2 text-xs text-slate-500">"An empty address is this host's own engine. Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting. Swarm services need a Swarm manager's address and a command health check."</p>
+            <h2 class=H2>"Environments"</h2>
+            {move || match environments.get() {
+                Ok(list) => view! { <EnvironmentTable environments=list/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {move || {
+                let names: Vec<String> = endpoints.get().unwrap_or_default().into_iter().map(|e| e.name).collect();
+                view! { <EnvironmentForm action=create_environment endpoints=names/> }
+            }}
+        }
     }
 }
 

@@ -21,36 +21,37 @@ pub fn EnginePage() -> impl IntoView {
     }
 }
 
-/// The header with its Refresh button and the facts it refreshes. Starts
-/// from the server's reading (a prop, so no second request on load); the
-/// button asks again and swaps the facts without a page load.
-#[island]
-fn EngineView(first: Result<EngineInfo, AppError>) -> impl IntoView {
-    let info = RwSignal::new(first);
-    let asking = RwSignal::new(false);
-    let refresh = move |_| {
-        asking.set(true);
-        leptos::task::spawn_local(async move {
-            info.set(read_engine().await);
-            asking.set(false);
-        });
-    };
-    view! {
-        <PageHeader title="Docker engine" subtitle="The engine Opsdeck drives, read live.">
-            <button
-                type="button"
-                data-test="engine-refresh"
-                class=BUTTON_SECONDARY
-                disabled=move || asking.get()
-                on:click=refresh
-            >
-                {move || if asking.get() { "Refreshing…" } else { "Refresh" }}
-            </button>
-        </PageHeader>
-        {move || match info.get() {
-            Ok(i) => view! { <EngineFacts info=i/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        }}
+crate::island! {
+    /// The header with its Refresh button and the facts it refreshes. Starts
+    /// from the server's reading (a prop, so no second request on load); the
+    /// button asks again and swaps the facts without a page load.
+    fn EngineView(first: Result<EngineInfo, AppError>) -> impl IntoView {
+        let info = RwSignal::new(first);
+        let asking = RwSignal::new(false);
+        let refresh = move |_| {
+            asking.set(true);
+            leptos::task::spawn_local(async move {
+                info.set(read_engine().await);
+                asking.set(false);
+            });
+        };
+        view! {
+            <PageHeader title="Docker engine" subtitle="The engine Opsdeck drives, read live.">
+                <button
+                    type="button"
+                    data-test="engine-refresh"
+                    class=BUTTON_SECONDARY
+                    disabled=move || asking.get()
+                    on:click=refresh
+                >
+                    {move || if asking.get() { "Refreshing…" } else { "Refresh" }}
+                </button>
+            </PageHeader>
+            {move || match info.get() {
+                Ok(i) => view! { <EngineFacts info=i/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+        }
     }
 }
 

@@ -47,8 +47,7 @@ fn is_plain_file_name(name: &str) -> bool {
 }
 
 /// The islands bundle of the site `options` describe, read once per process;
-/// `None` for a site built without it (then island pages hydrate whole,
-/// which works too: an island hydrates inside the app like any component).
+/// `None` for a site built without it.
 #[cfg(feature = "ssr")]
 pub fn island_bundle(options: &LeptosOptions) -> Option<&'static IslandBundle> {
     static BUNDLE: std::sync::OnceLock<Option<IslandBundle>> = std::sync::OnceLock::new();

@@ -31,35 +31,36 @@ pub fn TokensPage() -> impl IntoView {
     }
 }
 
-/// The creation form, the new token shown once, and the table with its
-/// Revoke buttons. Starts from the server's list; reads it again after
-/// each creation or revocation.
-#[island]
-fn TokensView(held: Vec<Permission>, first: Result<Vec<TokenSummary>, AppError>) -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = RwSignal::new(first);
-    reload_on(
-        move || (create.version().get(), revoke.version().get()),
-        tokens,
-        list_tokens,
-    );
-    view! {
-        {move || create.value().get().map(|r| match r {
-            Ok(token) => view! {
-                <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
-                    <p>"Copy this token now; it will not be shown again."</p>
-                    <code class="mt-2 block break-all font-mono" data-test="new-token">{token}</code>
-                </div>
-            }.into_any(),
-            Err(e) => view! { <ActionError error=e/> }.into_any(),
-        })}
-        <ActionError error=Signal::derive(move || revoke.value().get().and_then(Result::err))/>
-        <CreateForm action=create held=held/>
-        {move || match tokens.get() {
-            Ok(list) => view! { <TokenTable tokens=list revoke=revoke/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        }}
+crate::island! {
+    /// The creation form, the new token shown once, and the table with its
+    /// Revoke buttons. Starts from the server's list; reads it again after
+    /// each creation or revocation.
+    fn TokensView(held: Vec<Permission>, first: Result<Vec<TokenSummary>, AppError>) -> impl IntoView {
+        let create = ServerAction::<CreateToken>::new();
+        let revoke = ServerAction::<RevokeToken>::new();
+        let tokens = RwSignal::new(first);
+        reload_on(
+            move || (create.version().get(), revoke.version().get()),
+            tokens,
+            list_tokens,
+        );
+        view! {
+            {move || create.value().get().map(|r| match r {
+                Ok(token) => view! {
+                    <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
+                        <p>"Copy this token now; it will not be shown again."</p>
+                        <code class="mt-2 block break-all font-mono" data-test="new-token">{token}</code>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <ActionError error=e/> }.into_any(),
+            })}
+            <ActionError error=Signal::derive(move || revoke.value().get().and_then(Result::err))/>
+            <CreateForm action=create held=held/>
+            {move || match tokens.get() {
+                Ok(list) => view! { <TokenTable tokens=list revoke=revoke/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+        }
     }
 }
 

@@ -57,24 +57,25 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// The forms and the table; the list is read again after every action.
-#[island]
-fn UsersView(first: Result<Vec<UserSummary>, AppError>) -> impl IntoView {
-    let actions = Actions {
-        create: ServerAction::new(),
-        roles: ServerAction::new(),
-        disabled: ServerAction::new(),
-        unlock: ServerAction::new(),
-        reset: ServerAction::new(),
-    };
-    let users = RwSignal::new(first);
-    reload_on(move || actions.versions(), users, list_users);
-    view! {
-        <ActionError error=Signal::derive(move || actions.last_error())/>
-        {move || match users.get() {
-            Ok(list) => view! { <CreateForm actions=actions/> <UsersTable users=list actions=actions/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        }}
+crate::island! {
+    /// The forms and the table; the list is read again after every action.
+    fn UsersView(first: Result<Vec<UserSummary>, AppError>) -> impl IntoView {
+        let actions = Actions {
+            create: ServerAction::new(),
+            roles: ServerAction::new(),
+            disabled: ServerAction::new(),
+            unlock: ServerAction::new(),
+            reset: ServerAction::new(),
+        };
+        let users = RwSignal::new(first);
+        reload_on(move || actions.versions(), users, list_users);
+        view! {
+            <ActionError error=Signal::derive(move || actions.last_error())/>
+            {move || match users.get() {
+                Ok(list) => view! { <CreateForm actions=actions/> <UsersTable users=list actions=actions/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+        }
     }
 }
 
