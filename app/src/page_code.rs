@@ -1,4 +1,4 @@
-//! What code each page is sent with (`shell` in lib.rs asks): none, the
+//! What code each page is sent with (`shell` in root.rs asks): none, the
 //! islands bundle, or the hydrated app. See docs/wasm-budget.md.
 
 /// The code a page comes with.
@@ -16,7 +16,7 @@ pub enum PageCode {
 /// Pages with nothing to hydrate: read-only views whose links and forms are
 /// plain HTML (a GET form, a POST to a server fn). A browser that opens one
 /// of these downloads no wasm at all: the server leaves the hydration
-/// scripts out (`shell` in lib.rs) and sends `<body data-hydrated>` already
+/// scripts out (`shell` in root.rs) and sends `<body data-hydrated>` already
 /// set. Reached by client-side navigation from a hydrated page, they render
 /// in the browser like any other page. A page that gains an event handler,
 /// a signal, a server action or a live update leaves this list: the browser

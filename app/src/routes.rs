@@ -12,7 +12,7 @@
 //! the same.
 //!
 //! A new page is one line here and one `<Route view={Lazy::<…>::new()}>` in
-//! `lib.rs`.
+//! `root.rs`.
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
