@@ -220,14 +220,27 @@ async fn setup_sign_in_role_navigation_and_sign_out_work_in_the_browser() {
 /// Signs in with a plain form post (no JavaScript) and keeps the cookie.
 async fn no_js_session(server: &Server) -> reqwest::Client {
     server.create_user("nora", "viewer", "nora's long password");
+    let (client, landed) = form_sign_in(server, "nora", "nora's long password", "/engine").await;
+    assert_eq!(landed, "/engine", "the form post redirects to `next`");
+    client
+}
+
+/// Posts the sign-in form as a browser without JavaScript does; the client
+/// (holding the session cookie, if any) and the path the redirect ended on.
+async fn form_sign_in(
+    server: &Server,
+    username: &str,
+    password: &str,
+    next: &str,
+) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
     let form = [
-        ("username", "nora"),
-        ("password", "nora's long password"),
-        ("next", "/engine"),
+        ("username", username),
+        ("password", password),
+        ("next", next),
     ];
     let reply = client
         .post(server.url("/api/login"))
@@ -237,12 +250,8 @@ async fn no_js_session(server: &Server) -> reqwest::Client {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        reply.url().path(),
-        "/engine",
-        "the form post redirects to `next`"
-    );
-    client
+    let landed = reply.url().path().to_string();
+    (client, landed)
 }
 
 #[tokio::test]
@@ -559,23 +568,8 @@ async fn a_user_made_on_the_island_page_signs_in_until_disabled_there() {
         let state = "[data-test=user-dora] [data-test=user-state]";
         assert_eq!(wait_for_text(&c, state).await, "active");
         let signs_in = || async {
-            let form = [
-                ("username", "dora"),
-                ("password", "dora's long password"),
-                ("next", "/"),
-            ];
-            let reply = reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap()
-                .post(server.url("/api/login"))
-                .header("accept", "text/html")
-                .header("origin", &server.base)
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            reply.url().path() != "/login"
+            let (_, landed) = form_sign_in(&server, "dora", "dora's long password", "/").await;
+            landed != "/login"
         };
         assert!(signs_in().await, "the new user signs in");
 
