@@ -57,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 enum Scripts {
     None,
-    Islands(layout::IslandBundle),
+    Islands(&'static layout::IslandBundle),
     App,
 }
 
@@ -73,7 +73,7 @@ fn page_scripts(options: &LeptosOptions) -> Scripts {
         match code {
             PageCode::None => Scripts::None,
             PageCode::Islands => match layout::island_bundle(options) {
-                Some(bundle) => Scripts::Islands(bundle.clone()),
+                Some(bundle) => Scripts::Islands(bundle),
                 None => {
                     static ONCE: std::sync::Once = std::sync::Once::new();
                     ONCE.call_once(|| {

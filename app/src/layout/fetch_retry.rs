@@ -30,7 +30,7 @@ use leptos::prelude::*;
 /// so a server that stays down is not hammered and the page stays as it
 /// is once the count is spent).
 const SCRIPT: &str = "(() => {
-  const KEY = 'opsdeck-module-reloads';
+  const KEY = 'opsdeck-code-reloads';
   const fetch = window.fetch.bind(window);
   const own = (input) => new URL(input instanceof Request ? input.url : String(input), location.href)
     .pathname.startsWith('/pkg/');

@@ -77,12 +77,12 @@ const SCRIPT: &str = "(async (js, wasm) => {
 
 /// Preloads the bundle and runs [`SCRIPT`] with this response's nonce.
 #[component]
-pub fn IslandScripts(bundle: IslandBundle) -> impl IntoView {
+pub fn IslandScripts(bundle: &'static IslandBundle) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let run = format!("{SCRIPT}({:?}, {:?});", bundle.js, bundle.wasm);
     view! {
-        <link rel="modulepreload" href=bundle.js.clone()/>
-        <link rel="preload" href=bundle.wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <link rel="modulepreload" href=bundle.js.as_str()/>
+        <link rel="preload" href=bundle.wasm.as_str() r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce inner_html=run></script>
     }
 }
