@@ -11,13 +11,16 @@
 /// renders it after a client-side move. An `#[island]` is a wasm export
 /// wherever it is compiled, and the split build keeps every export in the
 /// main module that every hydrated page loads: four islands made that
-/// module 170 KiB gzip heavier (bench/RESULTS.md, 2026-11-28).
+/// module 170 KiB gzip heavier (bench/RESULTS.md, 2026-11-28). In the
+/// islands bundle it is `#[island(lazy)]`: its code is split off into
+/// chunks that only the pages showing it fetch (`style/src/islands.rs`).
 #[macro_export]
 macro_rules! island {
     ($item:item) => {
+        #[cfg_attr(feature = "ssr", ::leptos::prelude::island)]
         #[cfg_attr(
-            any(feature = "ssr", feature = "island-bundle"),
-            ::leptos::prelude::island
+            all(feature = "island-bundle", not(feature = "ssr")),
+            ::leptos::prelude::island(lazy)
         )]
         #[cfg_attr(
             not(any(feature = "ssr", feature = "island-bundle")),

@@ -7,8 +7,9 @@ pub enum PageCode {
     /// [`SERVER_ONLY`]: no script at all.
     None,
     /// [`ISLAND_PAGES`]: the islands bundle (`islands/`), which hydrates
-    /// the page's `#[island]` components and nothing else.
-    Islands,
+    /// the page's `#[island]` components and nothing else; with the names
+    /// of the islands the page shows, whose code it preloads.
+    Islands(&'static [&'static str]),
     /// Every other page: the app hydrates, with the page's lazy chunks.
     Hydrated,
 }
@@ -33,49 +34,56 @@ pub const SERVER_ONLY: &[&str] = &[
 
 /// Pages whose interactive parts are `#[island]` components taking their
 /// data as props; the rest of the page is the server's HTML. They load
-/// the islands bundle (`islands/`, every page's islands in one module)
-/// instead of the app. An island cannot read the router or a context from
-/// outside it, and holds no `Resource` (its id could differ from the
-/// server's): the page reads the data and hands it over; the island reads
-/// again through `layout::reload_on`. Each page's browser test checks that
-/// it works and fetched only the islands bundle (`wasm_files`): the engine
-/// page, tokens, users, and the Swarm test for endpoints.
+/// the islands bundle (`islands/`) instead of the app: its main module
+/// (Leptos' islands runtime and the code islands share) and the chunks of
+/// the islands named here, which the page preloads. An island's name is
+/// its component's in snake case (`EngineView` → `engine_view`), the name
+/// scripts/build-islands lists its chunks under in islands.txt; a page
+/// that shows an island not named here still works, but fetches that
+/// island's code only after the main module runs, and its browser test
+/// fails (`assert_only_islands_fetched` wants every wasm file preloaded).
 ///
-/// Every page here makes the bundle bigger for all of them (283 KiB gzip
-/// with these four, the budget 300): see docs/wasm-budget.md before adding
-/// one.
-pub const ISLAND_PAGES: &[&str] = &["/engine", "/tokens", "/admin/users", "/admin/endpoints"];
+/// An island cannot read the router or a context from outside it, and
+/// holds no `Resource` (its id could differ from the server's): the page
+/// reads the data and hands it over; the island reads again through
+/// `layout::reload_on`. Each page's browser test checks that it works and
+/// fetched only the islands bundle: the engine page, tokens, users, and
+/// the Swarm test for endpoints.
+pub const ISLAND_PAGES: &[(&str, &[&str])] = &[
+    ("/engine", &["engine_view"]),
+    ("/tokens", &["tokens_view"]),
+    ("/admin/users", &["users_view"]),
+    ("/admin/endpoints", &["endpoints_editor"]),
+];
 
 /// The code the page at `path` (no query) is sent with.
 pub fn page_code(path: &str) -> PageCode {
-    if matches(SERVER_ONLY, path) {
+    if SERVER_ONLY.iter().any(|route| matches(route, path)) {
         PageCode::None
-    } else if matches(ISLAND_PAGES, path) {
-        PageCode::Islands
+    } else if let Some((_, islands)) = ISLAND_PAGES.iter().find(|(route, _)| matches(route, path)) {
+        PageCode::Islands(islands)
     } else {
         PageCode::Hydrated
     }
 }
 
-/// Whether `path` is one of `routes`: same segments, `{param}` matching any
-/// one non-empty segment, a trailing slash ignored.
-fn matches(routes: &[&str], path: &str) -> bool {
+/// Whether `path` is `route`: same segments, `{param}` matching any one
+/// non-empty segment, a trailing slash ignored.
+fn matches(route: &str, path: &str) -> bool {
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,
     };
-    routes.iter().any(|route| {
-        let mut want = route.split('/');
-        let mut have = path.split('/');
-        loop {
-            match (want.next(), have.next()) {
-                (None, None) => return true,
-                (Some(w), Some(h)) if w.starts_with('{') && !h.is_empty() => {}
-                (Some(w), Some(h)) if w == h => {}
-                _ => return false,
-            }
+    let mut want = route.split('/');
+    let mut have = path.split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w.starts_with('{') && !h.is_empty() => {}
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +108,8 @@ mod tests {
 
     #[test]
     fn every_server_only_and_island_route_is_a_page() {
-        for route in super::SERVER_ONLY.iter().chain(super::ISLAND_PAGES) {
+        let islands = super::ISLAND_PAGES.iter().map(|(route, _)| route);
+        for route in super::SERVER_ONLY.iter().chain(islands) {
             assert!(crate::PAGES.contains(route), "{route} is not in PAGES");
         }
     }
@@ -108,8 +117,8 @@ mod tests {
     #[test]
     fn a_page_comes_with_no_code_its_islands_or_the_whole_app() {
         assert_eq!(page_code("/login"), PageCode::None);
-        assert_eq!(page_code("/engine"), PageCode::Islands);
-        assert_eq!(page_code("/engine/"), PageCode::Islands);
+        assert_eq!(page_code("/engine"), PageCode::Islands(&["engine_view"]));
+        assert_eq!(page_code("/engine/"), PageCode::Islands(&["engine_view"]));
         assert_eq!(page_code("/services"), PageCode::Hydrated);
         assert_eq!(page_code("/no/such/page"), PageCode::Hydrated);
     }

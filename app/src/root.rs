@@ -31,9 +31,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 {match scripts {
                     Scripts::None => ().into_any(),
-                    Scripts::Islands(bundle) => view! {
+                    Scripts::Islands(bundle, islands) => view! {
                         <layout::FetchRetry/>
-                        <layout::IslandScripts bundle/>
+                        <layout::IslandScripts bundle islands/>
                     }.into_any(),
                     Scripts::App => view! {
                         <layout::FetchRetry/>
@@ -57,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 enum Scripts {
     None,
-    Islands(&'static layout::IslandBundle),
+    Islands(&'static layout::IslandBundle, &'static [&'static str]),
     App,
 }
 
@@ -72,8 +72,8 @@ fn page_scripts(options: &LeptosOptions) -> Scripts {
             .map_or(PageCode::Hydrated, |parts| page_code(parts.uri.path()));
         match code {
             PageCode::None => Scripts::None,
-            PageCode::Islands => match layout::island_bundle(options) {
-                Some(bundle) => Scripts::Islands(bundle),
+            PageCode::Islands(islands) => match layout::island_bundle(options) {
+                Some(bundle) => Scripts::Islands(bundle, islands),
                 None => {
                     static ONCE: std::sync::Once = std::sync::Once::new();
                     ONCE.call_once(|| {

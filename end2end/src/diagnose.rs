@@ -20,27 +20,57 @@ pub async fn wasm_fetched(client: &Client) -> u64 {
         .unwrap()
 }
 
-/// The names (last path segment) of the wasm files the current document
-/// fetched, in the order it fetched them.
-pub async fn wasm_files(client: &Client) -> Vec<String> {
-    let names = client
+/// Asserts that the current document (an island page, `app::ISLAND_PAGES`)
+/// fetched the islands bundle and no other wasm: its main module and one
+/// island's code (each island page shows one), every file preloaded by the
+/// page, and none downloaded twice (the page's script fetches the chunks
+/// early, the chunks' loader then finds them in the HTTP cache).
+pub async fn assert_only_islands_fetched(client: &Client, page: &str) {
+    let fetched = client
         .execute(
-            &format!("return {WASM_ENTRIES}.map(e => new URL(e.name).pathname.split('/').pop())"),
+            &format!(
+                "const preloaded = [...document.querySelectorAll('link[rel=preload]')]
+                   .map(l => new URL(l.href).pathname);
+                 return {WASM_ENTRIES}.map(e => ({{
+                   path: new URL(e.name).pathname,
+                   downloaded: e.transferSize > 0,
+                   preloaded: preloaded.includes(new URL(e.name).pathname),
+                 }}));"
+            ),
             vec![],
         )
         .await
         .unwrap();
-    serde_json::from_value(names).unwrap()
-}
-
-/// Asserts that the current document (an island page, `app::ISLAND_PAGES`)
-/// fetched the islands bundle and no other wasm.
-pub async fn assert_only_islands_fetched(client: &Client, page: &str) {
-    let wasm = wasm_files(client).await;
+    let fetched: Vec<serde_json::Value> = serde_json::from_value(fetched).unwrap();
+    let path = |f: &serde_json::Value| f["path"].as_str().unwrap_or_default().to_string();
+    let mut paths: Vec<String> = fetched.iter().map(path).collect();
+    paths.sort();
+    paths.dedup();
     assert!(
-        wasm.len() == 1 && wasm[0].starts_with("opsdeck-islands."),
-        "{page} fetched only the islands bundle: {wasm:?}"
+        paths.iter().all(|p| p.starts_with("/pkg/opsdeck-islands.")),
+        "{page} fetched only the islands bundle: {paths:?}"
     );
+    let named = |part: &str| paths.iter().filter(|p| p.contains(part)).count();
+    assert_eq!(
+        named("/opsdeck-islands_bg.wasm"),
+        1,
+        "{page}: the main module once: {paths:?}"
+    );
+    assert_eq!(named("_loader_"), 1, "{page}: one island's code: {paths:?}");
+    for file in &fetched {
+        assert!(
+            file["preloaded"] == true,
+            "{page} did not preload {}: {paths:?}",
+            path(file)
+        );
+    }
+    for file in &paths {
+        let downloads = fetched
+            .iter()
+            .filter(|f| path(f) == *file && f["downloaded"] == true)
+            .count();
+        assert!(downloads <= 1, "{page} downloaded {file} {downloads} times");
+    }
 }
 
 /// A chromedriver command outside the W3C set: a POST of `body` to

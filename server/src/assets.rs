@@ -72,13 +72,22 @@ impl AssetHashes {
     /// main JS, wasm and CSS (their hashes are listed), and every other file
     /// cargo-leptos renamed after its content — the wasm chunks of the split
     /// build, their loader and manifest (`name.<22-character md5 in
-    /// base64url>.ext`), which hash.txt does not list one by one.
+    /// base64url>.ext`), which hash.txt does not list one by one, and the
+    /// files of the islands bundle's hashed folder.
     fn names_hashed_file(&self, path: &str) -> bool {
         let Some(file) = path.strip_prefix("/pkg/") else {
             return false;
         };
-        if self.0.is_empty() || file.contains('/') {
+        if self.0.is_empty() {
             return false;
+        }
+        // The islands bundle: one folder named after the content of all its
+        // files (`opsdeck-islands.<hash>/chunk_7.wasm`), whose files find
+        // each other by relative URLs.
+        if let Some((folder, file)) = file.split_once('/') {
+            return !file.is_empty()
+                && !file.contains('/')
+                && folder.split('.').nth(1).is_some_and(is_content_hash);
         }
         self.0
             .iter()
@@ -181,5 +190,19 @@ mod tests {
         assert!(
             !AssetHashes::default().names_hashed_file("/pkg/chunk_100.ZVbmOcYQtcUYUBuX-F5eiw.wasm")
         );
+    }
+
+    #[test]
+    fn the_files_of_the_islands_bundles_hashed_folder_count_as_hashed() {
+        let hashes = AssetHashes::parse("js: abc123\nwasm: def456\n");
+        let folder = "/pkg/opsdeck-islands.lqrJe61FdF0Xu030eGf_iA";
+        assert!(hashes.names_hashed_file(&format!("{folder}/chunk_7.wasm")));
+        assert!(hashes.names_hashed_file(&format!("{folder}/__wasm_split.js")));
+        assert!(hashes.names_hashed_file(&format!("{folder}/opsdeck-islands.js")));
+        // The folder itself, deeper paths, folders without the hash.
+        assert!(!hashes.names_hashed_file(&format!("{folder}/")));
+        assert!(!hashes.names_hashed_file(&format!("{folder}/x/chunk_7.wasm")));
+        assert!(!hashes.names_hashed_file("/pkg/opsdeck-islands/chunk_7.wasm"));
+        assert!(!hashes.names_hashed_file("/pkg/snippets/chunk_7.wasm"));
     }
 }

@@ -1,89 +1,239 @@
 //! Puts the islands bundle (`islands/`, built by scripts/build-islands)
-//! into the site: content-hashed names, `.br`/`.gz` twins, and the list
-//! `islands.txt` that the server reads (`app::layout::island_bundle`).
+//! into the site: split per island, named after its content, with
+//! `.br`/`.gz` twins, and listed in `islands.txt`, which the server reads
+//! (`app::layout::island_bundle`).
 //!
 //! cargo-leptos does this for the app's bundle; the islands bundle is a
 //! second wasm module it does not know about, so this is the same done by
-//! hand: the name carries a hash of the content (so browsers may cache it
-//! for good), the twins let the server answer `Accept-Encoding` without
-//! compressing per request, and the wasm is stripped first like the app's.
+//! hand. Each island is `#[island(lazy)]`: its code is cut out of the main
+//! module into chunks ([`split`], cargo-leptos' `--split` step), so a page
+//! fetches the runtime and the shared code plus its own islands' chunks,
+//! not every island page's code. The files go into one folder named after
+//! the content of all of them (the chunks and their loader find each other
+//! by relative URLs, which a per-file rename would break), so browsers may
+//! cache them for good; the twins let the server answer `Accept-Encoding`
+//! without compressing per request.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The bundle's file name stem under `/pkg/`.
+/// The bundle's main JS is `<STEM>.js`; its folder under `/pkg/` is
+/// `<STEM>.<hash>`.
 pub const STEM: &str = "opsdeck-islands";
 
-/// The names given, for the build's log.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Installed {
-    pub js: String,
-    pub wasm: String,
+/// Written by [`split`] beside the chunks: which files each island's code
+/// needs, one line per island (`engine_view: chunk_0.wasm split_….wasm`).
+pub const CHUNKS: &str = "chunks.txt";
+
+/// The JS module the split-off chunks load through (wasm-split's name).
+const LINK: &str = "__wasm_split.js";
+
+/// What the split made.
+#[derive(Debug)]
+pub struct Split {
+    pub chunks: usize,
+    pub islands: usize,
 }
 
-/// Copies `built/opsdeck-islands.js` and `built/opsdeck-islands_bg.wasm`
-/// (wasm-bindgen's output) into `site/pkg` under hashed names with their
-/// twins, drops the bundle's earlier files there, and writes
-/// `site/islands.txt` last, so a server never reads a list naming files
-/// not yet written.
+/// Cuts cargo's raw islands wasm (linked with `--emit-relocs`) at its
+/// `#[lazy]` points: the main module goes to `main_out` for wasm-bindgen,
+/// the chunks and their loader [`LINK`] into `out`, with [`CHUNKS`].
+pub fn split(raw: &Path, out: &Path, main_out: &Path) -> Result<Split, String> {
+    let input = std::fs::read(raw).map_err(|e| format!("{}: {e}", raw.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let main_module = format!("./{STEM}.js");
+    let link_name = format!("./{LINK}");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = out;
+    options.main_out_path = main_out;
+    options.main_module = &main_module;
+    options.link_name = &link_name;
+    let done = wasm_split_cli_support::transform(options).map_err(|e| format!("{e:#}"))?;
+    let islands: BTreeMap<&str, &Vec<String>> = done
+        .prefetch_map
+        .iter()
+        .filter_map(|(split, stems)| Some((island_of(split)?, stems)))
+        .collect();
+    let lines: String = islands
+        .iter()
+        .map(|(island, stems)| {
+            let files: Vec<String> = stems.iter().map(|s| format!("{s}.wasm")).collect();
+            format!("{island}: {}\n", files.join(" "))
+        })
+        .collect();
+    std::fs::write(out.join(CHUNKS), lines).map_err(|e| e.to_string())?;
+    Ok(Split {
+        chunks: done.split_modules.len(),
+        islands: islands.len(),
+    })
+}
+
+/// The island a split point loads: `#[island(lazy)]` on `EngineView` makes
+/// a `#[lazy]` fn `EngineView_loader`, whose split is named
+/// `engine_view_loader_<number>`; `engine_view` is what the page's script
+/// derives from the element's `data-component` (`EngineView_<number>`).
+fn island_of(split: &str) -> Option<&str> {
+    let (island, number) = split.rsplit_once("_loader_")?;
+    (!island.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(island)
+}
+
+/// The folder installed, for the build's log.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Installed {
+    pub dir: String,
+    pub files: usize,
+}
+
+/// Copies the built bundle (wasm-bindgen's `opsdeck-islands.js` and
+/// `_bg.wasm`, the chunks, their loader, [`CHUNKS`]) into
+/// `site/pkg/<STEM>.<hash>/` with twins, drops the earlier bundles there,
+/// and writes `site/islands.txt` last, so a server never reads a list
+/// naming files not yet written.
 pub fn install(built: &Path, site: &Path) -> std::io::Result<Installed> {
-    let js = std::fs::read(built.join(format!("{STEM}.js")))?;
-    let wasm = std::fs::read(built.join(format!("{STEM}_bg.wasm")))?;
-    let wasm = crate::wasm::strip(&wasm).unwrap_or(wasm);
+    let files = published(built)?;
+    for needed in [format!("{STEM}.js"), format!("{STEM}_bg.wasm")] {
+        if !files.contains_key(&needed) {
+            return Err(missing(&built.join(needed)));
+        }
+    }
+    let chunks = match std::fs::read_to_string(built.join(CHUNKS)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let dir = format!("{STEM}.{}", content_hash(&files));
     let pkg = site.join("pkg");
     std::fs::create_dir_all(&pkg)?;
     remove_earlier(&pkg)?;
-    let installed = Installed {
-        js: write_hashed(&pkg, "js", &js)?,
-        wasm: write_hashed(&pkg, "wasm", &wasm)?,
-    };
-    std::fs::write(
-        site.join("islands.txt"),
-        format!("js: {}\nwasm: {}\n", installed.js, installed.wasm),
-    )?;
-    Ok(installed)
+    let folder = pkg.join(&dir);
+    std::fs::create_dir_all(&folder)?;
+    for (name, bytes) in &files {
+        std::fs::write(
+            folder.join(format!("{name}.gz")),
+            crate::wasm::gzipped(bytes)?,
+        )?;
+        std::fs::write(
+            folder.join(format!("{name}.br")),
+            crate::wasm::brotlied(bytes)?,
+        )?;
+        std::fs::write(folder.join(name), bytes)?;
+    }
+    std::fs::write(site.join("islands.txt"), list(&dir, &files, &chunks))?;
+    Ok(Installed {
+        dir,
+        files: files.len(),
+    })
 }
 
-/// Writes `bytes` as `opsdeck-islands.<hash>.<ext>` and its twins; the name.
-fn write_hashed(pkg: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<String> {
-    let name = format!("{STEM}.{}.{ext}", content_hash(bytes));
-    std::fs::write(pkg.join(format!("{name}.gz")), crate::wasm::gzipped(bytes)?)?;
-    std::fs::write(
-        pkg.join(format!("{name}.br")),
-        crate::wasm::brotlied(bytes)?,
-    )?;
-    std::fs::write(pkg.join(&name), bytes)?;
-    Ok(name)
+/// The files of the bundle by name, wasm stripped like the app's; every
+/// file in `built` but [`CHUNKS`], which goes into the list instead.
+fn published(built: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(built)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type()?.is_file() {
+            // wasm-bindgen's `snippets/` would need their paths kept.
+            return Err(std::io::Error::other(format!(
+                "{}: only files are published",
+                entry.path().display()
+            )));
+        }
+        if name == CHUNKS {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path())?;
+        let bytes = if name.ends_with(".wasm") {
+            crate::wasm::strip(&bytes).unwrap_or(bytes)
+        } else {
+            bytes
+        };
+        files.insert(name, bytes);
+    }
+    Ok(files)
 }
 
-/// Every earlier `opsdeck-islands.*` file in `pkg`: a build replaces the
-/// bundle rather than piling up old ones.
+fn missing(path: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("{}: not built", path.display()),
+    )
+}
+
+/// `islands.txt`: the main JS and wasm, the chunks' loader (preloaded with
+/// the main JS, which imports it), and each island's chunks, as paths
+/// under `/pkg/`.
+fn list(dir: &str, files: &BTreeMap<String, Vec<u8>>, chunks: &str) -> String {
+    let mut text = format!("js: {dir}/{STEM}.js\nwasm: {dir}/{STEM}_bg.wasm\n");
+    if files.contains_key(LINK) {
+        text.push_str(&format!("link: {dir}/{LINK}\n"));
+    }
+    for line in chunks.lines() {
+        let Some((island, needs)) = line.split_once(':') else {
+            continue;
+        };
+        let paths: Vec<String> = needs
+            .split_whitespace()
+            .filter(|file| files.contains_key(*file))
+            .map(|file| format!("{dir}/{file}"))
+            .collect();
+        text.push_str(&format!("island {}: {}\n", island.trim(), paths.join(" ")));
+    }
+    text
+}
+
+/// Every earlier `opsdeck-islands.*` file or folder in `pkg`: a build
+/// replaces the bundle rather than piling up old ones.
 fn remove_earlier(pkg: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(pkg)? {
         let entry = entry?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with(&format!("{STEM}.")) {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{STEM}."))
+        {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
             std::fs::remove_file(entry.path())?;
         }
     }
     Ok(())
 }
 
-/// The first 16 bytes of the SHA-256, unpadded base64url: 22 characters.
-fn content_hash(bytes: &[u8]) -> String {
+/// The first 16 bytes of the SHA-256 of every file's name and content,
+/// unpadded base64url: 22 characters, the form cargo-leptos gives its own
+/// files (which server/src/assets.rs serves as immutable).
+fn content_hash(files: &BTreeMap<String, Vec<u8>>) -> String {
     use base64::Engine;
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    let mut digest = sha2::Sha256::new();
+    for (name, bytes) in files {
+        digest.update((name.len() as u64).to_le_bytes());
+        digest.update(name.as_bytes());
+        digest.update((bytes.len() as u64).to_le_bytes());
+        digest.update(bytes);
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.finalize()[..16])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn built(js: &str, wasm: &[u8]) -> tempfile::TempDir {
+    const WASM: &[u8] = b"\0asm\x01\0\0\0";
+
+    fn built(js: &str, chunks: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("opsdeck-islands.js"), js).unwrap();
-        std::fs::write(dir.path().join("opsdeck-islands_bg.wasm"), wasm).unwrap();
+        std::fs::write(dir.path().join("opsdeck-islands_bg.wasm"), WASM).unwrap();
+        std::fs::write(dir.path().join("__wasm_split.js"), "export {};").unwrap();
+        std::fs::write(dir.path().join("chunk_0.wasm"), WASM).unwrap();
+        std::fs::write(dir.path().join("split_engine_view_loader_7.wasm"), WASM).unwrap();
+        std::fs::write(dir.path().join(CHUNKS), chunks).unwrap();
         dir
     }
 
@@ -92,41 +242,72 @@ mod tests {
     }
 
     #[test]
-    fn the_bundle_lands_under_hashed_names_with_twins_and_a_list() {
-        let from = built("export default 1;", b"\0asm\x01\0\0\0");
+    fn the_bundle_lands_in_a_hashed_folder_with_twins_and_a_list() {
+        let from = built(
+            "export default 1;",
+            "engine_view: chunk_0.wasm split_engine_view_loader_7.wasm\n",
+        );
         let site = tempfile::tempdir().unwrap();
         let done = install(from.path(), site.path()).unwrap();
+        let dir = &done.dir;
         assert_eq!(
             listed(site.path()),
-            format!("js: {}\nwasm: {}\n", done.js, done.wasm)
+            format!(
+                "js: {dir}/opsdeck-islands.js\nwasm: {dir}/opsdeck-islands_bg.wasm\n\
+                 link: {dir}/__wasm_split.js\n\
+                 island engine_view: {dir}/chunk_0.wasm {dir}/split_engine_view_loader_7.wasm\n"
+            )
         );
-        let hash = done.js.split('.').nth(1).unwrap();
-        assert_eq!(hash.len(), 22, "{}", done.js);
-        assert!(done.wasm.ends_with(".wasm") && done.js.ends_with(".js"));
-        for name in [&done.js, &done.wasm] {
+        assert_eq!(dir.split('.').nth(1).unwrap().len(), 22, "{dir}");
+        assert_eq!(done.files, 5);
+        let folder = site.path().join("pkg").join(dir);
+        for name in [
+            "opsdeck-islands.js",
+            "opsdeck-islands_bg.wasm",
+            "chunk_0.wasm",
+        ] {
             for twin in ["", ".gz", ".br"] {
-                let path = site.path().join("pkg").join(format!("{name}{twin}"));
+                let path = folder.join(format!("{name}{twin}"));
                 assert!(path.is_file(), "{}", path.display());
             }
         }
-        let js = std::fs::read(site.path().join("pkg").join(&done.js)).unwrap();
+        assert!(!folder.join(CHUNKS).exists());
+        let js = std::fs::read(folder.join("opsdeck-islands.js")).unwrap();
         assert_eq!(js, b"export default 1;");
     }
 
     #[test]
-    fn a_new_build_replaces_the_old_files_and_the_same_build_keeps_its_names() {
+    fn a_new_build_replaces_the_old_folder_and_the_same_build_keeps_its_name() {
         let site = tempfile::tempdir().unwrap();
-        let first = install(built("a", b"\0asm\x01\0\0\0").path(), site.path()).unwrap();
-        let again = install(built("a", b"\0asm\x01\0\0\0").path(), site.path()).unwrap();
+        let first = install(built("a", "").path(), site.path()).unwrap();
+        let again = install(built("a", "").path(), site.path()).unwrap();
         assert_eq!(first, again);
-        let next = install(built("b", b"\0asm\x01\0\0\0").path(), site.path()).unwrap();
-        assert_ne!(next.js, first.js);
-        assert_eq!(next.wasm, first.wasm);
-        let files: Vec<String> = std::fs::read_dir(site.path().join("pkg"))
+        let next = install(built("b", "").path(), site.path()).unwrap();
+        assert_ne!(next.dir, first.dir);
+        let entries: Vec<String> = std::fs::read_dir(site.path().join("pkg"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(files.len(), 6, "{files:?}");
-        assert!(!files.iter().any(|f| f.starts_with(&first.js)), "{files:?}");
+        assert_eq!(entries, vec![next.dir.clone()]);
+    }
+
+    #[test]
+    fn a_build_without_the_main_module_installs_nothing() {
+        let from = built("a", "");
+        std::fs::remove_file(from.path().join("opsdeck-islands_bg.wasm")).unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let err = install(from.path(), site.path()).unwrap_err();
+        assert!(err.to_string().contains("opsdeck-islands_bg.wasm"), "{err}");
+        assert!(!site.path().join("islands.txt").exists());
+    }
+
+    #[test]
+    fn only_lazy_island_loaders_name_an_island() {
+        assert_eq!(island_of("engine_view_loader_1234"), Some("engine_view"));
+        assert_eq!(island_of("tokens_view_loader_9"), Some("tokens_view"));
+        assert_eq!(island_of("engine_view_loader_"), None);
+        assert_eq!(island_of("_loader_12"), None);
+        assert_eq!(island_of("some_route_12"), None);
+        assert_eq!(island_of("x_loader_1a"), None);
     }
 }

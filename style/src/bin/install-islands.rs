@@ -1,6 +1,7 @@
 //! `cargo run -p opsdeck-style --bin install-islands -- <built> <site>`:
-//! puts wasm-bindgen's output for the islands bundle into the site under
-//! hashed names (see `opsdeck_style::islands`). Run by scripts/build-islands.
+//! puts the split, wasm-bindgen'd and optimized islands bundle into the
+//! site in a content-hashed folder (see `opsdeck_style::islands`). Run by
+//! scripts/build-islands.
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args_os().skip(1).map(std::path::PathBuf::from);
@@ -9,10 +10,9 @@ fn main() -> std::io::Result<()> {
     let site = args.next().unwrap_or_else(|| root.join("target/site"));
     let done = opsdeck_style::islands::install(&built, &site)?;
     println!(
-        "install-islands: {} and {} in {}",
-        done.js,
-        done.wasm,
-        site.join("pkg").display()
+        "install-islands: {} files in {}",
+        done.files,
+        site.join("pkg").join(&done.dir).display()
     );
     Ok(())
 }
