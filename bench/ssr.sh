@@ -124,7 +124,8 @@ done
 # preloads for the page (its lazy route's split), as one browser with an
 # empty cache fetches them before the page works; gzip -9 and the brotli
 # file the server sends. Server-only pages (app::SERVER_ONLY) name none: 0;
-# island pages (app::ISLAND_PAGES) name the islands bundle alone.
+# island pages (app::ISLAND_PAGES) name the islands bundle's main module
+# and their islands' chunks (in its folder, pkg/opsdeck-islands.<hash>/).
 deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
 backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"

@@ -47,13 +47,14 @@ pub const SERVER_ONLY: &[&str] = &[
 /// holds no `Resource` (its id could differ from the server's): the page
 /// reads the data and hands it over; the island reads again through
 /// `layout::reload_on`. Each page's browser test checks that it works and
-/// fetched only the islands bundle: the engine page, tokens, users, and
-/// the Swarm test for endpoints.
+/// fetched only the islands bundle: the engine page, tokens, users,
+/// webhooks, and the Swarm test for endpoints.
 pub const ISLAND_PAGES: &[(&str, &[&str])] = &[
     ("/engine", &["engine_view"]),
     ("/tokens", &["tokens_view"]),
     ("/admin/users", &["users_view"]),
     ("/admin/endpoints", &["endpoints_editor"]),
+    ("/admin/webhooks", &["webhooks_editor"]),
 ];
 
 /// The code the page at `path` (no query) is sent with.

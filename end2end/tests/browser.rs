@@ -662,6 +662,114 @@ async fn worked_in_place_with_islands(c: &Client, page: &str) {
     assert_only_islands_fetched(c, page).await;
 }
 
+/// The webhooks page, an island page: a destination added from the form
+/// shows its signing secret once; its Send test reaches a receiver on
+/// loopback, signed, and the delivery appears in the page's log by itself
+/// (the server's stream); Delete removes the destination. All without a
+/// page load, and with only the islands bundle fetched.
+#[tokio::test]
+async fn a_webhook_added_on_the_island_page_is_tested_and_its_delivery_shows_live() {
+    let test = "webhooks_island";
+    let Some((browser, server)) = browser_and_server(test).await else {
+        return;
+    };
+    let (url, mut received) = webhook_receiver().await;
+    scenario(test, &browser, |c| async move {
+        set_up_admin(&c, &server).await;
+        c.goto(&server.url("/admin/webhooks")).await.unwrap();
+        wait_until_hydrated(&c).await;
+        mark_page(&c).await;
+        fill(&c, "name", "ops-alerts").await;
+        fill(&c, "url", &url).await;
+        click(&c, "[data-test=create-webhook] input[type=checkbox]").await;
+        click(&c, "[data-test=create-webhook] button[type=submit]").await;
+        let secret = wait_for_text(&c, "[data-test=webhook-secret]").await;
+        assert!(
+            secret.starts_with("whsec_"),
+            "the secret is shown: {secret}"
+        );
+        let hook = "section[data-test^=webhook-]";
+        assert!(wait_for_text(&c, hook).await.contains("ops-alerts"));
+
+        click(&c, &format!("{hook} [data-test=send-test]")).await;
+        let request = tokio::time::timeout(WAIT, received.recv())
+            .await
+            .expect("the receiver got the test message")
+            .unwrap();
+        assert!(
+            request.starts_with("POST /hook ")
+                && request
+                    .to_ascii_lowercase()
+                    .contains("\r\nwebhook-signature: v1,"),
+            "a signed POST: {request}"
+        );
+        eventually("the delivery shown delivered", WAIT, || async {
+            text_of(
+                &c,
+                &format!("{hook} [data-test=delivery][data-state=delivered]"),
+            )
+            .await
+        })
+        .await;
+
+        click(&c, &format!("{hook} [data-test=delete-webhook]")).await;
+        wait_for_text(&c, "[data-test=no-webhooks]").await;
+        worked_in_place_with_islands(&c, "the webhooks page").await;
+    })
+    .await;
+}
+
+/// A webhook receiver on loopback: answers 200 to every request and sends
+/// on what it got (head and body, as text). Its URL and the requests.
+async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let request = read_request(&mut stream).await;
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = tx.send(request);
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// One HTTP/1.1 request: its head, then the body its `content-length`
+/// announces (or what came within 5 s).
+async fn read_request(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    let complete = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let Some(end) = text.find("\r\n\r\n") else {
+            return false;
+        };
+        let length = text[..end]
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        bytes.len() >= end + 4 + length
+    };
+    while !complete(&bytes) {
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => bytes.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Marks the loaded page, so that a reload (which drops the mark) shows.
 async fn mark_page(c: &Client) {
     c.execute("window.__opsdeck_marker = 5", vec![])

@@ -5,50 +5,69 @@ use super::api::{list_webhooks, CreateWebhook, DeleteWebhook, SendTestWebhook};
 use super::{DeliveryView, WebhookView, EVENTS, FORMATS};
 use crate::format::utc;
 use crate::layout::ui::*;
-use crate::layout::PageHeader;
+use crate::layout::{reload_on, PageHeader};
 use crate::live::use_live_tick;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the destinations
+/// with their delivery logs and hands them to [`WebhooksEditor`], which
+/// holds the forms and the log and follows the deliveries live.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    let create = ServerAction::<CreateWebhook>::new();
-    let delete = ServerAction::<DeleteWebhook>::new();
-    let test = ServerAction::<SendTestWebhook>::new();
-    let tick = use_live_tick(|| "/webhook-events".to_string());
-    let hooks = Resource::new(
-        move || {
-            (
-                tick.get(),
-                create.version().get(),
-                delete.version().get(),
-                test.version().get(),
-            )
-        },
-        |_| list_webhooks(),
-    );
+    let first = Resource::new(|| (), |_| list_webhooks());
     view! {
         <Title text="Webhooks"/>
         <PageHeader title="Webhooks" subtitle="Signed messages (Standard Webhooks) to other systems when a deployment fails, a backup falls behind its RPO, an incident is declared… Retried with backoff for a day."/>
-        {move || create.value().get().map(|r| match r {
-            Ok(made) => view! {
-                <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
-                    <p>"Signing secret of the new destination: give it to the receiver to check the webhook-signature header. It will not be shown again."</p>
-                    <code class="mt-2 block break-all font-mono" data-test="webhook-secret">{made.secret}</code>
-                </div>
-            }.into_any(),
-            Err(e) => view! { <ActionError error=e/> }.into_any(),
-        })}
-        <ActionError error=Signal::derive(move || first_error([delete.value().get(), test.value().get()]))/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match hooks.await {
-                    Ok(list) => view! { <Destinations hooks=list delete=delete test=test/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
+                view! { <WebhooksEditor first=first.await/> }
             })}
-        </Transition>
-        <CreateForm action=create/>
+        </Suspense>
+    }
+}
+
+crate::island! {
+    /// The destinations with their Send test and Delete buttons and
+    /// delivery logs, the new destination's secret shown once, and the
+    /// form that adds one. Starts from the server's list; reads it again
+    /// after each action and on each delivery change the server streams.
+    fn WebhooksEditor(first: Result<Vec<WebhookView>, AppError>) -> impl IntoView {
+        let create = ServerAction::<CreateWebhook>::new();
+        let delete = ServerAction::<DeleteWebhook>::new();
+        let test = ServerAction::<SendTestWebhook>::new();
+        let tick = use_live_tick(|| "/webhook-events".to_string());
+        let hooks = RwSignal::new(first);
+        reload_on(
+            move || {
+                (
+                    tick.get(),
+                    create.version().get(),
+                    delete.version().get(),
+                    test.version().get(),
+                )
+            },
+            hooks,
+            list_webhooks,
+        );
+        view! {
+            {move || create.value().get().map(|r| match r {
+                Ok(made) => view! {
+                    <div class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950">
+                        <p>"Signing secret of the new destination: give it to the receiver to check the webhook-signature header. It will not be shown again."</p>
+                        <code class="mt-2 block break-all font-mono" data-test="webhook-secret">{made.secret}</code>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <ActionError error=e/> }.into_any(),
+            })}
+            <ActionError error=Signal::derive(move || first_error([delete.value().get(), test.value().get()]))/>
+            {move || match hooks.get() {
+                Ok(list) => view! { <Destinations hooks=list delete=delete test=test/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            <CreateForm action=create/>
+        }
     }
 }
 
