@@ -125,7 +125,7 @@ done
 # empty cache fetches them before the page works; gzip -9 and the brotli
 # file the server sends. Server-only pages (app::SERVER_ONLY) name none: 0;
 # island pages (app::ISLAND_PAGES) name the islands bundle's main module
-# and their islands' chunks (in its folder, pkg/opsdeck-islands.<hash>/).
+# and their islands' pack (in its folder, pkg/opsdeck-islands.<hash>/).
 deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
 backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
@@ -135,7 +135,7 @@ wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/
   "/runbooks/runbook-1/edit" "/runbooks/runbook-1/diff?from=1&to=1" "/login")
 biggest=0 biggest_page="" sizes=""
 for page in "${wasm_pages[@]}"; do
-  files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.wasm"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u || true)
+  files=$(curl -fs -H "Cookie: $cookie" "$base$page" | grep -oE 'href="/pkg/[^"]+\.(wasm|pack)"' | sed 's/^href="\/pkg\///; s/"$//' | sort -u || true)
   raw=0 gz=0 br=0
   for f in $files; do
     raw=$((raw + $(stat -c %s "target/site/pkg/$f")))
@@ -147,7 +147,7 @@ for page in "${wasm_pages[@]}"; do
 done
 row "first-load wasm of the biggest page ($biggest_page, $biggest_n files): raw / gzip -9 / brotli as served" \
   "$((biggest_raw / 1024)) KiB / $((biggest / 1024)) KiB / $((biggest_br / 1024)) KiB" \
-  "bench/ssr.sh (wasm files the page preloads; gzip -9c | wc -c)"
+  "bench/ssr.sh (wasm files and packs the page preloads; gzip -9c | wc -c)"
 row "first-load wasm per page, KiB gzip -9" "$sizes" "bench/ssr.sh"
 
 sleep 3

@@ -10,7 +10,8 @@ pub enum PageCode {
     /// the page's `#[island]` components and nothing else; with the names
     /// of the islands the page shows, whose code it preloads.
     Islands(&'static [&'static str]),
-    /// Every other page: the app hydrates, with the page's lazy chunks.
+    /// Any other path (today only addresses that are no page): the app
+    /// hydrates, with the page's lazy chunks.
     Hydrated,
 }
 
@@ -47,14 +48,33 @@ pub const SERVER_ONLY: &[&str] = &[
 /// holds no `Resource` (its id could differ from the server's): the page
 /// reads the data and hands it over; the island reads again through
 /// `layout::reload_on`. Each page's browser test checks that it works and
-/// fetched only the islands bundle: the engine page, tokens, users,
-/// webhooks, and the Swarm test for endpoints.
+/// fetched only the islands bundle (`assert_only_islands_fetched`).
 pub const ISLAND_PAGES: &[(&str, &[&str])] = &[
+    ("/", &["live_board"]),
     ("/engine", &["engine_view"]),
     ("/tokens", &["tokens_view"]),
     ("/admin/users", &["users_view"]),
     ("/admin/endpoints", &["endpoints_editor"]),
     ("/admin/webhooks", &["webhooks_editor"]),
+    ("/services", &["services_list"]),
+    ("/services/new", &["new_service_form"]),
+    ("/services/{env}/{name}", &["service_view"]),
+    ("/deployments/{id}", &["live_deployment"]),
+    ("/incidents", &["incidents_board"]),
+    ("/incidents/{id}", &["incident_view"]),
+    ("/runbooks/new", &["runbook_editor"]),
+    (
+        "/runbooks/{slug}",
+        &["step_card", "runs_panel", "revert_form"],
+    ),
+    (
+        "/runbooks/{slug}/runs/{run}",
+        &["step_card", "finish_button", "run_panel"],
+    ),
+    ("/runbooks/{slug}/edit", &["runbook_editor"]),
+    ("/backups", &["backup_targets"]),
+    ("/backups/{target}", &["target_view"]),
+    ("/backups/{target}/{backup}", &["one_backup"]),
 ];
 
 /// The code the page at `path` (no query) is sent with.
@@ -116,11 +136,30 @@ mod tests {
     }
 
     #[test]
+    fn every_page_of_several_islands_has_one_pack_for_them() {
+        let groups: Vec<Vec<&str>> = include_str!("../../islands/packs.txt")
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default())
+            .map(|line| line.split_whitespace().collect())
+            .collect();
+        for (route, islands) in super::ISLAND_PAGES.iter().filter(|(_, i)| i.len() > 1) {
+            assert!(
+                groups.iter().any(|g| g == islands),
+                "{route}: add `{}` to islands/packs.txt",
+                islands.join(" ")
+            );
+        }
+    }
+
+    #[test]
     fn a_page_comes_with_no_code_its_islands_or_the_whole_app() {
         assert_eq!(page_code("/login"), PageCode::None);
         assert_eq!(page_code("/engine"), PageCode::Islands(&["engine_view"]));
         assert_eq!(page_code("/engine/"), PageCode::Islands(&["engine_view"]));
-        assert_eq!(page_code("/services"), PageCode::Hydrated);
+        assert_eq!(
+            page_code("/services"),
+            PageCode::Islands(&["services_list"])
+        );
         assert_eq!(page_code("/no/such/page"), PageCode::Hydrated);
     }
 }

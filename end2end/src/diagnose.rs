@@ -20,18 +20,20 @@ pub async fn wasm_fetched(client: &Client) -> u64 {
         .unwrap()
 }
 
+/// The wasm files and islands' packs the current document fetched.
+const CODE_ENTRIES: &str = "performance.getEntriesByType('resource').filter(e => /[.](wasm|pack)$/.test(new URL(e.name).pathname))";
+
 /// Asserts that the current document (an island page, `app::ISLAND_PAGES`)
-/// fetched the islands bundle and no other wasm: its main module and one
-/// island's code (each island page shows one), every file preloaded by the
-/// page, and none downloaded twice (the page's script fetches the chunks
-/// early, the chunks' loader then finds them in the HTTP cache).
+/// fetched the islands bundle and no other wasm: its main module and its
+/// islands' packs (their chunks come out of them, never over the network),
+/// every file preloaded by the page, and none downloaded twice.
 pub async fn assert_only_islands_fetched(client: &Client, page: &str) {
     let fetched = client
         .execute(
             &format!(
                 "const preloaded = [...document.querySelectorAll('link[rel=preload]')]
                    .map(l => new URL(l.href).pathname);
-                 return {WASM_ENTRIES}.map(e => ({{
+                 return {CODE_ENTRIES}.map(e => ({{
                    path: new URL(e.name).pathname,
                    downloaded: e.transferSize > 0,
                    preloaded: preloaded.includes(new URL(e.name).pathname),
@@ -56,7 +58,12 @@ pub async fn assert_only_islands_fetched(client: &Client, page: &str) {
         1,
         "{page}: the main module once: {paths:?}"
     );
-    assert_eq!(named("_loader_"), 1, "{page}: one island's code: {paths:?}");
+    assert!(named(".pack") >= 1, "{page}: its islands' packs: {paths:?}");
+    assert_eq!(
+        named("/chunk_") + named("_loader_"),
+        0,
+        "{page}: a chunk came over the network, not out of a pack: {paths:?}"
+    );
     for file in &fetched {
         assert!(
             file["preloaded"] == true,

@@ -1,6 +1,6 @@
 //! The panel in a real headless Chromium, against the release binary.
 
-use end2end::diagnose::{assert_only_islands_fetched, wasm_fetched};
+use end2end::diagnose::{assert_only_islands_fetched, wasm_fetched, WASM_ENTRIES};
 use end2end::steps::*;
 use end2end::{browser_and_server, eventually, scenario, Server};
 use fantoccini::{Client, Locator};
@@ -73,8 +73,12 @@ async fn engine_page_shows_the_engine_version_and_refreshes_without_reloading() 
     .await;
 }
 
+/// Every page is an island page or has no code: a link loads the next
+/// page from the server, and its code comes from the browser's cache (the
+/// islands bundle's files are immutable), so a move downloads no wasm the
+/// browser already has — the main module never twice.
 #[tokio::test]
-async fn navigation_moves_between_pages_on_the_client() {
+async fn moving_between_pages_downloads_no_code_twice() {
     let test = "navigation";
     let Some(version) = docker_version(test).await else {
         return;
@@ -89,19 +93,15 @@ async fn navigation_moves_between_pages_on_the_client() {
         assert!(wait_for_text(&c, "[data-test=db-status]")
             .await
             .contains("PostgreSQL"));
-        mark_page(&c).await;
+        assert!(
+            main_module_downloaded(&c).await,
+            "the first page downloads the islands' main module"
+        );
 
-        c.find(Locator::Css("nav a[href='/engine']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        eventually("the engine page", WAIT, || async {
-            (text_of(&c, "h1").await.as_deref() == Some("Docker engine")).then_some(())
-        })
-        .await;
-        assert_eq!(c.current_url().await.unwrap().path(), "/engine");
+        click(&c, "nav a[href='/engine']").await;
+        wait_for_path(&c, "/engine").await;
+        wait_until_hydrated(&c).await;
+        assert_eq!(wait_for_text(&c, "h1").await, "Docker engine");
         assert_eq!(
             wait_for_text(&c, "[data-test=engine-version]").await,
             version
@@ -114,15 +114,11 @@ async fn navigation_moves_between_pages_on_the_client() {
             .await
             .unwrap();
         assert_eq!(current, "Engine");
-        let marker = c
-            .execute("return window.__opsdeck_marker", vec![])
-            .await
-            .unwrap();
-        assert_eq!(
-            marker,
-            serde_json::json!(5),
-            "navigation reloaded the page instead of routing on the client"
+        assert!(
+            !main_module_downloaded(&c).await,
+            "the engine page downloaded the main module again"
         );
+        assert_only_islands_fetched(&c, "the engine page").await;
 
         c.back().await.unwrap();
         eventually("the overview again", WAIT, || async {
@@ -131,6 +127,15 @@ async fn navigation_moves_between_pages_on_the_client() {
         .await;
     })
     .await;
+}
+
+/// Whether the current document downloaded the islands' main module (a
+/// resource served from the HTTP cache transfers 0 bytes).
+async fn main_module_downloaded(c: &Client) -> bool {
+    let script = format!(
+        "return {WASM_ENTRIES}.some(e => e.name.endsWith('/opsdeck-islands_bg.wasm') && e.transferSize > 0)"
+    );
+    c.execute(&script, vec![]).await.unwrap() == serde_json::json!(true)
 }
 
 #[tokio::test]
@@ -341,7 +346,13 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
         "the sign-in page names no code: {login}"
     );
     let client = no_js_session(&server).await;
-    let page = client.get(server.url("/services")).send().await.unwrap();
+    // Every page is an island page or server-only: the app's bundle comes
+    // only with an address that is no page (the app renders its 404).
+    let page = client
+        .get(server.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&page, "cache-control"), "no-store");
     let html = page.text().await.unwrap();
     let css = stylesheet_href(&html);
@@ -349,12 +360,6 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
     assert!(
         scripts.iter().any(|h| h.ends_with(".wasm")) && scripts.iter().any(|h| h.ends_with(".js")),
         "the page preloads its wasm and JS: {scripts:?}"
-    );
-    // The split build: the page's own code comes as chunks beside the main
-    // module, which the server names in the page so they load at once.
-    assert!(
-        scripts.iter().any(|h| h.contains("/chunk_")),
-        "the page preloads its code chunks: {scripts:?}"
     );
     // An island page preloads the islands bundle, and nothing of the app:
     // its main JS, the chunks' loader, its main module and the page's
@@ -370,16 +375,17 @@ async fn assets_come_compressed_under_hashed_names_cached_for_good_and_pages_nev
         "the engine page preloads the islands bundle alone: {islands:?}"
     );
     assert!(
-        islands
-            .iter()
-            .any(|h| h.contains("/split_engine_view_loader_")),
-        "the engine page preloads its island's code: {islands:?}"
+        islands.iter().any(|h| h.ends_with("/engine_view.pack")),
+        "the engine page preloads its island's pack: {islands:?}"
     );
     // What an island page fetches before it works: #13's budget is 300 KiB
     // gzip (docs/wasm-budget.md). Each island's code is its own chunks, so
     // the bundle's main module is shared by all and must stay small.
     let mut gzipped = 0;
-    for wasm in islands.iter().filter(|h| h.ends_with(".wasm")) {
+    for wasm in islands
+        .iter()
+        .filter(|h| h.ends_with(".wasm") || h.ends_with(".pack"))
+    {
         gzipped += client
             .get(server.url(wasm))
             .header("accept-encoding", "gzip")
@@ -614,7 +620,7 @@ fn header(reply: &reqwest::Response, name: &str) -> String {
         .to_string()
 }
 
-/// Adds a backup target through the form on `/backups`.
+/// Adds a backup target through the form on `/backups`, an island page.
 async fn add_target(c: &Client, server: &Server, name: &str, url: &str) {
     c.goto(&server.url("/backups")).await.unwrap();
     wait_until_hydrated(c).await;
@@ -624,6 +630,7 @@ async fn add_target(c: &Client, server: &Server, name: &str, url: &str) {
     assert!(wait_for_text(c, &format!("[data-test=target-{name}]"))
         .await
         .contains("never"));
+    assert_only_islands_fetched(c, "the backups page").await;
 }
 
 /// The URL of Opsdeck's own database (`db start` beside the running
@@ -814,6 +821,7 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
             wait_for_text(&c, "[data-test=backup-state]").await,
             "succeeded"
         );
+        assert_only_islands_fetched(&c, "the target page").await;
 
         fill(&c, "cron", "30 2 * * *").await;
         click(&c, "[data-test=schedule-save]").await;
@@ -829,6 +837,17 @@ async fn a_backup_started_in_the_browser_is_seen_verified_without_reloading() {
     .await;
 }
 
+/// Follows a link to `path` added to the page.
+async fn move_to(c: &Client, path: &str) {
+    let add = format!(
+        "const a = document.createElement('a'); a.href = '{path}'; \
+         a.dataset.test = 'move'; a.textContent = 'move'; document.body.append(a);"
+    );
+    c.execute(&add, vec![]).await.unwrap();
+    click(c, "[data-test=move]:last-of-type").await;
+    wait_for_path(c, path).await;
+}
+
 #[tokio::test]
 async fn a_target_page_reached_from_another_target_follows_the_new_one_live() {
     let test = "backup_live_after_move";
@@ -839,20 +858,14 @@ async fn a_target_page_reached_from_another_target_follows_the_new_one_live() {
         set_up_admin(&c, &server).await;
         add_self_target(&c, &server).await;
         add_target(&c, &server, "other", &own_database_url(&server)).await;
+        // A link from one target's page to another's loads that page, which
+        // follows the other target's stream, not the first one's.
         c.goto(&server.url("/backups/self")).await.unwrap();
         wait_until_hydrated(&c).await;
+        assert_eq!(wait_for_text(&c, "[data-test=target-name]").await, "self");
+        move_to(&c, "/backups/other").await;
+        wait_until_hydrated(&c).await;
         mark_page(&c).await;
-        // A client-side move to the same page of another target (the router
-        // keeps the page and changes its parameter).
-        c.execute(
-            "const a = document.createElement('a'); a.href = '/backups/other'; \
-             a.dataset.test = 'move'; a.textContent = 'other'; document.body.append(a);",
-            vec![],
-        )
-        .await
-        .unwrap();
-        click(&c, "[data-test=move]").await;
-        wait_for_path(&c, "/backups/other").await;
         assert_eq!(wait_for_text(&c, "[data-test=target-name]").await, "other");
         click(&c, "[data-test=run-backup]").await;
         // Only `other`'s stream says when its backup is verified.
@@ -890,9 +903,15 @@ async fn a_restore_confirmed_in_the_browser_brings_the_rows_back_and_offers_its_
         .await;
         psql(&shop, "INSERT INTO orders VALUES (2)");
 
-        // A client-side move: the page stays hydrated, so wait for the
-        // form itself (it renders once the backup and the user are read).
+        // The backup's page, an island page like the target's: the link
+        // loads it.
         click(&c, "[data-test=backups-table] td a").await;
+        eventually("the backup's page", WAIT, || async {
+            let url = c.current_url().await.ok()?;
+            url.path().starts_with("/backups/shop/").then_some(())
+        })
+        .await;
+        wait_until_hydrated(&c).await;
         let confirm = element(&c, "[data-test=restore-confirm]").await;
         confirm.send_keys("shop").await.unwrap();
         click(&c, "[data-test=restore-submit]").await;
@@ -923,6 +942,7 @@ async fn a_restore_confirmed_in_the_browser_brings_the_rows_back_and_offers_its_
             "1"
         );
         keep_screenshot(&c, "restore-outcome").await;
+        assert_only_islands_fetched(&c, "the backup's page").await;
     })
     .await;
 }

@@ -29,9 +29,28 @@ async fn create_service(c: &Client, server: &Server) {
     // A wrong field is named next to itself, and nothing typed is lost.
     let error = wait_for_text(c, "[data-test=field-error]").await;
     assert!(error.contains("between 1 and 65535"), "{error}");
+    end2end::diagnose::assert_only_islands_fetched(c, "the new service page").await;
     set(c, "port", "8080").await;
     click(c, "[data-test=service-save]").await;
     wait_for_path(c, &format!("/services/production/{SERVICE}")).await;
+}
+
+/// On the services page (an island page, which fetched the islands bundle
+/// alone), a service saved by someone else shows up without a reload.
+async fn a_service_saved_elsewhere_appears_on_the_list(c: &Client) {
+    wait_until_hydrated(c).await;
+    end2end::diagnose::assert_only_islands_fetched(c, "the services page").await;
+    mark_window(c).await;
+    let save = "return fetch('/api/save_service', {method: 'POST', headers: {'Content-Type': \
+        'application/x-www-form-urlencoded'}, body: 'environment=production&name=e2eother\
+        &image=opsdeck-e2e%2Fweb&port=8080&health_kind=http&health_check=%2F&health_interval_s=1\
+        &health_timeout_s=1&health_retries=2&health_start_period_s=0&replicas=1&stop_timeout_s=1'})\
+        .then(r => r.status)";
+    let status = c.execute(save, vec![]).await.unwrap();
+    assert_eq!(status, serde_json::json!(200), "saving a service");
+    let row = wait_for_text(c, "[data-test=service-production-e2eother]").await;
+    assert!(row.contains("none yet"), "{row}");
+    assert!(window_still_marked(c).await, "the page reloaded");
 }
 
 async fn deploy(c: &Client, tag: &str, expect_path: &str) {
@@ -61,8 +80,12 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
 
         click(&c, "[data-test=deployment-service]").await;
         wait_for_path(&c, &format!("/services/production/{SERVICE}")).await;
-        mark_window(&c).await;
+        wait_until_hydrated(&c).await;
+        end2end::diagnose::assert_only_islands_fetched(&c, "the service page").await;
         deploy(&c, "v2", "/deployments/2").await;
+        // The service page loads the deployment's page, which follows it.
+        wait_until_hydrated(&c).await;
+        mark_window(&c).await;
         let at_arrival = step_count(&c).await;
         assert_eq!(wait_for_deployment_end(&c).await, "succeeded");
         let steps = wait_for_text(&c, "[data-test=steps]").await;
@@ -76,6 +99,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         keep_screenshot(&c, "deployment-page").await;
 
         click(&c, "[data-test=deployment-service]").await;
+        wait_for_path(&c, &format!("/services/production/{SERVICE}")).await;
         wait_until_hydrated(&c).await;
         assert!(wait_for_text(&c, "[data-test=live-release]")
             .await
@@ -86,6 +110,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let release = wait_for_text(&c, "[data-test=deployment-release]").await;
         assert!(release.contains("release #1 v1"), "{release}");
         click(&c, "[data-test=deployment-service]").await;
+        wait_for_path(&c, &format!("/services/production/{SERVICE}")).await;
         let live = wait_for_text(&c, "[data-test=live-release]").await;
         assert!(live.starts_with("#1 v1"), "{live}");
         // Each replica with its health and usage, pushed by the engine.
@@ -103,6 +128,7 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let row = wait_for_text(&c, &format!("[data-test=service-production-{SERVICE}]")).await;
         assert!(row.contains("#1 v1") && row.contains("2 / 2"), "{row}");
         keep_screenshot(&c, "services-page").await;
+        a_service_saved_elsewhere_appears_on_the_list(&c).await;
 
         // The dashboard counts release #2, rolled back by a person right
         // after it went live, as a failed deployment — and leads to it.
@@ -118,6 +144,8 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         let runs = wait_for_text(&c, "[data-test=services-by-environment]").await;
         assert!(runs.contains(SERVICE) && runs.contains("#1 v1"), "{runs}");
         keep_screenshot(&c, "dashboard").await;
+        wait_until_hydrated(&c).await;
+        end2end::diagnose::assert_only_islands_fetched(&c, "the dashboard").await;
         // The figure opens the records behind it, for the same period.
         click(&c, "[data-test=failed-link]").await;
         let records = wait_for_text(&c, "[data-test=records]").await;

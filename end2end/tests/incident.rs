@@ -44,6 +44,7 @@ async fn declare(c: &Client, server: &Server) {
     let suspect = wait_for_text(c, "[data-test=suspect]").await;
     assert!(suspect.contains("release #2"), "{suspect}");
     click(c, "[data-test=suspect] input").await;
+    end2end::diagnose::assert_only_islands_fetched(c, "the incidents page").await;
     click(c, "[data-test=declare-submit]").await;
     wait_for_path(c, "/incidents/1").await;
 }
@@ -82,6 +83,7 @@ async fn roll_back_and_see_it_on_the_timeline(c: &Client) {
     .await;
     assert!(live.contains("v1"), "{live}");
     keep_screenshot(c, "incident-rolled-back").await;
+    end2end::diagnose::assert_only_islands_fetched(c, "the incident page").await;
 }
 
 async fn resolve_and_write_the_postmortem(c: &Client) {
@@ -192,8 +194,9 @@ async fn a_commander_runs_a_sev2_from_declare_to_the_exported_postmortem() {
     .await;
 }
 
-/// Two people on one incident: a note written in one browser appears in
-/// the other's timeline without a reload.
+/// Two people on one incident: the incident one declares appears on the
+/// other's list, and a note written in one browser appears in the other's
+/// timeline, without a reload.
 #[tokio::test]
 async fn a_note_written_in_one_browser_appears_in_another_without_reload() {
     let test = "incident_two_browsers";
@@ -205,14 +208,23 @@ async fn a_note_written_in_one_browser_appears_in_another_without_reload() {
     };
     scenario(test, &first, |a| async move {
         set_up_admin(&a, &server).await;
+        // The other person watches the list: the declared incident shows
+        // up there without a reload.
+        let b = second.client.clone();
+        sign_in(&b, &server, "root", ADMIN_PASSWORD).await;
+        b.goto(&server.url("/incidents")).await.unwrap();
+        wait_until_hydrated(&b).await;
+        mark_window(&b).await;
+
         a.goto(&server.url("/incidents")).await.unwrap();
         wait_until_hydrated(&a).await;
         set(&a, "title", "Login page slow").await;
         click(&a, "[data-test=declare-submit]").await;
         wait_for_path(&a, "/incidents/1").await;
 
-        let b = second.client.clone();
-        sign_in(&b, &server, "root", ADMIN_PASSWORD).await;
+        let row = wait_for_text(&b, "[data-test=incident-1]").await;
+        assert!(row.contains("Login page slow"), "{row}");
+        assert!(window_still_marked(&b).await, "the list reloaded");
         b.goto(&server.url("/incidents/1")).await.unwrap();
         wait_until_hydrated(&b).await;
         mark_window(&b).await;

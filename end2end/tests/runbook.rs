@@ -35,14 +35,18 @@ async fn type_body(c: &Client, text: &str) {
     body.send_keys(text).await.unwrap();
 }
 
-/// The version the runbook page shows.
+/// The version the runbook page shows; empty while none shows (a page
+/// being loaded: saving and reverting load the runbook's page).
 async fn shown_version(c: &Client) -> String {
-    element(c, "[data-test=version-line]")
+    let version = c
+        .execute(
+            "const line = document.querySelector('[data-test=version-line]'); \
+             return line ? line.dataset.version : ''",
+            vec![],
+        )
         .await
-        .attr("data-version")
-        .await
-        .unwrap()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    version.as_str().unwrap_or_default().to_string()
 }
 
 async fn write_the_first_version(c: &Client, server: &Server) {
@@ -69,6 +73,7 @@ async fn write_the_first_version(c: &Client, server: &Server) {
         "Roll back"
     );
     keep_screenshot(c, "runbook-editor").await;
+    end2end::diagnose::assert_only_islands_fetched(c, "the new runbook page").await;
     click(c, "[data-test=runbook-save]").await;
     wait_for_path(c, &format!("/runbooks/{SLUG}")).await;
     assert_eq!(
@@ -418,7 +423,7 @@ async fn post_text(c: &Client, url: &str, body: &str) -> String {
 }
 
 /// Deploys `tag` of `production/<name>` through the API and waits on its
-/// page for the end.
+/// page (an island page, following the deployment live) for the end.
 async fn deploy_and_wait(c: &Client, server: &Server, name: &str, tag: &str) {
     let form = format!("service=production/{name}&tag={tag}");
     let reply = post_text(c, "/api/deploy", &form).await;
@@ -426,6 +431,7 @@ async fn deploy_and_wait(c: &Client, server: &Server, name: &str, tag: &str) {
     let url = started["url"].as_str().expect(&reply).to_string();
     c.goto(&server.url(&url)).await.unwrap();
     assert_eq!(wait_for_deployment_end(c).await, "succeeded", "{tag}");
+    end2end::diagnose::assert_only_islands_fetched(c, "the deployment page").await;
 }
 
 /// `production/<name>` of image `opsdeck-e2e/<image>`, saved and deployed

@@ -102,6 +102,7 @@ async fn a_service_on_a_swarm_endpoint_deploys_from_the_browser_and_shows_its_ta
         );
 
         click(&c, "[data-test=deployment-service]").await;
+        wait_for_path(&c, &format!("/services/{ENV}/web")).await;
         wait_until_hydrated(&c).await;
         // The engine's two tasks, each with its health and usage, pushed.
         let memory = replicas_measured(&c, 2).await;

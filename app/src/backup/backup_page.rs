@@ -10,13 +10,15 @@ use crate::auth::Permission;
 use crate::format::{size, utc};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::Fact;
+use crate::layout::{reload_on, Fact};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the target's
+/// backups and the signed-in person, and hands them to [`OneBackup`].
 #[component]
 pub fn BackupPage() -> impl IntoView {
     let params = use_params_map();
@@ -27,60 +29,69 @@ pub fn BackupPage() -> impl IntoView {
             .get("backup")
             .and_then(|b| b.parse::<i64>().ok())
     });
-    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
-    let test = ServerAction::<TestRestoreBackup>::new();
-    let restore = ServerAction::<RestoreBackup>::new();
-    let delete = ServerAction::<DeleteBackup>::new();
-    let acted = move || {
-        [
-            test.version().get(),
-            restore.version().get(),
-            delete.version().get(),
-        ]
-    };
-    // The facts follow every change; the forms only actions taken here (a
-    // live redraw would wipe a half-typed confirmation).
-    let live = Resource::new(
-        move || (target.get(), tick.get(), acted()),
-        |(t, ..)| read_backup_target(t),
-    );
-    let settled = Resource::new(
-        move || (target.get(), acted()),
-        |(t, _)| read_backup_target(t),
-    );
+    let first = Resource::new(move || target.get(), read_backup_target);
     let me = use_signed_in();
-    let errors = Signal::derive(move || {
-        first_error([
-            test.value().get(),
-            restore.value().get().map(|r| r.map(|_| ())),
-            delete.value().get(),
-        ])
-    });
-    let this_backup = move |d: Result<TargetDetail, AppError>| {
-        pick(d, id.get_untracked(), &target.get_untracked())
-    };
     view! {
         <Title text=move || format!("Backup #{} of {}", id.get().unwrap_or_default(), target.get())/>
         <div class="mb-6">
             <p class="text-sm text-slate-500"><a class="underline" href="/backups">"Backups"</a> " / " <a class="underline" href=move || format!("/backups/{}", target.get())>{target}</a></p>
             <h1 class="text-2xl font-semibold tracking-tight">{move || format!("Backup #{}", id.get().unwrap_or_default())}</h1>
         </div>
-        <ActionError error=errors/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match this_backup(live.await) {
-                    Ok((b, restores)) => view! { <LiveBackup backup=b restores=restores/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let user = me.user().await;
-                let (b, _) = this_backup(settled.await).ok()?;
-                Some(view! { <BackupActions backup=b user=user actions=(test, restore) delete=delete/> })
+                let (user, first) = (me.user().await, first.await);
+                view! { <OneBackup target=target.get_untracked() id=id.get_untracked() user=user first=first/> }
             })}
         </Suspense>
+    }
+}
+
+crate::island! {
+    /// The backup's facts and restores, followed live, and the actions on
+    /// it, which come from a copy read again only after actions taken here
+    /// (a live redraw would wipe a half-typed confirmation).
+    fn OneBackup(
+        target: String,
+        id: Option<i64>,
+        user: Option<CurrentUser>,
+        first: Result<TargetDetail, AppError>,
+    ) -> impl IntoView {
+        let test = ServerAction::<TestRestoreBackup>::new();
+        let restore = ServerAction::<RestoreBackup>::new();
+        let delete = ServerAction::<DeleteBackup>::new();
+        let tick = use_live_tick({
+            let target = target.clone();
+            move || format!("/backup-events/{target}")
+        });
+        let acted = move || [test.version().get(), restore.version().get(), delete.version().get()];
+        let live = RwSignal::new(first.clone());
+        let settled = RwSignal::new(first);
+        let read = {
+            let target = target.clone();
+            move || read_backup_target(target.clone())
+        };
+        reload_on(move || (tick.get(), acted()), live, read.clone());
+        reload_on(acted, settled, read);
+        let errors = Signal::derive(move || {
+            first_error([
+                test.value().get(),
+                restore.value().get().map(|r| r.map(|_| ())),
+                delete.value().get(),
+            ])
+        });
+        let target = StoredValue::new(target);
+        let this_backup = move |d| target.with_value(|t| pick(d, id, t));
+        view! {
+            <ActionError error=errors/>
+            {move || match this_backup(live.get()) {
+                Ok((b, restores)) => view! { <LiveBackup backup=b restores=restores/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {move || {
+                let (b, _) = this_backup(settled.get()).ok()?;
+                Some(view! { <BackupActions backup=b user=user.clone() actions=(test, restore) delete=delete/> })
+            }}
+        }
     }
 }
 

@@ -8,33 +8,45 @@ use crate::auth::Permission;
 use crate::format::duration;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::PageHeader;
+use crate::layout::{reload_on, PageHeader};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the targets and
+/// whether the signed-in person administers, and hands both to
+/// [`BackupTargets`], which holds the form and the table it changes.
 #[component]
 pub fn BackupsPage() -> impl IntoView {
-    let create = ServerAction::<CreateBackupTarget>::new();
-    let targets = Resource::new(move || create.version().get(), |_| list_backup_targets());
+    let first = Resource::new(|| (), |_| list_backup_targets());
     let me = use_signed_in();
     view! {
         <Title text="Backups"/>
         <PageHeader title="Backups" subtitle="PostgreSQL databases Opsdeck backs up, and how fresh their newest good backup is."/>
-        <ActionError error=Signal::derive(move || create.value().get().and_then(Result::err))/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match targets.await {
-                    Ok(list) => view! { <TargetsTable targets=list/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
-        <Suspense>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
-                admin.then(|| view! { <CreateTargetForm action=create/> })
+                view! { <BackupTargets first=first.await admin=admin/> }
             })}
         </Suspense>
+    }
+}
+
+crate::island! {
+    /// The targets table and, for administrators, the form that adds one;
+    /// the table is read again after each addition.
+    fn BackupTargets(first: Result<Vec<TargetSummary>, AppError>, admin: bool) -> impl IntoView {
+        let create = ServerAction::<CreateBackupTarget>::new();
+        let targets = RwSignal::new(first);
+        reload_on(move || create.version().get(), targets, list_backup_targets);
+        view! {
+            <ActionError error=Signal::derive(move || create.value().get().and_then(Result::err))/>
+            {move || match targets.get() {
+                Ok(list) => view! { <TargetsTable targets=list/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {admin.then(|| view! { <CreateTargetForm action=create/> })}
+        }
     }
 }
 

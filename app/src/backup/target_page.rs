@@ -14,74 +14,75 @@ use crate::auth::Permission;
 use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::Fact;
+use crate::layout::{reload_on, Fact};
 use crate::live::use_live_tick;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the target and
+/// what the signed-in person may do, and hands both to [`TargetView`].
 #[component]
 pub fn TargetPage() -> impl IntoView {
     let params = use_params_map();
     let target = Memo::new(move |_| params.read().get("target").unwrap_or_default());
-    let tick = use_live_tick(move || format!("/backup-events/{}", target.get()));
-    let run = ServerAction::<RunBackup>::new();
-    let update = ServerAction::<UpdateBackupTarget>::new();
-    let schedule = ServerAction::<SaveBackupSchedule>::new();
-    let probe = ServerAction::<TestBackupTarget>::new();
-    let scrub = ServerAction::<ScrubBackups>::new();
-    let saved = move || [update.version().get(), schedule.version().get()];
-    let acted = move || {
-        [
-            run.version().get(),
-            probe.version().get(),
-            scrub.version().get(),
-        ]
-    };
-    // Facts and tables follow every change, progress included…
-    let live = Resource::new(
-        move || (target.get(), tick.get(), acted(), saved()),
-        |(t, ..)| read_backup_target(t),
-    );
-    // …while the forms come from a copy that changes only when settings are
-    // saved, so that a running backup never wipes what someone is typing.
-    let settings = Resource::new(
-        move || (target.get(), saved()),
-        |(t, _)| read_backup_target(t),
-    );
+    let first = Resource::new(move || target.get(), read_backup_target);
     let me = use_signed_in();
-    let errors = Signal::derive(move || {
-        first_error([
-            run.value().get().map(|r| r.map(|_| ())),
-            update.value().get(),
-            schedule.value().get(),
-        ])
-    });
     view! {
         <Title text=move || format!("Backups of {}", target.get())/>
-        <Suspense>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let user = me.user().await;
-                view! { <TargetHeader name=target.get() user=user actions=(run, probe) scrub=scrub/> }
+                view! { <TargetView name=target.get_untracked() user=me.user().await first=first.await/> }
             })}
         </Suspense>
-        <ActionError error=errors/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
-                match live.await {
-                    Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
+    }
+}
+
+crate::island! {
+    /// The header's buttons, the facts and tables, followed live (progress
+    /// included), and for administrators the forms, which come from a copy
+    /// read again only when settings are saved, so that a running backup
+    /// never wipes what someone is typing.
+    fn TargetView(name: String, user: Option<CurrentUser>, first: Result<TargetDetail, AppError>) -> impl IntoView {
+        let admin = user.as_ref().is_some_and(|u| u.can(Permission::Administer));
+        let run = ServerAction::<RunBackup>::new();
+        let update = ServerAction::<UpdateBackupTarget>::new();
+        let schedule = ServerAction::<SaveBackupSchedule>::new();
+        let probe = ServerAction::<TestBackupTarget>::new();
+        let scrub = ServerAction::<ScrubBackups>::new();
+        let tick = use_live_tick({
+            let name = name.clone();
+            move || format!("/backup-events/{name}")
+        });
+        let saved = move || [update.version().get(), schedule.version().get()];
+        let acted = move || [run.version().get(), probe.version().get(), scrub.version().get()];
+        let live = RwSignal::new(first.clone());
+        let settings = RwSignal::new(first);
+        let read = {
+            let name = name.clone();
+            move || read_backup_target(name.clone())
+        };
+        reload_on(move || (tick.get(), acted(), saved()), live, read.clone());
+        reload_on(saved, settings, read);
+        let errors = Signal::derive(move || {
+            first_error([
+                run.value().get().map(|r| r.map(|_| ())),
+                update.value().get(),
+                schedule.value().get(),
+            ])
+        });
+        view! {
+            <TargetHeader name=name user=user actions=(run, probe) scrub=scrub/>
+            <ActionError error=errors/>
+            {move || match live.get() {
+                Ok(d) => view! { <LiveTarget detail=d admin=admin/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {move || settings.get().ok().filter(|_| admin).map(|detail| view! {
+                <TargetSettings detail=detail update=update schedule=schedule/>
             })}
-        </Transition>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let admin = me.user().await.is_some_and(|u| u.can(Permission::Administer));
-                let detail = settings.await.ok().filter(|_| admin)?;
-                Some(view! { <TargetSettings detail=detail update=update schedule=schedule/> })
-            })}
-        </Suspense>
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/`: the dashboard. The period and scope are a GET form, so every view
 //! has a URL and works without JavaScript; services and incidents follow
-//! their live streams.
+//! their live streams. An island page: only [`LiveBoard`] is code.
 
 use super::api::read_dashboard;
 use super::charts::{BackupAges, MttrTrend, WeeklyDeploys};
@@ -11,12 +11,16 @@ use crate::deploy::ServiceSummary;
 use crate::format::{ago, duration, utc};
 use crate::incident::IncidentSummary;
 use crate::layout::ui::*;
-use crate::layout::PageHeader;
+use crate::layout::{reload_on, PageHeader};
 use crate::live::use_live_tick;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the view the
+/// query asks for and hands it to [`LiveBoard`], which reads it again
+/// whenever a service, a deployment or an incident changes.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
@@ -26,25 +30,41 @@ pub fn DashboardPage() -> impl IntoView {
         let window = q.get("window").and_then(|d| d.parse().ok()).unwrap_or(0);
         (days, q.get("scope").unwrap_or_default(), window)
     });
-    let services = use_live_tick(|| "/service-events".to_string());
-    let incidents = use_live_tick(|| "/incident-events".to_string());
     let board = Resource::new(
-        move || (asked.get(), services.get(), incidents.get()),
-        |((days, scope, window), ..)| read_dashboard(days, scope, window),
+        move || asked.get(),
+        |(days, scope, window)| read_dashboard(days, scope, window),
     );
     view! {
         <Title text="Dashboard"/>
         <PageHeader title="Dashboard" subtitle="What runs where, open incidents, backups against their RPO, and how deployments go."/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match board.await {
-                    Ok(d) => view! { <Board board=d/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
+                let first = board.await;
+                let (days, scope, window) = asked.get_untracked();
+                view! { <LiveBoard days=days scope=scope window=window first=first/> }
             })}
-        </Transition>
+        </Suspense>
         <h2 class=H2>"Connections"</h2>
         <crate::home::SystemCards/>
+    }
+}
+
+crate::island! {
+    /// The figures, tables and charts of the period and scope asked for,
+    /// followed live.
+    fn LiveBoard(days: u32, scope: String, window: u32, first: Result<Dashboard, AppError>) -> impl IntoView {
+        let services = use_live_tick(|| "/service-events".to_string());
+        let incidents = use_live_tick(|| "/incident-events".to_string());
+        let board = RwSignal::new(first);
+        reload_on(
+            move || (services.get(), incidents.get()),
+            board,
+            move || read_dashboard(days, scope.clone(), window),
+        );
+        move || match board.get() {
+            Ok(d) => view! { <Board board=d/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        }
     }
 }
 

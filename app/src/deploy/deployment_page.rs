@@ -12,6 +12,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the deployment
+/// with its steps so far and hands it to [`LiveDeployment`].
 #[component]
 pub fn DeploymentPage() -> impl IntoView {
     let params = use_params_map();
@@ -23,6 +25,7 @@ pub fn DeploymentPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text=move || format!("Deployment #{}", id().unwrap_or_default())/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -34,46 +37,46 @@ pub fn DeploymentPage() -> impl IntoView {
     }
 }
 
-/// The deployment as the database has it, kept current by the step stream
-/// while it runs (no reloads, no polling).
-#[component]
-fn LiveDeployment(detail: DeploymentDetail) -> impl IntoView {
-    let id = detail.deployment.id;
-    let after = detail.steps.last().map(|s| s.id).unwrap_or(0);
-    let running = !detail.deployment.state.is_finished();
-    let deployment = RwSignal::new(detail.deployment);
-    let steps = RwSignal::new(detail.steps);
-    if running {
-        use_event_stream(
-            format!("/deployments/{id}/events?after={after}"),
-            &["step", "state"],
-            move |kind, data| match kind {
-                "step" => {
-                    if let Ok(step) = serde_json::from_str::<StepView>(&data) {
-                        steps.update(|v| {
-                            if v.last().is_none_or(|l| l.id < step.id) {
-                                v.push(step)
-                            }
-                        });
+crate::island! {
+    /// The deployment as the database has it, kept current by the step stream
+    /// while it runs (no reloads, no polling).
+    fn LiveDeployment(detail: DeploymentDetail) -> impl IntoView {
+        let id = detail.deployment.id;
+        let after = detail.steps.last().map(|s| s.id).unwrap_or(0);
+        let running = !detail.deployment.state.is_finished();
+        let deployment = RwSignal::new(detail.deployment);
+        let steps = RwSignal::new(detail.steps);
+        if running {
+            use_event_stream(
+                format!("/deployments/{id}/events?after={after}"),
+                &["step", "state"],
+                move |kind, data| match kind {
+                    "step" => {
+                        if let Ok(step) = serde_json::from_str::<StepView>(&data) {
+                            steps.update(|v| {
+                                if v.last().is_none_or(|l| l.id < step.id) {
+                                    v.push(step)
+                                }
+                            });
+                        }
                     }
-                }
-                _ => {
-                    if let Ok(d) = serde_json::from_str::<DeploymentView>(&data) {
-                        deployment.set(d);
+                    _ => {
+                        if let Ok(d) = serde_json::from_str::<DeploymentView>(&data) {
+                            deployment.set(d);
+                        }
                     }
-                }
-            },
-        );
-    }
-    view! {
-        <Title text=format!("Deployment #{id}")/>
-        {move || view! { <Header d=deployment.get()/> }}
-        <h2 class=H2>"Steps"</h2>
-        <ol class=format!("{CARD} space-y-1 font-mono text-xs") data-test="steps">
-            <For each=move || steps.get() key=|s| s.id let:step>
-                <Step step=step/>
-            </For>
-        </ol>
+                },
+            );
+        }
+        view! {
+            {move || view! { <Header d=deployment.get()/> }}
+            <h2 class=H2>"Steps"</h2>
+            <ol class=format!("{CARD} space-y-1 font-mono text-xs") data-test="steps">
+                <For each=move || steps.get() key=|s| s.id let:step>
+                    <Step step=step/>
+                </For>
+            </ol>
+        }
     }
 }
 

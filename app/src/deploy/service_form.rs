@@ -9,18 +9,14 @@ use crate::layout::{ErrorNotice, PageHeader};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the
+/// environments and backup targets the form offers and hands them to
+/// [`NewServiceForm`].
 #[component]
 pub fn NewServicePage() -> impl IntoView {
     let environments = Resource::new(|| (), |_| list_environments());
     let targets = Resource::new(|| (), |_| backup_target_names());
-    let action = ServerAction::<SaveService>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(saved)) = action.value().get() {
-            use_navigate()(&saved.url, Default::default());
-        }
-    });
     view! {
         <Title text="New service"/>
         <PageHeader title="New service" subtitle="Where it runs, which image repository, and how to tell that it is healthy."/>
@@ -28,11 +24,25 @@ pub fn NewServicePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let targets = targets.await;
                 match environments.await {
-                    Ok(envs) => view! { <ServiceFields config=None id=None editable=true action=action environments=envs targets=targets/> }.into_any(),
+                    Ok(envs) => view! { <NewServiceForm environments=envs targets=targets/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+crate::island! {
+    /// The empty service form; once saved, the browser goes on to the new
+    /// service's page.
+    fn NewServiceForm(environments: Vec<EnvironmentView>, targets: Vec<String>) -> impl IntoView {
+        let action = ServerAction::<SaveService>::new();
+        Effect::new(move |_| {
+            if let Some(Ok(saved)) = action.value().get() {
+                let _ = window().location().set_href(&saved.url);
+            }
+        });
+        view! { <ServiceFields config=None id=None editable=true action=action environments=environments targets=targets/> }
     }
 }
 

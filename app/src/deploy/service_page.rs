@@ -14,12 +14,12 @@ use crate::auth::Permission;
 use crate::format::{ago, short_id};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::ErrorNotice;
+use crate::layout::{reload_on, ErrorNotice};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 /// The page's actions; the service reloads after any of them.
 #[derive(Clone, Copy)]
@@ -71,80 +71,88 @@ impl Actions {
     }
 }
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the service,
+/// the backup targets a deploy may take first and whether the signed-in
+/// person may deploy, and hands them to [`ServiceView`].
 #[component]
 pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
-    let reference = move || {
+    let reference = Memo::new(move |_| {
         let p = params.read();
         let part = |k: &str| p.get(k).unwrap_or_default();
         format!("{}/{}", part("env"), part("name"))
-    };
-    let actions = Actions::new();
-    // Two reads of the service: `live` follows every change (anyone's
-    // deployment, another process) and redraws the facts and history;
-    // `settled` follows only this page's own actions and carries the forms
-    // and the log stream, which a redraw would reset while in use.
-    let tick = use_live_tick(move || format!("/services/{}/changes", reference()));
-    let live = Resource::new(
-        move || (reference(), tick.get(), actions.versions()),
-        |(r, ..)| read_service(r),
-    );
-    let settled = Resource::new(
-        move || (reference(), actions.versions()),
-        |(r, _)| read_service(r),
-    );
-    let me = use_signed_in();
-    let targets = Resource::new(|| (), |_| backup_target_names());
-    let skip = (RwSignal::new(false), RwSignal::new(String::new()));
-    let can_deploy =
-        move || async move { me.user().await.is_some_and(|u| u.can(Permission::Deploy)) };
-    // A started deployment is followed on its own page.
-    Effect::new(move |_| {
-        if let Some(started) = actions.started() {
-            use_navigate()(&started.url, Default::default());
-        }
     });
+    let first = Resource::new(move || reference.get(), read_service);
+    let targets = Resource::new(|| (), |_| backup_target_names());
+    let me = use_signed_in();
     view! {
-        <Title text=reference/>
-        <ActionError error=Signal::derive(move || actions.last_error())/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Title text=move || reference.get()/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match live.await {
-                    Ok(d) => view! { <ServiceTop d=d/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
+                let can_deploy = me.user().await.is_some_and(|u| u.can(Permission::Deploy));
+                let (first, targets) = (first.await, targets.await);
+                view! { <ServiceView reference=reference.get_untracked() can_deploy=can_deploy first=first targets=targets/> }
             })}
-        </Transition>
-        <Transition>
-            {move || Suspend::new(async move {
-                let can = can_deploy().await;
-                let d = settled.await.ok()?;
+        </Suspense>
+    }
+}
+
+crate::island! {
+    /// The service's facts, actions, history, replicas, logs and settings.
+    /// Two copies of the service: `live` follows every change (anyone's
+    /// deployment, another process) and redraws the facts and history;
+    /// `settled` follows only this page's own actions and carries the
+    /// forms and the log stream, which a redraw would reset while in use.
+    /// A started deployment is followed on its own page.
+    fn ServiceView(
+        reference: String,
+        can_deploy: bool,
+        first: Result<ServiceDetail, AppError>,
+        targets: Vec<String>,
+    ) -> impl IntoView {
+        let actions = Actions::new();
+        let tick = use_live_tick({
+            let reference = reference.clone();
+            move || format!("/services/{reference}/changes")
+        });
+        let live = RwSignal::new(first.clone());
+        let settled = RwSignal::new(first);
+        let read = move || read_service(reference.clone());
+        reload_on(move || (tick.get(), actions.versions()), live, read.clone());
+        reload_on(move || actions.versions(), settled, read);
+        let skip = (RwSignal::new(false), RwSignal::new(String::new()));
+        Effect::new(move |_| {
+            if let Some(started) = actions.started() {
+                let _ = window().location().set_href(&started.url);
+            }
+        });
+        view! {
+            <ActionError error=Signal::derive(move || actions.last_error())/>
+            {move || match live.get() {
+                Ok(d) => view! { <ServiceTop d=d/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {move || {
+                let d = settled.get().ok().filter(|_| can_deploy)?;
                 let skip = skip_backup(&d, skip);
-                can.then(|| view! { <ActionsBar service=full_name(&d) replicas=d.summary.desired tags=d.tags.clone() actions=actions skip_backup=skip/> })
-            })}
-        </Transition>
-        <Transition>
-            {move || Suspend::new(async move {
-                let can = can_deploy().await;
-                let d = live.await.ok()?;
+                Some(view! { <ActionsBar service=full_name(&d) replicas=d.summary.desired tags=d.tags.clone() actions=actions skip_backup=skip/> })
+            }}
+            {move || {
+                let d = live.get().ok()?;
                 let skip = skip_backup(&d, skip);
                 let live_number = d.summary.live.as_ref().map(|r| r.number);
                 Some(view! {
                     <h2 class=H2>"Releases"</h2>
-                    <ReleasesTable service=full_name(&d) releases=d.releases.clone() live=live_number can_deploy=can action=actions.rollback skip_backup=skip/>
+                    <ReleasesTable service=full_name(&d) releases=d.releases.clone() live=live_number can_deploy=can_deploy action=actions.rollback skip_backup=skip/>
                     <h2 class=H2>"Deployments"</h2>
                     <DeploymentsTable deployments=d.deployments.clone()/>
                 })
-            })}
-        </Transition>
-        <Transition>
-            {move || Suspend::new(async move {
-                let can = can_deploy().await;
-                let targets = targets.await;
-                let d = settled.await.ok()?;
-                Some(view! { <ServiceRest d=d can_deploy=can actions=actions targets=targets/> })
-            })}
-        </Transition>
+            }}
+            {move || {
+                let d = settled.get().ok()?;
+                Some(view! { <ServiceRest d=d can_deploy=can_deploy actions=actions targets=targets.clone()/> })
+            }}
+        }
     }
 }
 

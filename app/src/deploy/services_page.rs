@@ -7,16 +7,17 @@ use crate::auth::Permission;
 use crate::format::ago;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{reload_on, ErrorNotice, PageHeader};
 use crate::live::use_live_tick;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the list and
+/// hands it to [`ServicesList`], which follows it live.
 #[component]
 pub fn ServicesPage() -> impl IntoView {
-    // Read again whenever any service or deployment changes, anywhere.
-    let tick = use_live_tick(|| "/service-events".to_string());
-    let services = Resource::new(move || tick.get(), |_| list_services());
+    let first = Resource::new(|| (), |_| list_services());
     let me = use_signed_in();
     view! {
         <Title text="Services"/>
@@ -28,17 +29,30 @@ pub fn ServicesPage() -> impl IntoView {
                 })}
             </Suspense>
         </PageHeader>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading services…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading services…"</p> }>
             {move || Suspend::new(async move {
-                match services.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="text-slate-500" data-test="no-services">"No services yet. Create one, then deploy an image tag to it."</p>
-                    }.into_any(),
-                    Ok(list) => view! { <ServicesTable services=list/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
+                view! { <ServicesList first=first.await/> }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+crate::island! {
+    /// The services table, starting from the server's reading and read
+    /// again whenever any service or deployment changes, anywhere.
+    fn ServicesList(first: Result<Vec<ServiceSummary>, AppError>) -> impl IntoView {
+        let tick = use_live_tick(|| "/service-events".to_string());
+        let services = RwSignal::new(first);
+        reload_on(move || tick.get(), services, list_services);
+        view! {
+            {move || match services.get() {
+                Ok(list) if list.is_empty() => view! {
+                    <p class="text-slate-500" data-test="no-services">"No services yet. Create one, then deploy an image tag to it."</p>
+                }.into_any(),
+                Ok(list) => view! { <ServicesTable services=list/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+        }
     }
 }
 

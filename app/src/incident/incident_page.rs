@@ -7,116 +7,133 @@ use super::api::{
     SetIncidentSeverity, SetIncidentStartedAt, SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
-use super::services_panel::{AffectedServices, CauseForm, SuspectedCauses};
+use super::services_panel::{
+    read_affected, Affected, AffectedServices, CauseForm, SuspectedCauses,
+};
 use super::timeline::{SeverityBadge, StatusBadge, Timeline};
 use super::{IncidentDetail, Severity, Status};
 use crate::auth::Permission;
 use crate::deploy::api::Rollback;
 use crate::format::minute_or_never;
 use crate::layout::ui::*;
-use crate::layout::{use_signed_in, Fact};
+use crate::layout::{reload_on, use_signed_in, Fact};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the incident,
+/// its affected services and what the signed-in person may do, and hands
+/// them to [`IncidentView`].
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
-    let tick = use_live_tick(move || format!("/incidents/{}/events", id.get().unwrap_or(0)));
-    let note = ServerAction::<AddIncidentNote>::new();
-    let status = ServerAction::<SetIncidentStatus>::new();
-    let severity = ServerAction::<SetIncidentSeverity>::new();
-    let save = ServerAction::<SaveIncidentPostmortem>::new();
-    let add = ServerAction::<AddIncidentActionItem>::new();
-    let toggle = ServerAction::<SetIncidentActionItemDone>::new();
-    let rollback = ServerAction::<Rollback>::new();
-    let link = ServerAction::<LinkIncidentDeployment>::new();
-    let assign = ServerAction::<AssignIncidentRole>::new();
-    let pin = ServerAction::<PinIncidentEntry>::new();
-    let started = ServerAction::<SetIncidentStartedAt>::new();
-    let acted = move || {
-        [
-            note.version().get(),
-            status.version().get(),
-            severity.version().get(),
-            save.version().get(),
-            add.version().get(),
-            toggle.version().get(),
-            link.version().get(),
-            assign.version().get(),
-            pin.version().get(),
-            started.version().get(),
-        ]
-    };
-    let detail = Resource::new(
-        move || (id.get(), tick.get(), acted()),
-        |(id, ..)| async move {
-            match id {
-                Some(id) => read_incident(id).await,
-                None => Err(AppError::NotFound("that incident".into())),
-            }
-        },
-    );
-    let errors = Signal::derive(move || {
-        first_error([
-            note.value().get().map(|r| r.map(|_| ())),
-            status.value().get(),
-            severity.value().get(),
-            save.value().get(),
-            add.value().get().map(|r| r.map(|_| ())),
-            toggle.value().get(),
-            rollback.value().get().map(|r| r.map(|_| ())),
-            link.value().get(),
-            assign.value().get(),
-            pin.value().get(),
-            started.value().get(),
-        ])
-    });
-    // The form is filled once per save and per status move, not on every
-    // live change: what someone is typing is not overwritten.
-    let written = Resource::new(
-        move || (id.get(), status.version().get(), save.version().get()),
-        |(id, ..)| async move {
-            match id {
-                Some(id) => read_incident(id).await.ok(),
-                None => None,
-            }
+    let first = Resource::new(
+        move || id.get(),
+        |id| async move {
+            let id = id.ok_or_else(|| AppError::NotFound("that incident".into()))?;
+            let detail = read_incident(id).await?;
+            let affected = read_affected(detail.incident.services.clone()).await;
+            Ok::<_, AppError>((detail, affected))
         },
     );
     let me = use_signed_in();
     view! {
         <Title text=move || format!("Incident #{}", id.get().unwrap_or(0))/>
-        <ActionError error=errors/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = me.user().await;
-                let may = user.as_ref().is_some_and(|u| u.can(Permission::ManageIncidents));
-                let can_deploy = user.as_ref().is_some_and(|u| u.can(Permission::Deploy));
-                match detail.await {
-                    Ok(d) => view! {
-                        <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(tick, rollback, can_deploy) pin=pin/>
-                    }.into_any(),
+                let can = |p| user.as_ref().is_some_and(|u: &crate::auth::api::CurrentUser| u.can(p));
+                let may = (can(Permission::ManageIncidents), can(Permission::Deploy));
+                match first.await {
+                    Ok((detail, affected)) => view! { <IncidentView may=may first=detail affected=affected/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
-        </Transition>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
-                let id = id.get().filter(|_| may)?;
-                Some(view! { <StartedForm id=id started=started/> <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })
-            })}
         </Suspense>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
-                let d = written.await.filter(|d| may && !d.incident.status.is_open())?;
+    }
+}
+
+crate::island! {
+    /// The incident, followed live, with its controls and forms for those
+    /// who manage incidents (`may.0`) and the affected services' rollback
+    /// for those who may deploy (`may.1`). The postmortem form is filled
+    /// once per save and per status move, not on every live change: what
+    /// someone is typing is not overwritten.
+    fn IncidentView(may: (bool, bool), first: IncidentDetail, affected: Affected) -> impl IntoView {
+        let (may, can_deploy) = may;
+        let id = first.incident.id;
+        let tick = use_live_tick(move || format!("/incidents/{id}/events"));
+        let note = ServerAction::<AddIncidentNote>::new();
+        let status = ServerAction::<SetIncidentStatus>::new();
+        let severity = ServerAction::<SetIncidentSeverity>::new();
+        let save = ServerAction::<SaveIncidentPostmortem>::new();
+        let add = ServerAction::<AddIncidentActionItem>::new();
+        let toggle = ServerAction::<SetIncidentActionItemDone>::new();
+        let rollback = ServerAction::<Rollback>::new();
+        let link = ServerAction::<LinkIncidentDeployment>::new();
+        let assign = ServerAction::<AssignIncidentRole>::new();
+        let pin = ServerAction::<PinIncidentEntry>::new();
+        let started = ServerAction::<SetIncidentStartedAt>::new();
+        let acted = move || {
+            [
+                note.version().get(),
+                status.version().get(),
+                severity.version().get(),
+                save.version().get(),
+                add.version().get(),
+                toggle.version().get(),
+                link.version().get(),
+                assign.version().get(),
+                pin.version().get(),
+                started.version().get(),
+            ]
+        };
+        let written = RwSignal::new(Some(first.clone()));
+        let detail = RwSignal::new(Ok::<_, AppError>(first));
+        let affected = RwSignal::new(affected);
+        reload_on(move || (tick.get(), acted()), detail, move || read_incident(id));
+        reload_on(
+            move || (status.version().get(), save.version().get()),
+            written,
+            move || async move { read_incident(id).await.ok() },
+        );
+        reload_on(
+            move || (tick.get(), rollback.version().get()),
+            affected,
+            move || read_affected(affected.with_untracked(|a| a.iter().map(|(s, _)| s.clone()).collect())),
+        );
+        let errors = Signal::derive(move || {
+            first_error([
+                note.value().get().map(|r| r.map(|_| ())),
+                status.value().get(),
+                severity.value().get(),
+                save.value().get(),
+                add.value().get().map(|r| r.map(|_| ())),
+                toggle.value().get(),
+                rollback.value().get().map(|r| r.map(|_| ())),
+                link.value().get(),
+                assign.value().get(),
+                pin.value().get(),
+                started.value().get(),
+            ])
+        });
+        view! {
+            <ActionError error=errors/>
+            {move || match detail.get() {
+                Ok(d) => view! {
+                    <Incident detail=d may=may actions=(status, severity) toggle=toggle act=(affected, rollback, can_deploy) pin=pin/>
+                }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {may.then(|| view! { <StartedForm id=id started=started/> <RoleForm id=id assign=assign/> <CauseForm id=id link=link/> <NoteForm id=id note=note/> })}
+            {move || {
+                let d = written.get().filter(|d| may && !d.incident.status.is_open())?;
                 Some(view! { <PostmortemForm id=d.incident.id postmortem=d.postmortem save=save add=add/> })
-            })}
-        </Suspense>
+            }}
+        }
     }
 }
 
@@ -129,12 +146,13 @@ fn Incident(
         ServerAction<SetIncidentSeverity>,
     ),
     toggle: ServerAction<SetIncidentActionItemDone>,
-    /// The live tick, the rollback, and whether the reader may deploy.
-    act: (ReadSignal<u32>, ServerAction<Rollback>, bool),
+    /// The affected services as last read, the rollback, and whether the
+    /// reader may deploy.
+    act: (RwSignal<Affected>, ServerAction<Rollback>, bool),
     pin: ServerAction<PinIncidentEntry>,
 ) -> impl IntoView {
     let i = detail.incident.clone();
-    let (tick, rollback, can_deploy) = act;
+    let (affected, rollback, can_deploy) = act;
     // Only once resolved: an open incident's would depend on the clock,
     // and the server's and the browser's differ.
     let severities = i
@@ -170,7 +188,7 @@ fn Incident(
         {if i.services.is_empty() {
             view! { <p class="text-sm text-slate-500" data-test="no-services">"None named."</p> }.into_any()
         } else {
-            view! { <AffectedServices services=i.services.clone() tick=tick rollback=rollback can_deploy=can_deploy/> }.into_any()
+            view! { {move || view! { <AffectedServices services=affected.get() rollback=rollback can_deploy=can_deploy/> }} }.into_any()
         }}
         <SuspectedCauses causes=detail.suspected.clone()/>
         {(!detail.summary.is_empty()).then(|| view! {

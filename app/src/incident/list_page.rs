@@ -11,54 +11,79 @@ use crate::deploy::api::list_services;
 use crate::format::{duration, utc};
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
-use crate::layout::PageHeader;
+use crate::layout::{reload_on, PageHeader};
 use crate::live::use_live_tick;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An island page (`app::ISLAND_PAGES`): the server reads the incidents,
+/// the response times and, for those who may declare, the services and
+/// their recent changes the declare form offers, and hands them to
+/// [`IncidentsBoard`].
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
-    let declare = ServerAction::<DeclareIncident>::new();
-    let tick = use_live_tick(|| "/incident-events".to_string());
-    let incidents = Resource::new(
-        move || (tick.get(), declare.version().get()),
-        |_| list_incidents(),
-    );
-    let measures = Resource::new(
-        move || (tick.get(), declare.version().get()),
-        |_| read_incident_measures(),
-    );
-    // Once declared, the commander goes on on the incident's own page.
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(declared)) = declare.value().get() {
-            navigate(&declared.url, Default::default());
-        }
-    });
+    let first = Resource::new(|| (), |_| list_incidents());
+    let measures = Resource::new(|| (), |_| read_incident_measures());
     let me = use_signed_in();
     view! {
         <Title text="Incidents"/>
         <PageHeader title="Incidents" subtitle="Declared incidents, open ones first. Actions on an affected service appear on its timeline by themselves."/>
-        <ActionError error=Signal::derive(move || declare.value().get().and_then(Result::err))/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match incidents.await {
-                    Ok(list) => view! { <IncidentsTable incidents=list/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
-        <Transition>
-            {move || Suspend::new(async move {
-                measures.await.ok().map(|m| view! { <MeasuresTable measures=m/> })
-            })}
-        </Transition>
-        <Suspense>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let may = me.user().await.is_some_and(|u| u.can(Permission::ManageIncidents));
-                may.then(|| view! { <DeclareForm action=declare/> })
+                let (services, recent) = if may { declare_choices().await } else { Default::default() };
+                let measures = measures.await.unwrap_or_default();
+                view! { <IncidentsBoard first=first.await measures=measures may_declare=may services=services recent=recent/> }
             })}
         </Suspense>
+    }
+}
+
+/// What the declare form offers: every service (`environment/name`) and
+/// the changes of the last 24 hours (a failed read offers none).
+async fn declare_choices() -> (Vec<String>, Vec<RecentChange>) {
+    let services = list_services()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| format!("{}/{}", s.environment, s.name))
+        .collect();
+    (services, list_recent_changes().await.unwrap_or_default())
+}
+
+crate::island! {
+    /// The incidents table and the response times, followed live, and the
+    /// declare form; once declared, the commander goes on on the
+    /// incident's own page.
+    fn IncidentsBoard(
+        first: Result<Vec<IncidentSummary>, AppError>,
+        measures: Vec<Measure>,
+        may_declare: bool,
+        services: Vec<String>,
+        recent: Vec<RecentChange>,
+    ) -> impl IntoView {
+        let declare = ServerAction::<DeclareIncident>::new();
+        let tick = use_live_tick(|| "/incident-events".to_string());
+        let incidents = RwSignal::new(first);
+        let measures = RwSignal::new(measures);
+        let changed = move || (tick.get(), declare.version().get());
+        reload_on(changed, incidents, list_incidents);
+        reload_on(changed, measures, || async { read_incident_measures().await.unwrap_or_default() });
+        Effect::new(move |_| {
+            if let Some(Ok(declared)) = declare.value().get() {
+                let _ = window().location().set_href(&declared.url);
+            }
+        });
+        view! {
+            <ActionError error=Signal::derive(move || declare.value().get().and_then(Result::err))/>
+            {move || match incidents.get() {
+                Ok(list) => view! { <IncidentsTable incidents=list/> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+            {move || view! { <MeasuresTable measures=measures.get()/> }}
+            {may_declare.then(|| view! { <DeclareForm action=declare services=services recent=recent/> })}
+        }
     }
 }
 
@@ -98,8 +123,11 @@ fn IncidentRow(incident: IncidentSummary) -> impl IntoView {
 }
 
 #[component]
-fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
-    let services = Resource::new(|| (), |_| list_services());
+fn DeclareForm(
+    action: ServerAction<DeclareIncident>,
+    services: Vec<String>,
+    recent: Vec<RecentChange>,
+) -> impl IntoView {
     // The ticked services: their recent changes are offered as the cause.
     let chosen = RwSignal::new(Vec::<String>::new());
     let severities = Severity::ALL
@@ -124,35 +152,9 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                 </fieldset>
                 <fieldset class="flex flex-col gap-1">
                     <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Affected services"</legend>
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            let list = services.await.unwrap_or_default();
-                            if list.is_empty() {
-                                return view! { <p class="text-xs text-slate-500">"No services yet."</p> }.into_any();
-                            }
-                            list.into_iter().enumerate().map(|(i, s)| {
-                                let name = format!("{}/{}", s.environment, s.name);
-                                view! {
-                                    <label class="inline-flex items-center gap-1 text-sm">
-                                        <input type="checkbox" name=format!("services[{i}]") value=name.clone()
-                                            on:change={
-                                                let name = name.clone();
-                                                move |e| {
-                                                    let on = event_target_checked(&e);
-                                                    chosen.update(|c| {
-                                                        c.retain(|n| n != &name);
-                                                        if on { c.push(name.clone()); }
-                                                    });
-                                                }
-                                            }/>
-                                        {name.clone()}
-                                    </label>
-                                }
-                            }).collect_view().into_any()
-                        })}
-                    </Suspense>
+                    <ServiceChoice services=services chosen=chosen/>
                 </fieldset>
-                <SuspectChoice chosen=chosen/>
+                <SuspectChoice recent=recent chosen=chosen/>
                 <label class=LABEL>"Commander (a username; empty: you)" <input name="commander" maxlength="32" class=format!("{INPUT} w-64")/></label>
                 <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
@@ -161,11 +163,43 @@ fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     }
 }
 
+/// A box per service; ticking one offers its recent changes as the cause.
+#[component]
+fn ServiceChoice(services: Vec<String>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
+    if services.is_empty() {
+        return view! { <p class="text-xs text-slate-500">"No services yet."</p> }.into_any();
+    }
+    services
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let on_change = {
+                let name = name.clone();
+                move |e| {
+                    let on = event_target_checked(&e);
+                    chosen.update(|c| {
+                        c.retain(|n| n != &name);
+                        if on {
+                            c.push(name.clone());
+                        }
+                    });
+                }
+            };
+            view! {
+                <label class="inline-flex items-center gap-1 text-sm">
+                    <input type="checkbox" name=format!("services[{i}]") value=name.clone() on:change=on_change/>
+                    {name.clone()}
+                </label>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
 /// The deployments, rollbacks, scales and restarts of the ticked services
 /// in the last 24 hours, one of which may be marked as the suspected cause.
 #[component]
-fn SuspectChoice(chosen: RwSignal<Vec<String>>) -> impl IntoView {
-    let recent = Resource::new(|| (), |_| list_recent_changes());
+fn SuspectChoice(recent: Vec<RecentChange>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
     view! {
         <fieldset class="flex flex-col gap-1" data-test="suspect-choice">
             <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Suspected cause (changes of the ticked services, last 24 hours)"</legend>
@@ -173,12 +207,7 @@ fn SuspectChoice(chosen: RwSignal<Vec<String>>) -> impl IntoView {
                 <input type="radio" name="suspected" value="" checked=true/>
                 "none known"
             </label>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let all = recent.await.unwrap_or_default();
-                    view! { {move || suspects(&all, &chosen.get())} }
-                })}
-            </Suspense>
+            {move || suspects(&recent, &chosen.get())}
         </fieldset>
     }
 }

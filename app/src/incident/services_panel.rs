@@ -7,14 +7,28 @@
 use crate::deploy::api::{read_service, Rollback};
 use crate::deploy::{replicas_cell, ServiceDetail};
 use crate::layout::ui::*;
+use crate::AppError;
 use leptos::prelude::*;
 
-/// Every affected service, re-read on each live change of the incident
-/// and after each rollback started here.
+/// Each affected service (`environment/name`) as read now, or why it
+/// could not be (removed since, or unreadable).
+pub type Affected = Vec<(String, Result<ServiceDetail, AppError>)>;
+
+/// Reads each of `services`, one after the other.
+pub async fn read_affected(services: Vec<String>) -> Affected {
+    let mut read = Vec::with_capacity(services.len());
+    for service in services {
+        let detail = read_service(service.clone()).await;
+        read.push((service, detail));
+    }
+    read
+}
+
+/// Every affected service with its live release and health; the incident
+/// page reads them again on each live change and after each rollback.
 #[component]
 pub fn AffectedServices(
-    services: Vec<String>,
-    tick: ReadSignal<u32>,
+    services: Affected,
     rollback: ServerAction<Rollback>,
     can_deploy: bool,
 ) -> impl IntoView {
@@ -23,44 +37,20 @@ pub fn AffectedServices(
     }
     let rows = services
         .into_iter()
-        .map(|s| view! { <AffectedService service=s tick=tick rollback=rollback can_deploy=can_deploy/> })
+        .map(|(service, read)| match read {
+            Ok(d) => view! { <Row detail=d rollback=rollback can_deploy=can_deploy/> }.into_any(),
+            Err(e) => view! {
+                <tr class=ROW data-test="affected-service" data-service=service.clone()>
+                    <td class=CELL>{service.clone()}</td>
+                    <td class=format!("{CELL} text-xs text-slate-500") colspan="3">{e.to_string()}</td>
+                </tr>
+            }
+            .into_any(),
+        })
         .collect_view();
     Some(view! {
         <DataTable test="affected-services" spaced=true headers=&["Service", "Live release", "Healthy", ""]>{rows}</DataTable>
     })
-}
-
-#[component]
-fn AffectedService(
-    service: String,
-    tick: ReadSignal<u32>,
-    rollback: ServerAction<Rollback>,
-    can_deploy: bool,
-) -> impl IntoView {
-    let name = service.clone();
-    let detail = Resource::new(
-        move || (tick.get(), rollback.version().get()),
-        move |_| read_service(name.clone()),
-    );
-    view! {
-        <Suspense fallback=|| view! { <tr><td class=CELL>"Loading…"</td></tr> }>
-            {move || {
-                let service = service.clone();
-                Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <Row detail=d rollback=rollback can_deploy=can_deploy/> }.into_any(),
-                        // Removed since (its removal is on the timeline), or unreadable.
-                        Err(e) => view! {
-                            <tr class=ROW data-test="affected-service" data-service=service.clone()>
-                                <td class=CELL>{service.clone()}</td>
-                                <td class=format!("{CELL} text-xs text-slate-500") colspan="3">{e.to_string()}</td>
-                            </tr>
-                        }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
 }
 
 #[component]

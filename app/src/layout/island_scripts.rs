@@ -5,11 +5,13 @@
 //! under `/pkg/` and lists it in `<site root>/islands.txt`: the main JS and
 //! wasm (Leptos' islands runtime and the code islands share), the loader of
 //! the split-off chunks, and each island's chunks (every island is
-//! `#[island(lazy)]`). The page preloads its islands' chunks (named in
-//! `app::ISLAND_PAGES`); its inline script fetches them while the main
-//! module loads, starts the runtime, hydrates every `<leptos-island>` with
-//! the export its `data-component` names, and marks `<body data-hydrated>`
-//! once all have (as `frontend` does for a hydrated page).
+//! `#[island(lazy)]`), and each island's pack (its chunks in one file).
+//! The page preloads its islands' packs (named in `app::ISLAND_PAGES`);
+//! its inline script fetches them while the main module loads, answers the
+//! chunks' loader from them, starts the runtime, hydrates every
+//! `<leptos-island>` with the export its `data-component` names, and marks
+//! `<body data-hydrated>` once all have (as `frontend` does for a hydrated
+//! page).
 
 use leptos::prelude::*;
 
@@ -22,10 +24,14 @@ pub struct IslandBundle {
     pub link: Option<String>,
     /// Each island's chunks, by the island's name in snake case.
     pub islands: Vec<(String, Vec<String>)>,
+    /// Packs: the chunks of an island, or of a group of islands shown on
+    /// one page, in one file (style/src/islands.rs), by the islands' names.
+    pub packs: Vec<(Vec<String>, String)>,
 }
 
 impl IslandBundle {
-    /// Reads `js:`, `wasm:`, `link:` and `island <name>:` lines; `None`
+    /// Reads `js:`, `wasm:`, `link:`, `island <name>:` and `pack <name>:`
+    /// lines; `None`
     /// when the JS or the wasm is missing or a line names something other
     /// than a file of the bundle.
     pub fn parse(text: &str, pkg_dir: &str) -> Option<Self> {
@@ -35,6 +41,7 @@ impl IslandBundle {
             wasm: String::new(),
             link: None,
             islands: Vec::new(),
+            packs: Vec::new(),
         };
         for (key, value) in text.lines().filter_map(|line| line.split_once(':')) {
             let (key, value) = (key.trim(), value.trim());
@@ -42,6 +49,13 @@ impl IslandBundle {
                 "js" => bundle.js = url(value)?,
                 "wasm" => bundle.wasm = url(value)?,
                 "link" => bundle.link = Some(url(value)?),
+                _ if key.starts_with("pack ") => {
+                    let names = key.strip_prefix("pack ")?.split_whitespace();
+                    let names = names.map(|n| island_name(n).map(str::to_string));
+                    bundle
+                        .packs
+                        .push((names.collect::<Option<_>>()?, url(value)?));
+                }
                 _ => {
                     let name = island_name(key)?;
                     let files = value.split_whitespace().map(url).collect::<Option<_>>()?;
@@ -52,29 +66,38 @@ impl IslandBundle {
         (!bundle.js.is_empty() && !bundle.wasm.is_empty()).then_some(bundle)
     }
 
-    /// The chunks of `islands`, each once, in the order listed; an island
-    /// the list does not name adds none (its loader fetches its code).
-    fn chunks_of(&self, islands: &[&str]) -> Vec<&str> {
-        let mut urls: Vec<&str> = Vec::new();
-        for (_, files) in self
-            .islands
-            .iter()
-            .filter(|(name, _)| islands.contains(&name.as_str()))
-        {
-            for file in files {
-                if !urls.contains(&file.as_str()) {
-                    urls.push(file);
+    /// What the page of `islands` fetches: the pack of exactly these
+    /// islands, else each island's pack, or where the list has none, its
+    /// chunks (each once, in the order listed); an island the list does
+    /// not name adds nothing (its loader fetches its code).
+    fn code_of(&self, islands: &[&str]) -> (Vec<&str>, Vec<&str>) {
+        let same = |names: &Vec<String>| {
+            names.len() == islands.len() && islands.iter().all(|i| names.iter().any(|n| n == i))
+        };
+        if let Some((_, pack)) = self.packs.iter().find(|(names, _)| same(names)) {
+            return (vec![pack.as_str()], Vec::new());
+        }
+        let (mut packs, mut chunks): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        for island in islands {
+            if let Some((_, pack)) = self.packs.iter().find(|(names, _)| names == &[*island]) {
+                packs.push(pack);
+                continue;
+            }
+            let files = self.islands.iter().filter(|(name, _)| name == island);
+            for file in files.flat_map(|(_, files)| files) {
+                if !chunks.contains(&file.as_str()) {
+                    chunks.push(file);
                 }
             }
         }
-        urls
+        (packs, chunks)
     }
 }
 
 /// The island an `island <name>` key names: lowercase letters, digits
 /// and underscores, as the name goes into a script.
 fn island_name(key: &str) -> Option<&str> {
-    let name = key.strip_prefix("island ")?.trim();
+    let name = key.strip_prefix("island ").unwrap_or(key).trim();
     let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
     (!name.is_empty() && name.bytes().all(plain)).then_some(name)
 }
@@ -109,23 +132,49 @@ pub fn island_bundle(options: &LeptosOptions) -> Option<&'static IslandBundle> {
         .as_ref()
 }
 
-/// Fetches the chunks of the page's islands beside the main module (the
-/// loader would fetch them only once an island asks, after the main module
-/// runs), loads the bundle, hydrates the page's islands, then marks the
-/// body. A failed import or chunk download is an unhandled rejection
-/// naming a network failure, which `FetchRetry` answers with a reload; the
-/// loader then finds the chunks in the HTTP cache (their URLs are
-/// immutable).
-const SCRIPT: &str = "(async (js, wasm, chunks) => {
-  const code = Promise.all(chunks.map(async (url) => {
+/// Fetches the packs (else the chunks) of the page's islands beside the
+/// main module (the loader would fetch the chunks only once an island
+/// asks, after the main module runs, and one by one), answers the loader's
+/// fetches of the packed chunks from memory, loads the bundle, hydrates
+/// the page's islands, then marks the body. A failed import or download
+/// is an unhandled rejection naming a network failure, which `FetchRetry`
+/// answers with a reload; the files are immutable, so the HTTP cache has
+/// the ones that came.
+const SCRIPT: &str = "(async (js, wasm, packs, chunks) => {
+  const get = async (url) => {
     const response = await fetch(url);
     if (!response.ok) throw new Error('Failed to fetch ' + url + ': ' + response.status);
-    await response.arrayBuffer();
-  }));
+    return response.arrayBuffer();
+  };
+  const code = Promise.all([...packs.map(get), ...chunks.map(get)]);
   const mod = await import(js);
   await mod.default({ module_or_path: wasm });
+  const got = await code;
+  const packed = new Map();
+  const base = new URL(js, location.href);
+  for (const buffer of got.slice(0, packs.length)) {
+    const view = new DataView(buffer);
+    let at = 4;
+    const files = [];
+    for (let i = view.getUint32(0, true); i > 0; i--) {
+      const length = view.getUint16(at, true);
+      const name = new TextDecoder().decode(new Uint8Array(buffer, at + 2, length));
+      files.push([new URL(name, base).pathname, view.getUint32(at + 2 + length, true)]);
+      at += 6 + length;
+    }
+    for (const [path, size] of files) {
+      packed.set(path, new Uint8Array(buffer, at, size));
+      at += size;
+    }
+  }
+  const network = window.fetch;
+  window.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    const bytes = url.origin === location.origin && packed.get(url.pathname);
+    if (!bytes) return network.call(window, input, init);
+    return Promise.resolve(new Response(bytes, { headers: { 'content-type': 'application/wasm' } }));
+  };
   mod.hydrate();
-  await code;
   let all = true;
   for (const island of document.querySelectorAll('leptos-island')) {
     const hydrate = mod[island.dataset.component];
@@ -135,25 +184,36 @@ const SCRIPT: &str = "(async (js, wasm, chunks) => {
   if (all) document.body.dataset.hydrated = 'true';
 })";
 
-/// Preloads the bundle and the chunks of `islands` (the page's, named as
-/// in `app::ISLAND_PAGES`) and runs [`SCRIPT`] with this response's nonce.
+/// Preloads the bundle and the packs (else chunks) of `islands` (the
+/// page's, named as in `app::ISLAND_PAGES`) and runs [`SCRIPT`] with this
+/// response's nonce.
 #[component]
 pub fn IslandScripts(
     bundle: &'static IslandBundle,
     islands: &'static [&'static str],
 ) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
-    let chunks = bundle.chunks_of(islands);
+    let (packs, chunks) = bundle.code_of(islands);
     // Every URL passed `is_bundle_path`: Debug quoting is a JS string.
-    let run = format!("{SCRIPT}({:?}, {:?}, {chunks:?});", bundle.js, bundle.wasm);
+    let run = format!(
+        "{SCRIPT}({:?}, {:?}, {packs:?}, {chunks:?});",
+        bundle.js, bundle.wasm
+    );
     let preload = |href: &'static str| {
-        view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin=""/> }
+        let wasm = href.ends_with(".wasm").then_some("application/wasm");
+        view! { <link rel="preload" href=href r#as="fetch" r#type=wasm crossorigin=""/> }
     };
+    // A browser keeps the timings of 250 resources by default; a page
+    // whose islands come in more files would lose those of its code, which
+    // the failure report and the browser tests read. Run before the
+    // preloads below start.
+    let timings = "performance.setResourceTimingBufferSize(2000);";
     view! {
+        <script nonce=nonce.clone() inner_html=timings></script>
         <link rel="modulepreload" href=bundle.js.as_str()/>
         {bundle.link.as_deref().map(|link| view! { <link rel="modulepreload" href=link/> })}
         {preload(bundle.wasm.as_str())}
-        {chunks.into_iter().map(preload).collect_view()}
+        {packs.into_iter().chain(chunks).map(preload).collect_view()}
         <script type="module" nonce=nonce inner_html=run></script>
     }
 }
@@ -190,13 +250,50 @@ mod tests {
             ]
         );
         assert_eq!(
-            bundle.chunks_of(&["engine_view", "tokens_view", "users_view"]),
-            vec![
-                format!("/pkg/{DIR}/chunk_0.wasm"),
-                format!("/pkg/{DIR}/split_engine_view_loader_7.wasm")
-            ]
+            bundle.code_of(&["engine_view", "tokens_view", "users_view"]),
+            (
+                vec![],
+                vec![
+                    format!("/pkg/{DIR}/chunk_0.wasm").as_str(),
+                    format!("/pkg/{DIR}/split_engine_view_loader_7.wasm").as_str()
+                ]
+            )
         );
-        assert!(bundle.chunks_of(&["users_view"]).is_empty());
+        assert_eq!(bundle.code_of(&["users_view"]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_page_fetches_its_islands_packs_where_the_list_has_them() {
+        let list = format!(
+            "js: {DIR}/opsdeck-islands.js\nwasm: {DIR}/opsdeck-islands_bg.wasm\n\
+             island engine_view: {DIR}/chunk_0.wasm {DIR}/split_engine_view_loader_7.wasm\n\
+             pack engine_view: {DIR}/engine_view.pack\n\
+             island tokens_view: {DIR}/chunk_0.wasm {DIR}/split_tokens_view_loader_7.wasm\n\
+             pack tokens_view engine_view: {DIR}/tokens_view-engine_view.pack\n"
+        );
+        let bundle = IslandBundle::parse(&list, "pkg").unwrap();
+        let pack = format!("/pkg/{DIR}/engine_view.pack");
+        let (chunk, tokens) = (
+            format!("/pkg/{DIR}/chunk_0.wasm"),
+            format!("/pkg/{DIR}/split_tokens_view_loader_7.wasm"),
+        );
+        assert_eq!(
+            bundle.code_of(&["engine_view", "users_view"]),
+            (vec![pack.as_str()], vec![])
+        );
+        assert_eq!(
+            bundle.code_of(&["tokens_view", "users_view"]),
+            (vec![], vec![chunk.as_str(), tokens.as_str()])
+        );
+        let both = format!("/pkg/{DIR}/tokens_view-engine_view.pack");
+        assert_eq!(
+            bundle.code_of(&["engine_view", "tokens_view"]),
+            (vec![both.as_str()], vec![])
+        );
+        assert_eq!(
+            IslandBundle::parse(&format!("{list}pack x: ../a.pack\n"), "pkg"),
+            None
+        );
     }
 
     #[test]

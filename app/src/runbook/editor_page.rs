@@ -3,17 +3,18 @@
 //! server (the same sanitizer as the runbook page) a moment after typing
 //! stops. The form is an `ActionForm`: refusals are shown beside the field
 //! they name, nothing typed is lost, and it posts without JavaScript too.
+//! Both are island pages (`app::ISLAND_PAGES`): the form is [`RunbookEditor`].
 
 use super::api::{preview_runbook, read_runbook, SaveRunbook};
 use super::widgets::PROSE;
 use super::{RunbookVersion, MAX_BODY, MAX_MESSAGE, MAX_SLUG, MAX_TAGS, MAX_TITLE};
 use crate::auth::Permission;
 use crate::layout::ui::*;
-use crate::layout::{html_text, use_signed_in, ErrorNotice, PageHeader, SignedIn};
+use crate::layout::{html_text, reload_on, use_signed_in, ErrorNotice, PageHeader, SignedIn};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 /// How long typing must pause before the preview is asked for.
@@ -28,7 +29,7 @@ pub fn NewRunbookPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match may_edit(me).await {
-                    Ok(()) => view! { <Editor draft=None/> }.into_any(),
+                    Ok(()) => view! { <RunbookEditor draft=None preview=Ok(String::new())/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -52,7 +53,10 @@ pub fn EditRunbookPage() -> impl IntoView {
                     Err(e) => Err(e),
                 };
                 match read {
-                    Ok(read) => view! { <Editor draft=Some(read.runbook)/> }.into_any(),
+                    Ok(read) => {
+                        let preview = preview_runbook(read.runbook.body.clone()).await;
+                        view! { <RunbookEditor draft=Some(read.runbook) preview=preview/> }.into_any()
+                    }
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -95,55 +99,57 @@ fn FieldError(message: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// The form, empty for a new runbook or filled with `draft`'s version.
-#[component]
-fn Editor(draft: Option<RunbookVersion>) -> impl IntoView {
-    let action = ServerAction::<SaveRunbook>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(saved)) = action.value().get() {
-            use_navigate()(&saved.url, Default::default());
-        }
-    });
-    let editing = draft.is_some();
-    let d = draft.unwrap_or_else(empty);
-    let other_error = move || match action.value().get() {
-        Some(Err(AppError::Validation { .. })) | None | Some(Ok(_)) => None,
-        Some(Err(e)) => Some(view! { <ErrorNotice error=e/> }),
-    };
-    let slug_field = if editing {
-        view! { <input type="hidden" name="slug" value=d.slug.clone()/> }.into_any()
-    } else {
-        view! {
-            <label class=LABEL>"Slug (the address: /runbooks/…)"
-                <input name="slug" required maxlength=MAX_SLUG.to_string() placeholder="roll-back-web" class=INPUT data-test="field-slug"/>
-                <FieldError message=error_for(action, "slug")/>
-            </label>
-        }
-        .into_any()
-    };
-    view! {
-        <ActionForm action=action attr:class="flex flex-col gap-4" attr:data-test="runbook-form">
-            <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
-                {slug_field}
-                <label class=LABEL>"Title"
-                    <input name="title" required maxlength=MAX_TITLE.to_string() value=d.title.clone() class=INPUT data-test="field-title"/>
-                    <FieldError message=error_for(action, "title")/>
+crate::island! {
+    /// The form, empty for a new runbook or filled with `draft`'s version
+    /// and its `preview`; once saved, the browser goes on to the runbook.
+    fn RunbookEditor(draft: Option<RunbookVersion>, preview: Result<String, AppError>) -> impl IntoView {
+        let action = ServerAction::<SaveRunbook>::new();
+        Effect::new(move |_| {
+            if let Some(Ok(saved)) = action.value().get() {
+                let _ = window().location().set_href(&saved.url);
+            }
+        });
+        let editing = draft.is_some();
+        let d = draft.unwrap_or_else(empty);
+        let other_error = move || match action.value().get() {
+            Some(Err(AppError::Validation { .. })) | None | Some(Ok(_)) => None,
+            Some(Err(e)) => Some(view! { <ErrorNotice error=e/> }),
+        };
+        let slug_field = if editing {
+            view! { <input type="hidden" name="slug" value=d.slug.clone()/> }.into_any()
+        } else {
+            view! {
+                <label class=LABEL>"Slug (the address: /runbooks/…)"
+                    <input name="slug" required maxlength=MAX_SLUG.to_string() placeholder="roll-back-web" class=INPUT data-test="field-slug"/>
+                    <FieldError message=error_for(action, "slug")/>
                 </label>
-                <ListField label="Tags" name="tags" values=d.tags.clone() hint="deploy" action=action/>
-                <ListField label="Services (environment/name)" name="services" values=d.services.clone() hint="production/web" action=action/>
-            </div>
-            <BodyAndPreview body=d.body.clone() action=action/>
-            <label class=LABEL>"What changed (kept with the version)"
-                <input name="message" maxlength=MAX_MESSAGE.to_string() class=INPUT data-test="field-message"
-                    placeholder=if editing { "clearer rollback step" } else { "first version" }/>
-                <FieldError message=error_for(action, "message")/>
-            </label>
-            <div class="flex items-center gap-3">
-                <button type="submit" class=BUTTON_PRIMARY data-test="runbook-save">{if editing { "Save new version" } else { "Create runbook" }}</button>
-                {editing.then(|| view! { <a class=LINK href=format!("/runbooks/{}", d.slug)>"Cancel"</a> })}
-                {other_error}
-            </div>
-        </ActionForm>
+            }
+            .into_any()
+        };
+        view! {
+            <ActionForm action=action attr:class="flex flex-col gap-4" attr:data-test="runbook-form">
+                <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
+                    {slug_field}
+                    <label class=LABEL>"Title"
+                        <input name="title" required maxlength=MAX_TITLE.to_string() value=d.title.clone() class=INPUT data-test="field-title"/>
+                        <FieldError message=error_for(action, "title")/>
+                    </label>
+                    <ListField label="Tags" name="tags" values=d.tags.clone() hint="deploy" action=action/>
+                    <ListField label="Services (environment/name)" name="services" values=d.services.clone() hint="production/web" action=action/>
+                </div>
+                <BodyAndPreview body=d.body.clone() preview=preview action=action/>
+                <label class=LABEL>"What changed (kept with the version)"
+                    <input name="message" maxlength=MAX_MESSAGE.to_string() class=INPUT data-test="field-message"
+                        placeholder=if editing { "clearer rollback step" } else { "first version" }/>
+                    <FieldError message=error_for(action, "message")/>
+                </label>
+                <div class="flex items-center gap-3">
+                    <button type="submit" class=BUTTON_PRIMARY data-test="runbook-save">{if editing { "Save new version" } else { "Create runbook" }}</button>
+                    {editing.then(|| view! { <a class=LINK href=format!("/runbooks/{}", d.slug)>"Cancel"</a> })}
+                    {other_error}
+                </div>
+            </ActionForm>
+        }
     }
 }
 
@@ -176,7 +182,11 @@ fn ListField(
 
 /// The markdown text and, beside it, its preview a moment after typing stops.
 #[component]
-fn BodyAndPreview(body: String, action: ServerAction<SaveRunbook>) -> impl IntoView {
+fn BodyAndPreview(
+    body: String,
+    preview: Result<String, AppError>,
+    action: ServerAction<SaveRunbook>,
+) -> impl IntoView {
     let typed = RwSignal::new(body.clone());
     let settled = RwSignal::new(body.clone());
     let edits = RwSignal::new(0u64);
@@ -196,7 +206,12 @@ fn BodyAndPreview(body: String, action: ServerAction<SaveRunbook>) -> impl IntoV
             PREVIEW_DELAY,
         );
     };
-    let preview = Resource::new(move || settled.get(), preview_runbook);
+    let preview = RwSignal::new(preview);
+    reload_on(
+        move || settled.get(),
+        preview,
+        move || preview_runbook(settled.get_untracked()),
+    );
     view! {
         <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
             <label class=LABEL>"Text (markdown)"
@@ -206,15 +221,11 @@ fn BodyAndPreview(body: String, action: ServerAction<SaveRunbook>) -> impl IntoV
             </label>
             <div class="flex flex-col gap-1">
                 <span class="text-xs font-medium text-slate-600 dark:text-slate-300">"Preview"</span>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Rendering…"</p> }>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            // Sanitized on the server, like the runbook page.
-                            Ok(html) => view! { <div class=format!("{CARD} {PROSE} min-h-64") data-test="preview" inner_html=html></div> }.into_any(),
-                            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                {move || match preview.get() {
+                    // Sanitized on the server, like the runbook page.
+                    Ok(html) => view! { <div class=format!("{CARD} {PROSE} min-h-64") data-test="preview" inner_html=html></div> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }}
             </div>
         </div>
     }

@@ -12,7 +12,7 @@ use super::{Approval, ApprovalState, ChecklistItem, Piece, RunEntry, RunRead, Ru
 use crate::auth::Permission;
 use crate::format::utc;
 use crate::layout::ui::*;
-use crate::layout::{use_signed_in, ErrorNotice};
+use crate::layout::{reload_on, use_signed_in, ErrorNotice};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -20,8 +20,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 /// What the reader's roles allow on a run.
-#[derive(Clone, Debug, Default)]
-struct May {
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct May {
     /// Tick, finish (responders and up).
     respond: bool,
     steps: Allowed,
@@ -29,6 +29,11 @@ struct May {
     me: Option<String>,
 }
 
+/// An island page (`app::ISLAND_PAGES`): the server renders the run's
+/// text; its steps, the finish button and the side panel (checklist,
+/// approvals, activity, following the run live) are islands. The text and
+/// its steps are read once: a step's confirmation and outcome must not
+/// vanish when the run changes (finishing it loads the page again).
 #[component]
 pub fn RunbookRunPage() -> impl IntoView {
     let params = use_params_map();
@@ -40,40 +45,14 @@ pub fn RunbookRunPage() -> impl IntoView {
             .and_then(|r| r.parse::<i64>().ok())
             .unwrap_or(0)
     });
-    let tick = use_live_tick(move || format!("/runbook-runs/{}/events", run.get()));
-    let item = ServerAction::<TickRunbookItem>::new();
-    let finish = ServerAction::<FinishRunbookRun>::new();
-    let approve = ServerAction::<ApproveRunbookStep>::new();
-    let decline = ServerAction::<DeclineRunbookStep>::new();
-    // The text and its steps are read once (and when the run ends): a
-    // step's confirmation and outcome must not vanish when the run changes.
     let text = Resource::new(
-        move || (slug.get(), run.get(), finish.version().get()),
-        |(slug, run, _)| read_runbook_run(slug, run),
-    );
-    let live = Resource::new(
-        move || {
-            let acted = (
-                item.version().get(),
-                approve.version().get(),
-                decline.version().get(),
-            );
-            (slug.get(), run.get(), tick.get(), acted)
-        },
-        |(slug, run, ..)| read_runbook_run(slug, run),
+        move || (slug.get(), run.get()),
+        |(slug, run)| read_runbook_run(slug, run),
     );
     let me = use_signed_in();
-    let errors = Signal::derive(move || {
-        item.value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| finish.value().get().and_then(Result::err))
-            .or_else(|| decline.value().get().and_then(Result::err))
-    });
     view! {
         <Title text=move || format!("Run #{} of {}", run.get(), slug.get())/>
-        <ActionError error=errors/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = me.user().await;
                 let can = |p| user.as_ref().is_some_and(|u| u.can(p));
@@ -83,64 +62,78 @@ pub fn RunbookRunPage() -> impl IntoView {
                     me: user.as_ref().map(|u| format!("user:{}", u.username)),
                 };
                 match text.await {
-                    Ok(r) => view! { <Run read=r may=may live=live item=item finish=finish approve=approve decline=decline/> }.into_any(),
+                    Ok(r) => view! { <Run read=r may=may/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
-type Live = Resource<Result<RunRead, AppError>>;
-
 #[component]
-fn Run(
-    read: RunRead,
-    may: May,
-    live: Live,
-    item: ServerAction<TickRunbookItem>,
-    finish: ServerAction<FinishRunbookRun>,
-    approve: ServerAction<ApproveRunbookStep>,
-    decline: ServerAction<DeclineRunbookStep>,
-) -> impl IntoView {
+fn Run(read: RunRead, may: May) -> impl IntoView {
     let r = read.run.clone();
     let open = r.ended.is_none();
     let steps = Allowed {
         deploy: may.steps.deploy && open,
         backup: may.steps.backup && open,
     };
-    let body = body(&r, read.pieces, steps);
+    let body = body(&r, read.pieces.clone(), steps);
     let respond = may.respond;
     view! {
-        <Header run=r.clone() may=respond finish=finish/>
+        <Header run=r.clone() may=respond/>
         <div class="grid grid-cols-1 gap-6 md:grid-cols-3">
             <article class=format!("{CARD} {PROSE} md:col-span-2") data-test="runbook-body">{body}</article>
             <aside class="flex flex-col gap-4">
-                <Transition fallback=|| ()>
-                    {move || {
-                        let may = may.clone();
-                        Suspend::new(async move {
-                        match live.await {
-                            Ok(now) => {
-                                let open = now.run.ended.is_none();
-                                view! {
-                                    <Checklist items=now.checklist run=now.run.id may=respond && open action=item/>
-                                    <Approvals approvals=now.approvals may=may open=open approve=approve decline=decline/>
-                                    <Activity entries=now.entries/>
-                                }.into_any()
-                            }
-                            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        }
-                    })}}
-                </Transition>
+                <RunPanel may=may first=read/>
             </aside>
         </div>
     }
 }
 
+crate::island! {
+    /// The checklist, the steps waiting for approval and everything done
+    /// so far, following the run live (another browser's tick or approval
+    /// shows here).
+    fn RunPanel(may: May, first: RunRead) -> impl IntoView {
+        let (slug, id) = (first.run.slug.clone(), first.run.id);
+        let tick = use_live_tick(move || format!("/runbook-runs/{id}/events"));
+        let item = ServerAction::<TickRunbookItem>::new();
+        let approve = ServerAction::<ApproveRunbookStep>::new();
+        let decline = ServerAction::<DeclineRunbookStep>::new();
+        let live = RwSignal::new(Ok::<_, AppError>(first));
+        reload_on(
+            move || (tick.get(), item.version().get(), approve.version().get(), decline.version().get()),
+            live,
+            move || read_runbook_run(slug.clone(), id),
+        );
+        let errors = Signal::derive(move || {
+            item.value()
+                .get()
+                .and_then(Result::err)
+                .or_else(|| decline.value().get().and_then(Result::err))
+        });
+        let respond = may.respond;
+        view! {
+            <ActionError error=errors/>
+            {move || match live.get() {
+                Ok(now) => {
+                    let open = now.run.ended.is_none();
+                    view! {
+                        <Checklist items=now.checklist run=now.run.id may=respond && open action=item/>
+                        <Approvals approvals=now.approvals may=may.clone() open=open approve=approve decline=decline/>
+                        <Activity entries=now.entries/>
+                    }.into_any()
+                }
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            }}
+        }
+    }
+}
+
 /// Which run of which version, for which incident, and whether it is over.
 #[component]
-fn Header(run: RunSummary, may: bool, finish: ServerAction<FinishRunbookRun>) -> impl IntoView {
+fn Header(run: RunSummary, may: bool) -> impl IntoView {
     let who = run.started_by.trim_start_matches("user:").to_string();
     let incident = run.incident.clone().map(|(id, title)| {
         view! { " · for " <a class=LINK href=format!("/incidents/{id}") data-test="run-incident">{format!("incident #{id}: {title}")}</a> }
@@ -149,14 +142,7 @@ fn Header(run: RunSummary, may: bool, finish: ServerAction<FinishRunbookRun>) ->
         Some((by, at)) => view! { <Badge text=format!("finished by {} {}", by.trim_start_matches("user:"), utc(*at)) tone=Tone::Good test="run-state"/> }.into_any(),
         None => view! { <Badge text="in progress" tone=Tone::Info test="run-state"/> }.into_any(),
     };
-    let end = (run.ended.is_none() && may).then(|| {
-        view! {
-            <ActionForm action=finish>
-                <input type="hidden" name="run" value=run.id.to_string()/>
-                <button type="submit" class=BUTTON_SECONDARY data-test="finish-run">"Finish the run"</button>
-            </ActionForm>
-        }
-    });
+    let end = (run.ended.is_none() && may).then(|| view! { <FinishButton run=run.id/> });
     view! {
         <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
             <div>
@@ -175,6 +161,27 @@ fn Header(run: RunSummary, may: bool, finish: ServerAction<FinishRunbookRun>) ->
     }
 }
 
+crate::island! {
+    /// "Finish the run"; the page loads again, its steps closed.
+    fn FinishButton(run: i64) -> impl IntoView {
+        let finish = ServerAction::<FinishRunbookRun>::new();
+        Effect::new(move |_| {
+            if let Some(Ok(())) = finish.value().get() {
+                let _ = window().location().reload();
+            }
+        });
+        view! {
+            <div>
+                <ActionForm action=finish>
+                    <input type="hidden" name="run" value=run.to_string()/>
+                    <button type="submit" class=BUTTON_SECONDARY data-test="finish-run">"Finish the run"</button>
+                </ActionForm>
+                <ActionError error=Signal::derive(move || finish.value().get().and_then(Result::err))/>
+            </div>
+        }
+    }
+}
+
 /// The version's text: markdown, and each step running within the run.
 fn body(run: &RunSummary, pieces: Vec<Piece>, allowed: Allowed) -> impl IntoView {
     let (slug, version, id) = (run.slug.clone(), run.version, run.id);
@@ -183,7 +190,7 @@ fn body(run: &RunSummary, pieces: Vec<Piece>, allowed: Allowed) -> impl IntoView
         .map(|piece| match piece {
             Piece::Html(html) => view! { <div inner_html=html></div> }.into_any(),
             Piece::Step { index, step } => view! {
-                <StepCard slug=slug.clone() version=version index=index step=step allowed=allowed run=id/>
+                <StepCard slug=slug.clone() version=version index=index step=step allowed=allowed run=Some(id)/>
             }
             .into_any(),
             Piece::Invalid { index, error } => view! { <InvalidStep index=index error=error/> }.into_any(),

@@ -3,17 +3,19 @@
 //! or compare, and for an old version the way back to its text.
 
 use super::api::{read_runbook, RevertRunbook};
-use super::runs_panel::RunsPanel;
+use super::runs_panel::{read_runs_panel, RunsPanel};
 use super::step_form::{Allowed, InvalidStep, StepCard};
 use super::widgets::{version_line, Services, Tags, PROSE};
-use super::{Piece, RunbookRead, VersionEntry};
+use super::{Piece, RunSummary, RunbookRead, VersionEntry};
 use crate::auth::Permission;
 use crate::layout::ui::*;
 use crate::layout::{use_signed_in, ErrorNotice};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+/// An island page (`app::ISLAND_PAGES`): the server renders the runbook;
+/// its steps, its runs panel and the revert form are islands.
 #[component]
 pub fn RunbookPage() -> impl IntoView {
     let params = use_params_map();
@@ -25,44 +27,44 @@ pub fn RunbookPage() -> impl IntoView {
             .get("version")
             .and_then(|v| v.parse::<i32>().ok())
     });
-    let revert = ServerAction::<RevertRunbook>::new();
     let read = Resource::new(
-        move || (slug.get(), version.get(), revert.version().get()),
-        |(slug, version, _)| read_runbook(slug, version),
+        move || (slug.get(), version.get()),
+        |(slug, version)| read_runbook(slug, version),
     );
-    // A revert made a new current version: show it.
-    Effect::new(move |_| {
-        if let Some(Ok(saved)) = revert.value().get() {
-            use_navigate()(&saved.url, Default::default());
-        }
-    });
+    let panel = Resource::new(move || slug.get(), read_runs_panel);
     let me = use_signed_in();
     view! {
-        <ActionError error=Signal::derive(move || revert.value().get().and_then(Result::err))/>
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = me.user().await;
                 let can = |p| user.as_ref().is_some_and(|u| u.can(p));
                 let may = can(Permission::EditRunbooks);
                 let respond = can(Permission::ManageIncidents);
                 let allowed = Allowed { deploy: can(Permission::Deploy), backup: can(Permission::RunBackup) };
+                let wanted = query.read_untracked().get("incident").unwrap_or_default();
+                let (open, runs) = panel.await;
+                let runs = Runs { may: respond, wanted, open, runs };
                 match read.await {
-                    Ok(r) => view! { <Runbook read=r may_edit=may may_run=respond allowed=allowed revert=revert/> }.into_any(),
+                    Ok(r) => view! { <Runbook read=r may_edit=may runs=runs allowed=allowed/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
+/// What the runs panel is given besides the runbook.
+struct Runs {
+    /// The reader may start runs.
+    may: bool,
+    /// The incident asked for in the address (`?incident=N`).
+    wanted: String,
+    open: Vec<(i64, String)>,
+    runs: Vec<RunSummary>,
+}
+
 #[component]
-fn Runbook(
-    read: RunbookRead,
-    may_edit: bool,
-    may_run: bool,
-    allowed: Allowed,
-    revert: ServerAction<RevertRunbook>,
-) -> impl IntoView {
+fn Runbook(read: RunbookRead, may_edit: bool, runs: Runs, allowed: Allowed) -> impl IntoView {
     let r = read.runbook;
     let body = body(&r.slug, r.version, read.pieces, allowed);
     let old = r.version != read.current;
@@ -88,11 +90,11 @@ fn Runbook(
             </div>
             <div class="flex gap-2">{edit}</div>
         </div>
-        {old.then(|| view! { <RevertForm slug=r.slug.clone() version=r.version may=may_edit action=revert/> })}
+        {old.then(|| view! { <RevertForm slug=r.slug.clone() version=r.version may=may_edit/> })}
         <div class="grid grid-cols-1 gap-6 md:grid-cols-3">
             <article class=format!("{CARD} {PROSE} md:col-span-2") data-test="runbook-body">{body}</article>
             <aside class="flex flex-col gap-4">
-                <RunsPanel slug=r.slug.clone() version=r.version may=may_run/>
+                <RunsPanel slug=r.slug.clone() version=r.version may=runs.may wanted=runs.wanted open=runs.open runs=runs.runs/>
                 <Versions slug=r.slug.clone() shown=r.version current=read.current versions=read.versions.clone()/>
                 <CompareForm slug=r.slug.clone() shown=r.version versions=read.versions/>
             </aside>
@@ -109,33 +111,37 @@ fn body(slug: &str, version: i32, pieces: Vec<Piece>, allowed: Allowed) -> impl 
         .map(|piece| match piece {
             Piece::Html(html) => view! { <div inner_html=html></div> }.into_any(),
             Piece::Step { index, step } => {
-                view! { <StepCard slug=slug.to_string() version=version index=index step=step allowed=allowed/> }.into_any()
+                view! { <StepCard slug=slug.to_string() version=version index=index step=step allowed=allowed run=None/> }.into_any()
             }
             Piece::Invalid { index, error } => view! { <InvalidStep index=index error=error/> }.into_any(),
         })
         .collect_view()
 }
 
-/// "Revert to this version", or for those who may not, the same button
-/// disabled and why.
-#[component]
-fn RevertForm(
-    slug: String,
-    version: i32,
-    may: bool,
-    action: ServerAction<RevertRunbook>,
-) -> impl IntoView {
-    let why = (!may).then(|| {
-        view! { <span class="text-xs text-slate-500" data-test="revert-reason">"Your roles do not allow editing runbooks: a responder, deployer or admin can revert."</span> }
-    });
-    view! {
-        <ActionForm action=action attr:class=format!("{CARD} mb-6 flex flex-wrap items-center gap-3") attr:data-test="revert-form">
-            <input type="hidden" name="slug" value=slug/>
-            <input type="hidden" name="version" value=version.to_string()/>
-            <span class="text-sm">{format!("You are reading version {version}. Reverting saves its text as a new version; the versions since stay.")}</span>
-            <button type="submit" class=BUTTON_SECONDARY disabled=!may data-test="revert">"Revert to this version"</button>
-            {why}
-        </ActionForm>
+crate::island! {
+    /// "Revert to this version", or for those who may not, the same button
+    /// disabled and why. A revert makes a new current version: the browser
+    /// goes on to it.
+    fn RevertForm(slug: String, version: i32, may: bool) -> impl IntoView {
+        let action = ServerAction::<RevertRunbook>::new();
+        Effect::new(move |_| {
+            if let Some(Ok(saved)) = action.value().get() {
+                let _ = window().location().set_href(&saved.url);
+            }
+        });
+        let why = (!may).then(|| {
+            view! { <span class="text-xs text-slate-500" data-test="revert-reason">"Your roles do not allow editing runbooks: a responder, deployer or admin can revert."</span> }
+        });
+        view! {
+            <ActionError error=Signal::derive(move || action.value().get().and_then(Result::err))/>
+            <ActionForm action=action attr:class=format!("{CARD} mb-6 flex flex-wrap items-center gap-3") attr:data-test="revert-form">
+                <input type="hidden" name="slug" value=slug/>
+                <input type="hidden" name="version" value=version.to_string()/>
+                <span class="text-sm">{format!("You are reading version {version}. Reverting saves its text as a new version; the versions since stay.")}</span>
+                <button type="submit" class=BUTTON_SECONDARY disabled=!may data-test="revert">"Revert to this version"</button>
+                {why}
+            </ActionForm>
+        }
     }
 }
 

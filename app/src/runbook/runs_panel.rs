@@ -9,70 +9,73 @@ use crate::incident::api::list_incidents;
 use crate::incident::Status;
 use crate::layout::ui::*;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
-#[component]
-pub fn RunsPanel(slug: String, version: i32, may: bool) -> impl IntoView {
-    let start = ServerAction::<StartRunbookRun>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(run)) = start.value().get() {
-            use_navigate()(&run.url(), Default::default());
-        }
-    });
-    let wanted = use_query_map()
-        .get_untracked()
-        .get("incident")
-        .unwrap_or_default();
-    let incidents = Resource::new(|| (), |_| list_incidents());
-    let runs = {
-        let slug = slug.clone();
-        Resource::new(move || slug.clone(), list_runbook_runs)
-    };
-    let picker = move || {
-        let wanted = wanted.clone();
-        Suspend::new(async move {
-            let open = incidents
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|i| i.status != Status::Resolved);
-            let options = open
-                .map(|i| {
-                    let id = i.id.to_string();
-                    let selected = id == wanted;
-                    view! { <option value=id selected=selected>{format!("#{} {} ({})", i.id, i.title, i.severity.as_str())}</option> }
-                })
-                .collect_view();
-            view! {
-                <label class=LABEL>"For incident"
-                    <select name="incident" class=INPUT disabled=!may data-test="run-incident-pick">
-                        <option value="">"none"</option>
-                        {options}
-                    </select>
-                </label>
-            }
+/// What the runs panel shows besides the runbook: the open incidents a
+/// run may be for (`(id, label)`), and the runs of `slug` so far.
+pub async fn read_runs_panel(slug: String) -> (Vec<(i64, String)>, Vec<RunSummary>) {
+    let open = list_incidents()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.status != Status::Resolved)
+        .map(|i| {
+            (
+                i.id,
+                format!("#{} {} ({})", i.id, i.title, i.severity.as_str()),
+            )
         })
-    };
-    let why = (!may).then(|| {
-        view! { <span class="text-xs text-slate-500" data-test="start-run-reason">"Your roles do not allow running runbooks: a responder, deployer or admin can."</span> }
-    });
-    view! {
-        <section class=CARD data-test="runs">
-            <h2 class="mb-2 text-sm font-medium">"Runs"</h2>
-            <ActionForm action=start attr:class="mb-3 flex flex-col gap-2" attr:data-test="start-run-form">
-                <input type="hidden" name="slug" value=slug/>
-                <input type="hidden" name="version" value=version.to_string()/>
-                <Transition fallback=|| ()>{picker}</Transition>
-                <button type="submit" class=BUTTON_PRIMARY disabled=move || !may || start.pending().get() data-test="start-run">"Start a run"</button>
-                {why}
-            </ActionForm>
-            <ActionError error=Signal::derive(move || start.value().get().and_then(Result::err))/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    runs.await.ok().map(|list| view! { <RunList runs=list/> })
-                })}
-            </Transition>
-        </section>
+        .collect();
+    (open, list_runbook_runs(slug).await.unwrap_or_default())
+}
+
+crate::island! {
+    /// "Start a run" of version `version`, for one of the `open` incidents
+    /// (`wanted` picked when the page was opened from it), and the runs so
+    /// far; a started run is followed on its own page.
+    pub fn RunsPanel(
+        slug: String,
+        version: i32,
+        may: bool,
+        wanted: String,
+        open: Vec<(i64, String)>,
+        runs: Vec<RunSummary>,
+    ) -> impl IntoView {
+        let start = ServerAction::<StartRunbookRun>::new();
+        Effect::new(move |_| {
+            if let Some(Ok(run)) = start.value().get() {
+                let _ = window().location().set_href(&run.url());
+            }
+        });
+        let options = open
+            .into_iter()
+            .map(|(id, label)| {
+                let id = id.to_string();
+                let selected = id == wanted;
+                view! { <option value=id selected=selected>{label}</option> }
+            })
+            .collect_view();
+        let why = (!may).then(|| {
+            view! { <span class="text-xs text-slate-500" data-test="start-run-reason">"Your roles do not allow running runbooks: a responder, deployer or admin can."</span> }
+        });
+        view! {
+            <section class=CARD data-test="runs">
+                <h2 class="mb-2 text-sm font-medium">"Runs"</h2>
+                <ActionForm action=start attr:class="mb-3 flex flex-col gap-2" attr:data-test="start-run-form">
+                    <input type="hidden" name="slug" value=slug/>
+                    <input type="hidden" name="version" value=version.to_string()/>
+                    <label class=LABEL>"For incident"
+                        <select name="incident" class=INPUT disabled=!may data-test="run-incident-pick">
+                            <option value="">"none"</option>
+                            {options}
+                        </select>
+                    </label>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || !may || start.pending().get() data-test="start-run">"Start a run"</button>
+                    {why}
+                </ActionForm>
+                <ActionError error=Signal::derive(move || start.value().get().and_then(Result::err))/>
+                <RunList runs=runs/>
+            </section>
+        }
     }
 }
 

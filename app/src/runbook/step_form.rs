@@ -9,11 +9,13 @@ use super::api::PrepareRunbookStep;
 use super::spec::{Input, ReleaseChoice, SpecError, Step, StepAction};
 use super::step_run::{runner, At, Ran, Runner, Typed};
 use crate::deploy::api::read_service;
+use crate::deploy::ServiceDetail;
 use crate::layout::ui::*;
+use crate::AppError;
 use leptos::prelude::*;
 
 /// What the reader's roles allow, for the steps' buttons.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Allowed {
     pub deploy: bool,
     pub backup: bool,
@@ -114,60 +116,63 @@ fn asks(action: &StepAction) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Action block `index` of version `version` of runbook `slug`, within
-/// run `run` when the reader follows it in one.
-#[component]
-pub fn StepCard(
-    slug: String,
-    version: i32,
-    index: i32,
-    step: Step,
-    allowed: Allowed,
-    #[prop(optional)] run: Option<i64>,
-) -> impl IntoView {
-    let action = step.action.clone();
-    let title = step.title.clone().unwrap_or_else(|| {
-        format!(
-            "{} {}",
-            action.name(),
-            action.subject_or("(named when run)")
-        )
-    });
-    let facts = written(&action)
-        .into_iter()
-        .map(|(k, v)| view! { <dt class="text-slate-500">{k}</dt><dd class="font-mono" data-test=format!("step-{k}")>{v}</dd> })
-        .collect_view();
-    let at = At {
-        slug,
-        version,
-        index,
-        run,
-    };
-    let approval = step.approval.then(|| {
-        let how = if run.is_some() {
-            "Needs approval: a second person holding the permission approves it on this run, then it runs."
-        } else {
-            "Needs approval: start a run to ask for it; a second person holding the permission approves it."
+crate::island! {
+    /// Action block `index` of version `version` of runbook `slug`, within
+    /// run `run` when the reader follows it in one: its facts and its
+    /// button, or for a health check the look at the service. An island of
+    /// the runbook and run pages.
+    pub fn StepCard(
+        slug: String,
+        version: i32,
+        index: i32,
+        step: Step,
+        allowed: Allowed,
+        run: Option<i64>,
+    ) -> impl IntoView {
+        let action = step.action.clone();
+        let title = step.title.clone().unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                action.name(),
+                action.subject_or("(named when run)")
+            )
+        });
+        let facts = written(&action)
+            .into_iter()
+            .map(|(k, v)| view! { <dt class="text-slate-500">{k}</dt><dd class="font-mono" data-test=format!("step-{k}")>{v}</dd> })
+            .collect_view();
+        let at = At {
+            slug,
+            version,
+            index,
+            run,
         };
-        view! { <p class="mb-2 text-xs text-amber-700 dark:text-amber-300" data-test="step-approval">{how}</p> }
-    });
-    let body = match &action {
-        StepAction::HealthCheck { service } => {
-            view! { <HealthCheck service=service.clone()/> }.into_any()
+        let approval = step.approval.then(|| {
+            let how = if run.is_some() {
+                "Needs approval: a second person holding the permission approves it on this run, then it runs."
+            } else {
+                "Needs approval: start a run to ask for it; a second person holding the permission approves it."
+            };
+            view! { <p class="mb-2 text-xs text-amber-700 dark:text-amber-300" data-test="step-approval">{how}</p> }
+        });
+        let body = match &action {
+            StepAction::HealthCheck { service } => {
+                view! { <HealthCheck service=service.clone()/> }.into_any()
+            }
+            _ => {
+                view! { <StepRun at=at action=action.clone() allowed=allowed approval=step.approval/> }
+                    .into_any()
+            }
+        };
+        view! {
+            <section class=format!("{CARD} my-4") data-test="runbook-step" data-step=index.to_string() data-action=action.name()>
+                <p class="text-xs font-medium uppercase text-slate-500">{format!("Step {index} · {}", action.name())}</p>
+                <h3 class="mb-2 font-semibold" data-test="step-title">{title}</h3>
+                <dl class="mb-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-xs">{facts}</dl>
+                {approval}
+                {body}
+            </section>
         }
-        _ => {
-            view! { <StepRun at=at action=action.clone() allowed=allowed approval=step.approval/> }
-                .into_any()
-        }
-    };
-    view! {
-        <section class=format!("{CARD} my-4") data-test="runbook-step" data-step=index.to_string() data-action=action.name()>
-            <p class="text-xs font-medium uppercase text-slate-500">{format!("Step {index} · {}", action.name())}</p>
-            <h3 class="mb-2 font-semibold" data-test="step-title">{title}</h3>
-            <dl class="mb-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-xs">{facts}</dl>
-            {approval}
-            {body}
-        </section>
     }
 }
 
@@ -310,35 +315,38 @@ fn HealthCheck(service: Input<String>) -> impl IntoView {
             </form>
         }
     });
-    let look = Resource::new(
-        move || (named.get(), again.get()),
-        |(s, _)| async move {
-            if s.is_empty() {
-                return None;
-            }
-            Some(read_service(s).await)
-        },
-    );
+    // Looked up from the browser once the step is live (no Resource: the
+    // step is an island, whose reads are its own); `None` while looking.
+    let look = RwSignal::new(None::<Option<Result<ServiceDetail, AppError>>>);
+    Effect::new(move |_| {
+        let (service, _) = (named.get(), again.get());
+        look.set(None);
+        leptos::task::spawn_local(async move {
+            let read = if service.is_empty() {
+                None
+            } else {
+                Some(read_service(service).await)
+            };
+            look.try_set(Some(read));
+        });
+    });
     view! {
         {pick}
-        <Transition fallback=|| view! { <p class="text-xs text-slate-500">"Looking…"</p> }>
-            {move || Suspend::new(async move {
-                match look.await {
-                    None => view! { <p class="text-xs text-slate-500">"Name the service to look at."</p> }.into_any(),
-                    Some(Ok(d)) => {
-                        let live = d.summary.live.as_ref().map_or("none yet".to_string(), |r| format!("#{} {}", r.number, r.tag));
-                        view! {
-                            <p class="text-sm" data-test="step-health">
-                                "Live release " <span class="font-mono">{live}</span> ", healthy / desired replicas "
-                                {crate::deploy::replicas_cell(d.summary.healthy, d.summary.desired)}
-                            </p>
-                        }.into_any()
-                    }
-                    // Shown as text: an error component would turn the whole page into a 404.
-                    Some(Err(e)) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match look.get() {
+            None => view! { <p class="text-xs text-slate-500">"Looking…"</p> }.into_any(),
+            Some(None) => view! { <p class="text-xs text-slate-500">"Name the service to look at."</p> }.into_any(),
+            Some(Some(Ok(d))) => {
+                let live = d.summary.live.as_ref().map_or("none yet".to_string(), |r| format!("#{} {}", r.number, r.tag));
+                view! {
+                    <p class="text-sm" data-test="step-health">
+                        "Live release " <span class="font-mono">{live}</span> ", healthy / desired replicas "
+                        {crate::deploy::replicas_cell(d.summary.healthy, d.summary.desired)}
+                    </p>
+                }.into_any()
+            }
+            // Shown as text: an error component would turn the whole page into a 404.
+            Some(Some(Err(e))) => view! { <p class="text-sm text-red-700 dark:text-red-300" data-test="step-error">{e.to_string()}</p> }.into_any(),
+        }}
         <button type="button" class=format!("{BUTTON} mt-2") on:click=move |_| again.update(|n| *n += 1) data-test="step-start">"Check again"</button>
     }
 }
