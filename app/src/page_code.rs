@@ -36,13 +36,15 @@ pub const SERVER_ONLY: &[&str] = &[
 /// Pages whose interactive parts are `#[island]` components taking their
 /// data as props; the rest of the page is the server's HTML. They load
 /// the islands bundle (`islands/`) instead of the app: its main module
-/// (Leptos' islands runtime and the code islands share) and the chunks of
-/// the islands named here, which the page preloads. An island's name is
-/// its component's in snake case (`EngineView` → `engine_view`), the name
-/// scripts/build-islands lists its chunks under in islands.txt; a page
-/// that shows an island not named here still works, but fetches that
-/// island's code only after the main module runs, and its browser test
-/// fails (`assert_only_islands_fetched` wants every wasm file preloaded).
+/// (Leptos' islands runtime and the code islands share) and the pack of
+/// the islands named here (their chunks in one file), which the page
+/// preloads. An island's name is its component's in snake case
+/// (`EngineView` → `engine_view`), the name scripts/build-islands lists
+/// its chunks and pack under in islands.txt; a page naming several needs
+/// their line in `islands/packs.txt`. A page that shows an island not
+/// named here still works, but fetches that island's chunks one by one
+/// after the main module runs, and its browser test fails
+/// (`assert_only_islands_fetched` wants every file preloaded).
 ///
 /// An island cannot read the router or a context from outside it, and
 /// holds no `Resource` (its id could differ from the server's): the page
