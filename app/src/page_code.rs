@@ -61,6 +61,7 @@ pub const ISLAND_PAGES: &[(&str, &[&str])] = &[
     ("/services", &["services_list"]),
     ("/services/new", &["new_service_form"]),
     ("/services/{env}/{name}", &["service_view"]),
+    ("/services/{env}/{name}/settings", &["service_settings"]),
     ("/deployments/{id}", &["live_deployment"]),
     ("/incidents", &["incidents_board"]),
     ("/incidents/{id}", &["incident_view"]),

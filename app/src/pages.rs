@@ -9,6 +9,7 @@ pub const PAGES: &[&str] = &[
     "/services",
     "/services/new",
     "/services/{env}/{name}",
+    "/services/{env}/{name}/settings",
     "/deployments/{id}",
     "/incidents",
     "/incidents/{id}",

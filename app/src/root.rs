@@ -117,6 +117,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("services") view={Lazy::<routes::ServicesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), StaticSegment("new")) view={Lazy::<routes::NewServiceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name")) view={Lazy::<routes::ServiceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("services"), ParamSegment("env"), ParamSegment("name"), StaticSegment("settings")) view={Lazy::<routes::ServiceSettingsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view={Lazy::<routes::DeploymentRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("incidents") view={Lazy::<routes::IncidentsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("incidents"), ParamSegment("id")) view={Lazy::<routes::IncidentRoute>::new()} ssr=SsrMode::Async/>

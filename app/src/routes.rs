@@ -46,6 +46,7 @@ lazy_page! {
     ServicesRoute => crate::deploy::ServicesPage;
     NewServiceRoute => crate::deploy::NewServicePage;
     ServiceRoute => crate::deploy::ServicePage;
+    ServiceSettingsRoute => crate::deploy::ServiceSettingsPage;
     DeploymentRoute => crate::deploy::DeploymentPage;
     IncidentsRoute => crate::incident::IncidentsPage;
     IncidentRoute => crate::incident::IncidentPage;

@@ -191,6 +191,54 @@ async fn a_deploy_from_the_browser_streams_its_steps_and_history_rolls_back() {
         assert!(history.contains("restart"), "{history}");
         assert!(window_still_marked(&c).await, "the page reloaded");
         keep_screenshot(&c, "service-logs").await;
+        settings_change_then_remove_the_service(&c, &server).await;
+    })
+    .await;
+}
+
+/// From the service page to its settings page (an island page of its
+/// own): a saved limit shows on the service page; removal refuses a wrong
+/// name, then stops the replicas and leaves the service off the list.
+async fn settings_change_then_remove_the_service(c: &Client, server: &Server) {
+    // The restart above (deployment #4) holds the service until it ends,
+    // and a removal meanwhile is refused with what holds it.
+    c.goto(&server.url("/deployments/4")).await.unwrap();
+    assert_eq!(wait_for_deployment_end(c).await, "succeeded");
+    let page = format!("/services/production/{SERVICE}");
+    c.goto(&server.url(&page)).await.unwrap();
+    click(c, "[data-test=service-settings]").await;
+    wait_for_path(c, &format!("{page}/settings")).await;
+    wait_until_hydrated(c).await;
+    end2end::diagnose::assert_only_islands_fetched(c, "the settings page").await;
+    set(c, "memory_mb", "96").await;
+    click(c, "[data-test=service-save]").await;
+    let saved = wait_for_text(c, "[data-test=saved]").await;
+    assert!(saved.contains("next deploy"), "{saved}");
+    click(c, "[data-test=settings-service-link]").await;
+    wait_for_path(c, &page).await;
+    let limits = wait_for_text(c, "[data-test=service-limits]").await;
+    assert!(limits.contains("memory 96 MiB"), "{limits}");
+
+    click(c, "[data-test=service-settings]").await;
+    wait_for_path(c, &format!("{page}/settings")).await;
+    wait_until_hydrated(c).await;
+    click(c, "[data-test=remove-service] summary").await;
+    set_at(c, "[data-test=remove-confirm]", "production/someone-else").await;
+    click(c, "[data-test=remove-submit]").await;
+    let refused = wait_for_text(c, "[data-test=remove-service] [data-test=error]").await;
+    assert!(refused.contains("confirm"), "{refused}");
+    set_at(
+        c,
+        "[data-test=remove-confirm]",
+        &format!("production/{SERVICE}"),
+    )
+    .await;
+    click(c, "[data-test=remove-submit]").await;
+    wait_for_path(c, "/services").await;
+    wait_until_hydrated(c).await;
+    eventually("the service off the list", WAIT, || async {
+        let list = text_of(c, "main").await?;
+        (!list.contains(SERVICE)).then_some(list)
     })
     .await;
 }

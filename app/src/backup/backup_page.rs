@@ -2,15 +2,18 @@
 //! and row counts), and the restore form with the outcome of each restore
 //! and how to undo it.
 
+use super::api::ReadBackupTarget;
 use super::api::{read_backup_target, DeleteBackup, RestoreBackup, TestRestoreBackup};
 use super::parts::*;
 use super::{BackupView, RestoreView, RunState, TargetDetail, TestRestoreState, TestRestoreView};
 use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
 use crate::format::{size, utc};
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, Fact};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -56,9 +59,9 @@ crate::island! {
         user: Option<CurrentUser>,
         first: Result<TargetDetail, AppError>,
     ) -> impl IntoView {
-        let test = ServerAction::<TestRestoreBackup>::new();
-        let restore = ServerAction::<RestoreBackup>::new();
-        let delete = ServerAction::<DeleteBackup>::new();
+        let test = Post::to::<TestRestoreBackup>();
+        let restore = Post::to::<RestoreBackup>();
+        let delete = Post::to::<DeleteBackup>();
         let tick = use_live_tick({
             let target = target.clone();
             move || format!("/backup-events/{target}")
@@ -68,7 +71,7 @@ crate::island! {
         let settled = RwSignal::new(first);
         let read = {
             let target = target.clone();
-            move || read_backup_target(target.clone())
+            move || ask::<ReadBackupTarget>(&[("target", &target)])
         };
         reload_on(move || (tick.get(), acted()), live, read.clone());
         reload_on(acted, settled, read);
@@ -155,8 +158,8 @@ fn LiveBackup(backup: BackupView, restores: Vec<RestoreView>) -> impl IntoView {
 fn BackupActions(
     backup: BackupView,
     user: Option<CurrentUser>,
-    actions: (ServerAction<TestRestoreBackup>, ServerAction<RestoreBackup>),
-    delete: ServerAction<DeleteBackup>,
+    actions: (PostOf<TestRestoreBackup>, PostOf<RestoreBackup>),
+    delete: PostOf<DeleteBackup>,
 ) -> impl IntoView {
     let b = backup;
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
@@ -173,16 +176,16 @@ fn BackupActions(
             <div class="flex flex-wrap items-end gap-4">
                 {(can(Permission::Administer) && usable).then(|| view! { <a class=BUTTON href=format!("/backup-files/{}", b.id) data-test="download">"Download"</a> })}
                 {(can(Permission::RunBackup) && usable && !test_running).then(|| view! {
-                    <ActionForm action=actions.0>
+                    <PostForm action=actions.0>
                         <input type="hidden" name="id" value=b.id.to_string()/>
                         <button type="submit" class=BUTTON data-test="run-test-restore">"Test restore"</button>
-                    </ActionForm>
+                    </PostForm>
                 })}
                 {(can(Permission::Administer) && has_file).then(|| view! {
-                    <ActionForm action=delete>
+                    <PostForm action=delete>
                         <input type="hidden" name="id" value=b.id.to_string()/>
                         <button type="submit" class=BUTTON data-test="delete-backup">"Delete this backup"</button>
-                    </ActionForm>
+                    </PostForm>
                 })}
             </div>
             {(can(Permission::RestoreBackup) && usable).then(|| view! { <RestoreForm backup=b.clone() action=actions.1/> })}
@@ -250,7 +253,7 @@ fn TestResult(test: TestRestoreView) -> impl IntoView {
 }
 
 #[component]
-fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl IntoView {
+fn RestoreForm(backup: BackupView, action: PostOf<RestoreBackup>) -> impl IntoView {
     let target = backup.target.clone();
     // A started restore empties the confirmation, so a second click cannot
     // run the same destructive restore again by accident.
@@ -264,7 +267,7 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
         <p class="mb-3 mt-4 text-xs text-slate-500">
             {format!("A safety backup of the current state of `{target}` is taken first; the restore runs in one transaction.")}
         </p>
-        <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
+        <PostForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="restore-form">
             <input type="hidden" name="id" value=backup.id.to_string()/>
             <fieldset class="text-xs" data-test="restore-mode">
                 <label class="block"><input type="radio" name="mode" value="exact" checked/>
@@ -276,7 +279,7 @@ fn RestoreForm(backup: BackupView, action: ServerAction<RestoreBackup>) -> impl 
                 <input node_ref=confirm name="confirm" required autocomplete="off" class=INPUT data-test="restore-confirm"/>
             </label>
             <button type="submit" data-test="restore-submit" class=BUTTON_DANGER>"Restore this backup"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 

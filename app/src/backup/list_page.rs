@@ -9,6 +9,7 @@ use crate::format::duration;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,9 +37,9 @@ crate::island! {
     /// The targets table and, for administrators, the form that adds one;
     /// the table is read again after each addition.
     fn BackupTargets(first: Result<Vec<TargetSummary>, AppError>, admin: bool) -> impl IntoView {
-        let create = ServerAction::<CreateBackupTarget>::new();
+        let create = Post::to::<CreateBackupTarget>();
         let targets = RwSignal::new(first);
-        reload_on(move || create.version().get(), targets, list_backup_targets);
+        reload_on(move || create.version().get(), targets, || crate::layout::ask::<super::api::ListBackupTargets>(&[]));
         view! {
             <ActionError error=Signal::derive(move || create.value().get().and_then(Result::err))/>
             {move || match targets.get() {
@@ -94,19 +95,19 @@ fn TargetRow(target: TargetSummary) -> impl IntoView {
 }
 
 #[component]
-fn CreateTargetForm(action: ServerAction<CreateBackupTarget>) -> impl IntoView {
+fn CreateTargetForm(action: PostOf<CreateBackupTarget>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mb-6")>
             <h2 class="mb-1 font-medium">"Add a target"</h2>
             <p class="mb-3 text-xs text-slate-500">
                 "The connection URL is encrypted at rest and never shown again. Its user needs to read every table; test restores also need CREATEDB."
             </p>
-            <ActionForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="create-target">
+            <PostForm action=action attr:class="flex flex-wrap items-end gap-3" attr:data-test="create-target">
                 <input name="name" placeholder="name, e.g. shop" required class=INPUT/>
                 <input name="url" type="password" placeholder="postgres://user:password@host:5432/database" required autocomplete="off" class=format!("{INPUT} w-96")/>
                 <label class="text-xs">"RPO (hours) " <input name="rpo_hours" type="number" min="1" max="8760" value="24" class=INPUT/></label>
                 <button type="submit" class=BUTTON data-test="create-target-submit">"Add target"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }

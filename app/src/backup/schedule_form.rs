@@ -7,6 +7,7 @@ use super::parts::RunTimes;
 use super::retention::Policy;
 use super::TargetDetail;
 use crate::layout::ui::{BUTTON, CARD, INPUT};
+use crate::layout::{PostForm, PostOf};
 use leptos::prelude::*;
 
 /// The schedule as it is, and what the next retention pass would delete.
@@ -49,7 +50,7 @@ pub fn ScheduleSummary(detail: TargetDetail) -> impl IntoView {
 pub fn ScheduleEditor(
     target: String,
     current: Option<super::ScheduleView>,
-    save: ServerAction<SaveBackupSchedule>,
+    save: PostOf<SaveBackupSchedule>,
 ) -> impl IntoView {
     let defaults = Policy::default();
     let (cron, daily, weekly, monthly, safety) = match &current {
@@ -71,7 +72,7 @@ pub fn ScheduleEditor(
     view! {
         <section class=format!("{CARD} mb-6")>
         <h2 class="mb-1 font-medium">"Change the schedule"</h2>
-        <ActionForm action=save attr:class="flex flex-wrap items-end gap-3" attr:data-test="schedule-form">
+        <PostForm action=save attr:class="flex flex-wrap items-end gap-3" attr:data-test="schedule-form">
             <input type="hidden" name="target" value=target/>
             <label class="text-xs">"Cron (UTC) "
                 <input name="cron" value=cron placeholder="30 2 * * *" class=format!("{INPUT} font-mono")/>
@@ -81,7 +82,7 @@ pub fn ScheduleEditor(
             <label class="text-xs">"Monthly " <input name="keep_monthly" type="number" min="0" max="1000" value=monthly.to_string() class=format!("{INPUT} w-20")/></label>
             <label class="text-xs">"Safety/pre-deploy days " <input name="keep_safety_days" type="number" min="0" max="3650" value=safety.to_string() class=format!("{INPUT} w-20")/></label>
             <button type="submit" class=BUTTON data-test="schedule-save">"Save schedule"</button>
-        </ActionForm>
+        </PostForm>
         <p class="mt-2 text-xs text-slate-500">"Five fields: minute hour day-of-month month day-of-week, e.g. `30 2 * * *` daily at 02:30 UTC. Empty removes the schedule."</p>
         </section>
     }

@@ -2,6 +2,7 @@
 //! (time, size, duration, checksum, verified, kept by) and restores, live;
 //! for administrators the schedule editor and the connection settings.
 
+use super::api::ReadBackupTarget;
 use super::api::{
     read_backup_target, RunBackup, SaveBackupSchedule, ScrubBackups, TestBackupTarget,
     UpdateBackupTarget,
@@ -12,9 +13,11 @@ use super::{BackupView, RestoreView, TargetDetail};
 use crate::auth::api::CurrentUser;
 use crate::auth::Permission;
 use crate::format::{duration, utc};
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, Fact};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -46,11 +49,11 @@ crate::island! {
     /// never wipes what someone is typing.
     fn TargetView(name: String, user: Option<CurrentUser>, first: Result<TargetDetail, AppError>) -> impl IntoView {
         let admin = user.as_ref().is_some_and(|u| u.can(Permission::Administer));
-        let run = ServerAction::<RunBackup>::new();
-        let update = ServerAction::<UpdateBackupTarget>::new();
-        let schedule = ServerAction::<SaveBackupSchedule>::new();
-        let probe = ServerAction::<TestBackupTarget>::new();
-        let scrub = ServerAction::<ScrubBackups>::new();
+        let run = Post::to::<RunBackup>();
+        let update = Post::to::<UpdateBackupTarget>();
+        let schedule = Post::to::<SaveBackupSchedule>();
+        let probe = Post::to::<TestBackupTarget>();
+        let scrub = Post::to::<ScrubBackups>();
         let tick = use_live_tick({
             let name = name.clone();
             move || format!("/backup-events/{name}")
@@ -61,7 +64,7 @@ crate::island! {
         let settings = RwSignal::new(first);
         let read = {
             let name = name.clone();
-            move || read_backup_target(name.clone())
+            move || ask::<ReadBackupTarget>(&[("target", &name)])
         };
         reload_on(move || (tick.get(), acted(), saved()), live, read.clone());
         reload_on(saved, settings, read);
@@ -90,8 +93,8 @@ crate::island! {
 fn TargetHeader(
     name: String,
     user: Option<CurrentUser>,
-    actions: (ServerAction<RunBackup>, ServerAction<TestBackupTarget>),
-    scrub: ServerAction<ScrubBackups>,
+    actions: (PostOf<RunBackup>, PostOf<TestBackupTarget>),
+    scrub: PostOf<ScrubBackups>,
 ) -> impl IntoView {
     let can = |p| user.as_ref().is_some_and(|u| u.can(p));
     let (run, probe) = actions;
@@ -138,8 +141,8 @@ fn LiveTarget(detail: TargetDetail, admin: bool) -> impl IntoView {
 #[component]
 fn TargetSettings(
     detail: TargetDetail,
-    update: ServerAction<UpdateBackupTarget>,
-    schedule: ServerAction<SaveBackupSchedule>,
+    update: PostOf<UpdateBackupTarget>,
+    schedule: PostOf<SaveBackupSchedule>,
 ) -> impl IntoView {
     let name = detail.summary.name.clone();
     view! {
@@ -149,22 +152,22 @@ fn TargetSettings(
 }
 
 #[component]
-fn RunButton(target: String, run: ServerAction<RunBackup>) -> impl IntoView {
+fn RunButton(target: String, run: PostOf<RunBackup>) -> impl IntoView {
     view! {
-        <ActionForm action=run>
+        <PostForm action=run>
             <input type="hidden" name="target" value=target/>
             <button type="submit" data-test="run-backup" class=BUTTON_PRIMARY>
                 "Back up now"
             </button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 /// Hashes every stored file again and says what it found.
 #[component]
-fn ScrubButton(target: String, scrub: ServerAction<ScrubBackups>) -> impl IntoView {
+fn ScrubButton(target: String, scrub: PostOf<ScrubBackups>) -> impl IntoView {
     view! {
-        <ActionForm action=scrub attr:class="flex items-center gap-2">
+        <PostForm action=scrub attr:class="flex items-center gap-2">
             <input type="hidden" name="target" value=target/>
             <button type="submit" data-test="scrub" class=BUTTON title="Hash every stored file again and mark those that changed as corrupted">"Scrub now"</button>
             {move || scrub.value().get().map(|r| match r {
@@ -172,21 +175,21 @@ fn ScrubButton(target: String, scrub: ServerAction<ScrubBackups>) -> impl IntoVi
                 Ok(r) => view! { <span data-test="scrub-result" class="text-xs text-red-700 dark:text-red-300">{format!("{} file(s) checked; corrupted: {}", r.checked, r.corrupted.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", "))}</span> }.into_any(),
                 Err(e) => view! { <span data-test="scrub-result" class="text-xs text-red-700 dark:text-red-300">{e.to_string()}</span> }.into_any(),
             })}
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
-fn TestConnection(target: String, probe: ServerAction<TestBackupTarget>) -> impl IntoView {
+fn TestConnection(target: String, probe: PostOf<TestBackupTarget>) -> impl IntoView {
     view! {
-        <ActionForm action=probe attr:class="flex items-center gap-2">
+        <PostForm action=probe attr:class="flex items-center gap-2">
             <input type="hidden" name="target" value=target/>
             <button type="submit" data-test="test-connection" class=BUTTON>"Test connection"</button>
             {move || probe.value().get().map(|r| match r {
                 Ok(v) => view! { <span data-test="connection-result" class="text-xs text-emerald-700 dark:text-emerald-300">{format!("connected: PostgreSQL {v}")}</span> }.into_any(),
                 Err(e) => view! { <span data-test="connection-result" class="text-xs text-red-700 dark:text-red-300">{e.to_string()}</span> }.into_any(),
             })}
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -264,17 +267,17 @@ fn RestoresTable(restores: Vec<RestoreView>, target: String) -> impl IntoView {
 }
 
 #[component]
-fn EditTarget(target: String, rpo: i32, update: ServerAction<UpdateBackupTarget>) -> impl IntoView {
+fn EditTarget(target: String, rpo: i32, update: PostOf<UpdateBackupTarget>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mb-6")>
             <h2 class="mb-1 font-medium">"Connection and RPO"</h2>
             <p class="mb-3 text-xs text-slate-500">"The stored URL is never shown. Leave the URL empty to keep it."</p>
-            <ActionForm action=update attr:class="flex flex-wrap items-end gap-3" attr:data-test="edit-target">
+            <PostForm action=update attr:class="flex flex-wrap items-end gap-3" attr:data-test="edit-target">
                 <input type="hidden" name="target" value=target/>
                 <input name="url" type="password" placeholder="new postgres:// URL" autocomplete="off" class=format!("{INPUT} w-96")/>
                 <label class="text-xs">"RPO (hours) " <input name="rpo_hours" type="number" min="1" max="8760" value=rpo.to_string() class=INPUT/></label>
                 <button type="submit" class=BUTTON>"Save"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }

@@ -59,7 +59,7 @@ crate::island! {
         reload_on(
             move || (services.get(), incidents.get()),
             board,
-            move || read_dashboard(days, scope.clone(), window),
+            move || crate::layout::ask::<super::api::ReadDashboard>(&[("days", &days.to_string()), ("scope", &scope), ("window", &window.to_string())]),
         );
         move || match board.get() {
             Ok(d) => view! { <Board board=d/> }.into_any(),

@@ -2,9 +2,12 @@
 //! environments placed on them.
 
 use super::api::{list_endpoints, list_environments, CreateEndpoint, CreateEnvironment};
+use super::api::{ListEndpoints, ListEnvironments};
 use super::{EndpointView, EnvironmentView, SwarmView};
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::{reload_on, ErrorNotice, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,8 +38,8 @@ crate::island! {
         endpoints: Result<Vec<EndpointView>, AppError>,
         environments: Result<Vec<EnvironmentView>, AppError>,
     ) -> impl IntoView {
-        let create_endpoint = ServerAction::<CreateEndpoint>::new();
-        let create_environment = ServerAction::<CreateEnvironment>::new();
+        let create_endpoint = Post::to::<CreateEndpoint>();
+        let create_environment = Post::to::<CreateEnvironment>();
         let versions = move || {
             (
                 create_endpoint.version().get(),
@@ -45,8 +48,8 @@ crate::island! {
         };
         let endpoints = RwSignal::new(endpoints);
         let environments = RwSignal::new(environments);
-        reload_on(versions, endpoints, list_endpoints);
-        reload_on(versions, environments, list_environments);
+        reload_on(versions, endpoints, || ask::<ListEndpoints>(&[]));
+        reload_on(versions, environments, || ask::<ListEnvironments>(&[]));
         let error = Signal::derive(move || {
             let a = create_endpoint.value().get().and_then(Result::err);
             a.or_else(|| create_environment.value().get().and_then(Result::err))
@@ -57,7 +60,7 @@ crate::island! {
                 Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
             }}
-            <ActionForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
+            <PostForm action=create_endpoint attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-endpoint">
                 <label class=LABEL>"Name" <input name="name" required placeholder="prod-1" class=INPUT/></label>
                 <label class=LABEL>"Engine address" <input name="url" placeholder="tcp://10.0.0.5:2376" class=INPUT/></label>
                 <label class=LABEL>"Runs services as"
@@ -70,7 +73,7 @@ crate::island! {
                 <label class=LABEL>"Client certificate" <input name="tls_cert" placeholder="…/cert.pem" class=INPUT/></label>
                 <label class=LABEL>"Client key" <input name="tls_key" placeholder="…/key.pem" class=INPUT/></label>
                 <button type="submit" class=BUTTON_PRIMARY>"Add endpoint"</button>
-            </ActionForm>
+            </PostForm>
             <p class="mt-2 text-xs text-slate-500">"An empty address is this host's own engine. Give all three TLS files (as for docker --tlsverify) or none; the files stay on this host and are read when connecting. Swarm services need a Swarm manager's address and a command health check."</p>
             <h2 class=H2>"Environments"</h2>
             {move || match environments.get() {
@@ -167,10 +170,7 @@ fn EnvironmentTable(environments: Vec<EnvironmentView>) -> impl IntoView {
 }
 
 #[component]
-fn EnvironmentForm(
-    action: ServerAction<CreateEnvironment>,
-    endpoints: Vec<String>,
-) -> impl IntoView {
+fn EnvironmentForm(action: PostOf<CreateEnvironment>, endpoints: Vec<String>) -> impl IntoView {
     let options = endpoints
         .into_iter()
         .map(|e| {
@@ -179,10 +179,10 @@ fn EnvironmentForm(
         })
         .collect_view();
     view! {
-        <ActionForm action=action attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-environment">
+        <PostForm action=action attr:class=format!("{CARD} mt-4 flex flex-wrap items-end gap-3") attr:data-test="create-environment">
             <label class=LABEL>"Name" <input name="name" required placeholder="staging" class=INPUT/></label>
             <label class=LABEL>"Endpoint" <select name="endpoint" class=INPUT>{options}</select></label>
             <button type="submit" class=BUTTON_PRIMARY>"Add environment"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -18,6 +18,7 @@ mod service_form;
 mod service_history;
 mod service_logs;
 mod service_page;
+mod service_settings;
 mod services_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -27,6 +28,7 @@ pub use deployment_page::DeploymentPage;
 pub use endpoints_page::EndpointsPage;
 pub use service_form::NewServicePage;
 pub use service_page::ServicePage;
+pub use service_settings::ServiceSettingsPage;
 pub use services_page::{replicas_cell, ServicesPage};
 
 /// Where a deployment is in its life. `interrupted`: found running after the

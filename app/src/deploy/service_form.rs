@@ -6,6 +6,7 @@ use super::api::{list_environments, SaveService};
 use super::{cpus_text, EnvironmentView, ServiceConfig, DEFAULT_PIDS_LIMIT};
 use crate::layout::ui::*;
 use crate::layout::{ErrorNotice, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,7 +37,7 @@ crate::island! {
     /// The empty service form; once saved, the browser goes on to the new
     /// service's page.
     fn NewServiceForm(environments: Vec<EnvironmentView>, targets: Vec<String>) -> impl IntoView {
-        let action = ServerAction::<SaveService>::new();
+        let action = Post::to::<SaveService>();
         Effect::new(move |_| {
             if let Some(Ok(saved)) = action.value().get() {
                 let _ = window().location().set_href(&saved.url);
@@ -47,10 +48,7 @@ crate::island! {
 }
 
 /// The message for `field` when the last save was refused because of it.
-fn error_for(
-    action: ServerAction<SaveService>,
-    field: &'static str,
-) -> impl Fn() -> Option<String> {
+fn error_for(action: PostOf<SaveService>, field: &'static str) -> impl Fn() -> Option<String> {
     move || match action.value().get() {
         Some(Err(AppError::Validation { field: f, message })) if f == field => Some(message),
         _ => None,
@@ -63,7 +61,7 @@ fn Field(
     name: &'static str,
     value: String,
     editable: bool,
-    action: ServerAction<SaveService>,
+    action: PostOf<SaveService>,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] kind: &'static str,
 ) -> impl IntoView {
@@ -92,7 +90,7 @@ pub fn ServiceFields(
     config: Option<ServiceConfig>,
     id: Option<i64>,
     editable: bool,
-    action: ServerAction<SaveService>,
+    action: PostOf<SaveService>,
     environments: Vec<EnvironmentView>,
     /// Names of the backup targets a deploy can back up first.
     targets: Vec<String>,
@@ -116,7 +114,7 @@ pub fn ServiceFields(
         )
     };
     view! {
-        <ActionForm action=action attr:class=format!("{CARD} grid grid-cols-1 gap-4 md:grid-cols-3") attr:data-test="service-form">
+        <PostForm action=action attr:class=format!("{CARD} grid grid-cols-1 gap-4 md:grid-cols-3") attr:data-test="service-form">
             {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string()/> })}
             <Placement c=c.clone() fixed=id.is_some() editable=editable action=action environments=environments/>
             <Field label="Image repository" name="image" value=c.image.clone() editable=editable action=action hint="without a tag, e.g. registry.example.com/shop/web"/>
@@ -159,7 +157,7 @@ pub fn ServiceFields(
                 {saved}
                 {other_error}
             </div>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -169,7 +167,7 @@ fn BackupChoice(
     current: Option<String>,
     targets: Vec<String>,
     editable: bool,
-    action: ServerAction<SaveService>,
+    action: PostOf<SaveService>,
 ) -> impl IntoView {
     let options = targets
         .into_iter()
@@ -206,7 +204,7 @@ fn Placement(
     c: ServiceConfig,
     fixed: bool,
     editable: bool,
-    action: ServerAction<SaveService>,
+    action: PostOf<SaveService>,
     environments: Vec<EnvironmentView>,
 ) -> impl IntoView {
     if fixed {

@@ -5,6 +5,7 @@ use super::widgets::StateBadge;
 use super::{DeploymentView, ReleaseView};
 use crate::format::{ago, duration, short_id, utc};
 use crate::layout::ui::*;
+use crate::layout::{PostForm, PostOf};
 use leptos::prelude::*;
 
 /// The deployer's choice to go without the pre-deploy backup, shared by
@@ -26,7 +27,7 @@ pub fn ReleasesTable(
     releases: Vec<ReleaseView>,
     live: Option<i32>,
     can_deploy: bool,
-    action: ServerAction<Rollback>,
+    action: PostOf<Rollback>,
     skip_backup: SkipBackup,
 ) -> impl IntoView {
     if releases.is_empty() {
@@ -42,13 +43,13 @@ pub fn ReleasesTable(
                     _ => format!("Deploy #{}", r.number),
                 };
                 view! {
-                    <ActionForm action=action>
+                    <PostForm action=action>
                         <input type="hidden" name="service" value=service/>
                         <input type="hidden" name="release" value=r.number.to_string()/>
                         <input type="hidden" name="skip_backup" value=move || if skip_backup.ticked.get() { "on" } else { "" }/>
                         <input type="hidden" name="skip_reason" value=move || skip_backup.reason.get()/>
                         <button type="submit" class=BUTTON data-test=format!("rollback-{}", r.number)>{label}</button>
-                    </ActionForm>
+                    </PostForm>
                 }
             });
             view! {

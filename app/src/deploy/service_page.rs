@@ -1,9 +1,10 @@
 //! `/services/<environment>/<name>`: a service's state, its actions
-//! (deploy, scale, restart, roll back), its history, settings and logs.
+//! (deploy, scale, restart, roll back), its history, replicas and logs.
+//! Its settings have a page of their own (`service_settings.rs`).
 
-use super::api::{read_service, Deploy, RemoveService, Restart, Rollback, SaveService, Scale};
+use super::api::ReadService;
+use super::api::{read_service, Deploy, Restart, Rollback, Scale};
 use super::replica_panel::ReplicaPanel;
-use super::service_form::{backup_target_names, ServiceFields};
 use super::service_history::SkipBackup;
 use super::service_history::{DeploymentsTable, ReleasesTable};
 use super::service_logs::LogPanel;
@@ -12,9 +13,11 @@ use super::widgets::StateBadge;
 use super::{limits_text, DeploymentStarted, ServiceDetail};
 use crate::auth::Permission;
 use crate::format::{ago, short_id};
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, ErrorNotice};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -24,31 +27,28 @@ use leptos_router::hooks::use_params_map;
 /// The page's actions; the service reloads after any of them.
 #[derive(Clone, Copy)]
 pub struct Actions {
-    pub deploy: ServerAction<Deploy>,
-    pub rollback: ServerAction<Rollback>,
-    pub restart: ServerAction<Restart>,
-    pub scale: ServerAction<Scale>,
-    pub edit: ServerAction<SaveService>,
+    pub deploy: PostOf<Deploy>,
+    pub rollback: PostOf<Rollback>,
+    pub restart: PostOf<Restart>,
+    pub scale: PostOf<Scale>,
 }
 
 impl Actions {
     fn new() -> Self {
         Actions {
-            deploy: ServerAction::new(),
-            rollback: ServerAction::new(),
-            restart: ServerAction::new(),
-            scale: ServerAction::new(),
-            edit: ServerAction::new(),
+            deploy: Post::to::<Deploy>(),
+            rollback: Post::to::<Rollback>(),
+            restart: Post::to::<Restart>(),
+            scale: Post::to::<Scale>(),
         }
     }
 
-    fn versions(&self) -> [usize; 5] {
+    fn versions(&self) -> [usize; 4] {
         [
             self.deploy.version().get(),
             self.rollback.version().get(),
             self.restart.version().get(),
             self.scale.version().get(),
-            self.edit.version().get(),
         ]
     }
 
@@ -67,13 +67,12 @@ impl Actions {
             .or_else(|| err(self.rollback.value().get()))
             .or_else(|| err(self.restart.value().get()))
             .or_else(|| self.scale.value().get().and_then(Result::err))
-            .or_else(|| self.edit.value().get().and_then(Result::err))
     }
 }
 
-/// An island page (`app::ISLAND_PAGES`): the server reads the service,
-/// the backup targets a deploy may take first and whether the signed-in
-/// person may deploy, and hands them to [`ServiceView`].
+/// An island page (`app::ISLAND_PAGES`): the server reads the service and
+/// whether the signed-in person may deploy, and hands them to
+/// [`ServiceView`].
 #[component]
 pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
@@ -83,32 +82,31 @@ pub fn ServicePage() -> impl IntoView {
         format!("{}/{}", part("env"), part("name"))
     });
     let first = Resource::new(move || reference.get(), read_service);
-    let targets = Resource::new(|| (), |_| backup_target_names());
     let me = use_signed_in();
     view! {
         <Title text=move || reference.get()/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let can_deploy = me.user().await.is_some_and(|u| u.can(Permission::Deploy));
-                let (first, targets) = (first.await, targets.await);
-                view! { <ServiceView reference=reference.get_untracked() can_deploy=can_deploy first=first targets=targets/> }
+                let first = first.await;
+                view! { <ServiceView reference=reference.get_untracked() can_deploy=can_deploy first=first/> }
             })}
         </Suspense>
     }
 }
 
 crate::island! {
-    /// The service's facts, actions, history, replicas, logs and settings.
+    /// The service's facts, actions, history, replicas and logs.
     /// Two copies of the service: `live` follows every change (anyone's
     /// deployment, another process) and redraws the facts and history;
     /// `settled` follows only this page's own actions and carries the
-    /// forms and the log stream, which a redraw would reset while in use.
+    /// action forms and the log stream, which a redraw would reset while
+    /// in use.
     /// A started deployment is followed on its own page.
     fn ServiceView(
         reference: String,
         can_deploy: bool,
         first: Result<ServiceDetail, AppError>,
-        targets: Vec<String>,
     ) -> impl IntoView {
         let actions = Actions::new();
         let tick = use_live_tick({
@@ -117,7 +115,7 @@ crate::island! {
         });
         let live = RwSignal::new(first.clone());
         let settled = RwSignal::new(first);
-        let read = move || read_service(reference.clone());
+        let read = move || ask::<ReadService>(&[("service", &reference)]);
         reload_on(move || (tick.get(), actions.versions()), live, read.clone());
         reload_on(move || actions.versions(), settled, read);
         let skip = (RwSignal::new(false), RwSignal::new(String::new()));
@@ -150,7 +148,7 @@ crate::island! {
             }}
             {move || {
                 let d = settled.get().ok()?;
-                Some(view! { <ServiceRest d=d can_deploy=can_deploy actions=actions targets=targets.clone()/> })
+                Some(view! { <ServiceRest d=d/> })
             }}
         }
     }
@@ -177,6 +175,7 @@ fn skip_backup(
 fn ServiceTop(d: ServiceDetail) -> impl IntoView {
     view! {
         <div class="mb-6">
+            <a class=format!("{LINK} float-right text-sm") href=format!("/services/{}/settings", full_name(&d)) data-test="service-settings">"Settings"</a>
             <h1 class="text-2xl font-semibold tracking-tight" data-test="service-name">{full_name(&d)}</h1>
             <p class="mt-1 text-sm text-slate-500">
                 <span class="font-mono">{d.summary.image.clone()}</span>
@@ -192,21 +191,13 @@ fn ServiceTop(d: ServiceDetail) -> impl IntoView {
 }
 
 #[component]
-fn ServiceRest(
-    d: ServiceDetail,
-    can_deploy: bool,
-    actions: Actions,
-    targets: Vec<String>,
-) -> impl IntoView {
+fn ServiceRest(d: ServiceDetail) -> impl IntoView {
     let full = full_name(&d);
     view! {
         <h2 class=H2>"Replicas"</h2>
         <ReplicaPanel service=full.clone()/>
         <h2 class=H2>"Logs"</h2>
-        <LogPanel service=full.clone()/>
-        <h2 class=H2>"Settings"</h2>
-        <ServiceFields config=Some(d.config.clone()) id=Some(d.summary.id) editable=can_deploy action=actions.edit environments=vec![] targets=targets/>
-        {can_deploy.then(|| view! { <RemoveForm service=full.clone()/> })}
+        <LogPanel service=full/>
     }
 }
 
@@ -257,7 +248,7 @@ fn ActionsBar(
     let (for_deploy, for_scale) = (service.clone(), service.clone());
     view! {
         <div class=format!("{CARD} mt-4 flex flex-wrap items-end gap-6") data-test="service-actions">
-            <ActionForm action=actions.deploy attr:class="flex items-end gap-2" attr:data-test="deploy-form">
+            <PostForm action=actions.deploy attr:class="flex items-end gap-2" attr:data-test="deploy-form">
                 <input type="hidden" name="service" value=for_deploy/>
                 <label class=LABEL>"Image tag"
                     <input name="tag" required placeholder="e.g. v1.4.2" list="local-tags" autocomplete="off" class=INPUT data-test="deploy-tag"/>
@@ -268,46 +259,19 @@ fn ActionsBar(
                 <SkipControls skip_backup=skip_backup/>
                 <ChangeFields/>
                 <button type="submit" class=BUTTON_PRIMARY disabled=busy data-test="deploy-submit">"Deploy"</button>
-            </ActionForm>
-            <ActionForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">
+            </PostForm>
+            <PostForm action=actions.scale attr:class="flex items-end gap-2" attr:data-test="scale-form">
                 <input type="hidden" name="service" value=for_scale/>
                 <label class=LABEL>"Replicas"
                     <input name="replicas" type="number" min="0" max="50" value=replicas.to_string() class=format!("{INPUT} w-20")/>
                 </label>
                 <button type="submit" class=BUTTON disabled=busy>"Scale"</button>
-            </ActionForm>
-            <ActionForm action=actions.restart attr:class="flex items-end" attr:data-test="restart-form">
+            </PostForm>
+            <PostForm action=actions.restart attr:class="flex items-end" attr:data-test="restart-form">
                 <input type="hidden" name="service" value=service/>
                 <button type="submit" class=BUTTON disabled=busy>"Restart replicas"</button>
-            </ActionForm>
+            </PostForm>
         </div>
-    }
-}
-
-/// Removing the service, behind its typed name.
-#[component]
-fn RemoveForm(service: String) -> impl IntoView {
-    let remove = ServerAction::<RemoveService>::new();
-    let error = move || {
-        remove
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| view! { <ErrorNotice error=e/> })
-    };
-    let hint = format!("Stops and removes every replica, then forgets the service and its releases (the audit log keeps them). Type {service} to confirm.");
-    view! {
-        <details class="mt-6 rounded-md border border-red-200 p-4 dark:border-red-900" data-test="remove-service">
-            <summary class="cursor-pointer text-sm font-medium text-red-700 dark:text-red-300">"Remove this service"</summary>
-            <ActionForm action=remove attr:class="mt-3 flex flex-wrap items-end gap-3">
-                <input type="hidden" name="service" value=service.clone()/>
-                <label class=LABEL>{hint}
-                    <input name="confirm" required autocomplete="off" placeholder=service class=INPUT/>
-                </label>
-                <button type="submit" class=BUTTON_DANGER>"Remove service"</button>
-            </ActionForm>
-            <div class="mt-3">{error}</div>
-        </details>
     }
 }
 

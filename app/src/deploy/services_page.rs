@@ -43,7 +43,7 @@ crate::island! {
     fn ServicesList(first: Result<Vec<ServiceSummary>, AppError>) -> impl IntoView {
         let tick = use_live_tick(|| "/service-events".to_string());
         let services = RwSignal::new(first);
-        reload_on(move || tick.get(), services, list_services);
+        reload_on(move || tick.get(), services, || crate::layout::ask::<super::api::ListServices>(&[]));
         view! {
             {move || match services.get() {
                 Ok(list) if list.is_empty() => view! {

@@ -31,7 +31,7 @@ crate::island! {
         let refresh = move |_| {
             asking.set(true);
             leptos::task::spawn_local(async move {
-                info.set(read_engine().await);
+                info.set(crate::layout::ask::<super::ReadEngine>(&[]).await);
                 asking.set(false);
             });
         };

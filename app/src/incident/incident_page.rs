@@ -3,8 +3,8 @@
 
 use super::api::{
     read_incident, AddIncidentActionItem, AddIncidentNote, AssignIncidentRole,
-    LinkIncidentDeployment, PinIncidentEntry, SaveIncidentPostmortem, SetIncidentActionItemDone,
-    SetIncidentSeverity, SetIncidentStartedAt, SetIncidentStatus,
+    LinkIncidentDeployment, PinIncidentEntry, ReadIncident, SaveIncidentPostmortem,
+    SetIncidentActionItemDone, SetIncidentSeverity, SetIncidentStartedAt, SetIncidentStatus,
 };
 use super::postmortem_form::{PostmortemForm, PostmortemView};
 use super::services_panel::{
@@ -16,7 +16,7 @@ use crate::auth::Permission;
 use crate::deploy::api::Rollback;
 use crate::format::minute_or_never;
 use crate::layout::ui::*;
-use crate::layout::{reload_on, use_signed_in, Fact};
+use crate::layout::{ask, reload_on, use_signed_in, Fact, Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -66,17 +66,17 @@ crate::island! {
         let (may, can_deploy) = may;
         let id = first.incident.id;
         let tick = use_live_tick(move || format!("/incidents/{id}/events"));
-        let note = ServerAction::<AddIncidentNote>::new();
-        let status = ServerAction::<SetIncidentStatus>::new();
-        let severity = ServerAction::<SetIncidentSeverity>::new();
-        let save = ServerAction::<SaveIncidentPostmortem>::new();
-        let add = ServerAction::<AddIncidentActionItem>::new();
-        let toggle = ServerAction::<SetIncidentActionItemDone>::new();
-        let rollback = ServerAction::<Rollback>::new();
-        let link = ServerAction::<LinkIncidentDeployment>::new();
-        let assign = ServerAction::<AssignIncidentRole>::new();
-        let pin = ServerAction::<PinIncidentEntry>::new();
-        let started = ServerAction::<SetIncidentStartedAt>::new();
+        let note = Post::to::<AddIncidentNote>();
+        let status = Post::to::<SetIncidentStatus>();
+        let severity = Post::to::<SetIncidentSeverity>();
+        let save = Post::to::<SaveIncidentPostmortem>();
+        let add = Post::to::<AddIncidentActionItem>();
+        let toggle = Post::to::<SetIncidentActionItemDone>();
+        let rollback = Post::to::<Rollback>();
+        let link = Post::to::<LinkIncidentDeployment>();
+        let assign = Post::to::<AssignIncidentRole>();
+        let pin = Post::to::<PinIncidentEntry>();
+        let started = Post::to::<SetIncidentStartedAt>();
         let acted = move || {
             [
                 note.version().get(),
@@ -94,11 +94,12 @@ crate::island! {
         let written = RwSignal::new(Some(first.clone()));
         let detail = RwSignal::new(Ok::<_, AppError>(first));
         let affected = RwSignal::new(affected);
-        reload_on(move || (tick.get(), acted()), detail, move || read_incident(id));
+        let read = move || ask::<ReadIncident>(&[("id", &id.to_string())]);
+        reload_on(move || (tick.get(), acted()), detail, read);
         reload_on(
             move || (status.version().get(), save.version().get()),
             written,
-            move || async move { read_incident(id).await.ok() },
+            move || async move { read().await.ok() },
         );
         reload_on(
             move || (tick.get(), rollback.version().get()),
@@ -141,15 +142,12 @@ crate::island! {
 fn Incident(
     detail: IncidentDetail,
     may: bool,
-    actions: (
-        ServerAction<SetIncidentStatus>,
-        ServerAction<SetIncidentSeverity>,
-    ),
-    toggle: ServerAction<SetIncidentActionItemDone>,
+    actions: (PostOf<SetIncidentStatus>, PostOf<SetIncidentSeverity>),
+    toggle: PostOf<SetIncidentActionItemDone>,
     /// The affected services as last read, the rollback, and whether the
     /// reader may deploy.
-    act: (RwSignal<Affected>, ServerAction<Rollback>, bool),
-    pin: ServerAction<PinIncidentEntry>,
+    act: (RwSignal<Affected>, PostOf<Rollback>, bool),
+    pin: PostOf<PinIncidentEntry>,
 ) -> impl IntoView {
     let i = detail.incident.clone();
     let (affected, rollback, can_deploy) = act;
@@ -205,8 +203,8 @@ fn Incident(
 fn Controls(
     id: i64,
     current: (Status, Severity),
-    status: ServerAction<SetIncidentStatus>,
-    severity: ServerAction<SetIncidentSeverity>,
+    status: PostOf<SetIncidentStatus>,
+    severity: PostOf<SetIncidentSeverity>,
 ) -> impl IntoView {
     let (now, level) = current;
     let moves = now
@@ -219,11 +217,11 @@ fn Controls(
                 other => format!("Mark {}", other.as_str()),
             };
             view! {
-                <ActionForm action=status>
+                <PostForm action=status>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <input type="hidden" name="status" value=to.as_str()/>
                     <button type="submit" class=BUTTON_SECONDARY data-test=format!("status-{}", to.as_str())>{label}</button>
-                </ActionForm>
+                </PostForm>
             }
         })
         .collect_view();
@@ -234,26 +232,26 @@ fn Controls(
     view! {
         <div class="mb-6 flex flex-wrap items-center gap-2">
             {moves}
-            <ActionForm action=severity attr:class="flex items-center gap-2" attr:data-test="set-severity">
+            <PostForm action=severity attr:class="flex items-center gap-2" attr:data-test="set-severity">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <select name="severity" class=INPUT aria-label="Severity">{choices}</select>
                 <button type="submit" class=BUTTON>"Change severity"</button>
-            </ActionForm>
+            </PostForm>
         </div>
     }
 }
 
 #[component]
-fn NoteForm(id: i64, note: ServerAction<AddIncidentNote>) -> impl IntoView {
+fn NoteForm(id: i64, note: PostOf<AddIncidentNote>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 font-medium">"Add to the timeline"</h2>
-            <ActionForm action=note attr:class="flex flex-col gap-3" attr:data-test="add-note">
+            <PostForm action=note attr:class="flex flex-col gap-3" attr:data-test="add-note">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label class=LABEL>"Note (markdown)" <textarea name="text" rows="3" required maxlength="20000" class=INPUT></textarea></label>
                 <label class=LABEL>"Happened at (UTC, leave empty for now)" <input name="at" type="datetime-local" class=format!("{INPUT} w-64")/></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="add-note-submit">"Add note"</button></div>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -270,18 +268,18 @@ fn people(list: &[String]) -> String {
 
 /// Hands the command over, names the scribe, adds a responder.
 #[component]
-fn RoleForm(id: i64, assign: ServerAction<AssignIncidentRole>) -> impl IntoView {
+fn RoleForm(id: i64, assign: PostOf<AssignIncidentRole>) -> impl IntoView {
     let roles = super::IncidentRole::ALL
         .into_iter()
         .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
         .collect_view();
     view! {
-        <ActionForm action=assign attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="assign-role">
+        <PostForm action=assign attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="assign-role">
             <input type="hidden" name="id" value=id.to_string()/>
             <label class=LABEL>"Role" <select name="role" class=INPUT>{roles}</select></label>
             <label class=LABEL>"User" <input name="user" required maxlength="32" class=INPUT/></label>
             <button type="submit" class=BUTTON_SECONDARY data-test="assign-role-submit">"Assign"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -302,12 +300,12 @@ fn started_text(
 
 /// Corrects when the impact began.
 #[component]
-fn StartedForm(id: i64, started: ServerAction<SetIncidentStartedAt>) -> impl IntoView {
+fn StartedForm(id: i64, started: PostOf<SetIncidentStartedAt>) -> impl IntoView {
     view! {
-        <ActionForm action=started attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="set-started">
+        <PostForm action=started attr:class="mt-6 flex flex-wrap items-end gap-2" attr:data-test="set-started">
             <input type="hidden" name="id" value=id.to_string()/>
             <label class=LABEL>"Impact began (UTC)" <input name="started_at" type="datetime-local" required class=format!("{INPUT} w-64")/></label>
             <button type="submit" class=BUTTON_SECONDARY data-test="set-started-submit">"Correct"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

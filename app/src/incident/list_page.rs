@@ -2,6 +2,7 @@
 //! declare one do it here, choosing the severity by what it means.
 
 use super::api::{list_incidents, list_recent_changes, read_incident_measures, DeclareIncident};
+use super::api::{ListIncidents, ReadIncidentMeasures};
 use super::measures::{Measure, Spread};
 use super::timeline::{SeverityBadge, StatusBadge};
 use super::RecentChange;
@@ -9,9 +10,11 @@ use super::{IncidentSummary, Severity};
 use crate::auth::Permission;
 use crate::deploy::api::list_services;
 use crate::format::{duration, utc};
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -63,13 +66,13 @@ crate::island! {
         services: Vec<String>,
         recent: Vec<RecentChange>,
     ) -> impl IntoView {
-        let declare = ServerAction::<DeclareIncident>::new();
+        let declare = Post::to::<DeclareIncident>();
         let tick = use_live_tick(|| "/incident-events".to_string());
         let incidents = RwSignal::new(first);
         let measures = RwSignal::new(measures);
         let changed = move || (tick.get(), declare.version().get());
-        reload_on(changed, incidents, list_incidents);
-        reload_on(changed, measures, || async { read_incident_measures().await.unwrap_or_default() });
+        reload_on(changed, incidents, || ask::<ListIncidents>(&[]));
+        reload_on(changed, measures, || async { ask::<ReadIncidentMeasures>(&[]).await.unwrap_or_default() });
         Effect::new(move |_| {
             if let Some(Ok(declared)) = declare.value().get() {
                 let _ = window().location().set_href(&declared.url);
@@ -124,7 +127,7 @@ fn IncidentRow(incident: IncidentSummary) -> impl IntoView {
 
 #[component]
 fn DeclareForm(
-    action: ServerAction<DeclareIncident>,
+    action: PostOf<DeclareIncident>,
     services: Vec<String>,
     recent: Vec<RecentChange>,
 ) -> impl IntoView {
@@ -144,7 +147,7 @@ fn DeclareForm(
     view! {
         <section class=format!("{CARD} mb-6")>
             <h2 class="mb-3 font-medium">"Declare an incident"</h2>
-            <ActionForm action=action attr:class="flex flex-col gap-4" attr:data-test="declare-incident">
+            <PostForm action=action attr:class="flex flex-col gap-4" attr:data-test="declare-incident">
                 <label class=LABEL>"Title" <input name="title" required maxlength="200" class=INPUT/></label>
                 <fieldset class="flex flex-col gap-1">
                     <legend class="mb-1 text-xs font-medium text-slate-600 dark:text-slate-300">"Severity"</legend>
@@ -158,7 +161,7 @@ fn DeclareForm(
                 <label class=LABEL>"Commander (a username; empty: you)" <input name="commander" maxlength="32" class=format!("{INPUT} w-64")/></label>
                 <label class=LABEL>"Summary" <textarea name="summary" rows="3" maxlength="10000" class=INPUT></textarea></label>
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="declare-submit">"Declare"</button></div>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }

@@ -8,6 +8,7 @@ use crate::format::duration;
 use crate::format::utc;
 use crate::layout::html_text;
 use crate::layout::ui::*;
+use crate::layout::{PostForm, PostOf};
 use leptos::prelude::*;
 
 /// The written postmortem, its action items (ticked off here by those who
@@ -19,7 +20,7 @@ pub fn PostmortemView(
     /// Seconds at each severity; empty while the incident is open.
     severities: Vec<(Severity, i64)>,
     may: bool,
-    toggle: ServerAction<SetIncidentActionItemDone>,
+    toggle: PostOf<SetIncidentActionItemDone>,
 ) -> impl IntoView {
     let p = postmortem;
     let sections = p
@@ -70,7 +71,7 @@ fn Item(
     id: i64,
     item: ActionItem,
     may: bool,
-    toggle: ServerAction<SetIncidentActionItemDone>,
+    toggle: PostOf<SetIncidentActionItemDone>,
 ) -> impl IntoView {
     let owner = if item.owner.is_empty() {
         "nobody yet".to_string()
@@ -85,12 +86,12 @@ fn Item(
     let button = may.then(|| {
         let label = if item.done { "Reopen" } else { "Mark done" };
         view! {
-            <ActionForm action=toggle attr:class="inline">
+            <PostForm action=toggle attr:class="inline">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <input type="hidden" name="item" value=item.id.to_string()/>
                 <input type="hidden" name="done" value=(!item.done).to_string()/>
                 <button type="submit" class=BUTTON data-test="action-item-toggle">{label}</button>
-            </ActionForm>
+            </PostForm>
         }
     });
     view! {
@@ -108,8 +109,8 @@ fn Item(
 pub fn PostmortemForm(
     id: i64,
     postmortem: Postmortem,
-    save: ServerAction<SaveIncidentPostmortem>,
-    add: ServerAction<AddIncidentActionItem>,
+    save: PostOf<SaveIncidentPostmortem>,
+    add: PostOf<AddIncidentActionItem>,
 ) -> impl IntoView {
     let p = postmortem;
     let fields = [
@@ -128,18 +129,18 @@ pub fn PostmortemForm(
     view! {
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 font-medium">"Write the postmortem"</h2>
-            <ActionForm action=save attr:class="flex flex-col gap-3" attr:data-test="save-postmortem">
+            <PostForm action=save attr:class="flex flex-col gap-3" attr:data-test="save-postmortem">
                 <input type="hidden" name="id" value=id.to_string()/>
                 {fields}
                 <div><button type="submit" class=BUTTON_PRIMARY data-test="save-postmortem-submit">"Save postmortem"</button></div>
-            </ActionForm>
-            <ActionForm action=add attr:class="mt-4 flex flex-wrap items-end gap-2" attr:data-test="add-action-item">
+            </PostForm>
+            <PostForm action=add attr:class="mt-4 flex flex-wrap items-end gap-2" attr:data-test="add-action-item">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label class=LABEL>"Action item" <input name="text" required maxlength="500" class=format!("{INPUT} w-80")/></label>
                 <label class=LABEL>"Owner" <input name="owner" maxlength="100" class=INPUT/></label>
                 <label class=LABEL>"Due" <input name="due" type="date" class=INPUT/></label>
                 <button type="submit" class=BUTTON_SECONDARY data-test="add-action-item-submit">"Add action item"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }

@@ -4,9 +4,10 @@
 //! server fn with the same fields (and so the same pre-deploy backup, guard
 //! and audit); its result reaches the timeline by the automatic path.
 
-use crate::deploy::api::{read_service, Rollback};
+use crate::deploy::api::Rollback;
 use crate::deploy::{replicas_cell, ServiceDetail};
 use crate::layout::ui::*;
+use crate::layout::{PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -18,10 +19,21 @@ pub type Affected = Vec<(String, Result<ServiceDetail, AppError>)>;
 pub async fn read_affected(services: Vec<String>) -> Affected {
     let mut read = Vec::with_capacity(services.len());
     for service in services {
-        let detail = read_service(service.clone()).await;
+        let detail = read_one(&service).await;
         read.push((service, detail));
     }
     read
+}
+
+/// In the browser through the islands' client, on the server directly.
+#[cfg(feature = "hydrate")]
+async fn read_one(service: &str) -> Result<ServiceDetail, AppError> {
+    crate::layout::ask::<crate::deploy::api::ReadService>(&[("service", service)]).await
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn read_one(service: &str) -> Result<ServiceDetail, AppError> {
+    crate::deploy::api::read_service(service.to_string()).await
 }
 
 /// Every affected service with its live release and health; the incident
@@ -29,7 +41,7 @@ pub async fn read_affected(services: Vec<String>) -> Affected {
 #[component]
 pub fn AffectedServices(
     services: Affected,
-    rollback: ServerAction<Rollback>,
+    rollback: PostOf<Rollback>,
     can_deploy: bool,
 ) -> impl IntoView {
     if services.is_empty() {
@@ -54,7 +66,7 @@ pub fn AffectedServices(
 }
 
 #[component]
-fn Row(detail: ServiceDetail, rollback: ServerAction<Rollback>, can_deploy: bool) -> impl IntoView {
+fn Row(detail: ServiceDetail, rollback: PostOf<Rollback>, can_deploy: bool) -> impl IntoView {
     let s = &detail.summary;
     let name = format!("{}/{}", s.environment, s.name);
     let live = s.live.as_ref().map(|r| r.number);
@@ -80,13 +92,13 @@ fn Row(detail: ServiceDetail, rollback: ServerAction<Rollback>, can_deploy: bool
             <span class="ml-2 text-xs text-slate-500" data-test="rollback-why">"needs the deploy permission"</span>
         }.into_any(),
         (Some(n), true) => view! {
-            <ActionForm action=rollback>
+            <PostForm action=rollback>
                 <input type="hidden" name="service" value=reference/>
                 <input type="hidden" name="release" value=n.to_string()/>
                 <input type="hidden" name="skip_backup" value=""/>
                 <input type="hidden" name="skip_reason" value=""/>
                 <button type="submit" class=BUTTON data-test="incident-rollback">{format!("Roll back to #{n}")}</button>
-            </ActionForm>
+            </PostForm>
             {detail.config.backup_target.clone().map(|t| view! { <span class="text-xs text-slate-500">{format!("Backs up `{t}` first.")}</span> })}
         }.into_any(),
     };
@@ -130,13 +142,13 @@ pub fn SuspectedCauses(causes: Vec<crate::incident::SuspectedCause>) -> impl Int
 #[component]
 pub fn CauseForm(
     id: i64,
-    link: ServerAction<crate::incident::api::LinkIncidentDeployment>,
+    link: PostOf<crate::incident::api::LinkIncidentDeployment>,
 ) -> impl IntoView {
     view! {
-        <ActionForm action=link attr:class="mt-3 flex flex-wrap items-end gap-2" attr:data-test="link-deployment">
+        <PostForm action=link attr:class="mt-3 flex flex-wrap items-end gap-2" attr:data-test="link-deployment">
             <input type="hidden" name="id" value=id.to_string()/>
             <label class=LABEL>"Deployment #" <input name="deployment" type="number" min="1" required class=format!("{INPUT} w-32")/></label>
             <button type="submit" class=BUTTON_SECONDARY data-test="link-deployment-submit">"Mark as suspected cause"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

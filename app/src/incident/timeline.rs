@@ -4,6 +4,7 @@ use super::api::PinIncidentEntry;
 use super::{EntryKind, Severity, Status, TimelineEntry};
 use crate::format::utc;
 use crate::layout::ui::*;
+use crate::layout::{PostForm, PostOf};
 use leptos::prelude::*;
 
 #[component]
@@ -31,7 +32,7 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
 #[component]
 pub fn Timeline(
     entries: Vec<TimelineEntry>,
-    pin: Option<(i64, ServerAction<PinIncidentEntry>)>,
+    pin: Option<(i64, PostOf<PinIncidentEntry>)>,
 ) -> impl IntoView {
     let items = entries
         .into_iter()
@@ -41,10 +42,7 @@ pub fn Timeline(
 }
 
 #[component]
-fn Entry(
-    entry: TimelineEntry,
-    pin: Option<(i64, ServerAction<PinIncidentEntry>)>,
-) -> impl IntoView {
+fn Entry(entry: TimelineEntry, pin: Option<(i64, PostOf<PinIncidentEntry>)>) -> impl IntoView {
     let e = entry;
     let key = e
         .pinned
@@ -52,12 +50,12 @@ fn Entry(
     let toggle = pin.map(|(incident, action)| {
         let label = if e.pinned { "Unpin" } else { "Pin" };
         view! {
-            <ActionForm action=action attr:class="inline">
+            <PostForm action=action attr:class="inline">
                 <input type="hidden" name="id" value=incident.to_string()/>
                 <input type="hidden" name="entry" value=e.id.to_string()/>
                 <input type="hidden" name="pinned" value=(!e.pinned).to_string()/>
                 <button type="submit" class=BUTTON data-test="entry-pin">{label}</button>
-            </ActionForm>
+            </PostForm>
         }
     });
     // A note told afterwards shows when it was written as well.

@@ -11,6 +11,7 @@ use super::{RunbookVersion, MAX_BODY, MAX_MESSAGE, MAX_SLUG, MAX_TAGS, MAX_TITLE
 use crate::auth::Permission;
 use crate::layout::ui::*;
 use crate::layout::{html_text, reload_on, use_signed_in, ErrorNotice, PageHeader, SignedIn};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -81,7 +82,7 @@ async fn may_edit(me: SignedIn) -> Result<(), AppError> {
 
 /// The message for `field` (or one of its entries, `field[i]`) when the
 /// last save was refused because of it.
-fn error_for(action: ServerAction<SaveRunbook>, field: &'static str) -> Signal<Option<String>> {
+fn error_for(action: PostOf<SaveRunbook>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || match action.value().get() {
         Some(Err(AppError::Validation { field: f, message }))
             if f == field || f.starts_with(&format!("{field}[")) =>
@@ -103,7 +104,7 @@ crate::island! {
     /// The form, empty for a new runbook or filled with `draft`'s version
     /// and its `preview`; once saved, the browser goes on to the runbook.
     fn RunbookEditor(draft: Option<RunbookVersion>, preview: Result<String, AppError>) -> impl IntoView {
-        let action = ServerAction::<SaveRunbook>::new();
+        let action = Post::to::<SaveRunbook>();
         Effect::new(move |_| {
             if let Some(Ok(saved)) = action.value().get() {
                 let _ = window().location().set_href(&saved.url);
@@ -127,7 +128,7 @@ crate::island! {
             .into_any()
         };
         view! {
-            <ActionForm action=action attr:class="flex flex-col gap-4" attr:data-test="runbook-form">
+            <PostForm action=action attr:class="flex flex-col gap-4" attr:data-test="runbook-form">
                 <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
                     {slug_field}
                     <label class=LABEL>"Title"
@@ -148,7 +149,7 @@ crate::island! {
                     {editing.then(|| view! { <a class=LINK href=format!("/runbooks/{}", d.slug)>"Cancel"</a> })}
                     {other_error}
                 </div>
-            </ActionForm>
+            </PostForm>
         }
     }
 }
@@ -161,7 +162,7 @@ fn ListField(
     name: &'static str,
     values: Vec<String>,
     hint: &'static str,
-    action: ServerAction<SaveRunbook>,
+    action: PostOf<SaveRunbook>,
 ) -> impl IntoView {
     let count = (values.len() + 2).clamp(3, MAX_TAGS);
     let inputs = (0..count)
@@ -185,7 +186,7 @@ fn ListField(
 fn BodyAndPreview(
     body: String,
     preview: Result<String, AppError>,
-    action: ServerAction<SaveRunbook>,
+    action: PostOf<SaveRunbook>,
 ) -> impl IntoView {
     let typed = RwSignal::new(body.clone());
     let settled = RwSignal::new(body.clone());
@@ -210,7 +211,9 @@ fn BodyAndPreview(
     reload_on(
         move || settled.get(),
         preview,
-        move || preview_runbook(settled.get_untracked()),
+        move || {
+            crate::layout::ask::<super::api::PreviewRunbook>(&[("body", &settled.get_untracked())])
+        },
     );
     view! {
         <div class="grid grid-cols-1 gap-4 md:grid-cols-2">

@@ -3,6 +3,7 @@
 //! tick, the steps waiting for approval, and everything done so far,
 //! following the run live (another browser's tick or approval shows here).
 
+use super::run_api::ReadRunbookRun;
 use super::run_api::{
     read_runbook_run, ApproveRunbookStep, DeclineRunbookStep, FinishRunbookRun, TickRunbookItem,
 };
@@ -11,8 +12,10 @@ use super::widgets::PROSE;
 use super::{Approval, ApprovalState, ChecklistItem, Piece, RunEntry, RunRead, RunSummary};
 use crate::auth::Permission;
 use crate::format::utc;
+use crate::layout::ask;
 use crate::layout::ui::*;
 use crate::layout::{reload_on, use_signed_in, ErrorNotice};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -98,14 +101,14 @@ crate::island! {
     fn RunPanel(may: May, first: RunRead) -> impl IntoView {
         let (slug, id) = (first.run.slug.clone(), first.run.id);
         let tick = use_live_tick(move || format!("/runbook-runs/{id}/events"));
-        let item = ServerAction::<TickRunbookItem>::new();
-        let approve = ServerAction::<ApproveRunbookStep>::new();
-        let decline = ServerAction::<DeclineRunbookStep>::new();
+        let item = Post::to::<TickRunbookItem>();
+        let approve = Post::to::<ApproveRunbookStep>();
+        let decline = Post::to::<DeclineRunbookStep>();
         let live = RwSignal::new(Ok::<_, AppError>(first));
         reload_on(
             move || (tick.get(), item.version().get(), approve.version().get(), decline.version().get()),
             live,
-            move || read_runbook_run(slug.clone(), id),
+            move || ask::<ReadRunbookRun>(&[("slug", &slug), ("run", &id.to_string())]),
         );
         let errors = Signal::derive(move || {
             item.value()
@@ -164,7 +167,7 @@ fn Header(run: RunSummary, may: bool) -> impl IntoView {
 crate::island! {
     /// "Finish the run"; the page loads again, its steps closed.
     fn FinishButton(run: i64) -> impl IntoView {
-        let finish = ServerAction::<FinishRunbookRun>::new();
+        let finish = Post::to::<FinishRunbookRun>();
         Effect::new(move |_| {
             if let Some(Ok(())) = finish.value().get() {
                 let _ = window().location().reload();
@@ -172,10 +175,10 @@ crate::island! {
         });
         view! {
             <div>
-                <ActionForm action=finish>
+                <PostForm action=finish>
                     <input type="hidden" name="run" value=run.to_string()/>
                     <button type="submit" class=BUTTON_SECONDARY data-test="finish-run">"Finish the run"</button>
-                </ActionForm>
+                </PostForm>
                 <ActionError error=Signal::derive(move || finish.value().get().and_then(Result::err))/>
             </div>
         }
@@ -204,7 +207,7 @@ fn Checklist(
     items: Vec<ChecklistItem>,
     run: i64,
     may: bool,
-    action: ServerAction<TickRunbookItem>,
+    action: PostOf<TickRunbookItem>,
 ) -> impl IntoView {
     if items.is_empty() {
         return None;
@@ -221,7 +224,7 @@ fn Checklist(
             view! {
                 <li class="flex items-start gap-2" data-test="checklist-item" data-item=i.index.to_string() data-done=done.to_string()>
                     <input type="checkbox" class="mt-1" checked=done disabled=!may data-test="checklist-box"
-                        on:change=move |_| { action.dispatch(TickRunbookItem { run, item: i.index, done: !done }); }/>
+                        on:change=move |_| { action.dispatch(&[("run", &run.to_string()), ("item", &i.index.to_string()), ("done", &(!done).to_string())]); }/>
                     <span>
                         <span class=look>{i.text}</span>
                         <span class="block text-xs text-slate-500">{who}</span>
@@ -245,8 +248,8 @@ fn Approvals(
     approvals: Vec<Approval>,
     may: May,
     open: bool,
-    approve: ServerAction<ApproveRunbookStep>,
-    decline: ServerAction<DeclineRunbookStep>,
+    approve: PostOf<ApproveRunbookStep>,
+    decline: PostOf<DeclineRunbookStep>,
 ) -> impl IntoView {
     if approvals.is_empty() {
         return None;
@@ -277,8 +280,8 @@ fn approval_row(
     a: Approval,
     may: &May,
     open: bool,
-    approve: ServerAction<ApproveRunbookStep>,
-    decline: ServerAction<DeclineRunbookStep>,
+    approve: PostOf<ApproveRunbookStep>,
+    decline: PostOf<DeclineRunbookStep>,
 ) -> impl IntoView {
     let typed = a
         .typed
@@ -331,9 +334,9 @@ fn approval_row(
         view! {
             <div class="mt-1 flex flex-wrap items-center gap-2">
                 <button type="button" class=BUTTON_DANGER disabled=move || why.is_some() || approve.pending().get()
-                    on:click=move |_| { approve.dispatch(ApproveRunbookStep { approval: a.id }); } data-test="approve">"Approve and run"</button>
+                    on:click=move |_| { approve.dispatch(&[("approval", &a.id.to_string())]); } data-test="approve">"Approve and run"</button>
                 <button type="button" class=BUTTON_SECONDARY disabled=move || !holds || decline.pending().get()
-                    on:click=move |_| { decline.dispatch(DeclineRunbookStep { approval: a.id }); } data-test="decline">{if mine { "Withdraw" } else { "Decline" }}</button>
+                    on:click=move |_| { decline.dispatch(&[("approval", &a.id.to_string())]); } data-test="decline">{if mine { "Withdraw" } else { "Decline" }}</button>
                 {why.map(|w| view! { <span class="text-xs text-slate-500" data-test="approve-reason">{w}</span> })}
             </div>
         }

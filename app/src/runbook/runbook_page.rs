@@ -10,6 +10,7 @@ use super::{Piece, RunSummary, RunbookRead, VersionEntry};
 use crate::auth::Permission;
 use crate::layout::ui::*;
 use crate::layout::{use_signed_in, ErrorNotice};
+use crate::layout::{Post, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -123,7 +124,7 @@ crate::island! {
     /// disabled and why. A revert makes a new current version: the browser
     /// goes on to it.
     fn RevertForm(slug: String, version: i32, may: bool) -> impl IntoView {
-        let action = ServerAction::<RevertRunbook>::new();
+        let action = Post::to::<RevertRunbook>();
         Effect::new(move |_| {
             if let Some(Ok(saved)) = action.value().get() {
                 let _ = window().location().set_href(&saved.url);
@@ -134,13 +135,13 @@ crate::island! {
         });
         view! {
             <ActionError error=Signal::derive(move || action.value().get().and_then(Result::err))/>
-            <ActionForm action=action attr:class=format!("{CARD} mb-6 flex flex-wrap items-center gap-3") attr:data-test="revert-form">
+            <PostForm action=action attr:class=format!("{CARD} mb-6 flex flex-wrap items-center gap-3") attr:data-test="revert-form">
                 <input type="hidden" name="slug" value=slug/>
                 <input type="hidden" name="version" value=version.to_string()/>
                 <span class="text-sm">{format!("You are reading version {version}. Reverting saves its text as a new version; the versions since stay.")}</span>
                 <button type="submit" class=BUTTON_SECONDARY disabled=!may data-test="revert">"Revert to this version"</button>
                 {why}
-            </ActionForm>
+            </PostForm>
         }
     }
 }

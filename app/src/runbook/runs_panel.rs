@@ -8,6 +8,7 @@ use crate::format::utc;
 use crate::incident::api::list_incidents;
 use crate::incident::Status;
 use crate::layout::ui::*;
+use crate::layout::{Post, PostForm};
 use leptos::prelude::*;
 
 /// What the runs panel shows besides the runbook: the open incidents a
@@ -40,7 +41,7 @@ crate::island! {
         open: Vec<(i64, String)>,
         runs: Vec<RunSummary>,
     ) -> impl IntoView {
-        let start = ServerAction::<StartRunbookRun>::new();
+        let start = Post::to::<StartRunbookRun>();
         Effect::new(move |_| {
             if let Some(Ok(run)) = start.value().get() {
                 let _ = window().location().set_href(&run.url());
@@ -60,7 +61,7 @@ crate::island! {
         view! {
             <section class=CARD data-test="runs">
                 <h2 class="mb-2 text-sm font-medium">"Runs"</h2>
-                <ActionForm action=start attr:class="mb-3 flex flex-col gap-2" attr:data-test="start-run-form">
+                <PostForm action=start attr:class="mb-3 flex flex-col gap-2" attr:data-test="start-run-form">
                     <input type="hidden" name="slug" value=slug/>
                     <input type="hidden" name="version" value=version.to_string()/>
                     <label class=LABEL>"For incident"
@@ -71,7 +72,7 @@ crate::island! {
                     </label>
                     <button type="submit" class=BUTTON_PRIMARY disabled=move || !may || start.pending().get() data-test="start-run">"Start a run"</button>
                     {why}
-                </ActionForm>
+                </PostForm>
                 <ActionError error=Signal::derive(move || start.value().get().and_then(Result::err))/>
                 <RunList runs=runs/>
             </section>

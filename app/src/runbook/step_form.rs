@@ -8,9 +8,10 @@
 use super::api::PrepareRunbookStep;
 use super::spec::{Input, ReleaseChoice, SpecError, Step, StepAction};
 use super::step_run::{runner, At, Ran, Runner, Typed};
-use crate::deploy::api::read_service;
+use crate::deploy::api::ReadService;
 use crate::deploy::ServiceDetail;
 use crate::layout::ui::*;
+use crate::layout::Post;
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -192,7 +193,7 @@ fn StepRun(at: At, action: StepAction, allowed: Allowed, approval: bool) -> impl
     };
     let typed = RwSignal::new(String::new());
     let subject = RwSignal::new(String::new());
-    let prepare = ServerAction::<PrepareRunbookStep>::new();
+    let prepare = Post::to::<PrepareRunbookStep>();
     let confirming = RwSignal::new(false);
     let ask_subject = subject_ask(&action).map(|(label, hint)| {
         view! {
@@ -219,13 +220,13 @@ fn StepRun(at: At, action: StepAction, allowed: Allowed, approval: bool) -> impl
             } else {
                 (chosen, String::new())
             };
-            prepare.dispatch(PrepareRunbookStep {
-                slug: at.slug.clone(),
-                version: at.version,
-                step: at.index,
-                service,
-                target,
-            });
+            prepare.dispatch(&[
+                ("slug", &at.slug),
+                ("version", &at.version.to_string()),
+                ("step", &at.index.to_string()),
+                ("service", &service),
+                ("target", &target),
+            ]);
         }
     };
     let panel = {
@@ -325,7 +326,7 @@ fn HealthCheck(service: Input<String>) -> impl IntoView {
             let read = if service.is_empty() {
                 None
             } else {
-                Some(read_service(service).await)
+                Some(crate::layout::ask::<ReadService>(&[("service", &service)]).await)
             };
             look.try_set(Some(read));
         });

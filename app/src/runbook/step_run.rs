@@ -7,6 +7,7 @@ use super::spec::{Input, StepAction};
 use super::StepPlan;
 use crate::backup::api::{RunBackup, TestRestoreBackup};
 use crate::deploy::api::{Deploy, Restart, Rollback, Scale};
+use crate::layout::{form_body, Post};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -64,29 +65,29 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
     if let Some(run) = at.run {
         return Some(in_run(action, plan, typed, run, at.index));
     }
-    let At {
-        slug,
-        version,
-        index,
-        ..
-    } = at;
-    let (runbook, runbook_version, runbook_step) = (slug, Some(version), Some(index));
-    let runbook_run = None;
+    let step = format!(
+        "&{}",
+        form_body(&[
+            ("runbook", &at.slug),
+            ("runbook_version", &at.version.to_string()),
+            ("runbook_step", &at.index.to_string()),
+        ])
+    );
     let subject = |written: Input<String>| match written {
         Input::Fixed(name) => name,
         Input::Ask => typed.subject.clone(),
     };
     let typed = typed.value.clone();
+    // The fn, the button, the typed value's label, the fn's own arguments
+    // (the step's reference follows them) and the page its answer names.
     macro_rules! run {
         ($fn:ident, $label:expr, $typed:expr, $args:expr, $url:expr) => {{
-            let act = ServerAction::<$fn>::new();
-            let args = $args;
+            let act = Post::to::<$fn>();
+            let body = form_body($args) + &step;
             Runner {
                 label: $label,
                 typed_label: $typed,
-                dispatch: Callback::new(move |_| {
-                    act.dispatch(args.clone());
-                }),
+                dispatch: Callback::new(move |_| act.send(body.clone())),
                 outcome: Signal::derive(move || act.value().get().map(|r| r.map($url).map(ran))),
                 pending: act.pending().into(),
             }
@@ -103,39 +104,18 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
                 Deploy,
                 "Confirm: deploy",
                 label,
-                Deploy {
-                    service,
-                    tag,
-                    skip_backup: None,
-                    skip_reason: String::new(),
-                    commit_sha: String::new(),
-                    committed_at: String::new(),
-                    fixes_incident: String::new(),
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("service", &service), ("tag", &tag)],
                 |s| Some(s.url)
             )
         }
         StepAction::Rollback { service, .. } => {
             let service = subject(service);
-            let release = plan.release.unwrap_or_default();
+            let release = plan.release.unwrap_or_default().to_string();
             run!(
                 Rollback,
                 "Confirm: roll back",
                 None,
-                Rollback {
-                    service,
-                    release,
-                    skip_backup: None,
-                    skip_reason: String::new(),
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("service", &service), ("release", &release)],
                 |s| Some(s.url)
             )
         }
@@ -149,14 +129,7 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
                 Scale,
                 "Confirm: scale",
                 label,
-                Scale {
-                    service,
-                    replicas,
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("service", &service), ("replicas", &replicas)],
                 |s: Option<crate::deploy::DeploymentStarted>| s.map(|s| s.url)
             )
         }
@@ -167,13 +140,7 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
                 Restart,
                 "Confirm: restart",
                 None,
-                Restart {
-                    service,
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("service", &service)],
                 |s| Some(s.url)
             )
         }
@@ -183,13 +150,7 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
                 RunBackup,
                 "Confirm: back up",
                 None,
-                RunBackup {
-                    target,
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("target", &target)],
                 |s| Some(s.url)
             )
         }
@@ -201,13 +162,7 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
                 TestRestoreBackup,
                 "Confirm: test-restore",
                 None,
-                TestRestoreBackup {
-                    id,
-                    runbook,
-                    runbook_version,
-                    runbook_step,
-                    runbook_run,
-                },
+                &[("id", &id.to_string())],
                 |()| Some(url.clone())
             )
         }
@@ -217,7 +172,7 @@ pub fn runner(action: &StepAction, plan: &StepPlan, typed: Typed, at: At) -> Opt
 /// A step run within run `run`: the typed values go to `run_runbook_step`;
 /// the release or backup the confirmation showed is resolved again there.
 fn in_run(action: &StepAction, plan: &StepPlan, typed: Typed, run: i64, step: i32) -> Runner {
-    let act = ServerAction::<RunRunbookStep>::new();
+    let act = Post::to::<RunRunbookStep>();
     let subject = match action.subject() {
         Input::Ask => typed.subject.clone(),
         Input::Fixed(_) => String::new(),
@@ -237,14 +192,14 @@ fn in_run(action: &StepAction, plan: &StepPlan, typed: Typed, run: i64, step: i3
         } => (String::new(), typed.value, Some("replicas (typed)")),
         _ => (String::new(), String::new(), None),
     };
-    let args = RunRunbookStep {
-        run,
-        step,
-        service,
-        target,
-        tag,
-        replicas,
-    };
+    let body = form_body(&[
+        ("run", &run.to_string()),
+        ("step", &step.to_string()),
+        ("service", &service),
+        ("target", &target),
+        ("tag", &tag),
+        ("replicas", &replicas),
+    ]);
     let label = if plan.approval {
         "Ask for approval"
     } else {
@@ -253,9 +208,7 @@ fn in_run(action: &StepAction, plan: &StepPlan, typed: Typed, run: i64, step: i3
     Runner {
         label,
         typed_label,
-        dispatch: Callback::new(move |_| {
-            act.dispatch(args.clone());
-        }),
+        dispatch: Callback::new(move |_| act.send(body.clone())),
         outcome: Signal::derive(move || {
             act.value().get().map(|r| {
                 r.map(|ran| match (ran.url, ran.approval) {

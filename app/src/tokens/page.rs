@@ -4,6 +4,7 @@ use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::use_signed_in;
 use crate::layout::{reload_on, ActionError, ErrorNotice, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,13 +37,13 @@ crate::island! {
     /// Revoke buttons. Starts from the server's list; reads it again after
     /// each creation or revocation.
     fn TokensView(held: Vec<Permission>, first: Result<Vec<TokenSummary>, AppError>) -> impl IntoView {
-        let create = ServerAction::<CreateToken>::new();
-        let revoke = ServerAction::<RevokeToken>::new();
+        let create = Post::to::<CreateToken>();
+        let revoke = Post::to::<RevokeToken>();
         let tokens = RwSignal::new(first);
         reload_on(
             move || (create.version().get(), revoke.version().get()),
             tokens,
-            list_tokens,
+            || crate::layout::ask::<super::ListTokens>(&[]),
         );
         view! {
             {move || create.value().get().map(|r| match r {
@@ -65,7 +66,7 @@ crate::island! {
 }
 
 #[component]
-fn CreateForm(action: ServerAction<CreateToken>, held: Vec<Permission>) -> impl IntoView {
+fn CreateForm(action: PostOf<CreateToken>, held: Vec<Permission>) -> impl IntoView {
     let boxes = held
         .into_iter()
         .enumerate()
@@ -81,17 +82,17 @@ fn CreateForm(action: ServerAction<CreateToken>, held: Vec<Permission>) -> impl 
         })
         .collect_view();
     view! {
-        <ActionForm action=action attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-token">
+        <PostForm action=action attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-token">
             <input name="name" placeholder="name, e.g. ci-deploy" required class=INPUT/>
             <label class="text-xs">"Days " <input name="days" type="number" min="1" max="365" value="90" class=INPUT/></label>
             <div>{boxes}</div>
             <button type="submit" class=BUTTON>"Create token"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
-fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn TokenTable(tokens: Vec<TokenSummary>, revoke: PostOf<RevokeToken>) -> impl IntoView {
     let rows = tokens
         .into_iter()
         .map(|t| {
@@ -109,10 +110,10 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
                     <td class=format!("{CELL} text-xs")>{status}</td>
                     <td class=CELL>
                         {active.then(|| view! {
-                            <ActionForm action=revoke>
+                            <PostForm action=revoke>
                                 <input type="hidden" name="id" value=t.id.to_string()/>
                                 <button type="submit" class=BUTTON>"Revoke"</button>
-                            </ActionForm>
+                            </PostForm>
                         })}
                     </td>
                 </tr>

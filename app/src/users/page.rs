@@ -4,6 +4,7 @@ use crate::auth::Role;
 use crate::format::minute_or_never;
 use crate::layout::ui::{DataTable, BUTTON, CELL, INPUT, ROW};
 use crate::layout::{first_error, reload_on, ActionError, ErrorNotice, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,11 +12,11 @@ use leptos_meta::Title;
 /// The actions of this page; the list reloads after any of them.
 #[derive(Clone, Copy)]
 struct Actions {
-    create: ServerAction<CreateUser>,
-    roles: ServerAction<SetUserRoles>,
-    disabled: ServerAction<SetUserDisabled>,
-    unlock: ServerAction<UnlockUser>,
-    reset: ServerAction<ResetUserPassword>,
+    create: PostOf<CreateUser>,
+    roles: PostOf<SetUserRoles>,
+    disabled: PostOf<SetUserDisabled>,
+    unlock: PostOf<UnlockUser>,
+    reset: PostOf<ResetUserPassword>,
 }
 
 impl Actions {
@@ -61,14 +62,14 @@ crate::island! {
     /// The forms and the table; the list is read again after every action.
     fn UsersView(first: Result<Vec<UserSummary>, AppError>) -> impl IntoView {
         let actions = Actions {
-            create: ServerAction::new(),
-            roles: ServerAction::new(),
-            disabled: ServerAction::new(),
-            unlock: ServerAction::new(),
-            reset: ServerAction::new(),
+            create: Post::to::<CreateUser>(),
+            roles: Post::to::<SetUserRoles>(),
+            disabled: Post::to::<SetUserDisabled>(),
+            unlock: Post::to::<UnlockUser>(),
+            reset: Post::to::<ResetUserPassword>(),
         };
         let users = RwSignal::new(first);
-        reload_on(move || actions.versions(), users, list_users);
+        reload_on(move || actions.versions(), users, || crate::layout::ask::<super::ListUsers>(&[]));
         view! {
             <ActionError error=Signal::derive(move || actions.last_error())/>
             {move || match users.get() {
@@ -98,13 +99,13 @@ fn RoleBoxes(roles: Vec<Role>) -> impl IntoView {
 #[component]
 fn CreateForm(actions: Actions) -> impl IntoView {
     view! {
-        <ActionForm action=actions.create attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-user">
+        <PostForm action=actions.create attr:class="mb-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4 dark:border-slate-800" attr:data-test="create-user">
             <input name="username" placeholder="username" required class=INPUT/>
             <input name="display_name" placeholder="display name" class=INPUT/>
             <input name="password" type="password" placeholder="password (12+ characters)" required autocomplete="new-password" class=INPUT/>
             <div><RoleBoxes roles=vec![Role::Viewer]/></div>
             <button type="submit" class=BUTTON>"Create user"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -128,10 +129,10 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
     let unlock = user.locked_until.is_some().then(|| {
         let name = name.clone();
         view! {
-            <ActionForm action=actions.unlock>
+            <PostForm action=actions.unlock>
                 <input type="hidden" name="username" value=name/>
                 <button type="submit" class=BUTTON>"Unlock"</button>
-            </ActionForm>
+            </PostForm>
         }
     });
     let test = format!("user-{name}");
@@ -140,30 +141,30 @@ fn UserRow(user: UserSummary, actions: Actions) -> impl IntoView {
         <tr class=format!("{ROW} align-top") data-test=test>
             <td class=CELL><div class="font-mono">{name.clone()}</div><div class="text-xs text-slate-500">{user.display_name}</div></td>
             <td class=CELL>
-                <ActionForm action=actions.roles>
+                <PostForm action=actions.roles>
                     <input type="hidden" name="username" value=for_roles/>
                     <RoleBoxes roles=user.roles/>
                     <button type="submit" class=BUTTON>"Save roles"</button>
-                </ActionForm>
+                </PostForm>
             </td>
             <td class=CELL>
                 <div data-test="user-state">{state}</div>
                 <div class="mt-1 flex gap-2">
-                    <ActionForm action=actions.disabled>
+                    <PostForm action=actions.disabled>
                         <input type="hidden" name="username" value=for_disable/>
                         <input type="hidden" name="disabled" value=(!user.disabled).to_string()/>
                         <button type="submit" class=BUTTON>{if user.disabled { "Enable" } else { "Disable" }}</button>
-                    </ActionForm>
+                    </PostForm>
                     {unlock}
                 </div>
             </td>
             <td class=format!("{CELL} text-xs")>{minute_or_never(user.last_login_at)}</td>
             <td class=CELL>
-                <ActionForm action=actions.reset attr:class="flex gap-2">
+                <PostForm action=actions.reset attr:class="flex gap-2">
                     <input type="hidden" name="username" value=for_reset/>
                     <input type="password" name="password" placeholder="new password" required autocomplete="new-password" class=INPUT/>
                     <button type="submit" class=BUTTON>"Reset"</button>
-                </ActionForm>
+                </PostForm>
             </td>
         </tr>
     }

@@ -6,6 +6,7 @@ use super::{DeliveryView, WebhookView, EVENTS, FORMATS};
 use crate::format::utc;
 use crate::layout::ui::*;
 use crate::layout::{reload_on, PageHeader};
+use crate::layout::{Post, PostForm, PostOf};
 use crate::live::use_live_tick;
 use crate::AppError;
 use leptos::prelude::*;
@@ -34,9 +35,9 @@ crate::island! {
     /// form that adds one. Starts from the server's list; reads it again
     /// after each action and on each delivery change the server streams.
     fn WebhooksEditor(first: Result<Vec<WebhookView>, AppError>) -> impl IntoView {
-        let create = ServerAction::<CreateWebhook>::new();
-        let delete = ServerAction::<DeleteWebhook>::new();
-        let test = ServerAction::<SendTestWebhook>::new();
+        let create = Post::to::<CreateWebhook>();
+        let delete = Post::to::<DeleteWebhook>();
+        let test = Post::to::<SendTestWebhook>();
         let tick = use_live_tick(|| "/webhook-events".to_string());
         let hooks = RwSignal::new(first);
         reload_on(
@@ -49,7 +50,7 @@ crate::island! {
                 )
             },
             hooks,
-            list_webhooks,
+            || crate::layout::ask::<super::api::ListWebhooks>(&[]),
         );
         view! {
             {move || create.value().get().map(|r| match r {
@@ -74,8 +75,8 @@ crate::island! {
 #[component]
 fn Destinations(
     hooks: Vec<WebhookView>,
-    delete: ServerAction<DeleteWebhook>,
-    test: ServerAction<SendTestWebhook>,
+    delete: PostOf<DeleteWebhook>,
+    test: PostOf<SendTestWebhook>,
 ) -> impl IntoView {
     if hooks.is_empty() {
         return view! { <p class="mb-6 text-sm text-slate-500" data-test="no-webhooks">"No destinations yet."</p> }.into_any();
@@ -90,8 +91,8 @@ fn Destinations(
 #[component]
 fn Destination(
     hook: WebhookView,
-    delete: ServerAction<DeleteWebhook>,
-    test: ServerAction<SendTestWebhook>,
+    delete: PostOf<DeleteWebhook>,
+    test: PostOf<SendTestWebhook>,
 ) -> impl IntoView {
     let (test_id, delete_id) = (hook.id.to_string(), hook.id.to_string());
     view! {
@@ -99,14 +100,14 @@ fn Destination(
             <div class="mb-2 flex flex-wrap items-baseline justify-between gap-2">
                 <h2 class="text-base font-semibold">{hook.name}</h2>
                 <div class="flex gap-2">
-                    <ActionForm action=test>
+                    <PostForm action=test>
                         <input type="hidden" name="id" value=test_id/>
                         <button type="submit" class=BUTTON data-test="send-test">"Send test"</button>
-                    </ActionForm>
-                    <ActionForm action=delete>
+                    </PostForm>
+                    <PostForm action=delete>
                         <input type="hidden" name="id" value=delete_id/>
                         <button type="submit" class=BUTTON data-test="delete-webhook">"Delete"</button>
-                    </ActionForm>
+                    </PostForm>
                 </div>
             </div>
             <p class="mb-2 text-xs text-slate-600 dark:text-slate-300">
@@ -160,7 +161,7 @@ fn Deliveries(deliveries: Vec<DeliveryView>) -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
+fn CreateForm(action: PostOf<CreateWebhook>) -> impl IntoView {
     let boxes = EVENTS
         .iter()
         .enumerate()
@@ -179,7 +180,7 @@ fn CreateForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
         .collect_view();
     view! {
         <h2 class=H2>"Add a destination"</h2>
-        <ActionForm action=action attr:class=format!("{CARD} grid gap-3") attr:data-test="create-webhook">
+        <PostForm action=action attr:class=format!("{CARD} grid gap-3") attr:data-test="create-webhook">
             <div class="flex flex-wrap gap-3">
                 <label class=LABEL>"Name" <input name="name" required maxlength="100" placeholder="ops-alerts" class=INPUT/></label>
                 <label class=format!("{LABEL} grow")>"URL (http or https)" <input name="url" type="url" required maxlength="2000" placeholder="https://hooks.example.com/opsdeck" class=INPUT/></label>
@@ -190,6 +191,6 @@ fn CreateForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
                 {boxes}
             </fieldset>
             <div><button type="submit" class=BUTTON_PRIMARY>"Add destination"</button></div>
-        </ActionForm>
+        </PostForm>
     }
 }

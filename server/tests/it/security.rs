@@ -223,7 +223,7 @@ async fn a_stored_environment_cannot_close_its_textarea(pool: PgPool) {
     )
     .await;
     let mut admin = signed_in(&s, "ada", &[Role::Admin]).await;
-    let page = admin.get("/services/production/web").await;
+    let page = admin.get("/services/production/web/settings").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("<img src=x"), "{}", page.body);
     assert!(page
