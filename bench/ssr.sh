@@ -129,6 +129,7 @@ done
 deployment=$(psql -Atq "$db" -c "SELECT max(id) FROM deployment")
 backup=$(psql -Atq "$db" -c "SELECT max(id) FROM backup")
 wasm_pages=("/" "/dashboard/deployments" "/services" "/services/new" "/services/production/web"
+  "/services/production/web/settings"
   "/deployments/$deployment" "/incidents" "/incidents/1" "/engine" "/admin/audit" "/admin/users"
   "/admin/endpoints" "/admin/webhooks" "/tokens" "/backups" "/backups/bench-db"
   "/backups/bench-db/$backup" "/runbooks" "/runbooks/new" "/runbooks/runbook-1"
