@@ -17,6 +17,8 @@ ROLLOUTS="${ROLLOUTS:-10}"
 begin_rows
 
 made_swarm=0
+had_gwbridge=0
+if docker network inspect docker_gwbridge >/dev/null 2>&1; then had_gwbridge=1; fi
 if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null
   made_swarm=1
@@ -28,7 +30,12 @@ cleanup() {
   docker service ls -q --filter "label=opsdeck.service.name=swarmbench/web" | xargs -r docker service rm >/dev/null
   stop_bench_server
   for _ in $(seq 1 20); do docker network rm opsdeck-swarmbench >/dev/null 2>&1 && break; sleep 0.5; done
-  if [ "$made_swarm" = 1 ]; then docker swarm leave --force >/dev/null 2>&1 || true; fi
+  if [ "$made_swarm" = 1 ]; then
+    docker swarm leave --force >/dev/null 2>&1 || true
+    # `swarm leave` keeps the docker_gwbridge network `swarm init` made;
+    # the network browser test fails far more often with it (scripts/test).
+    if [ "$had_gwbridge" = 0 ]; then docker network rm docker_gwbridge >/dev/null 2>&1 || true; fi
+  fi
 }
 trap cleanup EXIT
 
