@@ -75,12 +75,7 @@ impl Actions {
 /// [`ServiceView`].
 #[component]
 pub fn ServicePage() -> impl IntoView {
-    let params = use_params_map();
-    let reference = Memo::new(move |_| {
-        let p = params.read();
-        let part = |k: &str| p.get(k).unwrap_or_default();
-        format!("{}/{}", part("env"), part("name"))
-    });
+    let reference = reference_param();
     let first = Resource::new(move || reference.get(), read_service);
     let me = use_signed_in();
     view! {
@@ -93,6 +88,17 @@ pub fn ServicePage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// `environment/name` from the route's `{env}/{name}` (the service and
+/// its settings page).
+pub(super) fn reference_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        let p = params.read();
+        let part = |k: &str| p.get(k).unwrap_or_default();
+        format!("{}/{}", part("env"), part("name"))
+    })
 }
 
 crate::island! {

@@ -12,19 +12,13 @@ use crate::layout::ui::*;
 use crate::layout::{use_signed_in, ErrorNotice, Post, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// An island page (`app::ISLAND_PAGES`): the server reads the service's
 /// settings, the backup targets the form offers and whether the signed-in
 /// person may change them, and hands them to [`ServiceSettings`].
 #[component]
 pub fn ServiceSettingsPage() -> impl IntoView {
-    let params = use_params_map();
-    let reference = Memo::new(move |_| {
-        let p = params.read();
-        let part = |k: &str| p.get(k).unwrap_or_default();
-        format!("{}/{}", part("env"), part("name"))
-    });
+    let reference = super::service_page::reference_param();
     let service = Resource::new(move || reference.get(), read_service);
     let targets = Resource::new(|| (), |_| backup_target_names());
     let me = use_signed_in();

@@ -20,7 +20,7 @@ pub use fetch_retry::FetchRetry;
 pub use island_scripts::island_bundle;
 pub use island_scripts::{IslandBundle, IslandScripts};
 pub use parts::{Fact, NotFound, PageHeader};
-pub use post::{ask, call, form_body, Post, PostForm, PostOf};
+pub use post::{ask, form_body, Post, PostForm, PostOf};
 pub use reload::reload_on;
 pub use signed_in::{use_signed_in, SignedIn};
 pub use ui::{first_error, ActionError, Badge, ErrorNotice, Tone};

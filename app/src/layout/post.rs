@@ -128,7 +128,7 @@ fn encode(text: &str) -> String {
 /// fn's `AppError` otherwise (what the server's error layer sends), or an
 /// error saying the server could not be reached or answered something else.
 /// A fn that redirects sends the browser on.
-pub async fn call<T: DeserializeOwned>(url: &'static str, body: String) -> Result<T, AppError> {
+async fn call<T: DeserializeOwned>(url: &'static str, body: String) -> Result<T, AppError> {
     // The browser's fetch is not `Send`; pages' resources, which compile
     // in the islands bundle too, want it to be (they run on the server).
     #[cfg(feature = "hydrate")]
